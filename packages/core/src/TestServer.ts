@@ -9,14 +9,7 @@
  * (for example `NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })`).
  */
 import { Clock, Effect, Layer, Ref } from "effect"
-import {
-  FetchHttpClient,
-  HttpClient,
-  HttpEffect,
-  HttpServer,
-  HttpServerRequest,
-  HttpServerResponse
-} from "effect/http"
+import { FetchHttpClient, HttpClient, HttpEffect, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
 
 /** What the server saw of one request, as it arrived. */
 export interface TestRequest {
@@ -76,15 +69,15 @@ export interface TestServer extends Controls {
 }
 
 /** Builds the harness around a provider's protocol handler. */
-export const make = Effect.fnUntraced(function*(handle: Handler) {
+export const make = Effect.fnUntraced(function* (handle: Handler) {
   const log = yield* Ref.make<Array<LoggedRequest>>([])
   const faults = yield* Ref.make<Array<{ remaining: number; fault: Fault }>>([])
   const latency = yield* Ref.make(0)
 
   const takeFault = (path: string) =>
     Ref.modify(faults, (queue): [Fault | undefined, Array<{ remaining: number; fault: Fault }>] => {
-      const index = queue.findIndex((entry) =>
-        entry.fault.pathIncludes === undefined || path.includes(entry.fault.pathIncludes)
+      const index = queue.findIndex(
+        (entry) => entry.fault.pathIncludes === undefined || path.includes(entry.fault.pathIncludes)
       )
       if (index < 0) return [undefined, queue]
       const entry = queue[index]
@@ -94,7 +87,7 @@ export const make = Effect.fnUntraced(function*(handle: Handler) {
       return [entry.fault, next]
     })
 
-  const app = Effect.gen(function*() {
+  const app = Effect.gen(function* () {
     const serverRequest = yield* HttpServerRequest.HttpServerRequest
     const bytes = new Uint8Array(yield* Effect.orElseSucceed(serverRequest.arrayBuffer, () => new ArrayBuffer(0)))
     const parsed = new URL(serverRequest.url, "http://test.invalid")
@@ -113,13 +106,14 @@ export const make = Effect.fnUntraced(function*(handle: Handler) {
     const delay = yield* Ref.get(latency)
     if (delay > 0) yield* Effect.sleep(delay)
     const fault = yield* takeFault(request.path)
-    const response = fault === undefined
-      ? yield* handle(request)
-      : HttpServerResponse.text(fault.body ?? "", {
-        status: fault.status,
-        contentType: fault.contentType ?? "text/plain",
-        headers: fault.headers ?? {}
-      })
+    const response =
+      fault === undefined
+        ? yield* handle(request)
+        : HttpServerResponse.text(fault.body ?? "", {
+            status: fault.status,
+            contentType: fault.contentType ?? "text/plain",
+            headers: fault.headers ?? {}
+          })
     yield* Ref.update(log, (entries) => [...entries, { ...request, status: response.status }])
     return response
   })
@@ -130,16 +124,19 @@ export const make = Effect.fnUntraced(function*(handle: Handler) {
     clearLog: Ref.set(log, []),
     failNext: (count, fault) => Ref.update(faults, (queue) => [...queue, { remaining: count, fault }]),
     rateLimitNext: (count, retryAfter, options) =>
-      Ref.update(faults, (queue) => [...queue, {
-        remaining: count,
-        fault: {
-          status: 429,
-          body: options?.body ?? JSON.stringify({ error: "rate_limited" }),
-          contentType: options?.contentType ?? "application/json",
-          headers: retryAfter === undefined ? {} : { "retry-after": retryAfter },
-          pathIncludes: options?.pathIncludes
+      Ref.update(faults, (queue) => [
+        ...queue,
+        {
+          remaining: count,
+          fault: {
+            status: 429,
+            body: options?.body ?? JSON.stringify({ error: "rate_limited" }),
+            contentType: options?.contentType ?? "application/json",
+            headers: retryAfter === undefined ? {} : { "retry-after": retryAfter },
+            pathIncludes: options?.pathIncludes
+          }
         }
-      }]),
+      ]),
     setLatency: (millis) => Ref.set(latency, millis),
     reset: Effect.all([Ref.set(log, []), Ref.set(faults, []), Ref.set(latency, 0)], { discard: true })
   }
@@ -155,13 +152,13 @@ export const make = Effect.fnUntraced(function*(handle: Handler) {
 export const makeMemoryClient = (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 ): Effect.Effect<HttpClient.HttpClient> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const context = yield* Effect.context<never>()
     const handler = HttpEffect.toWebHandlerWith<never, HttpServerRequest.HttpServerRequest>(context)(app)
     const fetchImpl = ((input: RequestInfo | URL, init?: RequestInit) =>
       handler(new Request(input, init))) as typeof globalThis.fetch
     const client = yield* Effect.provide(
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         return yield* HttpClient.HttpClient
       }),
       FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl)))
@@ -181,7 +178,7 @@ export const layerMemoryClient = (
 export const listen = (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
 ) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     yield* HttpServer.serveEffect()(app)
     const url = yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address))
     return url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1")
@@ -220,7 +217,7 @@ export interface TokenRegistry {
 }
 
 /** Server-side bookkeeping of issued tokens, for test servers. */
-export const makeTokenRegistry: Effect.Effect<TokenRegistry> = Effect.gen(function*() {
+export const makeTokenRegistry: Effect.Effect<TokenRegistry> = Effect.gen(function* () {
   const tokens = new Map<string, IssuedToken>()
   const revoked = new Set<string>()
   let counter = 0
@@ -278,7 +275,9 @@ export const json = (body: unknown, status = 200, headers: Record<string, string
   HttpServerResponse.text(JSON.stringify(body), { status, contentType: "application/json", headers })
 
 /** Parses a `Basic` authorization header into its two parts, or undefined when malformed. */
-export const parseBasic = (header: string | undefined): { readonly user: string; readonly pass: string } | undefined => {
+export const parseBasic = (
+  header: string | undefined
+): { readonly user: string; readonly pass: string } | undefined => {
   if (header === undefined || !/^Basic /i.test(header)) return undefined
   let decoded: string
   try {

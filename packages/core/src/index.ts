@@ -1,1 +1,8 @@
+export * as AccessToken from "./AccessToken.ts"
+export * as ApiClient from "./ApiClient.ts"
+export * as BaseUrl from "./BaseUrl.ts"
+export * as NordkitError from "./NordkitError.ts"
+export * as OAuth2 from "./OAuth2.ts"
+export * as RetryPolicy from "./RetryPolicy.ts"
 export * as TestServer from "./TestServer.ts"
+export * as TokenProvider from "./TokenProvider.ts"

@@ -1,9 +1,9 @@
+import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
 import { TestClock } from "effect/testing"
-import { createServer } from "node:http"
 import * as TestServer from "../src/TestServer.ts"
 
 const echo: TestServer.Handler = (request) =>
@@ -11,7 +11,7 @@ const echo: TestServer.Handler = (request) =>
 
 describe("TestServer harness", () => {
   it.effect("the in-memory client reaches the handler with the exact request and shares the TestClock", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* TestServer.make(echo)
       const client = yield* TestServer.makeMemoryClient(server.app)
       yield* TestClock.adjust(5_000)
@@ -23,10 +23,11 @@ describe("TestServer harness", () => {
       const [logged] = yield* server.requests
       assert.strictEqual(logged.at, 5_000)
       assert.strictEqual(logged.status, 200)
-    }))
+    })
+  )
 
   it.effect("queued faults answer the next N matching requests, then the handler resumes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* TestServer.make(echo)
       const client = yield* TestServer.makeMemoryClient(server.app)
       yield* server.rateLimitNext(2, "7")
@@ -37,10 +38,11 @@ describe("TestServer harness", () => {
         if (response.status === 429) assert.strictEqual(response.headers["retry-after"], "7")
       }
       assert.deepStrictEqual(statuses, [429, 429, 200])
-    }))
+    })
+  )
 
   it.live("listen serves the same handler on a loopback port", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* TestServer.make(echo)
       const url = yield* TestServer.listen(server.app)
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
@@ -50,5 +52,6 @@ describe("TestServer harness", () => {
       Effect.scoped,
       Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Effect.provide(FetchHttpClient.layer)
-    ))
+    )
+  )
 })

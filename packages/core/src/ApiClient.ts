@@ -1,0 +1,267 @@
+/**
+ * The request pipeline every provider client is built from, in one place:
+ *
+ *   app's HttpClient -> base URL + default headers -> retry policy -> bearer (401: invalidate, replay once)
+ *   -> status mapping into the typed error family -> schema decode
+ *
+ * A provider describes only its protocol: the base URL, its default headers, how to read its error body, and
+ * (optionally) statuses or bodies that mean something special to it.
+ */
+import { Effect, Schema } from "effect"
+import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import {
+  ApiError,
+  AuthenticationError,
+  DecodeError,
+  ForbiddenError,
+  RateLimitedError,
+  type RequestError,
+  TransportError
+} from "./NordkitError.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+import type { TokenProvider } from "./TokenProvider.ts"
+
+/** A provider's error body, reduced to the fields the error family carries. */
+export interface ErrorFields {
+  readonly code?: string | undefined
+  readonly detail?: string | undefined
+  readonly fieldErrors?: Readonly<Record<string, string>> | undefined
+}
+
+/** What a provider's classifier sees of a non-success (or suspicious) response. */
+export interface FailedResponse {
+  readonly provider: string
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly headers: Headers.Headers
+  /** The body as text ("" when empty). */
+  readonly text: string
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  readonly json: unknown
+  readonly fields: ErrorFields
+  /** Effect Clock millis when the response was read. */
+  readonly now: number
+}
+
+export interface Options<EX = never> {
+  /** Provider name carried by every error, e.g. "dintero". */
+  readonly provider: string
+  /** Validated base URL (see `BaseUrl.validate`); request URLs are appended to it. */
+  readonly baseUrl: string
+  /** Headers sent with every request (e.g. Monerium's versioned `Accept`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  /** Reads the provider's error body. Default: nothing is read. */
+  readonly errorFields?: ((json: unknown, text: string) => ErrorFields) | undefined
+  /**
+   * Provider-specific classification that runs before the default status mapping: return an error to fail
+   * with, or undefined to fall through.
+   */
+  readonly classify?: ((response: FailedResponse) => EX | RequestError | undefined) | undefined
+  /** Retry policy options (see `RetryPolicy`). */
+  readonly retry?: RetryPolicy.Options | undefined
+  /** Statuses that count as success. Default: 200–299. */
+  readonly isSuccess?: ((status: number) => boolean) | undefined
+}
+
+export interface ApiClient<EX = never> {
+  readonly provider: string
+  /**
+   * The authenticated, retried HttpClient (base URL prepended), for endpoints nordkit does not wrap. Its
+   * responses are raw: use `ApiClient.json`/`bytes`/`ok` or your own mapping.
+   */
+  readonly http: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>
+  /** Executes the request and returns the successful response, or fails with a typed error. */
+  readonly ok: (
+    request: HttpClientRequest.HttpClientRequest
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX>
+  /** Executes the request and decodes the JSON body with `schema`. */
+  readonly json: <S extends Schema.Constraint & { readonly DecodingServices: never }>(
+    schema: S
+  ) => (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<S["Type"], RequestError | EX>
+  /** Executes the request and returns the body bytes. */
+  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, RequestError | EX>
+}
+
+/** URL path of a request, without query or fragment: safe to put in errors. */
+export const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  const url = request.url
+  const start = url.indexOf("://") >= 0 ? url.indexOf("/", url.indexOf("://") + 3) : 0
+  const path = start < 0 ? "/" : url.slice(start)
+  const end = path.search(/[?#]/)
+  return end < 0 ? path : path.slice(0, end)
+}
+
+const truncate = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+const decodeJsonText = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
+
+const parseJson = (text: string): unknown => {
+  if (text.length === 0) return undefined
+  const result = decodeJsonText(text)
+  return result._tag === "Success" ? result.value : undefined
+}
+
+/** Maps a failed HTTP response to the error family (after a provider's own classifier had its say). */
+export const classifyStatus = (response: FailedResponse): RequestError => {
+  const where = { provider: response.provider, method: response.method, path: response.path, status: response.status }
+  const { code, detail, fieldErrors } = response.fields
+  switch (response.status) {
+    case 401:
+      return new AuthenticationError({ ...where, error: code, errorDescription: detail })
+    case 403:
+      return new ForbiddenError({ ...where, code, detail })
+    case 429:
+      return new RateLimitedError({
+        ...where,
+        retryAfterMillis: RetryPolicy.retryAfterMillis(response.headers, response.now),
+        detail: detail ?? (response.json === undefined && response.text ? truncate(response.text, 120) : undefined)
+      })
+    default:
+      return new ApiError({
+        ...where,
+        code,
+        detail: detail ?? (response.json === undefined && response.text ? truncate(response.text) : undefined),
+        fieldErrors
+      })
+  }
+}
+
+/** Maps a transport-level HttpClientError (no response) to `TransportError`. */
+export const transportError = (provider: string, error: HttpClientError.HttpClientError): TransportError =>
+  new TransportError({
+    provider,
+    method: error.request.method,
+    path: pathOf(error.request),
+    status: error.response?.status,
+    detail: `${error.reason._tag}${error.reason.description ? `: ${truncate(error.reason.description, 200)}` : ""}`
+  })
+
+/**
+ * Reads a non-success response into a `FailedResponse`, for the classifiers.
+ */
+export const readFailure = (
+  provider: string,
+  response: HttpClientResponse.HttpClientResponse,
+  errorFields?: (json: unknown, text: string) => ErrorFields
+): Effect.Effect<FailedResponse> =>
+  Effect.gen(function* () {
+    const text = yield* Effect.orElseSucceed(response.text, () => "")
+    const json = parseJson(text)
+    const now = yield* Effect.clockWith((clock) => Effect.succeed(clock.currentTimeMillisUnsafe()))
+    return {
+      provider,
+      method: response.request.method,
+      path: pathOf(response.request),
+      status: response.status,
+      headers: response.headers,
+      text,
+      json,
+      fields: errorFields === undefined ? {} : errorFields(json, text),
+      now
+    }
+  })
+
+/**
+ * Adds `Authorization: Bearer` from `tokens`. On a 401 the token that was used is invalidated and the request
+ * replayed once with a fresh token (N concurrent 401s on the same token cause one refresh, since `invalidate`
+ * only clears the token it names). A second 401 is returned as is, for the status mapping.
+ */
+export const bearer =
+  <ET>(tokens: TokenProvider<ET>) =>
+  <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | ET, R> =>
+    HttpClient.makeWith<never, never, E | ET, R>(
+      (requestEffect) =>
+        Effect.flatMap(requestEffect, (request) =>
+          Effect.gen(function* () {
+            const token = yield* tokens.get
+            const response = yield* client.execute(HttpClientRequest.bearerToken(request, token.value))
+            if (response.status !== 401) return response
+            yield* tokens.invalidate(token)
+            const fresh = yield* tokens.get
+            return yield* client.execute(HttpClientRequest.bearerToken(request, fresh.value))
+          })
+        ),
+      Effect.succeed
+    )
+
+/**
+ * Builds a provider's API client on the app's HttpClient. Pass `tokens` for bearer authentication; without
+ * it the client is unauthenticated (e.g. for signed-request providers that add their own middleware through
+ * `transformClient`).
+ */
+export const make = <EX = never, ET extends RequestError = never>(
+  client: HttpClient.HttpClient,
+  options: Options<EX> & {
+    readonly tokens?: TokenProvider<ET> | undefined
+    /** Extra middleware applied inside the retry loop (each attempt passes through it), e.g. request signing. */
+    readonly perAttempt?:
+      | ((client: HttpClient.HttpClient) => HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>)
+      | undefined
+  }
+): ApiClient<EX> => {
+  const provider = options.provider
+  const base = HttpClient.mapRequest(client, (request) => {
+    let next = HttpClientRequest.prependUrl(request, options.baseUrl)
+    if (options.headers !== undefined) {
+      for (const [key, value] of Object.entries(options.headers)) {
+        if (!Headers.has(next.headers, key)) next = HttpClientRequest.setHeader(next, key, value)
+      }
+    }
+    return next
+  })
+  const signed: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError> =
+    options.perAttempt === undefined
+      ? (base as HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>)
+      : options.perAttempt(base)
+  const retried = RetryPolicy.retry(options.retry)(signed)
+  const http: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError> =
+    options.tokens === undefined ? retried : bearer(options.tokens)(retried)
+  const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
+
+  const ok = (request: HttpClientRequest.HttpClientRequest) =>
+    http.execute(request).pipe(
+      Effect.catchIf(HttpClientError.isHttpClientError, (error) => Effect.fail(transportError(provider, error))),
+      Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX> => {
+        if (isSuccess(response.status)) return Effect.succeed(response)
+        return Effect.flatMap(readFailure(provider, response, options.errorFields), (failure) => {
+          const special = options.classify?.(failure)
+          return Effect.fail(special ?? classifyStatus(failure))
+        })
+      })
+    )
+
+  const decodeFailure = (request: HttpClientRequest.HttpClientRequest, status: number, detail: string) =>
+    new DecodeError({ provider, method: request.method, path: pathOf(request), status, detail: truncate(detail, 500) })
+
+  const json =
+    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
+    (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX> =>
+      Effect.flatMap(ok(request), (response) =>
+        Effect.flatMap(
+          Effect.mapError(response.text, (e) => decodeFailure(request, response.status, e.reason._tag)),
+          (text) => {
+            const body = parseJson(text)
+            if (body === undefined) {
+              return Effect.fail(
+                decodeFailure(request, response.status, text.length === 0 ? "empty body" : "body is not JSON")
+              )
+            }
+            return Effect.mapError(
+              Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
+              (error) => decodeFailure(request, response.status, error.message)
+            )
+          }
+        )
+      )
+
+  const bytes = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.flatMap(ok(request), (response) =>
+      Effect.mapBoth(response.arrayBuffer, {
+        onFailure: (e) => decodeFailure(request, response.status, e.reason._tag),
+        onSuccess: (buffer) => new Uint8Array(buffer)
+      })
+    )
+
+  return { provider, http, ok, json, bytes }
+}
