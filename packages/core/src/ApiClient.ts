@@ -21,6 +21,9 @@ import {
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { TokenProvider } from "./TokenProvider.ts"
 
+/** The raw HttpClient of an ApiClient: authenticated and retried, failing with transport or token errors. */
+export type RawClient = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>
+
 /** A provider's error body, reduced to the fields the error family carries. */
 export interface ErrorFields {
   readonly code?: string | undefined
@@ -79,6 +82,10 @@ export interface ApiClient<EX = never> {
   readonly json: <S extends Schema.Constraint & { readonly DecodingServices: never }>(
     schema: S
   ) => (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<S["Type"], RequestError | EX>
+  /** Decodes the JSON body of a response already obtained with `ok`. */
+  readonly decode: <S extends Schema.Constraint & { readonly DecodingServices: never }>(
+    schema: S
+  ) => (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<S["Type"], DecodeError>
   /** Executes the request and returns the body bytes. */
   readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, RequestError | EX>
 }
@@ -234,26 +241,29 @@ export const make = <EX = never, ET extends RequestError = never>(
   const decodeFailure = (request: HttpClientRequest.HttpClientRequest, status: number, detail: string) =>
     new DecodeError({ provider, method: request.method, path: pathOf(request), status, detail: truncate(detail, 500) })
 
+  const decode =
+    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
+    (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
+      Effect.flatMap(
+        Effect.mapError(response.text, (e) => decodeFailure(response.request, response.status, e.reason._tag)),
+        (text) => {
+          const body = parseJson(text)
+          if (body === undefined) {
+            return Effect.fail(
+              decodeFailure(response.request, response.status, text.length === 0 ? "empty body" : "body is not JSON")
+            )
+          }
+          return Effect.mapError(
+            Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
+            (error) => decodeFailure(response.request, response.status, error.message)
+          )
+        }
+      )
+
   const json =
     <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
     (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX> =>
-      Effect.flatMap(ok(request), (response) =>
-        Effect.flatMap(
-          Effect.mapError(response.text, (e) => decodeFailure(request, response.status, e.reason._tag)),
-          (text) => {
-            const body = parseJson(text)
-            if (body === undefined) {
-              return Effect.fail(
-                decodeFailure(request, response.status, text.length === 0 ? "empty body" : "body is not JSON")
-              )
-            }
-            return Effect.mapError(
-              Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
-              (error) => decodeFailure(request, response.status, error.message)
-            )
-          }
-        )
-      )
+      Effect.flatMap(ok(request), decode(schema))
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(ok(request), (response) =>
@@ -263,5 +273,5 @@ export const make = <EX = never, ET extends RequestError = never>(
       })
     )
 
-  return { provider, http, ok, json, bytes }
+  return { provider, http, ok, json, decode, bytes }
 }

@@ -37,6 +37,10 @@ export interface TokenRequest {
   /** Lifetime assumed when the response has no `expires_in`. Default 3600 s. */
   readonly defaultExpiresInSeconds?: number | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  /**
+   * Reads the token endpoint's error body. Default: RFC 6749 §5.2, or a nested `{ error: { code, message } }`.
+   */
+  readonly errorFields?: ((json: unknown, text: string) => ApiClient.ErrorFields) | undefined
 }
 
 /** The token endpoint's success body. Unknown fields are kept in `AccessToken.extra`. */
@@ -121,7 +125,7 @@ export const requestToken = (
     const api = ApiClient.make<never>(client, {
       provider: request.provider,
       baseUrl: "",
-      errorFields,
+      errorFields: request.errorFields ?? errorFields,
       classify: (failure) =>
         failure.status === 400 || failure.status === 401
           ? new AuthenticationError({
