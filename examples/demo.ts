@@ -1,0 +1,29 @@
+/**
+ * nordkit's demo: walks each provider's flow through the published packages (their built dist/), against the
+ * providers' protocol-faithful test servers on loopback — or, for a provider whose variables are set, read-only
+ * calls against the configured host. Run with `./nk demo`.
+ */
+import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
+import { Cause, Console, Effect, Exit } from "effect"
+import * as Dintero from "./flows/dintero.ts"
+
+const flows = [
+  ["dintero", Dintero.flow]
+] as const
+
+const program = Effect.gen(function*() {
+  yield* Console.log("nordkit demo — every secret below is printed through Redacted\n")
+  let failed = 0
+  for (const [name, flow] of flows) {
+    const exit = yield* Effect.exit(Effect.scoped(flow))
+    if (Exit.isFailure(exit)) {
+      failed++
+      yield* Console.error(`  ${name} FAILED: ${Cause.pretty(exit.cause)}`)
+    }
+    yield* Console.log("")
+  }
+  yield* Console.log(failed === 0 ? `all ${flows.length} flow(s) completed` : `${failed} flow(s) failed`)
+  if (failed > 0) return yield* Effect.fail(new Error(`${failed} flow(s) failed`))
+})
+
+NodeRuntime.runMain(program.pipe(Effect.provide(NodeHttpClient.layerUndici)), { disableErrorReporting: true })

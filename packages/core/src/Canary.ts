@@ -1,0 +1,84 @@
+/**
+ * Secret canaries for tests: run effects with every log line captured at the most verbose level, then check
+ * that no error rendering (message, `String`, JSON, `Cause.pretty`) and no log line contains a secret.
+ * Used by each provider's `Canary.test.ts`; useful in your own tests too.
+ */
+import { Cause, Effect, Exit, Inspectable, Layer, Logger, References } from "effect"
+
+export interface Capture {
+  /** Every log line emitted so far, formatted. */
+  readonly lines: Array<string>
+  /** Every rendering of every failure seen by `observe`. */
+  readonly renderings: Array<string>
+  /** Runs `effect`, logs its outcome at every level, records its failure renderings. Never fails. */
+  readonly observe: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<Exit.Exit<A, E>, never, R>
+  /** The secrets found in any captured line or rendering (empty when clean). */
+  readonly leaks: (secrets: ReadonlyArray<string>) => Array<{ readonly secret: string; readonly where: string }>
+  /** A layer installing the capturing logger at level "All". */
+  readonly layer: Layer.Layer<never>
+}
+
+const render = (value: unknown): Array<string> => {
+  const out: Array<string> = []
+  const attempt = (f: () => string) => {
+    try {
+      out.push(f())
+    } catch {
+      // a value that cannot be rendered leaks nothing
+    }
+  }
+  attempt(() => String(value))
+  attempt(() => JSON.stringify(value) ?? "")
+  attempt(() => Inspectable.toStringUnknown(value))
+  if (value instanceof Error) {
+    attempt(() => value.message)
+    attempt(() => value.stack ?? "")
+  }
+  return out
+}
+
+export const make = (): Capture => {
+  const lines: Array<string> = []
+  const renderings: Array<string> = []
+  const logger = Logger.make((options) => {
+    lines.push(
+      `${options.logLevel} ${render(options.message).join(" ")} ${Cause.pretty(options.cause)} ${
+        JSON.stringify(Object.fromEntries(Object.entries(options.fiber.getRef(References.CurrentLogAnnotations))))
+      }`
+    )
+  })
+  const layer = Layer.mergeAll(
+    Logger.layer([logger, Logger.formatStructured.pipe(Logger.map((entry) => {
+      lines.push(JSON.stringify(entry))
+    }))]),
+    Layer.succeed(References.MinimumLogLevel, "All")
+  )
+  const observe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(effect)
+      if (Exit.isFailure(exit)) {
+        renderings.push(Cause.pretty(exit.cause))
+        for (const error of Cause.prettyErrors(exit.cause)) renderings.push(...render(error))
+        for (const reason of exit.cause.reasons) {
+          if (reason._tag === "Fail") renderings.push(...render(reason.error))
+          if (reason._tag === "Die") renderings.push(...render(reason.defect))
+        }
+        yield* Effect.logError("observed failure", exit.cause)
+        yield* Effect.logDebug(exit.cause)
+        yield* Effect.logTrace(exit)
+      } else {
+        yield* Effect.logDebug("observed success", exit.value)
+      }
+      return exit
+    })
+  const leaks = (secrets: ReadonlyArray<string>) => {
+    const found: Array<{ secret: string; where: string }> = []
+    for (const secret of secrets) {
+      for (const where of [...lines, ...renderings]) {
+        if (where.includes(secret)) found.push({ secret, where: where.slice(0, 300) })
+      }
+    }
+    return found
+  }
+  return { lines, renderings, observe, leaks, layer }
+}
