@@ -7,11 +7,9 @@ import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Dintero from "./flows/dintero.ts"
 
-const flows = [
-  ["dintero", Dintero.flow]
-] as const
+const flows = [["dintero", Dintero.flow]] as const
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   yield* Console.log("nordkit demo — every secret below is printed through Redacted\n")
   let failed = 0
   for (const [name, flow] of flows) {

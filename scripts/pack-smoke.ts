@@ -18,7 +18,8 @@ const run = (cmd: string, args: Array<string>, cwd: string) =>
   execFileSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" })
 
 try {
-  for (const name of ["core", "dintero"]) run("pnpm", ["pack", "--pack-destination", packs], join(root, "packages", name))
+  for (const name of ["core", "dintero"])
+    run("pnpm", ["pack", "--pack-destination", packs], join(root, "packages", name))
   const tarballs = readdirSync(packs)
   const tarball = (name: string) => `file:${join(packs, tarballs.find((f) => f.startsWith(`nordkit-${name}-`))!)}`
   const app = join(work, "app")

@@ -42,19 +42,17 @@ export const make = (): Capture => {
   const renderings: Array<string> = []
   const logger = Logger.make((options) => {
     lines.push(
-      `${options.logLevel} ${render(options.message).join(" ")} ${Cause.pretty(options.cause)} ${
-        JSON.stringify(Object.fromEntries(Object.entries(options.fiber.getRef(References.CurrentLogAnnotations))))
-      }`
+      `${options.logLevel} ${render(options.message).join(" ")} ${Cause.pretty(options.cause)} ${JSON.stringify(
+        Object.fromEntries(Object.entries(options.fiber.getRef(References.CurrentLogAnnotations)))
+      )}`
     )
   })
   const layer = Layer.mergeAll(
-    Logger.layer([logger, Logger.formatStructured.pipe(Logger.map((entry) => {
-      lines.push(JSON.stringify(entry))
-    }))]),
+    Logger.layer([logger, Logger.formatStructured.pipe(Logger.map((entry) => lines.push(JSON.stringify(entry))))]),
     Layer.succeed(References.MinimumLogLevel, "All")
   )
   const observe = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const exit = yield* Effect.exit(effect)
       if (Exit.isFailure(exit)) {
         renderings.push(Cause.pretty(exit.cause))

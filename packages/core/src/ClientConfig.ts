@@ -8,7 +8,7 @@ import { ConfigurationError } from "./NordkitError.ts"
 /** Loads `config`, mapping a missing or malformed variable to `ConfigurationError`. */
 export const load = <A>(provider: string, config: Config.Config<A>): Effect.Effect<A, ConfigurationError> =>
   Effect.mapError(
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       return yield* config
     }),
     (error) => new ConfigurationError({ provider, detail: describe(error) })

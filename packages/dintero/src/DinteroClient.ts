@@ -92,7 +92,7 @@ const encodeRefund = Schema.encodeUnknownEffect(RefundRequest)
 const segment = (id: string) => encodeURIComponent(id)
 
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for a bad account id or an insecure URL. */
-export const make = Effect.fnUntraced(function*(
+export const make = Effect.fnUntraced(function* (
   options: Options
 ): Effect.fn.Return<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope> {
   const accountId = decodeAccountId(options.accountId)
@@ -135,30 +135,26 @@ export const make = Effect.fnUntraced(function*(
     request: HttpClientRequest.HttpClientRequest,
     encode: (a: A) => Effect.Effect<unknown, Schema.SchemaError>,
     body: A
-  ) =>
-    Effect.map(
-      Effect.orDie(encode(body)),
-      (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded)
-    )
+  ) => Effect.map(Effect.orDie(encode(body)), (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded))
 
-  const createSession = Effect.fn("DinteroClient.createSession")(function*(request: SessionProfileRequest) {
+  const createSession = Effect.fn("DinteroClient.createSession")(function* (request: SessionProfileRequest) {
     const http = yield* withBody(HttpClientRequest.post("/v1/sessions-profile"), encodeSessionRequest, request)
     return yield* api.json(SessionCreated)(http)
   })
 
-  const getSession = Effect.fn("DinteroClient.getSession")(function*(sessionId: string) {
+  const getSession = Effect.fn("DinteroClient.getSession")(function* (sessionId: string) {
     return yield* api.json(Session)(HttpClientRequest.get(`/v1/sessions/${segment(sessionId)}`))
   })
 
-  const cancelSession = Effect.fn("DinteroClient.cancelSession")(function*(sessionId: string) {
+  const cancelSession = Effect.fn("DinteroClient.cancelSession")(function* (sessionId: string) {
     return yield* api.json(Session)(HttpClientRequest.post(`/v1/sessions/${segment(sessionId)}/cancel`))
   })
 
-  const getTransaction = Effect.fn("DinteroClient.getTransaction")(function*(transactionId: string) {
+  const getTransaction = Effect.fn("DinteroClient.getTransaction")(function* (transactionId: string) {
     return yield* api.json(Transaction)(HttpClientRequest.get(`/v1/transactions/${segment(transactionId)}`))
   })
 
-  const listTransactions = Effect.fn("DinteroClient.listTransactions")(function*(params?: ListTransactionsParams) {
+  const listTransactions = Effect.fn("DinteroClient.listTransactions")(function* (params?: ListTransactionsParams) {
     const urlParams: Record<string, string> = {}
     if (params?.limit !== undefined) urlParams.limit = String(params.limit)
     if (params?.startingAfter !== undefined) urlParams.starting_after = params.startingAfter
@@ -168,33 +164,35 @@ export const make = Effect.fnUntraced(function*(
     return yield* api.json(TransactionList)(HttpClientRequest.get("/v1/transactions", { urlParams }))
   })
 
-  const captureTransaction = Effect.fn("DinteroClient.captureTransaction")(
-    function*(transactionId: string, request: CaptureRequest) {
-      const http = yield* withBody(
-        HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/capture`),
-        encodeCapture,
-        request
-      )
-      const response = yield* api.ok(http)
-      if (response.status === 202) {
-        return { _tag: "Processing", eventRequestId: response.headers["event-request-id"] } as const
-      }
-      return { _tag: "Captured", transaction: yield* api.decode(Transaction)(response) } as const
+  const captureTransaction = Effect.fn("DinteroClient.captureTransaction")(function* (
+    transactionId: string,
+    request: CaptureRequest
+  ) {
+    const http = yield* withBody(
+      HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/capture`),
+      encodeCapture,
+      request
+    )
+    const response = yield* api.ok(http)
+    if (response.status === 202) {
+      return { _tag: "Processing", eventRequestId: response.headers["event-request-id"] } as const
     }
-  )
+    return { _tag: "Captured", transaction: yield* api.decode(Transaction)(response) } as const
+  })
 
-  const refundTransaction = Effect.fn("DinteroClient.refundTransaction")(
-    function*(transactionId: string, request: RefundRequest) {
-      const http = yield* withBody(
-        HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/refund`),
-        encodeRefund,
-        request
-      )
-      return yield* api.json(Transaction)(http)
-    }
-  )
+  const refundTransaction = Effect.fn("DinteroClient.refundTransaction")(function* (
+    transactionId: string,
+    request: RefundRequest
+  ) {
+    const http = yield* withBody(
+      HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/refund`),
+      encodeRefund,
+      request
+    )
+    return yield* api.json(Transaction)(http)
+  })
 
-  const voidTransaction = Effect.fn("DinteroClient.voidTransaction")(function*(transactionId: string) {
+  const voidTransaction = Effect.fn("DinteroClient.voidTransaction")(function* (transactionId: string) {
     return yield* api.json(Transaction)(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/void`))
   })
 
@@ -216,7 +214,9 @@ export const make = Effect.fnUntraced(function*(
 })
 
 /** The client as a layer, from explicit options. Needs an `HttpClient` (e.g. `NodeHttpClient.layerUndici`). */
-export const layer = (options: Options): Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
+export const layer = (
+  options: Options
+): Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(DinteroClient, make(options))
 
 /** The configuration `layerConfig` reads: the fixed `DINTERO_*` variables of DESIGN.md. */

@@ -111,7 +111,7 @@ const validateSession = (body: any): string | undefined => {
 }
 
 export const make = (options: Options = {}) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const accounts = new Map((options.accounts ?? [defaultAccount]).map((a) => [a.accountId, a]))
     const tokens = yield* TestServer.makeTokenRegistry
     const lifetime = options.tokenLifetimeSeconds ?? 14_400
@@ -123,7 +123,7 @@ export const make = (options: Options = {}) =>
     const isoNow = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
     const tokenEndpoint = (request: TestServer.TestRequest, accountId: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         if (request.method !== "POST") return dinteroError(405, "METHOD_NOT_ALLOWED", "Use POST")
         const account = accounts.get(accountId)
         const basic = TestServer.parseBasic(request.headers.authorization)
@@ -147,7 +147,7 @@ export const make = (options: Options = {}) =>
       })
 
     const authorize = (request: TestServer.TestRequest) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const bearer = TestServer.bearerOf(request)
         if (bearer === undefined) return { error: dinteroError(401, "unauthorized", "Missing bearer token") } as const
         const check = yield* tokens.check(bearer)
@@ -174,7 +174,7 @@ export const make = (options: Options = {}) =>
       tx.events.filter((e) => e.event === event && e.success).reduce((sum, e) => sum + (e.amount ?? 0), 0)
 
     const transactionAction = (tx: StoredTransaction, action: string, body: any) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const now = yield* isoNow
         const captured = sumEvents(tx, "CAPTURE")
         const refunded = sumEvents(tx, "REFUND")
@@ -196,7 +196,11 @@ export const make = (options: Options = {}) =>
             return dinteroError(400, "INVALID_STATE", `Cannot capture a transaction in state ${tx.status}`)
           }
           if (captured + body.amount > tx.amount) {
-            return dinteroError(400, "AMOUNT_EXCEEDS_AUTHORIZED", "Capture amount exceeds the remaining authorized amount")
+            return dinteroError(
+              400,
+              "AMOUNT_EXCEEDS_AUTHORIZED",
+              "Capture amount exceeds the remaining authorized amount"
+            )
           }
           const requestId = `req_${randomHex(6)}`
           tx.events.push({
@@ -229,17 +233,18 @@ export const make = (options: Options = {}) =>
         })
         const fullyCaptured = captured === tx.amount
         const fullyRefunded = refunded + body.amount === captured
-        tx.status = fullyRefunded && fullyCaptured
-          ? "REFUNDED"
-          : fullyCaptured
-          ? "PARTIALLY_REFUNDED"
-          : "PARTIALLY_CAPTURED_REFUNDED"
+        tx.status =
+          fullyRefunded && fullyCaptured
+            ? "REFUNDED"
+            : fullyCaptured
+              ? "PARTIALLY_REFUNDED"
+              : "PARTIALLY_CAPTURED_REFUNDED"
         tx.updated_at = now
         return TestServer.json(view(tx))
       })
 
     const api = (request: TestServer.TestRequest, accountId: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const parts = request.path.split("/").filter((p) => p.length > 0) // ["v1", ...]
         const [, resource, id, action] = parts
         if (resource === "sessions-profile" && parts.length === 2) {
@@ -285,11 +290,12 @@ export const make = (options: Options = {}) =>
           const reference = request.query.get("merchant_reference")
           const sessionId = request.query.get("session_id")
           const after = request.query.get("starting_after")
-          let list = [...transactions.values()].filter((t) =>
-            t.accountId === accountId &&
-            (status === null || t.status === status) &&
-            (reference === null || t.merchant_reference === reference) &&
-            (sessionId === null || t.session_id === sessionId)
+          let list = [...transactions.values()].filter(
+            (t) =>
+              t.accountId === accountId &&
+              (status === null || t.status === status) &&
+              (reference === null || t.merchant_reference === reference) &&
+              (sessionId === null || t.session_id === sessionId)
           )
           if (after !== null) {
             const index = list.findIndex((t) => t.id === after)
@@ -314,7 +320,7 @@ export const make = (options: Options = {}) =>
       })
 
     const handler: TestServer.Handler = (request) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const token = /^\/v1\/accounts\/([^/]+)\/auth\/token$/.exec(request.path)
         if (token !== null) return yield* tokenEndpoint(request, decodeURIComponent(token[1]))
         if (!request.path.startsWith("/v1/")) return dinteroError(404, "NOT FOUND", "Not found")
@@ -334,7 +340,7 @@ export const make = (options: Options = {}) =>
       readonly sessionId?: string
       readonly status?: string
     }) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const now = yield* isoNow
         const id = `T${randomHex(4).toUpperCase()}.${(++sequence).toString().padStart(4, "0")}${randomHex(10)}`
         transactions.set(id, {
@@ -350,14 +356,16 @@ export const make = (options: Options = {}) =>
           created_at: now,
           updated_at: now,
           items: [],
-          events: [{ event: "AUTHORIZE", id: `evt_${randomHex(6)}`, amount: seed.amount, success: true, created_at: now }]
+          events: [
+            { event: "AUTHORIZE", id: `evt_${randomHex(6)}`, amount: seed.amount, success: true, created_at: now }
+          ]
         })
         return id
       })
 
     /** Plays the customer paying a session: creates its AUTHORIZED transaction and links it. */
     const authorizeSession = (sessionId: string) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const session = sessions.get(sessionId)
         if (session === undefined) return yield* Effect.die(new Error(`no session ${sessionId}`))
         const id = yield* seedTransaction({
@@ -414,4 +422,3 @@ export const layerClient = (server: DinteroTestServer): Layer.Layer<HttpClient.H
 
 /** Serves `server` on the current `HttpServer` (loopback) and returns its base URL. */
 export const listen = (server: DinteroTestServer) => TestServer.listen(server.app)
-

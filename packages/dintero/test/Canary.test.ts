@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
-import { Canary } from "@nordkit/core"
 import { assert, describe, it } from "@effect/vitest"
+import { Canary } from "@nordkit/core"
 import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
@@ -21,7 +21,7 @@ const options = (overrides: Partial<DinteroClient.Options> = {}): DinteroClient.
 describe("secret canary (Dintero + core)", () => {
   const capture = Canary.make()
   it.effect("no error path and no log line contains the client secret or an access token", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* DinteroTestServer.make({ accounts: [account] })
       const memory = yield* DinteroTestServer.makeClient(server)
       const build = (overrides: Partial<DinteroClient.Options> = {}) =>
@@ -37,10 +37,18 @@ describe("secret canary (Dintero + core)", () => {
       const wrong = yield* build({ clientSecret: Redacted.make("CANARY-wrong-secret-0c9d") })
       yield* observe(wrong.getTransaction(id))
       // 401 after one replay -> AuthenticationError.
-      yield* server.failNext(2, { status: 401, pathIncludes: "/transactions", body: "{\"error\":{\"message\":\"Invalid token\"}}" })
+      yield* server.failNext(2, {
+        status: 401,
+        pathIncludes: "/transactions",
+        body: '{"error":{"message":"Invalid token"}}'
+      })
       yield* observe(client.getTransaction(id))
       // 403 -> ForbiddenError; 404 -> ApiError; 500 (after retries) -> ApiError.
-      yield* server.failNext(1, { status: 403, pathIncludes: "/transactions", body: "{\"error\":{\"code\":\"mfa_required\",\"message\":\"MFA\"}}" })
+      yield* server.failNext(1, {
+        status: 403,
+        pathIncludes: "/transactions",
+        body: '{"error":{"code":"mfa_required","message":"MFA"}}'
+      })
       yield* observe(client.getTransaction(id))
       yield* observe(client.getTransaction("T0.missing"))
       yield* server.failNext(3, { status: 500, pathIncludes: "/transactions" })
@@ -53,11 +61,21 @@ describe("secret canary (Dintero + core)", () => {
       // Not JSON / wrong shape -> DecodeError.
       yield* server.failNext(1, { status: 200, pathIncludes: "/transactions", body: "<html>oops</html>" })
       yield* observe(client.getTransaction(id))
-      yield* server.failNext(1, { status: 200, pathIncludes: "/transactions", body: "{\"id\":1}", contentType: "application/json" })
+      yield* server.failNext(1, {
+        status: 200,
+        pathIncludes: "/transactions",
+        body: '{"id":1}',
+        contentType: "application/json"
+      })
       yield* observe(client.getTransaction(id))
       // Token endpoint answers garbage -> DecodeError that does not quote the body.
       yield* server.revokeTokens
-      yield* server.failNext(1, { status: 200, pathIncludes: "/auth/token", body: `{"access_token":42,"note":"${SECRET}"}`, contentType: "application/json" })
+      yield* server.failNext(1, {
+        status: 200,
+        pathIncludes: "/auth/token",
+        body: `{"access_token":42,"note":"${SECRET}"}`,
+        contentType: "application/json"
+      })
       yield* observe(client.getTransaction(id))
       // Configuration errors: bad account id, insecure URL, missing variables.
       yield* observe(build({ accountId: "X1" }))
@@ -70,8 +88,9 @@ describe("secret canary (Dintero + core)", () => {
         )
       )
       // Transport failure over real HTTP: nothing listens on port 9.
-      const transport = yield* DinteroClient.make(options({ apiUrl: "http://127.0.0.1:9", checkoutUrl: "http://127.0.0.1:9" }))
-        .pipe(Effect.provide(NodeHttpClient.layerUndici))
+      const transport = yield* DinteroClient.make(
+        options({ apiUrl: "http://127.0.0.1:9", checkoutUrl: "http://127.0.0.1:9" })
+      ).pipe(Effect.provide(NodeHttpClient.layerUndici))
       const transportFiber = yield* Effect.forkChild(observe(transport.accessToken))
       yield* TestClock.adjust("1 minute")
       const transportExit = yield* Fiber.join(transportFiber)
@@ -83,12 +102,21 @@ describe("secret canary (Dintero + core)", () => {
         .map((h) => h.slice(7))
       assert.isAbove(new Set(tokens).size, 1, "several tokens were issued and used")
       const tags = capture.renderings.join("\n")
-      for (const tag of ["AuthenticationError", "ForbiddenError", "RateLimitedError", "ApiError", "DecodeError", "ConfigurationError", "TransportError"]) {
+      for (const tag of [
+        "AuthenticationError",
+        "ForbiddenError",
+        "RateLimitedError",
+        "ApiError",
+        "DecodeError",
+        "ConfigurationError",
+        "TransportError"
+      ]) {
         assert.include(tags, tag, `the canary exercised ${tag}`)
       }
       assert.isAbove(capture.lines.length, 20)
       assert.deepStrictEqual(capture.leaks([SECRET, "CANARY-wrong-secret-0c9d", ...new Set(tokens)]), [])
       // The secret is still there, only hidden.
       assert.strictEqual(Redacted.value(options().clientSecret), SECRET)
-    }).pipe(Effect.provide(capture.layer)))
+    }).pipe(Effect.provide(capture.layer))
+  )
 })

@@ -1,9 +1,9 @@
+import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
-import { createServer } from "node:http"
 import { DinteroClient, DinteroSchema, DinteroTestServer } from "../src/index.ts"
 
 const account = DinteroTestServer.defaultAccount
@@ -18,7 +18,7 @@ const options = (overrides: Partial<DinteroClient.Options> = {}): DinteroClient.
 
 /** A test server in memory and a client built against it. */
 const setup = (overrides: Partial<DinteroClient.Options> = {}, serverOptions?: DinteroTestServer.Options) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const server = yield* DinteroTestServer.make(serverOptions)
     const client = yield* DinteroClient.make(options(overrides)).pipe(
       Effect.provideServiceEffect(HttpClient.HttpClient, DinteroTestServer.makeClient(server))
@@ -42,30 +42,38 @@ const sessionRequest: DinteroSchema.SessionProfileRequest = {
 
 describe("DinteroClient", () => {
   it.effect("sends exactly the token request Dintero documents", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       yield* client.listTransactions()
       const [tokenRequest] = yield* server.tokenRequests
       assert.strictEqual(tokenRequest.method, "POST")
       assert.strictEqual(tokenRequest.path, `/v1/accounts/${account.accountId}/auth/token`)
-      assert.strictEqual(tokenRequest.headers.authorization, `Basic ${btoa(`${account.clientId}:${account.clientSecret}`)}`)
+      assert.strictEqual(
+        tokenRequest.headers.authorization,
+        `Basic ${btoa(`${account.clientId}:${account.clientSecret}`)}`
+      )
       assert.match(tokenRequest.headers["content-type"], /^application\/json/)
       assert.deepStrictEqual(JSON.parse(tokenRequest.body), {
         grant_type: "client_credentials",
         audience: `https://api.dintero.com/v1/accounts/${account.accountId}`
       })
-    }))
+    })
+  )
 
   it.effect("the audience stays canonical when DINTERO_API_URL points elsewhere", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup({ apiUrl: "http://localhost:9" })
       yield* client.accessToken
       const [tokenRequest] = yield* server.tokenRequests
-      assert.strictEqual(JSON.parse(tokenRequest.body).audience, `https://api.dintero.com/v1/accounts/${account.accountId}`)
-    }))
+      assert.strictEqual(
+        JSON.parse(tokenRequest.body).audience,
+        `https://api.dintero.com/v1/accounts/${account.accountId}`
+      )
+    })
+  )
 
   it.effect("a wrong secret is a typed AuthenticationError carrying Dintero's error", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { client } = yield* setup({ clientSecret: Redacted.make("wrong-secret") })
       const error = yield* Effect.flip(client.getTransaction("T1.x"))
       assert.strictEqual(error._tag, "AuthenticationError")
@@ -75,36 +83,53 @@ describe("DinteroClient", () => {
       assert.strictEqual(error.errorDescription, "Client authentication failed")
       assert.strictEqual(error.provider, "dintero")
       assert.strictEqual(error.path, `/v1/accounts/${account.accountId}/auth/token`)
-    }))
+    })
+  )
 
   it.effect("a bad account id is a ConfigurationError when the layer is built", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const accountId of ["X12345678", "T1234", "t12345678", "T12345678 ", ""]) {
         const exit = yield* Layer.build(DinteroClient.layer(options({ accountId }))).pipe(
-          Effect.provide(Layer.succeed(HttpClient.HttpClient, yield* DinteroTestServer.makeClient(yield* DinteroTestServer.make()))),
+          Effect.provide(
+            Layer.succeed(HttpClient.HttpClient, yield* DinteroTestServer.makeClient(yield* DinteroTestServer.make()))
+          ),
           Effect.scoped,
           Effect.exit
         )
         assert.isTrue(Exit.isFailure(exit), accountId)
-        const error = yield* Effect.flip(Effect.scoped(Layer.build(DinteroClient.layer(options({ accountId }))).pipe(
-          Effect.provide(Layer.succeed(HttpClient.HttpClient, yield* DinteroTestServer.makeClient(yield* DinteroTestServer.make())))
-        )))
+        const error = yield* Effect.flip(
+          Effect.scoped(
+            Layer.build(DinteroClient.layer(options({ accountId }))).pipe(
+              Effect.provide(
+                Layer.succeed(
+                  HttpClient.HttpClient,
+                  yield* DinteroTestServer.makeClient(yield* DinteroTestServer.make())
+                )
+              )
+            )
+          )
+        )
         assert.strictEqual(error._tag, "ConfigurationError")
       }
-    }))
+    })
+  )
 
   it.effect("test and production are told apart by the account id prefix", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { client } = yield* setup()
       assert.strictEqual(client.environment, "test")
       const production = yield* DinteroClient.make(options({ accountId: "P87654321" })).pipe(
-        Effect.provideServiceEffect(HttpClient.HttpClient, Effect.flatMap(DinteroTestServer.make(), DinteroTestServer.makeClient))
+        Effect.provideServiceEffect(
+          HttpClient.HttpClient,
+          Effect.flatMap(DinteroTestServer.make(), DinteroTestServer.makeClient)
+        )
       )
       assert.strictEqual(production.environment, "production")
-    }))
+    })
+  )
 
   it.effect("a plain-http base URL that is not loopback is refused before any request", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* DinteroTestServer.make()
       const error = yield* Effect.flip(
         DinteroClient.make(options({ checkoutUrl: "http://checkout.dintero.com" })).pipe(
@@ -113,10 +138,11 @@ describe("DinteroClient", () => {
       )
       assert.strictEqual(error._tag, "ConfigurationError")
       assert.lengthOf(yield* server.requests, 0)
-    }))
+    })
+  )
 
   it.effect("walks a checkout: create, read, authorize, capture, refund — every operation decodes", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const created = yield* client.createSession(sessionRequest)
       assert.match(created.id, /^T11223344\./)
@@ -147,13 +173,17 @@ describe("DinteroClient", () => {
       assert.strictEqual(all.status, "REFUNDED")
 
       const listed = yield* client.listTransactions({ merchantReference: "order-1001" })
-      assert.deepStrictEqual(listed.map((t) => t.id), [transactionId])
+      assert.deepStrictEqual(
+        listed.map((t) => t.id),
+        [transactionId]
+      )
       // One token for the whole flow.
       assert.lengthOf(yield* server.tokenRequests, 1)
-    }))
+    })
+  )
 
   it.effect("void and cancel move their objects to the right states", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const id = yield* server.seedTransaction({ amount: 1_000 })
       const voided = yield* client.voidTransaction(id)
@@ -163,20 +193,22 @@ describe("DinteroClient", () => {
       const created = yield* client.createSession(sessionRequest)
       const cancelled = yield* client.cancelSession(created.id)
       assert.isString(cancelled.cancelled_at)
-    }))
+    })
+  )
 
   it.effect("a 202 capture is reported as still processing, with its event request id", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup({}, { asyncCaptures: true })
       const id = yield* server.seedTransaction({ amount: 5_000 })
       const result = yield* client.captureTransaction(id, { amount: 5_000 })
       assert.strictEqual(result._tag, "Processing")
       if (result._tag === "Processing") assert.match(result.eventRequestId ?? "", /^req_/)
       assert.strictEqual((yield* client.getTransaction(id)).status, "CAPTURED")
-    }))
+    })
+  )
 
   it.effect("Dintero's {error:{code,message}} becomes an ApiError with its code and message", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const missing = yield* Effect.flip(client.getTransaction("T0.nope"))
       assert.strictEqual(missing._tag, "ApiError")
@@ -188,20 +220,22 @@ describe("DinteroClient", () => {
       const id = yield* server.seedTransaction({ amount: 1_000 })
       const tooMuch = yield* Effect.flip(client.captureTransaction(id, { amount: 2_000 }))
       assert.strictEqual(tooMuch._tag === "ApiError" && tooMuch.code, "AMOUNT_EXCEEDS_AUTHORIZED")
-    }))
+    })
+  )
 
   it.effect("amounts that are not integers in minor units are rejected by the schema", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const id = yield* server.seedTransaction({ amount: 1_000 })
       const exit = yield* Effect.exit(client.captureTransaction(id, { amount: 10.5 }))
       assert.isTrue(Exit.isFailure(exit))
       const captures = (yield* server.requests).filter((r) => r.path.endsWith("/capture"))
       assert.lengthOf(captures, 0, "nothing was sent")
-    }))
+    })
+  )
 
   it.effect("a 401 on an API call causes one refresh and a successful replay", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const id = yield* server.seedTransaction({ amount: 1_000 })
       yield* client.getTransaction(id)
@@ -210,15 +244,19 @@ describe("DinteroClient", () => {
       const tx = yield* client.getTransaction(id)
       assert.strictEqual(tx.id, id)
       const log = yield* server.requests
-      assert.deepStrictEqual(log.map((r) => [r.path.endsWith("/auth/token") ? "token" : "api", r.status]), [
-        ["api", 401],
-        ["token", 200],
-        ["api", 200]
-      ])
-    }))
+      assert.deepStrictEqual(
+        log.map((r) => [r.path.endsWith("/auth/token") ? "token" : "api", r.status]),
+        [
+          ["api", 401],
+          ["token", 200],
+          ["api", 200]
+        ]
+      )
+    })
+  )
 
   it.effect("tokens are refreshed ahead of expiry without making callers wait", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup({}, { tokenLifetimeSeconds: 3600 })
       const id = yield* server.seedTransaction({ amount: 1_000 })
       yield* client.getTransaction(id)
@@ -229,11 +267,15 @@ describe("DinteroClient", () => {
       yield* TestClock.adjust("10 minutes")
       yield* client.getTransaction(id)
       const apiStatuses = (yield* server.requests).filter((r) => !r.path.endsWith("/auth/token")).map((r) => r.status)
-      assert.isTrue(apiStatuses.every((s) => s === 200), "no call ever met an expired token")
-    }))
+      assert.isTrue(
+        apiStatuses.every((s) => s === 200),
+        "no call ever met an expired token"
+      )
+    })
+  )
 
   it.effect("a 429 with Retry-After from the token endpoint is waited out, then succeeds", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       yield* server.rateLimitNext(1, "7", { pathIncludes: "/auth/token" })
       const fiber = yield* Effect.forkChild(client.accessToken)
@@ -243,21 +285,26 @@ describe("DinteroClient", () => {
       yield* Fiber.join(fiber)
       const [first, second] = yield* server.tokenRequests
       assert.isAtLeast(second.at - first.at, 7_000)
-    }))
+    })
+  )
 
   it.effect("a capture (POST) is not retried after a 503", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { server, client } = yield* setup()
       const id = yield* server.seedTransaction({ amount: 1_000 })
       yield* client.accessToken
       yield* server.failNext(1, { status: 503, pathIncludes: "/capture" })
       const error = yield* Effect.flip(client.captureTransaction(id, { amount: 1_000 }))
       assert.strictEqual(error._tag, "ApiError")
-      assert.lengthOf((yield* server.requests).filter((r) => r.path.endsWith("/capture")), 1)
-    }))
+      assert.lengthOf(
+        (yield* server.requests).filter((r) => r.path.endsWith("/capture")),
+        1
+      )
+    })
+  )
 
   it.effect("layerConfig reads the DINTERO_* variables", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* DinteroTestServer.make()
       const env = ConfigProvider.fromEnv({
         env: {
@@ -268,7 +315,7 @@ describe("DinteroClient", () => {
           DINTERO_CHECKOUT_URL: "http://127.0.0.1:1"
         }
       })
-      const transactions = yield* Effect.gen(function*() {
+      const transactions = yield* Effect.gen(function* () {
         const client = yield* DinteroClient.DinteroClient
         return yield* client.listTransactions()
       }).pipe(
@@ -286,10 +333,11 @@ describe("DinteroClient", () => {
       )
       assert.strictEqual(missing._tag, "ConfigurationError")
       assert.include(missing.message, "DINTERO_CLIENT_ID")
-    }))
+    })
+  )
 
   it.live("works end to end over real HTTP on loopback", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const server = yield* DinteroTestServer.make()
       const url = yield* DinteroTestServer.listen(server)
       const client = yield* DinteroClient.make(options({ apiUrl: url, checkoutUrl: url }))
@@ -305,5 +353,6 @@ describe("DinteroClient", () => {
       Effect.scoped,
       Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
       Effect.provide(NodeHttpClient.layerUndici)
-    ))
+    )
+  )
 })
