@@ -76,6 +76,8 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<TokenProvider<
     let latest: AccessToken.AccessToken | undefined = options.initial
     let inflight: Deferred.Deferred<AccessToken.AccessToken, E> | undefined
     let refreshing = false
+    // Earliest time a new background refresh may start after failed ones (no tight loop near expiry).
+    let refreshNotBefore = 0
     let acquisitions = 0
 
     const hardExpiry = (token: AccessToken.AccessToken) => token.expiresAt - skew
@@ -120,6 +122,7 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<TokenProvider<
           if (Cause.hasInterruptsOnly(exit.cause)) return
           const delay = yield* jitteredBackoff(attempt++)
           const now = yield* Clock.currentTimeMillis
+          refreshNotBefore = now + delay
           if (current !== stale || now + delay >= hardExpiry(stale)) return
           yield* Effect.sleep(delay)
           if (current !== stale) return
@@ -136,7 +139,7 @@ export const make = <E, R>(options: Options<E, R>): Effect.Effect<TokenProvider<
       const now = clock.currentTimeMillisUnsafe()
       const token = current
       if (token !== undefined && now < hardExpiry(token)) {
-        if (!refreshing && now >= refreshAt(token)) {
+        if (!refreshing && now >= refreshAt(token) && now >= refreshNotBefore) {
           refreshing = true
           return Effect.as(Effect.forkIn(backgroundRefresh(token), scope, { startImmediately: true }), token)
         }

@@ -1,0 +1,147 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { TestClock } from "effect/testing"
+import * as ApiClient from "../src/ApiClient.ts"
+import * as TestServer from "../src/TestServer.ts"
+
+/** An unauthenticated API on the harness that answers 200 unless a fault is queued. */
+const setup = (retry?: ApiClient.Options["retry"]) =>
+  Effect.gen(function* () {
+    const server = yield* TestServer.make((request) =>
+      Effect.succeed(TestServer.json({ ok: true, method: request.method }))
+    )
+    const client = yield* TestServer.makeMemoryClient(server.app)
+    const api = ApiClient.make(client, { provider: "retry-test", baseUrl: "http://api.test", retry })
+    return { server, api }
+  })
+
+/** Runs `effect` in a fiber while moving the TestClock in 100 ms steps; returns its exit. */
+const drive = <A, E>(effect: Effect.Effect<A, E>, millis: number) =>
+  Effect.gen(function* () {
+    const fiber = yield* Effect.forkChild(Effect.exit(effect))
+    for (let t = 0; t < millis; t += 100) yield* TestClock.adjust(100)
+    return yield* Fiber.join(fiber)
+  })
+
+const times = (server: { requests: Effect.Effect<ReadonlyArray<TestServer.LoggedRequest>> }) =>
+  Effect.map(server.requests, (all) => all.map((r) => r.at))
+
+describe("RetryPolicy", () => {
+  it.effect("Retry-After in seconds is a floor: the retry never comes earlier", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.rateLimitNext(1, "4")
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 10_000)
+      assert.strictEqual(exit._tag, "Success")
+      const [first, second] = yield* times(server)
+      assert.isAtLeast(second - first, 4_000)
+      assert.isAtMost(second - first, 4_100)
+    })
+  )
+
+  it.effect("Retry-After as an HTTP date is honoured as a floor", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* TestClock.setTime(Date.parse("2026-11-22T10:00:00Z"))
+      yield* server.rateLimitNext(1, "Sun, 22 Nov 2026 10:00:06 GMT")
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 10_000)
+      assert.strictEqual(exit._tag, "Success")
+      const [first, second] = yield* times(server)
+      assert.isAtLeast(second - first, 6_000)
+    })
+  )
+
+  it.effect("a Retry-After beyond the cap fails at once with a RateLimitedError carrying the delay", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.rateLimitNext(1, "120")
+      const error = yield* Effect.flip(api.ok(HttpClientRequest.get("/x")))
+      assert.strictEqual(error._tag, "RateLimitedError")
+      if (error._tag === "RateLimitedError") assert.strictEqual(error.retryAfterMillis, 120_000)
+      assert.lengthOf(yield* server.requests, 1)
+    })
+  )
+
+  it.effect("retries are bounded: 3 attempts in total, then the typed error", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(10, { status: 503 })
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 60_000)
+      assert.strictEqual(exit._tag, "Failure")
+      assert.lengthOf(yield* server.requests, 3)
+      const [a, b, c] = yield* times(server)
+      assert.isAtLeast(b - a, 250, "backoff, not a tight loop")
+      assert.isAtLeast(c - b, 500, "exponential")
+    })
+  )
+
+  it.effect("a POST is not retried after a 503", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(1, { status: 503 })
+      const error = yield* Effect.flip(api.ok(HttpClientRequest.post("/orders")))
+      assert.strictEqual(error._tag, "ApiError")
+      assert.lengthOf(yield* server.requests, 1)
+    })
+  )
+
+  it.effect("a POST with an Idempotency-Key is retried after a 503", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(1, { status: 503 })
+      const exit = yield* drive(
+        api.ok(HttpClientRequest.post("/orders").pipe(HttpClientRequest.setHeader("Idempotency-Key", "k-1"))),
+        5_000
+      )
+      assert.strictEqual(exit._tag, "Success")
+      assert.lengthOf(yield* server.requests, 2)
+    })
+  )
+
+  it.effect("a POST is retried after a 429 (the server did not process it)", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.rateLimitNext(1, "1")
+      const exit = yield* drive(api.ok(HttpClientRequest.post("/orders")), 5_000)
+      assert.strictEqual(exit._tag, "Success")
+      assert.lengthOf(yield* server.requests, 2)
+    })
+  )
+
+  it.effect("non-transient statuses are not retried", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(1, { status: 400, body: "bad", contentType: "text/plain" })
+      const error = yield* Effect.flip(api.ok(HttpClientRequest.get("/x")))
+      assert.strictEqual(error._tag, "ApiError")
+      if (error._tag === "ApiError") assert.strictEqual(error.detail, "bad")
+      assert.lengthOf(yield* server.requests, 1)
+    })
+  )
+
+  it.effect("configurable: attempts and a provider fallback delay when no Retry-After is sent", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup({ attempts: 2, retryAfterFallback: () => 30_000 })
+      yield* server.rateLimitNext(1, undefined)
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 40_000)
+      assert.strictEqual(exit._tag, "Success")
+      const [first, second] = yield* times(server)
+      assert.isAtLeast(second - first, 30_000)
+    })
+  )
+
+  it.live("a GET that meets a transport failure is retried, then fails as a TransportError", () =>
+    Effect.gen(function* () {
+      const api = ApiClient.make(yield* HttpClient.HttpClient, {
+        provider: "retry-test",
+        baseUrl: "http://127.0.0.1:9",
+        retry: { baseDelay: 10 }
+      })
+      const error = yield* Effect.flip(api.ok(HttpClientRequest.get("/x")))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.strictEqual(error.path, "/x")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+})
