@@ -193,6 +193,40 @@ describe("TokenProvider", () => {
     })
   )
 
+  it.effect("failed background refreshes are retried with jittered backoff, at least 1 s apart", () =>
+    Effect.gen(function* () {
+      const starts: Array<number> = []
+      let fail = true
+      const tokens = yield* TokenProvider.make({
+        acquire: () =>
+          Effect.gen(function* () {
+            const now = yield* Effect.clockWith((c) => Effect.succeed(c.currentTimeMillisUnsafe()))
+            starts.push(now)
+            if (fail && starts.length > 1) {
+              return yield* new ApiError({ provider: "t", method: "POST", path: "/token", status: 503 })
+            }
+            return AccessToken.make({ value: `t-${starts.length}`, issuedAt: now, expiresInSeconds: 600 })
+          })
+      })
+      const first = yield* tokens.get
+      yield* TestClock.adjust("5 minutes") // enter the refresh window (half of 10 min)
+      // Callers hammer the provider every 10 ms for 2 minutes while the endpoint is down.
+      for (let i = 0; i < 12_000; i++) {
+        const token = yield* tokens.get
+        assert.isTrue(AccessToken.sameValue(token, first))
+        yield* TestClock.adjust(10)
+      }
+      const gaps = starts.slice(1).map((t, i) => (i === 0 ? Number.POSITIVE_INFINITY : t - starts[i]))
+      assert.isAbove(starts.length, 3)
+      assert.isBelow(starts.length, 20, "no tight loop: 2 minutes of failures cost a handful of attempts")
+      for (const gap of gaps.slice(1)) assert.isAtLeast(gap, 1_000)
+      assert.isAbove(new Set(gaps.slice(2)).size, 1, "delays are jittered")
+      fail = false
+      yield* TestClock.adjust("1 minute")
+      assert.isFalse(AccessToken.sameValue(yield* tokens.get, first), "recovered once the endpoint is back")
+    })
+  )
+
   it.effect("a background refresh failure keeps the current token", () =>
     Effect.gen(function* () {
       const t = yield* controlled(600)
