@@ -1,0 +1,142 @@
+/**
+ * Netgíró's own errors, next to nordkit's error family:
+ *
+ * - `NetgiroResultError`: the envelope said `Success: false`. Its `reason` names the result code
+ *   (`"CustomerDeclined"`, `"CartNotFound"`, ...) so callers can branch on it; an unknown code is kept in
+ *   `resultCode` with `reason: "Unknown"`.
+ * - `NetgiroSignatureError`: a response (or a merchant callback) whose signature is missing or wrong. Its body
+ *   was discarded, never decoded.
+ * - `PaymentTimeoutError`: `waitForPayment` gave up.
+ *
+ * Every error raised from a Netgíró response carries `referenceId` (`netgiro_referenceId`), the id Netgíró
+ * support asks for. `referenceIdOf` reads it from any error of the client.
+ */
+import type { ApiClient } from "@nordkit/core"
+import { Schema } from "effect"
+import { Envelope } from "./NetgiroSchema.ts"
+
+/** Result codes and their names (Netgíró's documentation; 200 and 400 are the generic codes). */
+export const resultCodes = {
+  200: "Success",
+  400: "GenericError",
+  10200: "PaymentCompleted",
+  10201: "PaymentCanceled",
+  10202: "AlreadyCanceled",
+  10203: "AlreadyConfirmed",
+  10302: "CustomerDeclined",
+  10304: "CartInvalid",
+  10305: "BelowMinimumAmount",
+  10306: "CustomerNotFound",
+  10307: "CustomerDeclined",
+  10422: "CustomerDeclined",
+  10423: "CustomerDeclined",
+  10424: "CartNotFound",
+  10425: "PendingCustomerConfirmation",
+  10426: "PendingProviderConfirmation",
+  10427: "InvalidConfirmationType",
+  10428: "AdditionalConfirmationNeeded",
+  10429: "PendingProviderCallback"
+} as const
+
+export const ResultCase = Schema.Literals([
+  "Success",
+  "GenericError",
+  "PaymentCompleted",
+  "PaymentCanceled",
+  "AlreadyCanceled",
+  "AlreadyConfirmed",
+  "CustomerDeclined",
+  "CartInvalid",
+  "BelowMinimumAmount",
+  "CustomerNotFound",
+  "CartNotFound",
+  "PendingCustomerConfirmation",
+  "PendingProviderConfirmation",
+  "InvalidConfirmationType",
+  "AdditionalConfirmationNeeded",
+  "PendingProviderCallback",
+  "Unknown"
+])
+export type ResultCase = typeof ResultCase.Type
+
+/** The named case of a result code; `"Unknown"` for codes Netgíró has not documented. */
+export const resultCaseOf = (code: number): ResultCase =>
+  Object.hasOwn(resultCodes, code) ? resultCodes[code as keyof typeof resultCodes] : "Unknown"
+
+const requestFields = {
+  provider: Schema.String,
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.optional(Schema.Number),
+  /** `netgiro_referenceId` of the response: give it to Netgíró support. */
+  referenceId: Schema.optional(Schema.String)
+}
+
+const where = (e: { provider: string; method: string; path: string; status?: number | undefined }) =>
+  `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}`
+
+const reference = (e: { referenceId?: string | undefined }) =>
+  e.referenceId === undefined ? "" : ` (netgiro_referenceId ${e.referenceId})`
+
+/** The envelope said `Success: false`. */
+export class NetgiroResultError extends Schema.TaggedError<NetgiroResultError>()("NetgiroResultError", {
+  ...requestFields,
+  /** The raw `ResultCode`, kept even when it is not a documented one. */
+  resultCode: Schema.Int,
+  /** The named case of `resultCode`. */
+  reason: ResultCase,
+  /** Netgíró's `Message`. */
+  resultMessage: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `${where(this)}: ${this.reason} (${this.resultCode})${this.resultMessage ? `: ${this.resultMessage}` : ""}${reference(this)}`
+  }
+}
+
+/** A response or callback whose signature did not verify. Its body was discarded. */
+export class NetgiroSignatureError extends Schema.TaggedError<NetgiroSignatureError>()("NetgiroSignatureError", {
+  ...requestFields,
+  /** `missing`: no nonce or signature header; `mismatch`: the signature does not cover what arrived. */
+  reason: Schema.Literals(["missing", "mismatch"])
+}) {
+  override get message(): string {
+    return `${where(this)}: ${
+      this.reason === "missing" ? "response signature headers missing" : "response signature does not match"
+    }, body discarded${reference(this)}`
+  }
+}
+
+/** `waitForPayment` did not see a final state within its timeout. */
+export class PaymentTimeoutError extends Schema.TaggedError<PaymentTimeoutError>()("PaymentTimeoutError", {
+  provider: Schema.String,
+  transactionId: Schema.String,
+  waitedMillis: Schema.Number,
+  /** The last result code CheckCart answered, if any. */
+  lastResultCode: Schema.optional(Schema.Int),
+  referenceId: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `${this.provider}: payment ${this.transactionId} not settled after ${Math.round(this.waitedMillis / 1000)} s${
+      this.lastResultCode === undefined ? "" : ` (last result ${resultCaseOf(this.lastResultCode)})`
+    }${reference(this)}`
+  }
+}
+
+const decodeEnvelope = Schema.decodeUnknownOption(Envelope)
+
+/** Reads Netgíró's envelope in a failed response into the error family's fields. */
+export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  const envelope = decodeEnvelope(json)
+  if (envelope._tag === "None") return json === undefined && text.length > 0 ? { detail: text.slice(0, 200) } : {}
+  return { code: String(envelope.value.ResultCode), detail: envelope.value.Message ?? undefined }
+}
+
+/** The `netgiro_referenceId` an error carries: a typed field on Netgíró errors, or noted in core errors' text. */
+export const referenceIdOf = (error: unknown): string | undefined => {
+  if (typeof error !== "object" || error === null) return undefined
+  const typed = (error as { referenceId?: unknown }).referenceId
+  if (typeof typed === "string") return typed
+  const message = (error as { message?: unknown }).message
+  if (typeof message !== "string") return undefined
+  return /netgiro_referenceId ([\w-]+)/.exec(message)?.[1]
+}
