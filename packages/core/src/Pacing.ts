@@ -1,0 +1,80 @@
+/**
+ * Client-side pacing: keeps a client under a provider's request quota (e.g. Dinero's 100 requests per minute per
+ * organization) by *delaying* requests instead of letting a burst run into 429s. Built on effect's `RateLimiter`
+ * (`effect/persistence`) and `HttpClient.withRateLimiter`, fixed-window algorithm: at most `limit` requests are
+ * admitted per `window` for each key; the next ones wait for the following window.
+ *
+ * Pacing is HttpClient middleware meant for `ApiClient.make({ perAttempt })`, so every request that goes on the
+ * wire counts — retries and 401 replays included. The 429 retries themselves are left to `RetryPolicy` (the
+ * limiter's own unbounded 429 retry is switched off).
+ *
+ * The default limiter is in memory and per pacer. Pass a shared `RateLimiter` (e.g. backed by Redis through
+ * `RateLimiter.layerStoreRedis`) to pace several clients or processes that share one quota.
+ *
+ * A fixed window on our side cannot line up exactly with the provider's window: give `window` a small margin over
+ * the provider's (for transit and clock skew), and keep a 429 fallback in the retry policy.
+ */
+import { Duration, Effect } from "effect"
+import { HttpClient, HttpClientError, type HttpClientRequest } from "effect/http"
+import { RateLimiter } from "effect/persistence"
+
+export interface Options {
+  /** Requests with the same key share one quota, e.g. `dinero:<clientId>:<organizationId>`. */
+  readonly key: string | ((request: HttpClientRequest.HttpClientRequest) => string)
+  /** Requests admitted per window. */
+  readonly limit: number
+  /** Window length. */
+  readonly window: Duration.Input
+  /** A shared limiter. Default: a new in-memory limiter for this pacer. */
+  readonly limiter?: RateLimiter.RateLimiter | undefined
+}
+
+/** HttpClient middleware that paces requests. */
+export type Pacer = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>
+) => HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R>
+
+/** A new in-memory `RateLimiter` (Effect Clock based, so `TestClock` drives it). */
+export const memoryLimiter: Effect.Effect<RateLimiter.RateLimiter> = RateLimiter.make.pipe(
+  Effect.provide(RateLimiter.layerStoreMemory)
+)
+
+const isRateLimiterError = (u: unknown): u is RateLimiter.RateLimiterError =>
+  typeof u === "object" && u !== null && (u as { _tag?: unknown })._tag === "RateLimiterError"
+
+/**
+ * Builds the pacing middleware. A failure of the limiter's store (only possible with an external store) fails the
+ * request as a transport error, before anything is sent.
+ */
+export const make = (options: Options): Effect.Effect<Pacer> =>
+  Effect.gen(function* () {
+    if (!(Number.isInteger(options.limit) && options.limit > 0)) {
+      return yield* Effect.die(new Error("Pacing: limit must be a positive integer"))
+    }
+    const window = Duration.fromInputUnsafe(options.window)
+    const limiter = options.limiter ?? (yield* memoryLimiter)
+    const pacer: Pacer = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
+      HttpClient.transform(
+        HttpClient.withRateLimiter(client, {
+          limiter,
+          key: options.key,
+          limit: options.limit,
+          window,
+          algorithm: "fixed-window",
+          times: 0
+        }),
+        (effect, request) =>
+          Effect.catchIf(effect, isRateLimiterError, (error) =>
+            Effect.fail(
+              new HttpClientError.HttpClientError({
+                reason: new HttpClientError.TransportError({
+                  request,
+                  description: `rate limiter unavailable: ${error.message}`
+                })
+              })
+            )
+          )
+        // The refinement removed every RateLimiterError from the error channel.
+      ) as HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R>
+    return pacer
+  })
