@@ -60,6 +60,11 @@ export interface Options {
   /** Response signature check: `enforce` (default), `warn` (log and continue) or `off`. */
   readonly verifyResponses?: VerifyMode | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  /**
+   * Your own nonce source, e.g. one shared by several processes using the same app key (each call must return
+   * an integer larger than any before). Default: ticks since 1900 from the Effect Clock, strictly increasing.
+   */
+  readonly nonce?: Effect.Effect<bigint> | undefined
 }
 
 /** What every result carries besides its body: Netgíró's id of the call, for support. */
@@ -180,7 +185,7 @@ export const make = Effect.fnUntraced(function* (
   const mode: VerifyMode = options.verifyResponses ?? "enforce"
   const httpClient = yield* HttpClient.HttpClient
   const digest = yield* NetgiroAuth.digestService
-  const nonce = yield* NetgiroAuth.makeNonce
+  const nonce = options.nonce ?? (yield* NetgiroAuth.makeNonce)
   const signer = { appKey: options.appKey, secret: options.secret, digest, nonce }
 
   // CheckCart and the sales list only read: safe to send twice, so retried after 5xx and transport errors too.
@@ -204,9 +209,10 @@ export const make = Effect.fnUntraced(function* (
   })
 
   /**
-   * Reads and verifies one response. A response that fails verification in `enforce` mode is a
-   * `NetgiroSignatureError` and its body goes no further. Unsigned error responses (a proxy's 502, a 429
-   * from a gateway) are mapped by status alone, since their body cannot be trusted.
+   * Reads and verifies one response. A 2xx response that fails verification in `enforce` mode is a
+   * `NetgiroSignatureError` and its body goes no further. An error response that does not verify (a proxy's
+   * 502, a gateway's 429, or a 401 signed with the secret we do not have) is mapped by its status alone: its
+   * body is not trusted, so it never becomes a `NetgiroResultError`.
    */
   const receive = Effect.fnUntraced(function* (response: HttpClientResponse.HttpClientResponse) {
     const bytes = new Uint8Array(
@@ -226,9 +232,12 @@ export const make = Effect.fnUntraced(function* (
       const url = RequestSigner.urlAsSent(response.request) ?? response.request.url
       const verdict = yield* NetgiroAuth.verify(digest, options.secret, received, url, bytes)
       trusted = verdict === "valid"
-      const unsignedError = !ok && verdict === "missing"
-      if (!trusted && !unsignedError) {
-        const error = new NetgiroSignatureError({ ...where(response), referenceId, reason: verdict as "missing" })
+      if (!trusted && ok) {
+        const error = new NetgiroSignatureError({
+          ...where(response),
+          referenceId,
+          reason: verdict === "missing" ? "missing" : "mismatch"
+        })
         if (mode === "enforce") return yield* error
         yield* Effect.logWarning(`${error.message}; continuing (verifyResponses: warn)`)
         trusted = true

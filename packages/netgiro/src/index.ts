@@ -1,4 +1,6 @@
 export * as NetgiroAuth from "./NetgiroAuth.ts"
+export * as NetgiroCallback from "./NetgiroCallback.ts"
 export * as NetgiroClient from "./NetgiroClient.ts"
 export * as NetgiroError from "./NetgiroError.ts"
 export * as NetgiroSchema from "./NetgiroSchema.ts"
+export * as NetgiroTestServer from "./NetgiroTestServer.ts"
