@@ -1,0 +1,91 @@
+/**
+ * Dinero's failures, mapped in one place:
+ *
+ * - the `{ code, message, validationErrors }` body → the fields of nordkit's error family (`ApiError.code` is
+ *   Dinero's application code, e.g. "42" for a validation error; `ApiError.fieldErrors` holds the per-field
+ *   messages);
+ * - 403 (organization without a Pro subscription, app code 48 or 90 depending on the source) → `ForbiddenError`;
+ * - 429, whose body is *plain text* ("API calls quota exceeded! ...") → `RateLimitedError`, never a decode error,
+ *   carrying the wait until Dinero's minute window has surely reset (the `Retry-After` header when present);
+ * - 480 "Brownout" (sent at random for endpoints about to be removed) → `BrownoutError`: not transient, not
+ *   retried, a signal to move off the endpoint.
+ */
+import { type ApiClient, type NordkitError as NE, NordkitError, RetryPolicy } from "@nordkit/core"
+import { Schema } from "effect"
+import type { HttpClientResponse } from "effect/http"
+import { ErrorBody } from "./DineroSchema.ts"
+
+/** 480: Dinero is browning out an endpoint that is about to be removed. */
+export class BrownoutError extends Schema.TaggedError<BrownoutError>()("BrownoutError", {
+  provider: Schema.String,
+  method: Schema.String,
+  path: Schema.String,
+  status: Schema.Number,
+  detail: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `${this.provider} ${this.method} ${this.path} -> ${this.status}: brownout (endpoint scheduled for removal)${
+      this.detail ? `: ${this.detail}` : ""
+    }`
+  }
+}
+
+/** Every failure a Dinero operation can end in. */
+export type DineroError = NE.RequestError | BrownoutError
+
+/** Dinero's rate-limit window. Without `Retry-After`, waiting this long always reaches a fresh window. */
+export const rateLimitWindowMillis = 60_000
+
+const decode = Schema.decodeUnknownOption(ErrorBody)
+
+const messageOf = (value: unknown): string | undefined => {
+  if (typeof value === "string") return value
+  if (Array.isArray(value)) {
+    const parts = value.filter((v): v is string => typeof v === "string")
+    return parts.length > 0 ? parts.join("; ") : undefined
+  }
+  return undefined
+}
+
+/** Reads Dinero's error body (JSON) or a plain-text body into the error family's fields. */
+export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  const body = decode(json)
+  if (body._tag === "None") return json === undefined && text.length > 0 ? { detail: text.slice(0, 200) } : {}
+  const b = body.value
+  const code = b.code ?? b.Code
+  const validation = b.validationErrors ?? b.ValidationErrors
+  const fieldErrors: Record<string, string> = {}
+  for (const [field, value] of Object.entries(validation ?? {})) {
+    const message = messageOf(value)
+    if (message !== undefined) fieldErrors[field] = message
+  }
+  return {
+    code: code === undefined || code === null ? undefined : String(code),
+    detail: b.message ?? b.Message ?? undefined,
+    fieldErrors: Object.keys(fieldErrors).length > 0 ? fieldErrors : undefined
+  }
+}
+
+/** How long to wait after a 429 that has no `Retry-After`: a full minute window. */
+export const retryAfterFallback = (response: HttpClientResponse.HttpClientResponse): number | undefined =>
+  response.status === 429 ? rateLimitWindowMillis : undefined
+
+/** Dinero-specific classification, run before the default status mapping. */
+export const classify = (failure: ApiClient.FailedResponse): BrownoutError | NE.RequestError | undefined => {
+  const where = { provider: failure.provider, method: failure.method, path: failure.path, status: failure.status }
+  if (failure.status === 480) {
+    return new BrownoutError({
+      ...where,
+      status: 480,
+      detail: failure.fields.detail ?? (failure.text.length > 0 ? failure.text.slice(0, 200) : undefined)
+    })
+  }
+  if (failure.status === 429) {
+    return new NordkitError.RateLimitedError({
+      ...where,
+      retryAfterMillis: RetryPolicy.retryAfterMillis(failure.headers, failure.now) ?? rateLimitWindowMillis,
+      detail: failure.fields.detail ?? (failure.text.length > 0 ? failure.text.slice(0, 120) : undefined)
+    })
+  }
+  return undefined
+}
