@@ -453,9 +453,25 @@ export const make = (options: Options = {}) =>
         return cart === undefined ? Effect.die(new Error(`no cart ${transactionId}`)) : f(cart)
       })
 
+    const clientNonce = yield* NetgiroAuth.makeNonce
+
     return {
       ...harness,
       apps: [...apps.values()],
+      /**
+       * Signs an arbitrary request the way a Netgíró client does, with nonces from one strictly increasing
+       * source per server (for raw tests of the server).
+       */
+      signRequest: (request: HttpClientRequest.HttpClientRequest, app: App = publicTestApp) =>
+        Effect.gen(function* () {
+          const url = RequestSigner.urlAsSent(request) ?? request.url
+          const body = RequestSigner.bodyBytes(request.body) ?? new Uint8Array(0)
+          const headers = yield* NetgiroAuth.signHeaders(
+            { appKey: app.appKey, secret: Redacted.make(app.secret), digest, nonce: clientNonce },
+            { url, body }
+          )
+          return HttpClientRequest.setHeaders(request, headers)
+        }),
       /** Carts by transaction id. */
       carts: Effect.sync(() => [...carts.values()].map((cart) => ({ ...cart }))),
       /** Callbacks sent to merchants, oldest first. */
@@ -488,17 +504,3 @@ export const makeClient = (server: NetgiroTestServer) => TestServer.makeMemoryCl
 
 /** Serves `server` on the current `HttpServer`; returns the API base URL (`http://127.0.0.1:PORT/v1`). */
 export const listen = (server: NetgiroTestServer) => Effect.map(TestServer.listen(server.app), (url) => `${url}/v1`)
-
-/** Signs an arbitrary request the way a Netgíró client does (for raw tests of the server). */
-export const signRequest = (app: App, request: HttpClientRequest.HttpClientRequest) =>
-  Effect.gen(function* () {
-    const digest = yield* NetgiroAuth.digestService
-    const nonce = yield* NetgiroAuth.makeNonce
-    const url = RequestSigner.urlAsSent(request) as string
-    const body = RequestSigner.bodyBytes(request.body) ?? new Uint8Array(0)
-    const headers = yield* NetgiroAuth.signHeaders(
-      { appKey: app.appKey, secret: Redacted.make(app.secret), digest, nonce },
-      { url, body }
-    )
-    return HttpClientRequest.setHeaders(request, headers)
-  })
