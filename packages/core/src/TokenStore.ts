@@ -1,0 +1,131 @@
+/**
+ * Where a user's tokens live between requests and across restarts: a service keyed by a session key, with an
+ * in-memory implementation (the default) and a persistent one on effect's `KeyValueStore` (a directory of files
+ * on Node with `KeyValueStore.layerFileSystem`, `localStorage` in a browser with `KeyValueStore.layerStorage`,
+ * SQL, Redis, ...).
+ *
+ * Rotating refresh tokens (Monerium) make the store part of correctness: a client saves the rotated refresh
+ * token here *before* it uses the new access token, so a crash can never leave it holding only a refresh token
+ * the server has already retired.
+ *
+ * The persistent format is JSON with the token values in clear (the store *is* the secret): protect the
+ * directory or storage like a password file. Errors never carry token values.
+ */
+import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import { KeyValueStore } from "effect/persistence"
+import type * as AccessToken from "./AccessToken.ts"
+
+/** The store could not be read or written. Names the operation and key, never a value. */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
+  operation: Schema.String,
+  key: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `token store ${this.operation} ${this.key} failed: ${this.detail}`
+  }
+}
+
+export interface Service {
+  readonly get: (key: string) => Effect.Effect<Option.Option<AccessToken.AccessToken>, TokenStoreError>
+  readonly set: (key: string, token: AccessToken.AccessToken) => Effect.Effect<void, TokenStoreError>
+  readonly remove: (key: string) => Effect.Effect<void, TokenStoreError>
+}
+
+export class TokenStore extends Context.Service<TokenStore, Service>()("@nordkit/core/TokenStore") {}
+
+/** A store in this process's memory: tokens live as long as the store. */
+export const makeMemory = (): Service => {
+  const tokens = new Map<string, AccessToken.AccessToken>()
+  return {
+    get: (key) => Effect.sync(() => Option.fromUndefinedOr(tokens.get(key))),
+    set: (key, token) =>
+      Effect.sync(() => {
+        tokens.set(key, token)
+      }),
+    remove: (key) =>
+      Effect.sync(() => {
+        tokens.delete(key)
+      })
+  }
+}
+
+export const layerMemory: Layer.Layer<TokenStore> = Layer.sync(TokenStore, makeMemory)
+
+/** The stored JSON form of a token (format version 1). */
+const Stored = Schema.Struct({
+  v: Schema.Literal(1),
+  accessToken: Schema.String,
+  tokenType: Schema.String,
+  issuedAt: Schema.Finite,
+  expiresAt: Schema.Finite,
+  scope: Schema.optional(Schema.String),
+  refreshToken: Schema.optional(Schema.String),
+  extra: Schema.Record(Schema.String, Schema.Unknown)
+})
+const decodeStored = Schema.decodeUnknownOption(Schema.fromJsonString(Stored))
+
+/** Serializes a token for a persistent store (secrets in clear: the store must be protected). */
+export const encode = (token: AccessToken.AccessToken): string =>
+  JSON.stringify({
+    v: 1,
+    accessToken: Redacted.value(token.value),
+    tokenType: token.tokenType,
+    issuedAt: token.issuedAt,
+    expiresAt: token.expiresAt,
+    ...(token.scope === undefined ? {} : { scope: token.scope }),
+    ...(token.refreshToken === undefined ? {} : { refreshToken: Redacted.value(token.refreshToken) }),
+    extra: token.extra
+  })
+
+/** Reads a token written by {@link encode}; `None` when the text is not one. */
+export const decode = (text: string): Option.Option<AccessToken.AccessToken> =>
+  Option.map(decodeStored(text), (stored) => ({
+    value: Redacted.make(stored.accessToken),
+    tokenType: stored.tokenType,
+    issuedAt: stored.issuedAt,
+    expiresAt: stored.expiresAt,
+    scope: stored.scope,
+    refreshToken: stored.refreshToken === undefined ? undefined : Redacted.make(stored.refreshToken),
+    extra: stored.extra
+  }))
+
+const storeError = (operation: string, key: string) => (error: KeyValueStore.KeyValueStoreError) =>
+  new TokenStoreError({ operation, key, detail: error.message })
+
+/**
+ * A persistent store on a `KeyValueStore`, keys prefixed with `prefix` (default `nordkit-token:`). A stored
+ * value that cannot be read is a `TokenStoreError` (never silently treated as "logged out").
+ */
+export const makeKeyValueStore = (
+  store: KeyValueStore.KeyValueStore,
+  options?: { readonly prefix?: string }
+): Service => {
+  const prefix = options?.prefix ?? "nordkit-token:"
+  return {
+    get: (key) =>
+      Effect.flatMap(Effect.mapError(store.get(prefix + key), storeError("get", key)), (text) => {
+        if (text === undefined) return Effect.succeed(Option.none())
+        const token = decode(text)
+        return Option.isSome(token)
+          ? Effect.succeed(token)
+          : Effect.fail(new TokenStoreError({ operation: "get", key, detail: "stored value is not a token" }))
+      }),
+    set: (key, token) => Effect.mapError(store.set(prefix + key, encode(token)), storeError("set", key)),
+    remove: (key) => Effect.mapError(store.remove(prefix + key), storeError("remove", key))
+  }
+}
+
+/** The persistent store as a layer, on the `KeyValueStore` in context. */
+export const layerKeyValueStore = (options?: {
+  readonly prefix?: string
+}): Layer.Layer<TokenStore, never, KeyValueStore.KeyValueStore> =>
+  Layer.effect(
+    TokenStore,
+    Effect.map(Effect.service(KeyValueStore.KeyValueStore), (store) => makeKeyValueStore(store, options))
+  )
+
+/** The `TokenStore` in context, or a fresh in-memory one when none is provided. */
+export const serviceOrMemory: Effect.Effect<Service> = Effect.map(Effect.serviceOption(TokenStore), (store) =>
+  Option.getOrElse(store, makeMemory)
+)
