@@ -33,8 +33,11 @@ export class BrownoutError extends Schema.TaggedError<BrownoutError>()("Brownout
 /** Every failure a Dinero operation can end in. */
 export type DineroError = NE.RequestError | BrownoutError
 
-/** Dinero's rate-limit window. Without `Retry-After`, waiting this long always reaches a fresh window. */
-export const rateLimitWindowMillis = 60_000
+/**
+ * How long to wait after a 429 without `Retry-After`: Dinero's minute window plus a second, so the retry lands in a
+ * fresh window even when the server counts the window's last millisecond as part of it.
+ */
+export const rateLimitWindowMillis = 61_000
 
 const decode = Schema.decodeUnknownOption(ErrorBody)
 
@@ -66,7 +69,7 @@ export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields 
   }
 }
 
-/** How long to wait after a 429 that has no `Retry-After`: a full minute window. */
+/** How long to wait after a 429 that has no `Retry-After`: a full minute window (plus the margin). */
 export const retryAfterFallback = (response: HttpClientResponse.HttpClientResponse): number | undefined =>
   response.status === 429 ? rateLimitWindowMillis : undefined
 

@@ -347,7 +347,8 @@ export const make = (options: Options = {}) =>
         errors.ProductLines = "At least one product line is required"
       } else {
         body.ProductLines.forEach((line: any, i: number) => {
-          if (typeof line?.Description !== "string") errors[`ProductLines[${i}].Description`] = "Description is required"
+          if (typeof line?.Description !== "string")
+            errors[`ProductLines[${i}].Description`] = "Description is required"
           if (typeof line?.Quantity !== "number") errors[`ProductLines[${i}].Quantity`] = "Quantity must be a number"
           if (!Number.isInteger(line?.AccountNumber)) {
             errors[`ProductLines[${i}].AccountNumber`] = "AccountNumber is required"
@@ -464,7 +465,10 @@ export const make = (options: Options = {}) =>
             const q = request.query
             const start = q.get("startDate")
             const end = q.get("endDate")
-            const statuses = q.get("statusFilter")?.split(",").map((s) => s.trim().toLowerCase())
+            const statuses = q
+              .get("statusFilter")
+              ?.split(",")
+              .map((s) => s.trim().toLowerCase())
             return listOf(request, [...store.invoices.values()], defaultFields.invoices, "Guid", (invoice) => {
               const date = String(invoice.Date)
               return (

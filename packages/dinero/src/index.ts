@@ -1,1 +1,5 @@
-export {}
+export * as DineroAuth from "./DineroAuth.ts"
+export * as DineroClient from "./DineroClient.ts"
+export * as DineroError from "./DineroError.ts"
+export * as DineroSchema from "./DineroSchema.ts"
+export * as DineroTestServer from "./DineroTestServer.ts"
