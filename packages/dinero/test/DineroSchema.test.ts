@@ -1,0 +1,91 @@
+import { assert, describe, it } from "@effect/vitest"
+import { DateTime, Effect, Exit, Schema } from "effect"
+import { DineroSchema } from "../src/index.ts"
+
+const decodeDateTime = Schema.decodeUnknownSync(DineroSchema.DateTime)
+const decodeAmount = Schema.decodeUnknownSync(DineroSchema.Amount)
+const encodeAmount = Schema.encodeUnknownExit(DineroSchema.Amount)
+const decodeCreated = Schema.decodeUnknownExit(DineroSchema.Created)
+
+describe("DineroSchema", () => {
+  it.effect("zone-less timestamps decode as UTC whatever the machine's time zone", () =>
+    Effect.sync(() => {
+      const saved = process.env.TZ
+      try {
+        process.env.TZ = "America/Los_Angeles"
+        const raw = "2006-01-02T15:04:05.000"
+        const utc = Date.UTC(2006, 0, 2, 15, 4, 5)
+        // What a naive `new Date` would do here: read it as local time, eight hours off.
+        assert.notStrictEqual(new Date(raw).getTime(), utc, "the machine zone is not UTC in this test")
+        assert.strictEqual(decodeDateTime(raw).epochMilliseconds, utc)
+        assert.strictEqual(decodeDateTime("2006-01-02T15:04:05").epochMilliseconds, utc)
+        // .NET writes up to 7 fractional digits.
+        assert.strictEqual(decodeDateTime("2006-01-02T15:04:05.1234567").epochMilliseconds, utc + 123)
+        // With a zone, the instant is kept.
+        assert.strictEqual(decodeDateTime("2006-01-02T17:04:05+02:00").epochMilliseconds, utc)
+        assert.strictEqual(decodeDateTime("2006-01-02T15:04:05Z").epochMilliseconds, utc)
+        assert.strictEqual(DateTime.formatIso(decodeDateTime(raw)), "2006-01-02T15:04:05.000Z")
+      } finally {
+        if (saved === undefined) delete process.env.TZ
+        else process.env.TZ = saved
+      }
+    })
+  )
+
+  it.effect("money decodes to decimal strings and encodes back to the JSON numbers Dinero expects", () =>
+    Effect.sync(() => {
+      assert.strictEqual(decodeAmount(149.5), "149.5")
+      assert.strictEqual(decodeAmount(0.1), "0.1")
+      assert.strictEqual(decodeAmount(-10), "-10")
+      assert.strictEqual(decodeAmount(1e-7), "0.0000001")
+      assert.deepStrictEqual(encodeAmount("1234.50"), Exit.succeed(1234.5))
+      assert.isTrue(Exit.isFailure(encodeAmount("12,50")), "a comma decimal is refused before sending")
+      assert.isTrue(Exit.isFailure(Schema.decodeUnknownExit(DineroSchema.Amount)("149.5")), "a string on the wire")
+    })
+  )
+
+  it.effect("create/book results decode whatever the casing of Guid and Timestamp", () =>
+    Effect.sync(() => {
+      assert.deepStrictEqual(
+        decodeCreated({ Guid: "g", Timestamp: "t" }),
+        Exit.succeed({ Guid: "g", Timestamp: "t", Number: undefined })
+      )
+      assert.deepStrictEqual(
+        decodeCreated({ guid: "g", timestamp: "t", number: 7 }),
+        Exit.succeed({ Guid: "g", Timestamp: "t", Number: 7 })
+      )
+      assert.deepStrictEqual(
+        decodeCreated({ ContactGuid: "c" }),
+        Exit.succeed({ Guid: "c", Timestamp: undefined, Number: undefined })
+      )
+      assert.isTrue(Exit.isFailure(decodeCreated({ Timestamp: "t" })))
+    })
+  )
+
+  it.effect("a Dinero list decodes as {Collection, Pagination}", () =>
+    Effect.sync(() => {
+      const page = Schema.decodeUnknownSync(DineroSchema.Page(DineroSchema.ContactListItem))({
+        Collection: [{ ContactGuid: "a", Name: "A", CreatedAt: "2024-05-01T08:00:00.000", Email: null }],
+        Pagination: { MaxPageSizeAllowed: 1000, PageSize: 100, Result: 1, ResultWithoutFilter: 4, Page: 0 }
+      })
+      assert.strictEqual(page.Collection[0].Name, "A")
+      assert.strictEqual(page.Collection[0].Email, null)
+      assert.strictEqual(page.Pagination.ResultWithoutFilter, 4)
+    })
+  )
+
+  it.effect("nextPage: a short page ends the list; Result is used as a total only when it must be one", () =>
+    Effect.sync(() => {
+      const page = (n: number, result: number, index: number) => ({
+        Collection: Array.from({ length: n }, (_, i) => i),
+        Pagination: { PageSize: 100, Result: result, Page: index }
+      })
+      assert.strictEqual(DineroSchema.nextPage(page(40, 240, 2), 200), undefined, "short page")
+      assert.strictEqual(DineroSchema.nextPage(page(0, 0, 0), 0), undefined, "empty")
+      assert.strictEqual(DineroSchema.nextPage(page(100, 250, 0), 0), 1, "a total beyond this page")
+      assert.strictEqual(DineroSchema.nextPage(page(100, 200, 1), 100), undefined, "a total reached exactly")
+      // Result equal to the page's own count is ambiguous (per-page count or total): read on.
+      assert.strictEqual(DineroSchema.nextPage(page(100, 100, 0), 0), 1)
+    })
+  )
+})

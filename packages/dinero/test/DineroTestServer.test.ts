@@ -1,0 +1,188 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import { TestClock } from "effect/testing"
+import { DineroTestServer } from "../src/index.ts"
+import { client, org1, org2 } from "./fixtures.ts"
+
+const base = "http://dinero.test"
+const basic = `Basic ${btoa(`${client.clientId}:${client.clientSecret}`)}`
+
+const grant = (http: HttpClient.HttpClient, form: Record<string, string>, authorization = basic) =>
+  http.execute(
+    HttpClientRequest.post(`${base}${DineroTestServer.tokenPath}`).pipe(
+      HttpClientRequest.setHeader("authorization", authorization),
+      HttpClientRequest.bodyUrlParams(form)
+    )
+  )
+
+const passwordForm = (apiKey: string) => ({
+  grant_type: "password",
+  scope: "read write",
+  username: apiKey,
+  password: apiKey
+})
+
+const tokenFor = (http: HttpClient.HttpClient, apiKey: string) =>
+  Effect.flatMap(grant(http, passwordForm(apiKey)), (r) =>
+    Effect.map(r.json, (body) => (body as { access_token: string }).access_token)
+  )
+
+const get = (http: HttpClient.HttpClient, path: string, token: string, accept = "application/json") =>
+  http.execute(
+    HttpClientRequest.get(`${base}${path}`).pipe(
+      HttpClientRequest.bearerToken(token),
+      HttpClientRequest.setHeader("accept", accept)
+    )
+  )
+
+const errorOf = (response: HttpClientResponse.HttpClientResponse) =>
+  Effect.map(response.json, (body) => (body as { error: string }).error)
+
+const setup = (options?: DineroTestServer.Options) =>
+  Effect.gen(function* () {
+    const server = yield* DineroTestServer.make(options)
+    const http = yield* DineroTestServer.makeClient(server)
+    return { server, http }
+  })
+
+describe("DineroTestServer", () => {
+  it.effect("the token endpoint is strict: client, content type, grant, scope, and the API key twice", () =>
+    Effect.gen(function* () {
+      const { http } = yield* setup()
+      const ok = yield* grant(http, passwordForm(org1.apiKey))
+      assert.strictEqual(ok.status, 200)
+      assert.deepInclude(yield* ok.json, { token_type: "Bearer", expires_in: 3600, refresh_token: null })
+
+      const wrongClient = yield* grant(http, passwordForm(org1.apiKey), `Basic ${btoa(`${client.clientId}:nope`)}`)
+      assert.deepStrictEqual([wrongClient.status, yield* errorOf(wrongClient)], [401, "invalid_client"])
+      const noClient = yield* grant(http, passwordForm(org1.apiKey), "")
+      assert.strictEqual(noClient.status, 401)
+
+      const json = yield* http.execute(
+        HttpClientRequest.post(`${base}${DineroTestServer.tokenPath}`).pipe(
+          HttpClientRequest.setHeader("authorization", basic),
+          HttpClientRequest.bodyJsonUnsafe(passwordForm(org1.apiKey))
+        )
+      )
+      assert.deepStrictEqual([json.status, yield* errorOf(json)], [400, "invalid_request"])
+
+      const cases: Array<[Record<string, string>, string]> = [
+        [{ ...passwordForm(org1.apiKey), grant_type: "client_credentials" }, "unsupported_grant_type"],
+        [{ ...passwordForm(org1.apiKey), scope: "read" }, "invalid_scope"],
+        [{ ...passwordForm(org1.apiKey), password: org2.apiKey }, "invalid_grant"],
+        [passwordForm("unknown-key"), "invalid_grant"]
+      ]
+      for (const [form, expected] of cases) {
+        const response = yield* grant(http, form)
+        assert.deepStrictEqual([response.status, yield* errorOf(response)], [400, expected], JSON.stringify(form))
+      }
+    })
+  )
+
+  it.effect("tokens are bound to their organization and expire", () =>
+    Effect.gen(function* () {
+      const { server, http } = yield* setup()
+      const token = yield* tokenFor(http, org1.apiKey)
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).status, 200)
+      assert.strictEqual((yield* get(http, `/v1/${org2.organizationId}/contacts`, token)).status, 403)
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/contacts`, "forged")).status, 401)
+      yield* server.expireTokens(org1.organizationId)
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).status, 401)
+      const fresh = yield* tokenFor(http, org1.apiKey)
+      yield* TestClock.adjust("3601 seconds")
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/contacts`, fresh)).status, 401)
+    })
+  )
+
+  it.effect("the quota: 100 per minute per organization, then a plain-text 429 until the window ends", () =>
+    Effect.gen(function* () {
+      const { http } = yield* setup()
+      const one = yield* tokenFor(http, org1.apiKey)
+      const two = yield* tokenFor(http, org2.apiKey)
+      for (let i = 0; i < 100; i++) {
+        assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/products`, one)).status, 200)
+      }
+      const limited = yield* get(http, `/v1/${org1.organizationId}/products`, one)
+      assert.strictEqual(limited.status, 429)
+      assert.match(limited.headers["content-type"] ?? "", /^text\/plain/)
+      assert.strictEqual(yield* limited.text, "API calls quota exceeded! maximum admitted 100 per 1m.")
+      assert.isUndefined(limited.headers["retry-after"])
+      assert.strictEqual(
+        (yield* get(http, `/v1/${org2.organizationId}/products`, two)).status,
+        200,
+        "another organization has its own quota"
+      )
+      yield* TestClock.adjust("60 seconds")
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/products`, one)).status, 429, "window end")
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual((yield* get(http, `/v1/${org1.organizationId}/products`, one)).status, 200)
+    })
+  )
+
+  it.effect("Retry-After on the 429 is opt-in", () =>
+    Effect.gen(function* () {
+      const { http } = yield* setup({ rateLimit: { limit: 1, windowMillis: 60_000, retryAfter: true } })
+      const token = yield* tokenFor(http, org1.apiKey)
+      yield* get(http, `/v1/${org1.organizationId}/products`, token)
+      yield* TestClock.adjust("15 seconds")
+      const limited = yield* get(http, `/v1/${org1.organizationId}/products`, token)
+      assert.strictEqual(limited.status, 429)
+      assert.strictEqual(limited.headers["retry-after"], "45")
+    })
+  )
+
+  it.effect("invoices are served as PDF only when asked for with Accept", () =>
+    Effect.gen(function* () {
+      const { http } = yield* setup()
+      const token = yield* tokenFor(http, org1.apiKey)
+      const contacts = (yield* (yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).json) as {
+        Collection: Array<{ ContactGuid: string }>
+      }
+      const created = yield* http.execute(
+        HttpClientRequest.post(`${base}/v1/${org1.organizationId}/invoices`).pipe(
+          HttpClientRequest.bearerToken(token),
+          HttpClientRequest.bodyJsonUnsafe({
+            ContactGuid: contacts.Collection[0].ContactGuid,
+            ProductLines: [{ Description: "x", Quantity: 1, AccountNumber: 1000, Unit: "parts", BaseAmountValue: 10 }]
+          })
+        )
+      )
+      assert.strictEqual(created.status, 201)
+      const { Guid } = (yield* created.json) as { Guid: string }
+      const json = yield* get(http, `/v1/${org1.organizationId}/invoices/${Guid}`, token)
+      assert.match(json.headers["content-type"] ?? "", /^application\/json/)
+      const pdf = yield* get(http, `/v1/${org1.organizationId}/invoices/${Guid}`, token, "application/pdf")
+      assert.strictEqual(pdf.headers["content-type"], "application/pdf")
+      assert.strictEqual(new TextDecoder().decode(new Uint8Array(yield* pdf.arrayBuffer).slice(0, 5)), "%PDF-")
+    })
+  )
+
+  it.effect("timestamps are written without a zone, as Dinero does", () =>
+    Effect.gen(function* () {
+      const { http } = yield* setup()
+      const token = yield* tokenFor(http, org1.apiKey)
+      const page = (yield* (yield* get(http, `/v1/${org1.organizationId}/contacts?fields=CreatedAt`, token)).json) as {
+        Collection: Array<{ CreatedAt: string }>
+      }
+      assert.match(page.Collection[0].CreatedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/)
+    })
+  )
+
+  it.effect("requests are logged with their status", () =>
+    Effect.gen(function* () {
+      const { server, http } = yield* setup()
+      const token = yield* tokenFor(http, org1.apiKey)
+      yield* get(http, `/v1/${org1.organizationId}/nope`, token)
+      const log = yield* server.requests
+      assert.deepStrictEqual(
+        log.map((r) => [r.path, r.status]),
+        [
+          [DineroTestServer.tokenPath, 200],
+          [`/v1/${org1.organizationId}/nope`, 404]
+        ]
+      )
+      assert.isTrue(HttpClient.isHttpClient(http))
+    })
+  )
+})
