@@ -1,0 +1,165 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Canary } from "@nordkit/core"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Redacted, Stream } from "effect"
+import { HttpClient } from "effect/http"
+import { TestClock } from "effect/testing"
+import { DineroClient, DineroTestServer } from "../src/index.ts"
+import { invoiceFor } from "./fixtures.ts"
+
+const SECRET = "CANARY-dinero-client-secret-5b1e77d0"
+const KEY = "CANARY-dinero-api-key-a41f09c3"
+const KEY_2 = "CANARY-dinero-api-key-2-e8d2b6f4"
+const FREE_KEY = "CANARY-dinero-api-key-free-71c0aa9e"
+const WRONG_SECRET = "CANARY-dinero-wrong-secret-3d5c"
+const WRONG_KEY = "CANARY-dinero-wrong-key-9f2e"
+
+const client: DineroTestServer.Client = { clientId: "canary-client", clientSecret: SECRET }
+const organizations: ReadonlyArray<DineroTestServer.OrganizationSeed> = [
+  { organizationId: "777001", name: "Canary ApS", apiKey: KEY },
+  { organizationId: "777002", name: "Canary 2 ApS", apiKey: KEY_2 },
+  { organizationId: "777003", name: "Canary Gratis ApS", apiKey: FREE_KEY, isPro: false }
+]
+
+const options = (overrides: Partial<DineroClient.Options> = {}, url = "http://127.0.0.1"): DineroClient.Options => ({
+  clientId: client.clientId,
+  clientSecret: Redacted.make(SECRET),
+  organizationId: "777001",
+  apiKey: Redacted.make(KEY),
+  organizations: [{ organizationId: "777002", apiKey: Redacted.make(KEY_2) }],
+  authUrl: `${url}${DineroTestServer.tokenPath}`,
+  apiUrl: url,
+  ...overrides
+})
+
+describe("secret canary (Dinero + core)", () => {
+  const capture = Canary.make()
+  it.effect("no error path and no log line contains the client secret, an API key or an access token", () =>
+    Effect.gen(function* () {
+      const server = yield* DineroTestServer.make({ clients: [client], organizations })
+      const memory = yield* DineroTestServer.makeClient(server)
+      const build = (overrides: Partial<DineroClient.Options> = {}) =>
+        DineroClient.make(options(overrides)).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      const observe = capture.observe
+      /** Runs an effect that waits on the clock (retries, windows) to its end. */
+      const observeWaiting = <A, E>(effect: Effect.Effect<A, E>) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkChild(observe(effect))
+          yield* TestClock.adjust("5 minutes")
+          return yield* Fiber.join(fiber)
+        })
+      const dinero = yield* build()
+      const second = yield* dinero.organization("777002")
+
+      // Success paths log their values too (at Debug), tokens included as Redacted.
+      yield* observe(dinero.accessToken)
+      yield* observe(second.accessToken)
+      const contacts = yield* dinero.listContacts()
+      yield* observe(dinero.listOrganizations())
+      // Wrong client secret -> AuthenticationError invalid_client; wrong API key -> invalid_grant.
+      yield* observe((yield* build({ clientSecret: Redacted.make(WRONG_SECRET) })).listContacts())
+      yield* observe((yield* build({ apiKey: Redacted.make(WRONG_KEY) })).listContacts())
+      // 401 after one replay -> AuthenticationError.
+      yield* server.failNext(2, { status: 401, pathIncludes: "/contacts", body: '{"message":"denied"}' })
+      yield* observe(dinero.listContacts())
+      // 403: an organization without Pro.
+      yield* observe(
+        (yield* build({ organizationId: "777003", apiKey: Redacted.make(FREE_KEY), organizations: [] })).listContacts()
+      )
+      // 429 plain text, persisting -> RateLimitedError after bounded waiting.
+      yield* server.rateLimitNext(3, undefined, {
+        pathIncludes: "/products",
+        body: DineroTestServer.quotaExceededText(100, 60_000),
+        contentType: "text/plain"
+      })
+      yield* observeWaiting(dinero.listProducts())
+      // 480 Brownout.
+      yield* server.brownoutNext(1, "/products")
+      yield* observe(dinero.listProducts())
+      // 500 after retries -> ApiError.
+      yield* server.failNext(3, { status: 500, pathIncludes: "/products" })
+      yield* observeWaiting(dinero.listProducts())
+      // Dinero validation error; input the schema refuses; 404.
+      yield* observe(dinero.createContact({ Name: "X", CountryKey: "DK", IsPerson: true, Email: "nope" }))
+      yield* observe(dinero.createContact({ Name: "X", CountryKey: "Danmark", IsPerson: true }))
+      yield* observe(dinero.getContact("00000000-0000-0000-0000-000000000000"))
+      // Stale booking timestamp.
+      const draft = yield* dinero.createInvoice(invoiceFor(contacts.Collection[0].ContactGuid))
+      yield* server.touchInvoice("777001", draft.Guid)
+      yield* observe(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+      // Decode failures: HTML where JSON was expected, a wrong shape, JSON where a PDF was expected.
+      yield* server.failNext(1, { status: 200, pathIncludes: "/contacts", body: "<html>oops</html>" })
+      yield* observe(dinero.listContacts())
+      yield* server.failNext(1, {
+        status: 200,
+        pathIncludes: "/contacts",
+        body: '{"Collection":7}',
+        contentType: "application/json"
+      })
+      yield* observe(dinero.listContacts())
+      yield* server.failNext(1, { status: 200, pathIncludes: "/invoices", body: "{}", contentType: "application/json" })
+      yield* observe(dinero.getInvoicePdf(draft.Guid))
+      // A stream that fails halfway.
+      yield* server.failNext(1, { status: 500, pathIncludes: "/contacts" })
+      yield* observeWaiting(Stream.runCollect(second.streamContacts()))
+      // The token endpoint answers garbage that quotes the secrets -> DecodeError that does not quote the body.
+      yield* server.revokeTokens()
+      yield* server.failNext(1, {
+        status: 200,
+        pathIncludes: "/oauth/token",
+        body: `{"access_token":42,"note":"${SECRET} ${KEY}"}`,
+        contentType: "application/json"
+      })
+      yield* observe(dinero.listContacts())
+      // Configuration errors: bad organization id, credentials in a URL, missing variables, unknown organization.
+      yield* observe(build({ organizationId: "x" }))
+      yield* observe(build({ apiUrl: `http://user:${SECRET}@api.example` }))
+      yield* observe(build({ authUrl: `https://authz.example/token?key=${KEY}` }))
+      yield* observe(dinero.organization("999"))
+      yield* observe(
+        Layer.build(DineroClient.layerConfig()).pipe(
+          Effect.provide(Layer.succeed(HttpClient.HttpClient, memory)),
+          Effect.provide(
+            ConfigProvider.layer(ConfigProvider.fromEnv({ env: { DINERO_CLIENT_SECRET: SECRET, DINERO_API_KEY: KEY } }))
+          ),
+          Effect.scoped
+        )
+      )
+      // Transport failure over real HTTP: nothing listens on port 9.
+      const transport = yield* DineroClient.make(options({}, "http://127.0.0.1:9")).pipe(
+        Effect.provide(NodeHttpClient.layerUndici)
+      )
+      const transportExit = yield* observeWaiting(transport.listContacts())
+      assert.isTrue(Exit.isFailure(transportExit))
+
+      const tokens = (yield* server.requests)
+        .map((r) => r.headers.authorization ?? "")
+        .filter((h) => h.startsWith("Bearer "))
+        .map((h) => h.slice(7))
+      assert.isAbove(new Set(tokens).size, 2, "several tokens were issued and used")
+      const tags = capture.renderings.join("\n")
+      for (const tag of [
+        "AuthenticationError",
+        "ForbiddenError",
+        "RateLimitedError",
+        "BrownoutError",
+        "ApiError",
+        "DecodeError",
+        "ConfigurationError",
+        "TransportError"
+      ]) {
+        assert.include(tags, tag, `the canary exercised ${tag}`)
+      }
+      assert.isAbove(capture.lines.length, 30)
+      assert.deepStrictEqual(
+        capture.leaks([SECRET, KEY, KEY_2, FREE_KEY, WRONG_SECRET, WRONG_KEY, ...new Set(tokens)]),
+        []
+      )
+      // Control: the capture does see what errors carry (the organization id is in every path), so a leak would show.
+      assert.isNotEmpty(capture.leaks(["/v1/777001/"]))
+      // The secrets are still there, only hidden.
+      assert.strictEqual(Redacted.value(options().clientSecret), SECRET)
+      assert.strictEqual(Redacted.value(options().apiKey!), KEY)
+    }).pipe(Effect.provide(capture.layer))
+  )
+})
