@@ -16,7 +16,7 @@
  * constant time.
  */
 import { RequestSigner } from "@nordkit/core"
-import { Effect, Option, Redacted } from "effect"
+import { Effect, Option, Random, Redacted } from "effect"
 import { Digest } from "effect/crypto"
 
 export const headerNames = {
@@ -92,10 +92,16 @@ export interface SignerOptions {
   readonly nonce: Effect.Effect<bigint>
 }
 
-/** A nonce source in Netgíró's recommended form (ticks since 1900), strictly increasing. */
-export const makeNonce: Effect.Effect<Effect.Effect<bigint>> = RequestSigner.makeNonce({
-  fromMillis: RequestSigner.ticksSince1900
-})
+/**
+ * A nonce source in Netgíró's recommended form (ticks since 1900), strictly increasing. The clock only has
+ * millisecond resolution, so each source adds its own random offset below one millisecond (0–9,999 ticks):
+ * two clients sharing an app key and signing in the same millisecond are then unlikely to send the same
+ * nonce (for a guarantee, share one source: `NetgiroClient.Options.nonce`).
+ */
+export const makeNonce: Effect.Effect<Effect.Effect<bigint>> = Effect.flatMap(
+  Random.nextIntBetween(0, 10_000, { halfOpen: true }),
+  (offset) => RequestSigner.makeNonce({ fromMillis: (millis) => RequestSigner.ticksSince1900(millis) + BigInt(offset) })
+)
 
 /** The headers for one attempt: the same function the client's middleware calls for every request. */
 export const signHeaders = (
