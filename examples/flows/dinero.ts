@@ -1,0 +1,148 @@
+/**
+ * Dinero in the demo: by default the Dinero test server on loopback — token, organizations, a new contact, an
+ * invoice created and booked with its Timestamp, its PDF, then pacing shown on a burst. With the DINERO_* variables
+ * set, read-only calls (token, organizations, contacts, invoices, products) against the configured host.
+ */
+
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { DineroClient, DineroTestServer } from "@nordkit/dinero"
+import { Clock, Config, Console, Effect, Option, Redacted, type Scope, Stream } from "effect"
+import type { HttpClient } from "effect/http"
+
+const live = Effect.gen(function* () {
+  const dinero = yield* DineroClient.DineroClient
+  const token = yield* dinero.accessToken
+  yield* Console.log(
+    `  token      ${token.tokenType} ${String(token.value)} (organization ${dinero.organizationId}, valid ${Math.round(
+      (token.expiresAt - token.issuedAt) / 60_000
+    )} min)`
+  )
+  const organizations = yield* dinero.listOrganizations()
+  for (const o of organizations) {
+    yield* Console.log(`  org        ${o.Id} ${o.Name}${o.IsPro === false ? " (no Pro: the API will refuse)" : ""}`)
+  }
+  const contacts = yield* dinero.listContacts({ pageSize: 5, fields: ["Name"] })
+  yield* Console.log(
+    `  contacts   ${contacts.Pagination.Result} in total; first ${contacts.Collection.length}: ${contacts.Collection.map(
+      (c) => c.Name
+    ).join(", ")}`
+  )
+  const invoices = yield* dinero.listInvoices({ pageSize: 5 })
+  yield* Console.log(`  invoices   ${invoices.Pagination.Result} in total`)
+  for (const i of invoices.Collection) {
+    yield* Console.log(`             #${i.Number ?? "-"} ${i.Status ?? ""} ${i.TotalInclVat ?? ""} ${i.Currency ?? ""}`)
+  }
+  const products = yield* dinero.listProducts({ pageSize: 5 })
+  yield* Console.log(`  products   ${products.Pagination.Result} in total`)
+  yield* Console.log(`  requests   4 API calls, ${yield* dinero.tokens.acquisitions} token request(s)`)
+}).pipe(Effect.provide(DineroClient.layerConfig()))
+
+const local = Effect.gen(function* () {
+  const server = yield* DineroTestServer.make()
+  const url = yield* DineroTestServer.listen(server)
+  const [organization, other] = DineroTestServer.defaultOrganizations
+  const client = DineroTestServer.defaultClient
+  const dinero = yield* DineroClient.make({
+    clientId: client.clientId,
+    clientSecret: Redacted.make(client.clientSecret),
+    organizationId: organization.organizationId,
+    apiKey: Redacted.make(organization.apiKey),
+    organizations: [{ organizationId: other.organizationId, apiKey: Redacted.make(other.apiKey) }],
+    authUrl: `${url}${DineroTestServer.tokenPath}`,
+    apiUrl: url
+  })
+  yield* Console.log(`  server     Dinero test server on ${url}`)
+  const token = yield* dinero.accessToken
+  yield* Console.log(
+    `  token      ${token.tokenType} ${String(token.value)} (password grant with the API key, valid ${Math.round(
+      (token.expiresAt - token.issuedAt) / 60_000
+    )} min, no refresh token)`
+  )
+  const [org] = yield* dinero.listOrganizations()
+  yield* Console.log(`  org        ${org.Id} ${org.Name}, Pro: ${org.IsPro}`)
+
+  const contact = yield* dinero.createContact({
+    Name: "Fjordhus ApS",
+    CountryKey: "DK",
+    IsPerson: false,
+    Email: "bogholderi@fjordhus.dk",
+    VatNumber: "DK12345678"
+  })
+  yield* Console.log(`  contact    created ${contact.Guid}`)
+  const draft = yield* dinero.createInvoice({
+    ContactGuid: contact.Guid,
+    Description: "Rådgivning, marts",
+    ProductLines: [
+      { Description: "Konsulenttime", Quantity: 7.5, AccountNumber: 1000, Unit: "hours", BaseAmountValue: "950" },
+      { Description: "Licens", Quantity: 1, AccountNumber: 1000, Unit: "parts", BaseAmountValue: "149.5" }
+    ]
+  })
+  const read = yield* dinero.getInvoice(draft.Guid)
+  yield* Console.log(
+    `  invoice    draft ${draft.Guid}: ${read.TotalInclVat} ${read.Currency} incl. VAT, Timestamp ${draft.Timestamp}`
+  )
+  const fresh = yield* server.touchInvoice(organization.organizationId, draft.Guid)
+  const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+  yield* Console.log(
+    `  book       with a stale Timestamp -> ${stale._tag} ${"status" in stale ? stale.status : ""}: ${
+      stale._tag === "ApiError" ? stale.detail?.slice(0, 60) : ""
+    }…`
+  )
+  const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: fresh! })
+  yield* Console.log(
+    `  book       with the latest Timestamp -> invoice #${booked.Number}, Timestamp ${booked.Timestamp}`
+  )
+  const pdf = yield* dinero.getInvoicePdf(draft.Guid)
+  yield* Console.log(`  pdf        ${pdf.length} bytes, starts with ${new TextDecoder().decode(pdf.slice(0, 8))}`)
+
+  const second = yield* dinero.organization(other.organizationId)
+  const theirs = yield* Stream.runCollect(second.streamContacts({ pageSize: 2, fields: ["Name"] }))
+  yield* Console.log(
+    `  org 2      ${other.organizationId}: ${Array.from(theirs).length} contacts streamed page by page, with its own token`
+  )
+
+  const tokenRequests = (yield* server.tokenRequests).length
+  const apiRequests = (yield* server.apiRequests).length
+  yield* Console.log(`  requests   ${apiRequests} API calls, ${tokenRequests} token requests (one per organization)`)
+
+  // Pacing, shown at a small scale: a server allowing 10 requests per second, a client paced at 10 per 1.1 s.
+  const strict = yield* DineroTestServer.make({ rateLimit: { limit: 10, windowMillis: 1_000 } })
+  const strictUrl = yield* DineroTestServer.listen(strict)
+  const paced = yield* DineroClient.make({
+    clientId: client.clientId,
+    clientSecret: Redacted.make(client.clientSecret),
+    organizationId: organization.organizationId,
+    apiKey: Redacted.make(organization.apiKey),
+    authUrl: `${strictUrl}${DineroTestServer.tokenPath}`,
+    apiUrl: strictUrl,
+    pacing: { limit: 10, window: "1100 millis" }
+  })
+  yield* paced.accessToken
+  const start = yield* Clock.currentTimeMillis
+  yield* Effect.forEach(Array.from({ length: 25 }), () => paced.listProducts(), { concurrency: "unbounded" })
+  const elapsed = (yield* Clock.currentTimeMillis) - start
+  const limited = (yield* strict.apiRequests).filter((r) => r.status === 429).length
+  yield* Console.log(
+    `  pacing     25 calls in a burst vs a 10/s quota: ${(elapsed / 1000).toFixed(1)} s, ${limited} answered 429`
+  )
+}).pipe(Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })))
+
+const configured = Config.all([
+  Config.String("DINERO_CLIENT_ID"),
+  Config.Redacted("DINERO_CLIENT_SECRET"),
+  Config.Redacted("DINERO_API_KEY"),
+  Config.String("DINERO_ORGANIZATION_ID")
+]).pipe(Config.option)
+
+export const flow: Effect.Effect<void, unknown, HttpClient.HttpClient | Scope.Scope> = Effect.gen(function* () {
+  const env = yield* configured
+  if (Option.isSome(env)) {
+    yield* Console.log("Dinero (live, read-only: DINERO_* variables are set)")
+    return yield* live
+  }
+  yield* Console.log(
+    "Dinero (test server; set DINERO_CLIENT_ID, DINERO_CLIENT_SECRET, DINERO_API_KEY, DINERO_ORGANIZATION_ID for the real API)"
+  )
+  yield* local
+})
