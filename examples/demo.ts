@@ -5,9 +5,15 @@
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
+import * as Dinero from "./flows/dinero.ts"
 import * as Dintero from "./flows/dintero.ts"
+import * as Netgiro from "./flows/netgiro.ts"
 
-const flows = [["dintero", Dintero.flow]] as const
+const flows = [
+  ["dintero", Dintero.flow],
+  ["dinero", Dinero.flow],
+  ["netgiro", Netgiro.flow]
+] as const
 
 const program = Effect.gen(function* () {
   yield* Console.log("nordkit demo — every secret below is printed through Redacted\n")
