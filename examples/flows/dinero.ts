@@ -7,8 +7,15 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { DineroClient, DineroTestServer } from "@nordkit/dinero"
-import { Clock, Config, Console, Effect, Option, Redacted, type Scope, Stream } from "effect"
+import { Clock, Config, Console, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
 import type { HttpClient } from "effect/http"
+
+/** Each test server on its own loopback port (two apps on one HttpServer would both see every request). */
+const listen = (server: DineroTestServer.DineroTestServer) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+    return yield* DineroTestServer.listen(server).pipe(Effect.provide(context))
+  })
 
 const live = Effect.gen(function* () {
   const dinero = yield* DineroClient.DineroClient
@@ -40,7 +47,7 @@ const live = Effect.gen(function* () {
 
 const local = Effect.gen(function* () {
   const server = yield* DineroTestServer.make()
-  const url = yield* DineroTestServer.listen(server)
+  const url = yield* listen(server)
   const [organization, other] = DineroTestServer.defaultOrganizations
   const client = DineroTestServer.defaultClient
   const dinero = yield* DineroClient.make({
@@ -108,7 +115,7 @@ const local = Effect.gen(function* () {
 
   // Pacing, shown at a small scale: a server allowing 10 requests per second, a client paced at 10 per 1.1 s.
   const strict = yield* DineroTestServer.make({ rateLimit: { limit: 10, windowMillis: 1_000 } })
-  const strictUrl = yield* DineroTestServer.listen(strict)
+  const strictUrl = yield* listen(strict)
   const paced = yield* DineroClient.make({
     clientId: client.clientId,
     clientSecret: Redacted.make(client.clientSecret),
@@ -126,7 +133,7 @@ const local = Effect.gen(function* () {
   yield* Console.log(
     `  pacing     25 calls in a burst vs a 10/s quota: ${(elapsed / 1000).toFixed(1)} s, ${limited} answered 429`
   )
-}).pipe(Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })))
+})
 
 const configured = Config.all([
   Config.String("DINERO_CLIENT_ID"),
