@@ -1,1 +1,5 @@
-export {}
+export * as MoneriumAuth from "./MoneriumAuth.ts"
+export * as MoneriumClient from "./MoneriumClient.ts"
+export * as MoneriumError from "./MoneriumError.ts"
+export * as MoneriumSchema from "./MoneriumSchema.ts"
+export * as MoneriumTestServer from "./MoneriumTestServer.ts"

@@ -1,0 +1,94 @@
+/**
+ * Monerium's errors: its error body (`{ code, status, message, errors }`) read into nordkit's error family, and
+ * the errors of the authorization-code flow that users branch on:
+ *
+ * - `StateMismatchError`: the callback's `state` is missing, tampered with, reused or too old (CSRF / replay);
+ * - `AuthorizationDeniedError`: the user (or Monerium) refused, e.g. `error=access_denied`;
+ * - `InvalidCallbackError`: the callback URL or the pending authorization record is unusable;
+ * - `ReauthorizationRequiredError`: there is no usable grant any more (never connected, refresh token rejected
+ *   with `invalid_grant`, revoked) — send the user through `authorize` again.
+ *
+ * None of them carries a code, verifier, token or secret.
+ */
+import { type ApiClient, type NordkitError, OAuth2, type TokenStore } from "@nordkit/core"
+import { Schema } from "effect"
+import { ErrorBody } from "./MoneriumSchema.ts"
+
+const provider = Schema.String
+
+export class StateMismatchError extends Schema.TaggedError<StateMismatchError>()("StateMismatchError", {
+  provider,
+  problem: Schema.Literals(["missing", "mismatch", "reused", "expired"])
+}) {
+  override get message(): string {
+    return `${this.provider}: authorization callback refused: state ${this.problem}`
+  }
+}
+
+export class AuthorizationDeniedError extends Schema.TaggedError<AuthorizationDeniedError>()(
+  "AuthorizationDeniedError",
+  {
+    provider,
+    /** The OAuth2 `error` of the callback, e.g. "access_denied". */
+    error: Schema.String,
+    errorDescription: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    return `${this.provider}: authorization denied (${this.error})${this.errorDescription ? `: ${this.errorDescription}` : ""}`
+  }
+}
+
+export class InvalidCallbackError extends Schema.TaggedError<InvalidCallbackError>()("InvalidCallbackError", {
+  provider,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.provider}: invalid authorization callback: ${this.detail}`
+  }
+}
+
+export class ReauthorizationRequiredError extends Schema.TaggedError<ReauthorizationRequiredError>()(
+  "ReauthorizationRequiredError",
+  {
+    provider,
+    reason: Schema.Literals(["not_connected", "invalid_grant", "no_refresh_token"]),
+    /** The token endpoint's `error_description`, when it said why. */
+    detail: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    return `${this.provider}: re-authorization required (${this.reason})${this.detail ? `: ${this.detail}` : ""}`
+  }
+}
+
+/** What an operation of the client can fail with. */
+export type MoneriumError = NordkitError.RequestError | ReauthorizationRequiredError | TokenStore.TokenStoreError
+
+/** What completing the authorization-code flow can fail with. */
+export type CallbackError =
+  | StateMismatchError
+  | AuthorizationDeniedError
+  | InvalidCallbackError
+  | NordkitError.RequestError
+  | TokenStore.TokenStoreError
+
+const decode = Schema.decodeUnknownOption(ErrorBody)
+
+/** Reads Monerium's `{ code, status, message, errors }` body. */
+export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  const body = decode(json)
+  if (body._tag === "None") return json === undefined && text.length > 0 ? { detail: text.slice(0, 200) } : {}
+  const { code, status, message, errors } = body.value
+  return {
+    code: status === undefined ? String(code) : `${code} ${status}`,
+    detail: message,
+    fieldErrors: errors === undefined || errors === null || Object.keys(errors).length === 0 ? undefined : errors
+  }
+}
+
+/** The token endpoint: RFC 6749 §5.2 first (`invalid_grant`, ...), then Monerium's own body. */
+export const tokenErrorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  const rfc = OAuth2.errorFields(json, text)
+  return rfc.code !== undefined ? rfc : errorFields(json, text)
+}
