@@ -209,6 +209,27 @@ describe("DineroClient", () => {
     })
   )
 
+  it.effect("a token the server expires early is replaced after one 401, also with a slow server", () =>
+    Effect.gen(function* () {
+      const { server, dinero } = yield* setup()
+      yield* dinero.listContacts()
+      yield* server.setLatency(2_000)
+      yield* server.expireTokens(org1.organizationId)
+      yield* server.clearLog
+      const fiber = yield* Effect.forkChild(dinero.listContacts())
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(
+        (yield* server.requests).map((r) => [r.path === DineroTestServer.tokenPath ? "token" : "api", r.status]),
+        [
+          ["api", 401],
+          ["token", 200],
+          ["api", 200]
+        ]
+      )
+    })
+  )
+
   it.effect("without a refresh token, a new password grant is made before the hour runs out", () =>
     Effect.gen(function* () {
       const { server, dinero } = yield* setup()
