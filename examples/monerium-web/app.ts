@@ -1,0 +1,194 @@
+/**
+ * A small web app that connects a user's Monerium account with the authorization-code flow + PKCE, then shows
+ * their profile and balances. Server side, as Monerium recommends: the PKCE verifier lives in an HttpOnly cookie,
+ * tokens live in the server's `TokenStore`, the browser only ever sees its own pages.
+ *
+ *   GET /          "Connect Monerium", or the profile and balances once connected
+ *   GET /connect   MoneriumClient.authorize -> pending record in a cookie -> redirect to Monerium's consent page
+ *   GET /callback  MoneriumClient.handleCallback(url, pending) -> back to /, or a page explaining the error
+ *
+ * `start` runs it on loopback: against the Monerium test server it starts itself, or against the real sandbox
+ * when MONERIUM_CLIENT_ID and MONERIUM_REDIRECT_URI are set (the redirect URI must point at this app's
+ * /callback).
+ */
+import { createServer } from "node:http"
+import { NodeHttpServer } from "@effect/platform-node"
+import { TestServer } from "@nordkit/core"
+import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "@nordkit/monerium"
+import { Config, Deferred, Effect, Layer, Option, type Scope } from "effect"
+import { Base64Url } from "effect/encoding"
+import { type HttpClient, HttpServerRequest, HttpServerResponse } from "effect/http"
+
+const cookieName = "monerium_pending"
+
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)
+
+const page = (body: string, status = 200) =>
+  HttpServerResponse.html(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>nordkit × Monerium</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto}td,th{padding:.25rem 1rem;text-align:left}
+.error{color:#a00}</style></head><body><h1>nordkit × Monerium</h1>${body}</body></html>`
+  ).pipe((response) => (status === 200 ? response : HttpServerResponse.setStatus(response, status)))
+
+const connectButton = `<p><a id="connect" href="/connect">Connect Monerium</a></p>`
+
+/** Explains a failed callback in words a user understands (never echoing a secret). */
+const explain = (error: { readonly _tag: string; readonly message: string }): string => {
+  switch (error._tag) {
+    case "AuthorizationDeniedError":
+      return "You declined access at Monerium, so nothing was connected."
+    case "StateMismatchError":
+      return "This sign-in link was already used, expired or did not come from this app. Please connect again."
+    case "ReauthorizationRequiredError":
+      return "Your Monerium connection has expired. Please connect again."
+    default:
+      return `Monerium could not be connected: ${error.message}`
+  }
+}
+
+const errorPage = (error: { readonly _tag: string; readonly message: string }) =>
+  page(
+    `<p id="error" class="error" role="alert" data-error="${escape(error._tag)}">${escape(explain(error))}</p>${connectButton}`
+  )
+
+const readCookie = (header: string | undefined, name: string): string | undefined => {
+  for (const part of (header ?? "").split(";")) {
+    const [key, ...rest] = part.trim().split("=")
+    if (key === name) return rest.join("=")
+  }
+  return undefined
+}
+
+const home = (client: MoneriumClient.Service) =>
+  Effect.gen(function* () {
+    if (!(yield* client.isConnected)) return page(`<p>Not connected.</p>${connectButton}`)
+    const context = yield* client.authContext
+    const profile = yield* client.getProfile(context.defaultProfile ?? context.profiles[0].id)
+    const addresses = yield* client.listAddresses({ profile: profile.id })
+    const rows: Array<string> = []
+    for (const address of addresses) {
+      for (const chain of address.chains) {
+        const balances = yield* client.getBalances({ chain, address: address.address })
+        for (const balance of balances.balances) {
+          rows.push(
+            `<tr><td>${escape(chain)}</td><td><code>${escape(address.address)}</code></td><td>${escape(
+              balance.currency.toUpperCase()
+            )}</td><td class="amount">${escape(balance.amount)}</td></tr>`
+          )
+        }
+      }
+    }
+    return page(`<p id="profile">Connected as <strong>${escape(context.name ?? context.email ?? context.userId)}</strong>
+— profile <strong>${escape(profile.name)}</strong> (${escape(profile.kind)}, ${escape(profile.state ?? "unknown")})</p>
+<table id="balances"><thead><tr><th>chain</th><th>address</th><th>currency</th><th>amount</th></tr></thead>
+<tbody>${rows.join("")}</tbody></table>
+<p><a id="disconnect" href="/disconnect">Disconnect</a></p>`)
+  }).pipe(Effect.catch((error) => Effect.succeed(errorPage(error))))
+
+/** The web app's HTTP handler, for a client built with authorization-code credentials. */
+export const handler = (client: MoneriumClient.Service, redirectUri: string) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const url = new URL(request.url, redirectUri)
+    switch (url.pathname) {
+      case "/":
+        return yield* home(client)
+      case "/connect": {
+        const { url: authorizeUrl, pending } = yield* Effect.orDie(client.authorize())
+        const value = Base64Url.encode(MoneriumAuth.encodePending(pending))
+        return HttpServerResponse.redirect(authorizeUrl, {
+          status: 302,
+          headers: {
+            "set-cookie": `${cookieName}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=600`,
+            "cache-control": "no-store"
+          }
+        })
+      }
+      case "/callback": {
+        const clear = { "set-cookie": `${cookieName}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0` }
+        const cookie = readCookie(request.headers.cookie, cookieName)
+        const text = cookie === undefined ? undefined : Base64Url.decodeString(cookie)
+        const result = yield* Effect.gen(function* () {
+          if (text === undefined || text._tag === "Failure") {
+            return yield* Effect.fail({
+              _tag: "StateMismatchError",
+              message: "no pending authorization in this browser"
+            })
+          }
+          const pending = yield* MoneriumAuth.decodePending(text.success)
+          return yield* client.handleCallback(url, pending)
+        }).pipe(Effect.result)
+        if (result._tag === "Failure") return HttpServerResponse.setHeaders(errorPage(result.failure), clear)
+        return HttpServerResponse.redirect("/", { status: 303, headers: clear })
+      }
+      case "/disconnect":
+        yield* Effect.orDie(client.disconnect)
+        return HttpServerResponse.redirect("/", { status: 303 })
+      default:
+        return HttpServerResponse.text("Not found", { status: 404 })
+    }
+  })
+
+export interface Started {
+  /** The web app, e.g. http://127.0.0.1:41234 */
+  readonly appUrl: string
+  /** The Monerium API the app talks to (the test server's URL unless configured). */
+  readonly apiUrl: string
+  readonly server: MoneriumTestServer.MoneriumTestServer | undefined
+}
+
+const serveOnLoopback = (
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>,
+  port = 0
+) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+    return yield* TestServer.listen(app).pipe(Effect.provide(context))
+  })
+
+const configured = Config.all({
+  clientId: Config.String("MONERIUM_CLIENT_ID"),
+  redirectUri: Config.String("MONERIUM_REDIRECT_URI")
+}).pipe(Config.option)
+
+/**
+ * Starts the web app (and, unless MONERIUM_CLIENT_ID + MONERIUM_REDIRECT_URI are set, the Monerium test server)
+ * on loopback for the lifetime of the scope.
+ */
+export const start = (options?: {
+  readonly port?: number
+}): Effect.Effect<Started, unknown, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const env = yield* configured
+    const ready = yield* Deferred.make<{ client: MoneriumClient.Service; redirectUri: string }>()
+    const app = Effect.flatMap(Deferred.await(ready), ({ client, redirectUri }) => handler(client, redirectUri))
+    if (Option.isSome(env)) {
+      const redirect = new URL(env.value.redirectUri)
+      const appUrl = yield* serveOnLoopback(app, Number(redirect.port || options?.port || 0))
+      const client = yield* MoneriumClient.make({
+        credentials: MoneriumClient.authorizationCode(env.value),
+        environment: (yield* Config.Literals(["sandbox", "production"], "MONERIUM_ENVIRONMENT").pipe(
+          Config.withDefault("sandbox")
+        )) as MoneriumClient.Environment,
+        apiUrl: Option.getOrUndefined(yield* Config.option(Config.String("MONERIUM_API_URL")))
+      })
+      yield* Deferred.succeed(ready, { client, redirectUri: env.value.redirectUri })
+      return { appUrl, apiUrl: client.apiUrl, server: undefined }
+    }
+    const appUrl = yield* serveOnLoopback(app, options?.port)
+    const redirectUri = `${appUrl}/callback`
+    const server = yield* MoneriumTestServer.make({
+      codeApps: [{ clientId: MoneriumTestServer.defaultCodeApp.clientId, redirectUris: [redirectUri] }]
+    })
+    const apiUrl = yield* serveOnLoopback(server.app)
+    const client = yield* MoneriumClient.make({
+      apiUrl,
+      credentials: MoneriumClient.authorizationCode({
+        clientId: MoneriumTestServer.defaultCodeApp.clientId,
+        redirectUri
+      })
+    })
+    yield* Deferred.succeed(ready, { client, redirectUri })
+    return { appUrl, apiUrl, server }
+  })
