@@ -14,6 +14,7 @@ import {
   AuthenticationError,
   DecodeError,
   ForbiddenError,
+  InvalidRequestError,
   RateLimitedError,
   type RequestError,
   TransportError
@@ -108,6 +109,27 @@ const parseJson = (text: string): unknown => {
   const result = decodeJsonText(text)
   return result._tag === "Success" ? result.value : undefined
 }
+
+/**
+ * Encodes `body` with `schema` as the request's JSON body. Input the schema refuses fails with
+ * `InvalidRequestError` (naming the field, never a defect) and nothing is sent.
+ */
+export const jsonBody =
+  (provider: string) =>
+  <S extends Schema.Constraint & { readonly EncodingServices: never }>(schema: S, body: S["Type"]) =>
+  (
+    request: HttpClientRequest.HttpClientRequest
+  ): Effect.Effect<HttpClientRequest.HttpClientRequest, InvalidRequestError> =>
+    Effect.mapBoth(Schema.encodeUnknownEffect(schema)(body) as Effect.Effect<unknown, Schema.SchemaError>, {
+      onFailure: (error) =>
+        new InvalidRequestError({
+          provider,
+          method: request.method,
+          path: pathOf(request),
+          detail: truncate(error.message, 500)
+        }),
+      onSuccess: (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded)
+    })
 
 /** Maps a failed HTTP response to the error family (after a provider's own classifier had its say). */
 export const classifyStatus = (response: FailedResponse): RequestError => {

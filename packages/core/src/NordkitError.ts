@@ -101,6 +101,21 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
   }
 }
 
+/**
+ * The caller's input was refused by the request schema before anything was sent (an amount that is not an
+ * integer in minor units, a malformed field, ...). Nothing reached the provider; the input is untouched.
+ */
+export class InvalidRequestError extends Schema.TaggedError<InvalidRequestError>()("InvalidRequestError", {
+  provider: Schema.String,
+  method: Schema.String,
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.provider} ${this.method} ${this.path}: invalid request, nothing was sent: ${this.detail}`
+  }
+}
+
 /** The client was configured with something unusable (bad account id, http URL, missing variable, ...). */
 export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()("ConfigurationError", {
   provider: Schema.String,
@@ -113,6 +128,7 @@ export class ConfigurationError extends Schema.TaggedError<ConfigurationError>()
 
 /** Every failure a request through a nordkit client can end in (configuration errors happen at layer build). */
 export type RequestError =
+  | InvalidRequestError
   | AuthenticationError
   | ForbiddenError
   | RateLimitedError

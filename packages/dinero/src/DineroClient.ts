@@ -155,9 +155,6 @@ export interface Service extends OrganizationApi {
 export class DineroClient extends Context.Service<DineroClient, Service>()("@nordkit/dinero/DineroClient") {}
 
 const isOrganizationId = Schema.is(OrganizationId)
-const encodeContact = Schema.encodeUnknownEffect(ContactInput)
-const encodeInvoice = Schema.encodeUnknownEffect(InvoiceInput)
-const encodeBook = Schema.encodeUnknownEffect(BookInvoiceRequest)
 
 const segment = (id: string) => encodeURIComponent(id)
 
@@ -278,23 +275,12 @@ export const make = Effect.fnUntraced(function* (
     })
     const base = `/v1/${segment(organizationId)}`
 
-    /** Encodes a body with its schema; input the schema refuses is a typed error, and nothing is sent. */
-    const withBody = <A>(
+    /** Encodes a body with its schema; input the schema refuses is an `InvalidRequestError`, nothing is sent. */
+    const withBody = <S extends Schema.Constraint & { readonly EncodingServices: never }>(
       request: HttpClientRequest.HttpClientRequest,
-      encode: (a: A) => Effect.Effect<unknown, Schema.SchemaError>,
-      body: A
-    ) =>
-      Effect.mapBoth(encode(body), {
-        onFailure: (error) =>
-          new NordkitError.ApiError({
-            provider: "dinero",
-            method: request.method,
-            path: ApiClient.pathOf(request),
-            code: "InvalidInput",
-            detail: error.message.slice(0, 500)
-          }),
-        onSuccess: (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded)
-      })
+      schema: S,
+      body: S["Type"]
+    ) => ApiClient.jsonBody("dinero")(schema, body)(request)
 
     const listOrganizations = Effect.fn("DineroClient.listOrganizations")(function* (listOptions?: {
       readonly fields?: ReadonlyArray<string> | undefined
@@ -314,7 +300,7 @@ export const make = Effect.fnUntraced(function* (
     })
 
     const createContact = Effect.fn("DineroClient.createContact")(function* (contact: ContactInput) {
-      const request = yield* withBody(HttpClientRequest.post(`${base}/contacts`), encodeContact, contact)
+      const request = yield* withBody(HttpClientRequest.post(`${base}/contacts`), ContactInput, contact)
       return yield* api.json(Created)(request)
     })
 
@@ -324,7 +310,7 @@ export const make = Effect.fnUntraced(function* (
     ) {
       const request = yield* withBody(
         HttpClientRequest.put(`${base}/contacts/${segment(contactGuid)}`),
-        encodeContact,
+        ContactInput,
         contact
       )
       yield* api.ok(request)
@@ -367,7 +353,7 @@ export const make = Effect.fnUntraced(function* (
     })
 
     const createInvoice = Effect.fn("DineroClient.createInvoice")(function* (invoice: InvoiceInput) {
-      const request = yield* withBody(HttpClientRequest.post(`${base}/invoices`), encodeInvoice, invoice)
+      const request = yield* withBody(HttpClientRequest.post(`${base}/invoices`), InvoiceInput, invoice)
       return yield* api.json(Created)(request)
     })
 
@@ -377,7 +363,7 @@ export const make = Effect.fnUntraced(function* (
     ) {
       const request = yield* withBody(
         HttpClientRequest.post(`${base}/invoices/${segment(invoiceGuid)}/book`),
-        encodeBook,
+        BookInvoiceRequest,
         book
       )
       return yield* api.json(Created)(request)

@@ -306,8 +306,8 @@ describe("DineroClient", () => {
     Effect.gen(function* () {
       const { server, dinero } = yield* setup()
       const error = yield* Effect.flip(dinero.createContact({ Name: "X", CountryKey: "Denmark", IsPerson: true }))
-      assert.strictEqual(error._tag, "ApiError")
-      assert.strictEqual(error._tag === "ApiError" && error.code, "InvalidInput")
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.include(error.message, "CountryKey")
       assert.lengthOf(
         (yield* server.apiRequests).filter((r) => r.method === "POST"),
         0

@@ -85,9 +85,6 @@ export interface Service {
 export class DinteroClient extends Context.Service<DinteroClient, Service>()("@nordkit/dintero/DinteroClient") {}
 
 const decodeAccountId = Schema.decodeUnknownOption(AccountId)
-const encodeSessionRequest = Schema.encodeUnknownEffect(SessionProfileRequest)
-const encodeCapture = Schema.encodeUnknownEffect(CaptureRequest)
-const encodeRefund = Schema.encodeUnknownEffect(RefundRequest)
 
 const segment = (id: string) => encodeURIComponent(id)
 
@@ -130,15 +127,10 @@ export const make = Effect.fnUntraced(function* (
     retry: options.retry
   })
 
-  /** Encodes a request body with its schema: bad input is a defect-free typed error before any I/O. */
-  const withBody = <A>(
-    request: HttpClientRequest.HttpClientRequest,
-    encode: (a: A) => Effect.Effect<unknown, Schema.SchemaError>,
-    body: A
-  ) => Effect.map(Effect.orDie(encode(body)), (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded))
+  const withBody = ApiClient.jsonBody("dintero")
 
   const createSession = Effect.fn("DinteroClient.createSession")(function* (request: SessionProfileRequest) {
-    const http = yield* withBody(HttpClientRequest.post("/v1/sessions-profile"), encodeSessionRequest, request)
+    const http = yield* withBody(SessionProfileRequest, request)(HttpClientRequest.post("/v1/sessions-profile"))
     return yield* api.json(SessionCreated)(http)
   })
 
@@ -169,10 +161,9 @@ export const make = Effect.fnUntraced(function* (
     request: CaptureRequest
   ) {
     const http = yield* withBody(
-      HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/capture`),
-      encodeCapture,
+      CaptureRequest,
       request
-    )
+    )(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/capture`))
     const response = yield* api.ok(http)
     if (response.status === 202) {
       return { _tag: "Processing", eventRequestId: response.headers["event-request-id"] } as const
@@ -185,10 +176,9 @@ export const make = Effect.fnUntraced(function* (
     request: RefundRequest
   ) {
     const http = yield* withBody(
-      HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/refund`),
-      encodeRefund,
+      RefundRequest,
       request
-    )
+    )(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/refund`))
     return yield* api.json(Transaction)(http)
   })
 

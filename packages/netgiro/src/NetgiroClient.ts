@@ -320,10 +320,11 @@ export const make = Effect.fnUntraced(function* (
     referenceId: result.referenceId
   })
 
-  const post = <A>(path: string, schema: Schema.Codec<A, unknown>, body: A) =>
-    Effect.map(Effect.orDie(Schema.encodeUnknownEffect(schema)(body)), (encoded) =>
-      HttpClientRequest.post(path).pipe(HttpClientRequest.bodyJsonUnsafe(encoded))
-    )
+  const post = <S extends Schema.Constraint & { readonly EncodingServices: never }>(
+    path: string,
+    schema: S,
+    body: S["Type"]
+  ) => ApiClient.jsonBody("netgiro")(schema, body)(HttpClientRequest.post(path))
 
   const insertCart = Effect.fn("NetgiroClient.insertCart")(function* (request: InsertCartRequest) {
     return withMeta(yield* call(InsertCartResponse, yield* post("/Checkout/InsertCart", InsertCartRequest, request)))
