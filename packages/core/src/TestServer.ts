@@ -173,7 +173,8 @@ export const layerMemoryClient = (
 
 /**
  * Serves `app` on the current `HttpServer` for the lifetime of the scope and returns its base URL
- * (`http://127.0.0.1:PORT`).
+ * (`http://127.0.0.1:PORT`). One app per `HttpServer`: give each test server its own server layer (port 0),
+ * since two apps served on one server would both run for every request.
  */
 export const listen = (
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
