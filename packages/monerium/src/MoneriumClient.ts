@@ -121,13 +121,13 @@ export interface Service {
   readonly authContext: Effect.Effect<AuthContext, E>
   readonly listProfiles: Effect.Effect<ReadonlyArray<Profile>, E>
   readonly getProfile: (profileId: string) => Effect.Effect<Profile, E>
-  readonly listAddresses: (params?: { readonly profile?: string }) => Effect.Effect<ReadonlyArray<Address>, E>
+  readonly listAddresses: (params?: { readonly profile?: string | undefined }) => Effect.Effect<ReadonlyArray<Address>, E>
   readonly getBalances: (options: {
     readonly chain: string
     readonly address: string
     readonly currency?: string | ReadonlyArray<string> | undefined
   }) => Effect.Effect<Balances, E>
-  readonly listIbans: (params?: { readonly profile?: string }) => Effect.Effect<ReadonlyArray<Iban>, E>
+  readonly listIbans: (params?: { readonly profile?: string | undefined }) => Effect.Effect<ReadonlyArray<Iban>, E>
   /** Requests an IBAN for an address (Monerium answers 202: poll `listIbans`). */
   readonly requestIban: (request: RequestIban) => Effect.Effect<void, E>
   readonly listOrders: (params?: ListOrdersParams) => Effect.Effect<ReadonlyArray<Order>, E>
@@ -228,7 +228,7 @@ export const make = Effect.fnUntraced(function* (
     return yield* json(Profile)(HttpClientRequest.get(`/profiles/${segment(profileId)}`))
   })
 
-  const listAddresses = Effect.fn("MoneriumClient.listAddresses")(function* (params?: { readonly profile?: string }) {
+  const listAddresses = Effect.fn("MoneriumClient.listAddresses")(function* (params?: { readonly profile?: string | undefined }) {
     const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
     return (yield* json(AddressList)(HttpClientRequest.get("/addresses", { urlParams }))).addresses
   })
@@ -245,7 +245,7 @@ export const make = Effect.fnUntraced(function* (
     )
   })
 
-  const listIbans = Effect.fn("MoneriumClient.listIbans")(function* (params?: { readonly profile?: string }) {
+  const listIbans = Effect.fn("MoneriumClient.listIbans")(function* (params?: { readonly profile?: string | undefined }) {
     const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
     return (yield* json(IbanList)(HttpClientRequest.get("/ibans", { urlParams }))).ibans
   })
