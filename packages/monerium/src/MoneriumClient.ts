@@ -121,7 +121,9 @@ export interface Service {
   readonly authContext: Effect.Effect<AuthContext, E>
   readonly listProfiles: Effect.Effect<ReadonlyArray<Profile>, E>
   readonly getProfile: (profileId: string) => Effect.Effect<Profile, E>
-  readonly listAddresses: (params?: { readonly profile?: string | undefined }) => Effect.Effect<ReadonlyArray<Address>, E>
+  readonly listAddresses: (params?: {
+    readonly profile?: string | undefined
+  }) => Effect.Effect<ReadonlyArray<Address>, E>
   readonly getBalances: (options: {
     readonly chain: string
     readonly address: string
@@ -228,7 +230,9 @@ export const make = Effect.fnUntraced(function* (
     return yield* json(Profile)(HttpClientRequest.get(`/profiles/${segment(profileId)}`))
   })
 
-  const listAddresses = Effect.fn("MoneriumClient.listAddresses")(function* (params?: { readonly profile?: string | undefined }) {
+  const listAddresses = Effect.fn("MoneriumClient.listAddresses")(function* (params?: {
+    readonly profile?: string | undefined
+  }) {
     const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
     return (yield* json(AddressList)(HttpClientRequest.get("/addresses", { urlParams }))).addresses
   })
@@ -245,7 +249,9 @@ export const make = Effect.fnUntraced(function* (
     )
   })
 
-  const listIbans = Effect.fn("MoneriumClient.listIbans")(function* (params?: { readonly profile?: string | undefined }) {
+  const listIbans = Effect.fn("MoneriumClient.listIbans")(function* (params?: {
+    readonly profile?: string | undefined
+  }) {
     const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
     return (yield* json(IbanList)(HttpClientRequest.get("/ibans", { urlParams }))).ibans
   })
