@@ -86,6 +86,30 @@ const home = (client: MoneriumClient.Service) =>
 <p><a id="disconnect" href="/disconnect">Disconnect</a></p>`)
   }).pipe(Effect.catch((error) => Effect.succeed(errorPage(error))))
 
+/** The in-browser variant (spa.ts) bundled with esbuild, built once on first request. */
+let spaBundle: Promise<string> | undefined
+const bundleSpa = () => {
+  spaBundle ??= import("esbuild").then(async ({ build }) => {
+    const result = await build({
+      entryPoints: [new URL("./spa.ts", import.meta.url).pathname],
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "browser",
+      conditions: ["@nordkit/source"],
+      write: false,
+      logLevel: "error"
+    })
+    return result.outputFiles[0].text
+  })
+  return Effect.promise(() => spaBundle!)
+}
+
+const spaPage = (client: MoneriumClient.Service) =>
+  HttpServerResponse.html(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>nordkit × Monerium (browser)</title></head>
+<body data-client-id="${escape(MoneriumTestServer.defaultCodeApp.clientId)}" data-api-url="${escape(client.apiUrl)}">
+<h1>nordkit × Monerium, in the browser</h1><script type="module" src="/spa.js"></script></body></html>`)
+
 /** The web app's HTTP handler, for a client built with authorization-code credentials. */
 export const handler = (client: MoneriumClient.Service, redirectUri: string) =>
   Effect.gen(function* () {
@@ -122,6 +146,10 @@ export const handler = (client: MoneriumClient.Service, redirectUri: string) =>
         if (result._tag === "Failure") return HttpServerResponse.setHeaders(errorPage(result.failure), clear)
         return HttpServerResponse.redirect("/", { status: 303, headers: clear })
       }
+      case "/spa":
+        return spaPage(client)
+      case "/spa.js":
+        return HttpServerResponse.text(yield* bundleSpa(), { contentType: "text/javascript" })
       case "/disconnect":
         yield* Effect.orDie(client.disconnect)
         return HttpServerResponse.redirect("/", { status: 303 })
@@ -179,7 +207,7 @@ export const start = (options?: {
     const appUrl = yield* serveOnLoopback(app, options?.port)
     const redirectUri = `${appUrl}/callback`
     const server = yield* MoneriumTestServer.make({
-      codeApps: [{ clientId: MoneriumTestServer.defaultCodeApp.clientId, redirectUris: [redirectUri] }]
+      codeApps: [{ clientId: MoneriumTestServer.defaultCodeApp.clientId, redirectUris: [redirectUri, `${appUrl}/spa`] }]
     })
     const apiUrl = yield* serveOnLoopback(server.app)
     const client = yield* MoneriumClient.make({

@@ -93,6 +93,41 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
   )
 
+  it.live("the package itself runs in the browser: FetchHttpClient + WebCrypto, code flow, balances", () =>
+    Effect.gen(function* () {
+      const app = yield* start()
+      const server = app.server!
+      const seen = yield* withBrowser(async (context) => {
+        const page = await context.newPage()
+        const errors: Array<string> = []
+        page.on("pageerror", (error) => errors.push(error.message))
+        await page.goto(`${app.appUrl}/spa`)
+        await page.click("#connect")
+        await page.click("#approve")
+        await page.waitForSelector("#balances, #error")
+        const error = await page.$("#error")
+        const balances = await page.$("#balances")
+        return {
+          balances: balances === null ? null : await balances.textContent(),
+          error: error === null ? null : await error.textContent(),
+          url: page.url(),
+          errors
+        }
+      })
+      assert.deepStrictEqual(seen.errors, [])
+      assert.isNull(seen.error)
+      assert.strictEqual(seen.url, `${app.appUrl}/spa`, "the code and state were removed from the address bar")
+      assert.include(seen.balances ?? "", "ethereum eur 1234.56")
+      // The token exchange and the API calls came from the page (cross-origin, through CORS).
+      const [exchange] = yield* server.grantsOf("authorization_code")
+      assert.strictEqual(exchange.headers.origin, app.appUrl)
+      assert.strictEqual(new URLSearchParams(exchange.body).get("redirect_uri"), `${app.appUrl}/spa`)
+      const api = (yield* server.requests).filter((r) => r.path.startsWith("/balances"))
+      assert.isAbove(api.length, 0)
+      for (const r of api) assert.strictEqual(r.headers.origin, app.appUrl)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+  )
+
   it.live("Connect -> Deny shows a clear error and connects nothing", () =>
     Effect.gen(function* () {
       const app = yield* start()

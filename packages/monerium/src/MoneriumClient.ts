@@ -92,6 +92,11 @@ export interface Options {
   readonly retry?: RetryPolicy.Options | undefined
   /** How long a pending authorization stays valid. Default 10 minutes. */
   readonly pendingMaxAgeMillis?: number | undefined
+  /**
+   * Send the tracing headers `traceparent` / `b3` to Monerium. Default false: in a browser they turn every call
+   * into a CORS preflight that Monerium's `Access-Control-Allow-Headers` does not allow. Spans are still created.
+   */
+  readonly propagateTraceHeaders?: boolean | undefined
 }
 
 type E = MoneriumError
@@ -161,7 +166,11 @@ export const make = Effect.fnUntraced(function* (
     return yield* new NordkitError.ConfigurationError({ provider: "monerium", detail: "MONERIUM_CLIENT_ID is empty" })
   }
   const apiUrl = yield* BaseUrl.validate("monerium", "MONERIUM_API_URL", options.apiUrl ?? apiUrls[environment])
-  const httpClient = yield* HttpClient.HttpClient
+  const appClient = yield* HttpClient.HttpClient
+  const httpClient =
+    options.propagateTraceHeaders === true
+      ? appClient
+      : HttpClient.transformResponse(appClient, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
 
   let tokens: TokenProvider.TokenProvider<E>
   let flow: MoneriumAuth.CodeFlow | undefined
@@ -180,7 +189,7 @@ export const make = Effect.fnUntraced(function* (
       store: yield* TokenStore.serviceOrMemory,
       retry: options.retry,
       pendingMaxAgeMillis: options.pendingMaxAgeMillis
-    })
+    }).pipe(Effect.provideService(HttpClient.HttpClient, httpClient))
     tokens = flow.tokens
   } else {
     if (Redacted.value(credentials.clientSecret).length === 0) {
@@ -194,7 +203,7 @@ export const make = Effect.fnUntraced(function* (
       clientId: credentials.clientId,
       clientSecret: credentials.clientSecret,
       retry: options.retry
-    })
+    }).pipe(Effect.provideService(HttpClient.HttpClient, httpClient))
   }
 
   // Core's ApiClient types token failures as RequestError; ours add ReauthorizationRequiredError and

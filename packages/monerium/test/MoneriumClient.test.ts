@@ -106,6 +106,9 @@ describe("MoneriumClient (authorization code)", () => {
       assert.isAbove(requests.length, 14)
       for (const r of requests.filter((r) => r.path !== "/auth")) {
         assert.include(r.headers.accept ?? "", MoneriumTestServer.acceptV2, `${r.method} ${r.path}`)
+        // No tracing headers: in a browser they would make Monerium's CORS preflight fail.
+        assert.isUndefined(r.headers.traceparent, `${r.method} ${r.path}`)
+        assert.isUndefined(r.headers.b3, `${r.method} ${r.path}`)
       }
       const posted = requests.find((r) => r.path === "/orders" && r.method === "POST")!
       assert.strictEqual(JSON.parse(posted.body).amount, "34.56", "amounts go out as decimal strings")
