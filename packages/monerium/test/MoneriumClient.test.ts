@@ -481,7 +481,7 @@ describe("MoneriumClient configuration", () => {
 describe("MoneriumClient over real loopback HTTP", () => {
   it.live("code flow, refresh and API calls against the test server on 127.0.0.1", () =>
     Effect.gen(function* () {
-      const server = yield* MoneriumTestServer.make({ accessTokenLifetimeSeconds: 30 })
+      const server = yield* MoneriumTestServer.make()
       const url = yield* MoneriumTestServer.listen(server)
       const client = yield* MoneriumClient.make(codeOptions(url))
       const { url: authorizeUrl, pending } = yield* client.authorize()
@@ -496,7 +496,7 @@ describe("MoneriumClient over real loopback HTTP", () => {
       assert.strictEqual(context.email, seed.email)
       const balances = yield* client.getBalances({ chain: "ethereum", address: seed.address, currency: "eur" })
       assert.strictEqual(balances.balances[0].amount, "1234.56")
-      // 30 s tokens: the refresh window (half the lifetime) makes the next call refresh in the background.
+      // The server expires the token: the next call gets 401, refreshes (rotating) once and replays.
       yield* server.expireAccessTokens
       yield* client.listOrders()
       assert.strictEqual((yield* server.grantsOf("refresh_token")).length, 1)
