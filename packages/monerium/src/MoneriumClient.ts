@@ -27,7 +27,7 @@ import {
   type TokenProvider,
   TokenStore
 } from "@nordkit/core"
-import { Config, Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect"
+import { Config, Context, Effect, Layer, Option, Redacted, type Schema, type Scope } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
 import * as MoneriumAuth from "./MoneriumAuth.ts"
 import { type CallbackError, errorFields, type MoneriumError } from "./MoneriumError.ts"
@@ -144,8 +144,6 @@ export interface Service {
 
 export class MoneriumClient extends Context.Service<MoneriumClient, Service>()("@nordkit/monerium/MoneriumClient") {}
 
-const encodeOrder = Schema.encodeUnknownEffect(NewOrder)
-const encodeIban = Schema.encodeUnknownEffect(RequestIban)
 const segment = (id: string) => encodeURIComponent(id)
 
 const codeFlowOnly = new NordkitError.ConfigurationError({
@@ -221,11 +219,8 @@ export const make = Effect.fnUntraced(function* (
     (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], E> =>
       api.json(schema)(request)
 
-  const withBody = <A>(
-    request: HttpClientRequest.HttpClientRequest,
-    encode: (a: A) => Effect.Effect<unknown, Schema.SchemaError>,
-    body: A
-  ) => Effect.map(Effect.orDie(encode(body)), (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded))
+  /** Encodes a body with its schema; refused input (e.g. a float amount) is an InvalidRequestError, nothing sent. */
+  const withBody = ApiClient.jsonBody("monerium")
 
   const authContext = Effect.fn("MoneriumClient.authContext")(function* () {
     return yield* json(AuthContext)(HttpClientRequest.get("/auth/context"))
@@ -266,7 +261,7 @@ export const make = Effect.fnUntraced(function* (
   })
 
   const requestIban = Effect.fn("MoneriumClient.requestIban")(function* (request: RequestIban) {
-    const http = yield* withBody(HttpClientRequest.post("/ibans"), encodeIban, request)
+    const http = yield* withBody(RequestIban, request)(HttpClientRequest.post("/ibans"))
     yield* api.ok(http) as Effect.Effect<unknown, E>
   })
 
@@ -284,7 +279,7 @@ export const make = Effect.fnUntraced(function* (
   })
 
   const placeOrder = Effect.fn("MoneriumClient.placeOrder")(function* (order: NewOrder) {
-    const http = yield* withBody(HttpClientRequest.post("/orders"), encodeOrder, order)
+    const http = yield* withBody(NewOrder, order)(HttpClientRequest.post("/orders"))
     return yield* json(Order)(http)
   })
 

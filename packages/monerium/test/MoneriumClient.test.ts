@@ -147,6 +147,31 @@ describe("MoneriumClient (authorization code)", () => {
     })
   )
 
+  it.effect("an amount that is not a decimal string is refused before anything is sent", () =>
+    Effect.gen(function* () {
+      const server = yield* MoneriumTestServer.make()
+      const client = yield* codeClient(server)
+      yield* connect(client, server)
+      const before = (yield* server.requests).length
+      for (const amount of ["1e3", "12,50", 12.5 as unknown as string]) {
+        const error = yield* Effect.flip(
+          client.placeOrder({
+            kind: "redeem",
+            amount,
+            currency: "eur",
+            address: seed.address,
+            chain: "ethereum",
+            counterpart: { identifier: { standard: "iban", iban: "IS14" }, details: {} },
+            message: "m",
+            signature: "0x1"
+          })
+        )
+        assert.strictEqual(error._tag, "InvalidRequestError", String(amount))
+      }
+      assert.strictEqual((yield* server.requests).length, before, "nothing was sent")
+    })
+  )
+
   it.effect("a malformed amount in a response is a DecodeError, never a float", () =>
     Effect.gen(function* () {
       const server = yield* MoneriumTestServer.make()
