@@ -23,7 +23,7 @@ import * as RetryPolicy from "./RetryPolicy.ts"
 import type { TokenProvider } from "./TokenProvider.ts"
 
 /** The raw HttpClient of an ApiClient: authenticated and retried, failing with transport or token errors. */
-export type RawClient = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>
+export type RawClient<E = never> = HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError | E>
 
 /** A provider's error body, reduced to the fields the error family carries. */
 export interface ErrorFields {
@@ -66,29 +66,35 @@ export interface Options<EX = never> {
   readonly retry?: RetryPolicy.Options | undefined
   /** Statuses that count as success. Default: 200–299. */
   readonly isSuccess?: ((status: number) => boolean) | undefined
+  /**
+   * Send tracing headers (`traceparent`, `b3`) to the provider. Default false: trace ids are not a third party's
+   * business, and in browsers these headers turn every call into a CORS preflight that providers do not allow.
+   * Spans are still created either way.
+   */
+  readonly propagateTraceHeaders?: boolean | undefined
 }
 
-export interface ApiClient<EX = never> {
+export interface ApiClient<EX = never, ET = never> {
   readonly provider: string
   /**
    * The authenticated, retried HttpClient (base URL prepended), for endpoints nordkit does not wrap. Its
    * responses are raw: use `ApiClient.json`/`bytes`/`ok` or your own mapping.
    */
-  readonly http: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>
+  readonly http: RawClient<ET>
   /** Executes the request and returns the successful response, or fails with a typed error. */
   readonly ok: (
     request: HttpClientRequest.HttpClientRequest
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET>
   /** Executes the request and decodes the JSON body with `schema`. */
   readonly json: <S extends Schema.Constraint & { readonly DecodingServices: never }>(
     schema: S
-  ) => (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<S["Type"], RequestError | EX>
+  ) => (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<S["Type"], RequestError | EX | ET>
   /** Decodes the JSON body of a response already obtained with `ok`. */
   readonly decode: <S extends Schema.Constraint & { readonly DecodingServices: never }>(
     schema: S
   ) => (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<S["Type"], DecodeError>
   /** Executes the request and returns the body bytes. */
-  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, RequestError | EX>
+  readonly bytes: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<Uint8Array, RequestError | EX | ET>
 }
 
 /** URL path of a request, without query or fragment: safe to put in errors. */
@@ -219,18 +225,24 @@ export const bearer =
  * it the client is unauthenticated (e.g. for signed-request providers that add their own middleware through
  * `transformClient`).
  */
-export const make = <EX = never, ET extends RequestError = never>(
+export const make = <EX = never, ET = never>(
   client: HttpClient.HttpClient,
   options: Options<EX> & {
+    /** Bearer tokens; their acquisition errors (any type) reach the caller unchanged. */
     readonly tokens?: TokenProvider<ET> | undefined
-    /** Extra middleware applied inside the retry loop (each attempt passes through it), e.g. request signing. */
-    readonly perAttempt?:
-      | ((client: HttpClient.HttpClient) => HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>)
-      | undefined
+    /**
+     * Extra middleware applied inside the retry loop (each attempt passes through it), e.g. request signing or
+     * pacing. It must act when the attempt executes (`HttpClient.transform`), not in `mapRequestEffect`.
+     */
+    readonly perAttempt?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient | RawClient) | undefined
   }
-): ApiClient<EX> => {
+): ApiClient<EX, ET> => {
   const provider = options.provider
-  const base = HttpClient.mapRequest(client, (request) => {
+  const transport =
+    options.propagateTraceHeaders === true
+      ? client
+      : HttpClient.transformResponse(client, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
+  const base = HttpClient.mapRequest(transport, (request) => {
     let next = HttpClientRequest.prependUrl(request, options.baseUrl)
     if (options.headers !== undefined) {
       for (const [key, value] of Object.entries(options.headers)) {
@@ -239,19 +251,16 @@ export const make = <EX = never, ET extends RequestError = never>(
     }
     return next
   })
-  const signed: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError> =
-    options.perAttempt === undefined
-      ? (base as HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError>)
-      : options.perAttempt(base)
+  // HttpClient.With is invariant in its error type; every layer here only widens it.
+  const signed = (options.perAttempt === undefined ? base : options.perAttempt(base)) as RawClient
   const retried = RetryPolicy.retry(options.retry)(signed)
-  const http: HttpClient.HttpClient.With<HttpClientError.HttpClientError | RequestError> =
-    options.tokens === undefined ? retried : bearer(options.tokens)(retried)
+  const http = (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
   const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
 
   const ok = (request: HttpClientRequest.HttpClientRequest) =>
     http.execute(request).pipe(
       Effect.catchIf(HttpClientError.isHttpClientError, (error) => Effect.fail(transportError(provider, error))),
-      Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX> => {
+      Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET> => {
         if (isSuccess(response.status)) return Effect.succeed(response)
         return Effect.flatMap(readFailure(provider, response, options.errorFields), (failure) => {
           const special = options.classify?.(failure)
@@ -284,7 +293,7 @@ export const make = <EX = never, ET extends RequestError = never>(
 
   const json =
     <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
-    (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX> =>
+    (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX | ET> =>
       Effect.flatMap(ok(request), decode(schema))
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>

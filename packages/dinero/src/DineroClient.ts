@@ -270,8 +270,7 @@ export const make = Effect.fnUntraced(function* (
       classify,
       // Waiting out Dinero's window (61 s without Retry-After) must stay within the cap.
       retry: { retryAfterFallback, retryAfterCap: rateLimitWindowMillis, ...options.retry },
-      // HttpClient.With is invariant in its error: widening the pacer's (never-RequestError) client needs a cast.
-      perAttempt: pace === undefined ? undefined : (client) => pace(client) as ApiClient.RawClient
+      perAttempt: pace
     })
     const base = `/v1/${segment(organizationId)}`
 

@@ -122,7 +122,7 @@ export interface Service {
   readonly accessToken: Effect.Effect<AccessToken.AccessToken, E>
   readonly tokens: TokenProvider.TokenProvider<E>
   /** Authenticated, retried HttpClient on the API base URL (v2 `Accept` added), for endpoints not wrapped here. */
-  readonly http: ApiClient.RawClient
+  readonly http: ApiClient.RawClient<E>
   readonly authContext: Effect.Effect<AuthContext, E>
   readonly listProfiles: Effect.Effect<ReadonlyArray<Profile>, E>
   readonly getProfile: (profileId: string) => Effect.Effect<Profile, E>
@@ -164,11 +164,7 @@ export const make = Effect.fnUntraced(function* (
     return yield* new NordkitError.ConfigurationError({ provider: "monerium", detail: "MONERIUM_CLIENT_ID is empty" })
   }
   const apiUrl = yield* BaseUrl.validate("monerium", "MONERIUM_API_URL", options.apiUrl ?? apiUrls[environment])
-  const appClient = yield* HttpClient.HttpClient
-  const httpClient =
-    options.propagateTraceHeaders === true
-      ? appClient
-      : HttpClient.transformResponse(appClient, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
+  const httpClient = yield* HttpClient.HttpClient
 
   let tokens: TokenProvider.TokenProvider<E>
   let flow: MoneriumAuth.CodeFlow | undefined
@@ -204,12 +200,11 @@ export const make = Effect.fnUntraced(function* (
     }).pipe(Effect.provideService(HttpClient.HttpClient, httpClient))
   }
 
-  // Core's ApiClient types token failures as RequestError; ours add ReauthorizationRequiredError and
-  // TokenStoreError, which its bearer layer passes through untouched. The operation types below say so.
   const api = ApiClient.make(httpClient, {
     provider: "monerium",
     baseUrl: apiUrl,
-    tokens: tokens as TokenProvider.TokenProvider<NordkitError.RequestError>,
+    tokens,
+    propagateTraceHeaders: options.propagateTraceHeaders,
     headers: { accept: MoneriumAuth.acceptV2 },
     errorFields,
     retry: options.retry
