@@ -7,11 +7,13 @@ import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect, Exit } from "effect"
 import * as Dinero from "./flows/dinero.ts"
 import * as Dintero from "./flows/dintero.ts"
+import * as Monerium from "./flows/monerium.ts"
 import * as Netgiro from "./flows/netgiro.ts"
 
 const flows = [
   ["dintero", Dintero.flow],
   ["dinero", Dinero.flow],
+  ["monerium", Monerium.flow],
   ["netgiro", Netgiro.flow]
 ] as const
 
