@@ -2,8 +2,22 @@
  * Secret canaries for tests: run effects with every log line captured at the most verbose level, then check
  * that no error rendering (message, `String`, JSON, `Cause.pretty`) and no log line contains a secret.
  * Used by each provider's `Canary.test.ts`; useful in your own tests too.
+ *
+ * `RequestErrorTags` lists the core error family, for checking that a canary drove every path.
  */
 import { Cause, Effect, Exit, Inspectable, Layer, Logger, References } from "effect"
+
+/** The tags of the core request error family plus `ConfigurationError`. */
+export const RequestErrorTags: ReadonlyArray<string> = [
+  "InvalidRequestError",
+  "AuthenticationError",
+  "ForbiddenError",
+  "RateLimitedError",
+  "ApiError",
+  "TransportError",
+  "DecodeError",
+  "ConfigurationError"
+]
 
 export interface Capture {
   /** Every log line emitted so far, formatted. */
@@ -14,6 +28,8 @@ export interface Capture {
   readonly observe: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<Exit.Exit<A, E>, never, R>
   /** The secrets found in any captured line or rendering (empty when clean). */
   readonly leaks: (secrets: ReadonlyArray<string>) => Array<{ readonly secret: string; readonly where: string }>
+  /** The error tags among `tags` that no observed failure rendered (empty when every path was exercised). */
+  readonly unexercised: (tags: ReadonlyArray<string>) => Array<string>
   /** A layer installing the capturing logger at level "All". */
   readonly layer: Layer.Layer<never>
 }
@@ -78,5 +94,9 @@ export const make = (): Capture => {
     }
     return found
   }
-  return { lines, renderings, observe, leaks, layer }
+  const unexercised = (tags: ReadonlyArray<string>) => {
+    const all = renderings.join("\n")
+    return tags.filter((tag) => !all.includes(tag))
+  }
+  return { lines, renderings, observe, leaks, unexercised, layer }
 }
