@@ -1,7 +1,8 @@
 /**
  * Real-browser end-to-end test of the Monerium code flow: Debian's Chromium (headless, driven by playwright-core)
  * against the example web app and the Monerium test server, both on loopback. Needs /usr/bin/chromium
- * (`apt-get install -y chromium`); without it the test reports itself skipped and says why.
+ * (`apt-get install -y chromium`, which `./nk test` does when it can). Without it the test reports itself
+ * skipped and says why — except in CI (`CI` set), where a missing browser is a failure, not a silent skip.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -154,6 +155,12 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
 
 if (!available) {
   describe("Monerium code flow in a real browser (Chromium)", () => {
-    it.skip("skipped: /usr/bin/chromium is missing — install Debian's chromium (apt-get install -y chromium)", () => {})
+    if (process.env.CI) {
+      it("Chromium is installed in CI (.ci/run -> ./nk test installs Debian's chromium)", () => {
+        assert.fail(`${executablePath} is missing: the browser end-to-end test cannot run`)
+      })
+    } else {
+      it.skip("skipped: /usr/bin/chromium is missing — install Debian's chromium (apt-get install -y chromium)", () => {})
+    }
   })
 }
