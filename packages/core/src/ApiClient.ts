@@ -38,6 +38,8 @@ export interface FailedResponse {
   readonly method: string
   readonly path: string
   readonly status: number
+  /** The provider's request id, read from `Options.requestIdHeader`. */
+  readonly requestId?: string | undefined
   readonly headers: Headers.Headers
   /** The body as text ("" when empty). */
   readonly text: string
@@ -55,6 +57,11 @@ export interface Options<EX = never> {
   readonly baseUrl: string
   /** Headers sent with every request (e.g. Monerium's versioned `Accept`). */
   readonly headers?: Readonly<Record<string, string>> | undefined
+  /**
+   * Response header carrying the provider's id for the request (e.g. `netgiro_referenceid`), copied into every
+   * error as `requestId` so users can quote it to the provider's support.
+   */
+  readonly requestIdHeader?: string | undefined
   /** Reads the provider's error body. Default: nothing is read. */
   readonly errorFields?: ((json: unknown, text: string) => ErrorFields) | undefined
   /**
@@ -139,7 +146,13 @@ export const jsonBody =
 
 /** Maps a failed HTTP response to the error family (after a provider's own classifier had its say). */
 export const classifyStatus = (response: FailedResponse): RequestError => {
-  const where = { provider: response.provider, method: response.method, path: response.path, status: response.status }
+  const where = {
+    provider: response.provider,
+    method: response.method,
+    path: response.path,
+    status: response.status,
+    requestId: response.requestId
+  }
   const { code, detail, fieldErrors } = response.fields
   switch (response.status) {
     case 401:
@@ -162,6 +175,12 @@ export const classifyStatus = (response: FailedResponse): RequestError => {
   }
 }
 
+/** The provider's request id of a response, from the configured header. */
+export const requestIdOf = (
+  response: HttpClientResponse.HttpClientResponse,
+  header: string | undefined
+): string | undefined => (header === undefined ? undefined : response.headers[header.toLowerCase()])
+
 /** Maps a transport-level HttpClientError (no response) to `TransportError`. */
 export const transportError = (provider: string, error: HttpClientError.HttpClientError): TransportError =>
   new TransportError({
@@ -178,7 +197,8 @@ export const transportError = (provider: string, error: HttpClientError.HttpClie
 export const readFailure = (
   provider: string,
   response: HttpClientResponse.HttpClientResponse,
-  errorFields?: (json: unknown, text: string) => ErrorFields
+  errorFields?: (json: unknown, text: string) => ErrorFields,
+  requestIdHeader?: string
 ): Effect.Effect<FailedResponse> =>
   Effect.gen(function* () {
     const text = yield* Effect.orElseSucceed(response.text, () => "")
@@ -189,6 +209,7 @@ export const readFailure = (
       method: response.request.method,
       path: pathOf(response.request),
       status: response.status,
+      requestId: requestIdOf(response, requestIdHeader),
       headers: response.headers,
       text,
       json,
@@ -262,31 +283,39 @@ export const make = <EX = never, ET = never>(
       Effect.catchIf(HttpClientError.isHttpClientError, (error) => Effect.fail(transportError(provider, error))),
       Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET> => {
         if (isSuccess(response.status)) return Effect.succeed(response)
-        return Effect.flatMap(readFailure(provider, response, options.errorFields), (failure) => {
-          const special = options.classify?.(failure)
-          return Effect.fail(special ?? classifyStatus(failure))
-        })
+        return Effect.flatMap(
+          readFailure(provider, response, options.errorFields, options.requestIdHeader),
+          (failure) => {
+            const special = options.classify?.(failure)
+            return Effect.fail(special ?? classifyStatus(failure))
+          }
+        )
       })
     )
 
-  const decodeFailure = (request: HttpClientRequest.HttpClientRequest, status: number, detail: string) =>
-    new DecodeError({ provider, method: request.method, path: pathOf(request), status, detail: truncate(detail, 500) })
+  const decodeFailure = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
+    new DecodeError({
+      provider,
+      method: response.request.method,
+      path: pathOf(response.request),
+      status: response.status,
+      requestId: requestIdOf(response, options.requestIdHeader),
+      detail: truncate(detail, 500)
+    })
 
   const decode =
     <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
     (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
       Effect.flatMap(
-        Effect.mapError(response.text, (e) => decodeFailure(response.request, response.status, e.reason._tag)),
+        Effect.mapError(response.text, (e) => decodeFailure(response, e.reason._tag)),
         (text) => {
           const body = parseJson(text)
           if (body === undefined) {
-            return Effect.fail(
-              decodeFailure(response.request, response.status, text.length === 0 ? "empty body" : "body is not JSON")
-            )
+            return Effect.fail(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
           }
           return Effect.mapError(
             Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
-            (error) => decodeFailure(response.request, response.status, error.message)
+            (error) => decodeFailure(response, error.message)
           )
         }
       )
@@ -299,7 +328,7 @@ export const make = <EX = never, ET = never>(
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(ok(request), (response) =>
       Effect.mapBoth(response.arrayBuffer, {
-        onFailure: (e) => decodeFailure(request, response.status, e.reason._tag),
+        onFailure: (e) => decodeFailure(response, e.reason._tag),
         onSuccess: (buffer) => new Uint8Array(buffer)
       })
     )

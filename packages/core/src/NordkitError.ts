@@ -16,11 +16,21 @@ const requestFields = {
   /** URL path of the failed request, without query or fragment. */
   path: Schema.String,
   /** HTTP status, when a response arrived. */
-  status: Schema.optional(Schema.Number)
+  status: Schema.optional(Schema.Number),
+  /** The provider's id for this request or response (e.g. Netgíró's `netgiro_referenceId`): give it to support. */
+  requestId: Schema.optional(Schema.String)
 }
 
-const where = (e: { provider: string; method: string; path: string; status?: number | undefined }) =>
-  `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}`
+const where = (e: {
+  provider: string
+  method: string
+  path: string
+  status?: number | undefined
+  requestId?: string | undefined
+}) =>
+  `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}${
+    e.requestId === undefined ? "" : ` [request id ${e.requestId}]`
+  }`
 
 /**
  * The provider rejected our credentials or token: a token endpoint's RFC 6749 §5.2 error (`invalid_client`,

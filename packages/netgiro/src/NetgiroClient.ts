@@ -195,6 +195,7 @@ export const make = Effect.fnUntraced(function* (
   const api = ApiClient.make(httpClient, {
     provider,
     baseUrl: apiUrl,
+    requestIdHeader: NetgiroAuth.headerNames.referenceId,
     headers: { accept: "application/json" },
     errorFields,
     retry: { isIdempotent, ...options.retry },
@@ -218,7 +219,12 @@ export const make = Effect.fnUntraced(function* (
     const bytes = new Uint8Array(
       yield* Effect.mapError(
         response.arrayBuffer,
-        (e) => new NordkitError.DecodeError({ ...where(response), detail: `body unreadable: ${e.reason._tag}` })
+        (e) =>
+          new NordkitError.DecodeError({
+            ...where(response),
+            requestId: response.headers[NetgiroAuth.headerNames.referenceId],
+            detail: `body unreadable: ${e.reason._tag}`
+          })
       )
     )
     const referenceId = response.headers[NetgiroAuth.headerNames.referenceId]
@@ -256,18 +262,14 @@ export const make = Effect.fnUntraced(function* (
     if (Option.isSome(envelope) && status !== 401 && status !== 403 && status !== 429) {
       return yield* resultError(response, envelope.value, referenceId)
     }
-    const fields = errorFields(json, json === undefined ? text : "")
-    const note = referenceId === undefined ? undefined : `netgiro_referenceId ${referenceId}`
     return yield* ApiClient.classifyStatus({
       ...where(response),
+      requestId: referenceId,
       headers: response.headers,
       text: json === undefined ? "" : text,
       json,
       now,
-      fields: {
-        ...fields,
-        detail: [fields.detail, note].filter((s) => s !== undefined).join(" — ") || undefined
-      }
+      fields: errorFields(json, json === undefined ? text : "")
     })
   })
 
@@ -302,7 +304,8 @@ export const make = Effect.fnUntraced(function* (
       )
       const received = yield* receive(response)
       if (!received.ok) return yield* failure(received)
-      const fail = (detail: string) => new NordkitError.DecodeError({ ...where(response), detail })
+      const fail = (detail: string) =>
+        new NordkitError.DecodeError({ ...where(response), requestId: received.referenceId, detail })
       if (received.json === undefined) return yield* fail(received.text === "" ? "empty body" : "body is not JSON")
       const envelope = decodeEnvelope(received.json)
       if (Option.isNone(envelope)) return yield* fail("no Success/ResultCode envelope")

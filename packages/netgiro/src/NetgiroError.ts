@@ -131,12 +131,13 @@ export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields 
   return { code: String(envelope.value.ResultCode), detail: envelope.value.Message ?? undefined }
 }
 
-/** The `netgiro_referenceId` an error carries: a typed field on Netgíró errors, or noted in core errors' text. */
+/**
+ * The `netgiro_referenceId` an error carries: `referenceId` on Netgíró's own errors, `requestId` on core's
+ * (AuthenticationError, ApiError, DecodeError, ...).
+ */
 export const referenceIdOf = (error: unknown): string | undefined => {
   if (typeof error !== "object" || error === null) return undefined
-  const typed = (error as { referenceId?: unknown }).referenceId
-  if (typeof typed === "string") return typed
-  const message = (error as { message?: unknown }).message
-  if (typeof message !== "string") return undefined
-  return /netgiro_referenceId ([\w-]+)/.exec(message)?.[1]
+  const { referenceId, requestId } = error as { referenceId?: unknown; requestId?: unknown }
+  if (typeof referenceId === "string") return referenceId
+  return typeof requestId === "string" ? requestId : undefined
 }

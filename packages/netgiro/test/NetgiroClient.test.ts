@@ -264,7 +264,9 @@ describe("NetgiroClient", () => {
       const error = yield* Effect.flip(client.salesList)
       assert.strictEqual(error._tag, "AuthenticationError")
       assert.strictEqual(error._tag === "AuthenticationError" && error.status, 401)
-      assert.isString(NetgiroError.referenceIdOf(error))
+      const requestId = error._tag === "AuthenticationError" ? error.requestId : undefined
+      assert.isString(requestId, "netgiro_referenceId is a typed field on core errors too")
+      assert.strictEqual(NetgiroError.referenceIdOf(error), requestId)
       const [logged] = yield* server.requests
       assert.strictEqual(logged.status, 401)
     })

@@ -48,15 +48,17 @@ describe("NetgiroError", () => {
     assert.include(error.message, "netgiro_referenceId 3ff79557-bce0-4ecf-889e-6a9e909dcd1b")
   })
 
-  it("referenceIdOf reads the typed field, or the note in a core error's text", () => {
+  it("referenceIdOf reads Netgíró's referenceId, or a core error's requestId", () => {
     const core = new NordkitError.AuthenticationError({
       provider: "netgiro",
       method: "GET",
       path: "/v1/sales/GetList",
       status: 401,
-      errorDescription: "Invalid signature — netgiro_referenceId 3ff79557-bce0-4ecf-889e-6a9e909dcd1b"
+      requestId: "3ff79557-bce0-4ecf-889e-6a9e909dcd1b",
+      errorDescription: "Invalid signature"
     })
     assert.strictEqual(NetgiroError.referenceIdOf(core), "3ff79557-bce0-4ecf-889e-6a9e909dcd1b")
+    assert.include(core.message, "request id 3ff79557-bce0-4ecf-889e-6a9e909dcd1b")
     assert.isUndefined(NetgiroError.referenceIdOf(new Error("x")))
     assert.isUndefined(NetgiroError.referenceIdOf(undefined))
   })
