@@ -13,8 +13,10 @@
 
 import { cpus } from "node:os"
 import { AccessToken, ApiClient, TokenProvider } from "@nordkit/core"
-import { Effect } from "effect"
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
 
 const REQUESTS_PER_SAMPLE = 2_000
 const SAMPLES = 15

@@ -17,8 +17,9 @@ import { createHash } from "node:crypto"
 import { cpus } from "node:os"
 import { NodeCrypto } from "@effect/platform-node"
 import { NetgiroAuth, NetgiroTestServer } from "@nordkit/netgiro"
-import { Effect, Redacted } from "effect"
-import { Digest } from "effect/crypto"
+import * as Digest from "effect/crypto/Digest"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 
 const SAMPLES = 15
 const url = "https://api.test.netgiro.is/v1/Checkout/InsertCart"

@@ -4,7 +4,10 @@
  * calls against the configured host. Run with `./nk demo`.
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Dinero from "./flows/dinero.ts"
 import * as Dintero from "./flows/dintero.ts"
 import * as Monerium from "./flows/monerium.ts"

@@ -24,7 +24,7 @@ const env = Object.fromEntries(
 )
 
 const runner = `import { NodeHttpClient } from "@effect/platform-node"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 const { flow } = await import("./flow.ts")
 await Effect.runPromise(flow.pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 `

@@ -7,8 +7,16 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { DineroClient, DineroTestServer } from "@nordkit/dinero"
-import { Clock, Config, Console, Effect, Layer, Option, Redacted, type Scope, Stream } from "effect"
-import type { HttpClient } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 
 /** Each test server on its own loopback port (two apps on one HttpServer would both see every request). */
 const listen = (server: DineroTestServer.DineroTestServer) =>

@@ -7,8 +7,13 @@
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { NetgiroClient, NetgiroSchema, NetgiroTestServer } from "@nordkit/netgiro"
-import { Config, Console, Effect, Option, Redacted, type Scope } from "effect"
-import type { HttpClient } from "effect/http"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 
 const live = Effect.gen(function* () {
   const client = yield* NetgiroClient.NetgiroClient

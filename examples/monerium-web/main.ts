@@ -4,7 +4,8 @@
  * Optional: PORT; MONERIUM_CLIENT_ID + MONERIUM_REDIRECT_URI (+ MONERIUM_ENVIRONMENT) for the real sandbox.
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { start } from "./app.ts"
 
 const program = Effect.gen(function* () {

@@ -4,9 +4,10 @@
  */
 import { TokenStore } from "@nordkit/core"
 import { MoneriumAuth, MoneriumClient } from "@nordkit/monerium"
-import { Effect, Layer } from "effect"
-import { FetchHttpClient } from "effect/http"
-import { KeyValueStore } from "effect/persistence"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as Layer from "effect/Layer"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
 
 const pendingKey = "monerium-pending"
 const { clientId = "", apiUrl = "" } = document.body.dataset

@@ -3,7 +3,7 @@
  * milliseconds) and computed from the moment the token request was *sent*, so that a slow token endpoint never
  * makes us believe a token lives longer than it does.
  */
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 
 export interface AccessToken {
   readonly value: Redacted.Redacted<string>

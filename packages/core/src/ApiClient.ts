@@ -7,8 +7,13 @@
  * A provider describes only its protocol: the base URL, its default headers, how to read its error body, and
  * (optionally) statuses or bodies that mean something special to it.
  */
-import { Effect, Schema } from "effect"
-import { Headers, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Schema from "effect/Schema"
 import {
   ApiError,
   AuthenticationError,

@@ -3,7 +3,7 @@
  * loopback (so test servers on 127.0.0.1 work while a typo such as `http://api.example.com` is refused before any
  * secret is sent over plain HTTP).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { ConfigurationError } from "./NordkitError.ts"
 
 const loopbackHosts = new Set(["localhost", "127.0.0.1", "[::1]", "::1"])

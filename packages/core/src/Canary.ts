@@ -5,7 +5,13 @@
  *
  * `RequestErrorTags` lists the core error family, for checking that a canary drove every path.
  */
-import { Cause, Effect, Exit, Inspectable, Layer, Logger, References } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Inspectable from "effect/Inspectable"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
 
 /** The tags of the core request error family plus `ConfigurationError`. */
 export const RequestErrorTags: ReadonlyArray<string> = [

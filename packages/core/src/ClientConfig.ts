@@ -2,7 +2,8 @@
  * Reading a client's configuration (`layerConfig()`): the fixed environment variable names of DESIGN.md, with
  * every failure turned into a `ConfigurationError` that names the variable and never echoes a value.
  */
-import { type Config, Effect } from "effect"
+import type * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import { ConfigurationError } from "./NordkitError.ts"
 
 /** Loads `config`, mapping a missing or malformed variable to `ConfigurationError`. */

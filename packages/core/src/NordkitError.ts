@@ -6,7 +6,7 @@
  * Callers branch on `_tag` (`Effect.catchTag("RateLimitedError", ...)`); provider packages add their own
  * errors next to these (signature mismatch, result codes, ...).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const requestFields = {
   /** Provider name, e.g. "dintero". */

@@ -5,8 +5,14 @@
  *
  * Expiry is computed from the moment the request was sent (Effect Clock), never from when the answer came.
  */
-import { Clock, Effect, type Option, Redacted, Schema, type Scope } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as AccessToken from "./AccessToken.ts"
 import * as ApiClient from "./ApiClient.ts"
 import { AuthenticationError, DecodeError, type RequestError } from "./NordkitError.ts"

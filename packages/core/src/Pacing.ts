@@ -14,9 +14,12 @@
  * A fixed window on our side cannot line up exactly with the provider's window: give `window` a small margin over
  * the provider's (for transit and clock skew), and keep a 429 fallback in the retry policy.
  */
-import { Duration, Effect } from "effect"
-import { HttpClient, HttpClientError, type HttpClientRequest } from "effect/http"
-import { RateLimiter } from "effect/persistence"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as RateLimiter from "effect/persistence/RateLimiter"
 
 export interface Options {
   /** Requests with the same key share one quota, e.g. `dinero:<clientId>:<organizationId>`. */

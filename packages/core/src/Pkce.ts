@@ -9,9 +9,13 @@
  * Randomness and hashing go through `effect/crypto` (`SecureRandom`, `Digest`): the ones you provide (e.g.
  * `NodeCrypto` layers), else WebCrypto, so this module runs in browsers and workers unchanged.
  */
-import { Clock, Effect, Option, Redacted } from "effect"
-import { Digest, SecureRandom } from "effect/crypto"
-import { Base64Url } from "effect/encoding"
+import * as Clock from "effect/Clock"
+import * as Digest from "effect/crypto/Digest"
+import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Effect from "effect/Effect"
+import * as Base64Url from "effect/encoding/Base64Url"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /** The provided `Digest`, or WebCrypto's when none is provided. */
 const digestService: Effect.Effect<Digest.Digest["Service"]> = Effect.flatMap(

@@ -10,8 +10,13 @@
  * `makeNonce` gives strictly increasing integer nonces from the Effect Clock, unique per source even when
  * thousands of requests are signed in the same millisecond.
  */
-import { Effect } from "effect"
-import { Headers, type HttpBody, HttpClient, type HttpClientError, HttpClientRequest, Url } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
+import type * as HttpBody from "effect/http/HttpBody"
+import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Url from "effect/http/Url"
 import type { RequestError } from "./NordkitError.ts"
 
 /** What a signer sees of one attempt. */

@@ -14,8 +14,16 @@
  * The middleware never invents errors: when attempts run out, the caller sees the last response (or
  * transport error) and the error mapping classifies it.
  */
-import { Clock, Duration, Effect, Random, Result } from "effect"
-import { Headers, HttpClient, HttpClientError, type HttpClientRequest, type HttpClientResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Random from "effect/Random"
+import * as Result from "effect/Result"
 
 export interface Options {
   /** Attempts in total, first included. Default 3. */

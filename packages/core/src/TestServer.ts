@@ -8,8 +8,16 @@
  * response. The harness is platform-neutral (no `node:` imports); the app provides the `HttpServer`
  * (for example `NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })`).
  */
-import { Clock, Effect, Layer, Ref } from "effect"
-import { FetchHttpClient, HttpClient, HttpEffect, HttpServer, HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpEffect from "effect/http/HttpEffect"
+import * as HttpServer from "effect/http/HttpServer"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 
 /** What the server saw of one request, as it arrived. */
 export interface TestRequest {

@@ -15,7 +15,15 @@
  * receives the latest token ever obtained (even if expired or invalidated) so refresh-token grants can use it;
  * calls to `acquire` never overlap, which is what makes rotating refresh tokens safe.
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Random, Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
 import { sameValue } from "./AccessToken.ts"
 

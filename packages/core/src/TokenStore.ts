@@ -11,8 +11,13 @@
  * The persistent format is JSON with the token values in clear (the store *is* the secret): protect the
  * directory or storage like a password file. Errors never carry token values.
  */
-import { Context, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { KeyValueStore } from "effect/persistence"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type * as AccessToken from "./AccessToken.ts"
 
 /** The store could not be read or written. Names the operation and key, never a value. */

@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
-import { Digest, SecureRandom } from "effect/crypto"
-import { TestClock } from "effect/testing"
+import * as Digest from "effect/crypto/Digest"
+import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/testing/TestClock"
 import * as Pkce from "../src/Pkce.ts"
 
 // RFC 7636 appendix B: the octets of the example verifier and the resulting verifier and S256 challenge.

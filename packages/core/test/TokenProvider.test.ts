@@ -1,7 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, Redacted } from "effect"
-import { HttpClient } from "effect/http"
-import { TestClock } from "effect/testing"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/testing/TestClock"
 import * as AccessToken from "../src/AccessToken.ts"
 import * as ApiClient from "../src/ApiClient.ts"
 import { ApiError } from "../src/NordkitError.ts"
@@ -280,8 +285,8 @@ describe("ApiClient.bearer", () => {
   )
 })
 
-import { Schema } from "effect"
-import { HttpClientRequest } from "effect/http"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Schema from "effect/Schema"
 
 const Schema_ok = Schema.Struct({ ok: Schema.Boolean })
 const HttpClientRequestGet = (url: string) => HttpClientRequest.get(url)

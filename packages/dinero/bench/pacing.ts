@@ -7,7 +7,10 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
-import { Console, Effect, Layer, Redacted } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { DineroClient, DineroTestServer } from "../src/index.ts"
 
 const [organization] = DineroTestServer.defaultOrganizations

@@ -8,8 +8,10 @@
  * One token provider per organization: tokens never cross organizations.
  */
 import { type NordkitError, OAuth2, type TokenProvider } from "@nordkit/core"
-import type { Effect, Redacted, Scope } from "effect"
-import type { HttpClient } from "effect/http"
+import type * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 
 export const defaultAuthUrl = "https://authz.dinero.dk/dineroapi/oauth/token"
 

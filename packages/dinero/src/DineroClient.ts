@@ -30,9 +30,19 @@ import {
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
-import { Config, Context, type Duration, Effect, Layer, Option, Redacted, Schema, type Scope, Stream } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import type { RateLimiter } from "effect/persistence"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as RateLimiter from "effect/persistence/RateLimiter"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as DineroAuth from "./DineroAuth.ts"
 import {
   type BrownoutError,

@@ -11,8 +11,8 @@
  *   retried, a signal to move off the endpoint.
  */
 import { type ApiClient, type NordkitError as NE, NordkitError, RetryPolicy } from "@nordkit/core"
-import { Schema } from "effect"
-import type { HttpClientResponse } from "effect/http"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DineroSchema.ts"
 
 /** 480: Dinero is browning out an endpoint that is about to be removed. */

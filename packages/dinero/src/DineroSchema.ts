@@ -15,7 +15,8 @@
  *
  * Unknown fields are ignored on decode, so new fields on Dinero's side never break a client.
  */
-import { Schema, SchemaTransformation } from "effect"
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /** Dinero organization ids are integers; they appear in every path as `/v1/{organizationId}/...`. */
 export const OrganizationId = Schema.String.pipe(Schema.check(Schema.isPattern(/^[1-9]\d{0,11}$/)))

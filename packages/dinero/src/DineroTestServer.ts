@@ -19,8 +19,11 @@
  * the client's `authUrl` at `${url}/dineroapi/oauth/token` and its `apiUrl` at `url`.
  */
 import { TestServer } from "@nordkit/core"
-import { Clock, Effect, type Layer } from "effect"
-import { type HttpClient, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type * as Layer from "effect/Layer"
 
 export interface Client {
   readonly clientId: string

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { DineroAuth, DineroTestServer } from "../src/index.ts"
 import { client, org1, setup } from "./fixtures.ts"
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { Headers } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Headers from "effect/http/Headers"
 import { DineroError } from "../src/index.ts"
 
 const failure = (status: number, text: string, headers: Record<string, string> = {}) => {

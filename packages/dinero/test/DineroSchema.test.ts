@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Exit, Schema } from "effect"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
 import { DineroSchema } from "../src/index.ts"
 
 const decodeDateTime = Schema.decodeUnknownSync(DineroSchema.DateTime)

@@ -1,5 +1,6 @@
-import { Effect, Redacted } from "effect"
-import { HttpClient } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Redacted from "effect/Redacted"
 import { DineroClient, DineroTestServer } from "../src/index.ts"
 
 export const client = DineroTestServer.defaultClient

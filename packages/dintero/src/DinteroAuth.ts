@@ -5,8 +5,10 @@
  * `apiUrl` points elsewhere (a proxy, a test server).
  */
 import { type NordkitError, OAuth2, type TokenProvider } from "@nordkit/core"
-import type { Effect, Redacted, Scope } from "effect"
-import type { HttpClient } from "effect/http"
+import type * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import type { AccountId } from "./DinteroSchema.ts"
 
 /** The audience Dintero expects for an account's tokens. */

@@ -20,8 +20,16 @@ import {
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
-import { Config, Context, Effect, Layer, Option, type Redacted, Schema, type Scope } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as DinteroAuth from "./DinteroAuth.ts"
 import { errorFields } from "./DinteroError.ts"
 import {

@@ -4,7 +4,7 @@
  * same reader, so a wrong secret surfaces as `AuthenticationError` carrying Dintero's code and message.
  */
 import type { ApiClient } from "@nordkit/core"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DinteroSchema.ts"
 
 const decode = Schema.decodeUnknownOption(ErrorBody)

@@ -2,7 +2,7 @@
  * Dintero Checkout API wire shapes. Amounts are integers in minor units (øre, cents), as Dintero sends them.
  * Unknown fields are ignored on decode, so new fields on Dintero's side never break a client.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A Dintero account id: `T` (test) or `P` (production) followed by 3 or 8 digits, e.g. `T12345678`. */
 export const AccountId = Schema.String.pipe(

@@ -12,8 +12,11 @@
  * Run it in memory (`layerClient` / `makeClient`) or on a loopback port (`listen`, with an `HttpServer`).
  */
 import { TestServer } from "@nordkit/core"
-import { Clock, Effect, type Layer } from "effect"
-import type { HttpClient, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type * as Layer from "effect/Layer"
 
 export interface Account {
   readonly accountId: string

@@ -28,8 +28,13 @@ import {
   TokenProvider,
   type TokenStore
 } from "@nordkit/core"
-import { Clock, Effect, Option, Redacted, Schema, type Scope } from "effect"
-import { HttpClient } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import {
   AuthorizationDeniedError,
   type CallbackError,

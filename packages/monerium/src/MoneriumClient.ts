@@ -27,8 +27,16 @@ import {
   type TokenProvider,
   TokenStore
 } from "@nordkit/core"
-import { Config, Context, Effect, Layer, Option, Redacted, type Schema, type Scope } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as MoneriumAuth from "./MoneriumAuth.ts"
 import { type CallbackError, errorFields, type MoneriumError } from "./MoneriumError.ts"
 import {

@@ -11,7 +11,7 @@
  * None of them carries a code, verifier, token or secret.
  */
 import { type ApiClient, type NordkitError, OAuth2, type TokenStore } from "@nordkit/core"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { ErrorBody } from "./MoneriumSchema.ts"
 
 const provider = Schema.String

@@ -3,7 +3,7 @@
  * exactly as Monerium sends them (`"1234.56"`), never floats: convert with a decimal library if you must compute.
  * Fields this package does not know are ignored on decode, so additions on Monerium's side do not break you.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A decimal amount as a string, e.g. "100", "1234.56" (no exponent, no float). */
 export const DecimalAmount = Schema.String.check(

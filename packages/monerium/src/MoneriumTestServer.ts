@@ -16,9 +16,11 @@
  * - CORS for browser apps, fault injection and a request log from the core harness.
  */
 import { TestServer } from "@nordkit/core"
-import { Clock, Effect, type Layer } from "effect"
-import type { HttpClient } from "effect/http"
-import { HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import type * as Layer from "effect/Layer"
 
 export interface CodeApp {
   readonly clientId: string

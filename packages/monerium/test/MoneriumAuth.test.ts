@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Pkce, TokenStore } from "@nordkit/core"
-import { Effect, Option, Redacted } from "effect"
-import { HttpClient } from "effect/http"
-import { TestClock } from "effect/testing"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/testing/TestClock"
 import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "../src/index.ts"
 
 const app = MoneriumTestServer.defaultCodeApp

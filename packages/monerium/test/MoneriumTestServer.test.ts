@@ -1,8 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Pkce } from "@nordkit/core"
-import { Effect, Redacted } from "effect"
-import { HttpClientRequest } from "effect/http"
-import { TestClock } from "effect/testing"
+import * as Effect from "effect/Effect"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/testing/TestClock"
 import { MoneriumAuth, MoneriumTestServer } from "../src/index.ts"
 
 const app = MoneriumTestServer.defaultCodeApp

@@ -16,8 +16,11 @@
  * constant time.
  */
 import { RequestSigner } from "@nordkit/core"
-import { Effect, Option, Random, Redacted } from "effect"
-import { Digest } from "effect/crypto"
+import * as Digest from "effect/crypto/Digest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
 
 export const headerNames = {
   appKey: "netgiro_appkey",

@@ -18,8 +18,10 @@
  * whatever host header the request arrived with behind your proxy.
  */
 import { NordkitError } from "@nordkit/core"
-import { Effect, type Redacted, Schema } from "effect"
-import { HttpServerRequest } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import { NetgiroSignatureError } from "./NetgiroError.ts"
 import { CallbackPayload } from "./NetgiroSchema.ts"

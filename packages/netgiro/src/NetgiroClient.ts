@@ -17,8 +17,19 @@
  * ```
  */
 import { ApiClient, BaseUrl, ClientConfig, NordkitError, RequestSigner, type RetryPolicy } from "@nordkit/core"
-import { Config, Context, Duration, Effect, Layer, Option, type Redacted, Schema, type Scope } from "effect"
-import { HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "effect/http"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import {
   errorFields,

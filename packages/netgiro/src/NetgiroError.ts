@@ -12,7 +12,7 @@
  * support asks for. `referenceIdOf` reads it from any error of the client.
  */
 import type { ApiClient } from "@nordkit/core"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Envelope } from "./NetgiroSchema.ts"
 
 /** Result codes and their names (Netgíró's documentation; 200 and 400 are the generic codes). */

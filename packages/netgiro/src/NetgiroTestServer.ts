@@ -20,8 +20,13 @@
  * Run it in memory (`makeClient`) or on a loopback port (`listen`, with an `HttpServer`).
  */
 import { RequestSigner, TestServer } from "@nordkit/core"
-import { Clock, Effect, Option, Redacted } from "effect"
-import { HttpClient, HttpClientRequest, HttpServerResponse } from "effect/http"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 
 export interface App {

@@ -1,8 +1,9 @@
 import { NodeCrypto } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { Digest } from "effect/crypto"
-import { HttpClient } from "effect/http"
+import * as Digest from "effect/crypto/Digest"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Redacted from "effect/Redacted"
 import { NetgiroAuth, NetgiroClient, NetgiroTestServer } from "../src/index.ts"
 
 const app = NetgiroTestServer.publicTestApp

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
-import { HttpClientRequest } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Redacted from "effect/Redacted"
 import { NetgiroAuth, NetgiroTestServer } from "../src/index.ts"
 
 const app = NetgiroTestServer.publicTestApp
