@@ -91,13 +91,76 @@ export class ApiError extends Schema.TaggedError<ApiError>()("ApiError", {
   }
 }
 
-/** The request never produced a response: connection refused, reset, timeout, ... */
+/** What went wrong below HTTP, when the platform client says so. */
+export const TransportKind = Schema.Literals([
+  "refused",
+  "reset",
+  "dns",
+  "tls",
+  "timeout",
+  "aborted",
+  "invalid-request",
+  "unknown"
+])
+export type TransportKind = typeof TransportKind.Type
+
+/** The request never produced a usable response: connection refused, reset, DNS, TLS, ... */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   ...requestFields,
-  detail: Schema.String
+  detail: Schema.String,
+  /** The kind of failure, read from the platform error's code. */
+  kind: Schema.optional(TransportKind),
+  /**
+   * Whether the request may have reached the server (false only when the connection was never established,
+   * e.g. refused or a DNS failure). A request that may have reached the server is never replayed unless it
+   * is idempotent.
+   */
+  mayHaveReachedServer: Schema.optional(Schema.Boolean)
 }) {
   override get message(): string {
-    return `${where(this)}: transport failure: ${this.detail}`
+    return `${where(this)}: transport failure${this.kind === undefined ? "" : ` (${this.kind})`}: ${this.detail}${
+      this.mayHaveReachedServer === false ? "; the request did not reach the server" : ""
+    }`
+  }
+}
+
+/** Which part of an exchange ran out of time. */
+export const TimeoutPhase = Schema.Literals(["connect", "headers", "body", "token"])
+export type TimeoutPhase = typeof TimeoutPhase.Type
+
+/**
+ * A deadline ran out: the per-attempt deadline of a request (waiting for the response headers, or reading the
+ * body) or the token acquisition deadline. `mayHaveReachedServer` says whether the provider may have acted on
+ * the request (only `connect` timeouts are known not to have).
+ */
+export class TimeoutError extends Schema.TaggedError<TimeoutError>()("TimeoutError", {
+  ...requestFields,
+  phase: TimeoutPhase,
+  /** The deadline that ran out, in milliseconds. */
+  timeoutMillis: Schema.Number,
+  mayHaveReachedServer: Schema.Boolean
+}) {
+  override get message(): string {
+    return `${where(this)}: no ${this.phase === "token" ? "token" : this.phase === "body" ? "complete body" : this.phase === "connect" ? "connection" : "response"} within ${this.timeoutMillis} ms${
+      this.mayHaveReachedServer
+        ? " (the request may have reached the server)"
+        : " (the request did not reach the server)"
+    }`
+  }
+}
+
+/** A response body exceeded the byte cap for its kind (JSON and error bodies, or downloads); reading stopped there. */
+export class ResponseTooLargeError extends Schema.TaggedError<ResponseTooLargeError>()("ResponseTooLargeError", {
+  ...requestFields,
+  /** The cap that was exceeded, in bytes. */
+  limitBytes: Schema.Number,
+  /** The announced `content-length`, when the server sent one. */
+  contentLength: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    return `${where(this)}: response body larger than ${this.limitBytes} bytes${
+      this.contentLength === undefined ? "" : ` (content-length ${this.contentLength})`
+    }`
   }
 }
 
@@ -144,6 +207,8 @@ export type RequestError =
   | RateLimitedError
   | ApiError
   | TransportError
+  | TimeoutError
+  | ResponseTooLargeError
   | DecodeError
 
 export type NordkitError = RequestError | ConfigurationError
