@@ -4,18 +4,29 @@
  * - a code verifier from ≥ 32 secure random bytes, base64url without padding (43–128 characters, §4.1);
  * - its S256 challenge, `base64url(SHA-256(ASCII(verifier)))` (§4.2) — S256 only, never `plain`;
  * - a `state` from 32 secure random bytes, compared in constant time on return, and single-use through a
- *   {@link StateGuard} that remembers consumed states until they would have expired anyway.
+ *   {@link StateGuard}: a state issued in the future or older than its lifetime is refused, and a consumed state
+ *   is remembered in the {@link UsedStates} service until it would have expired anyway (evicted in O(1) per
+ *   consume). The default service is this process's memory; several replicas share one through Redis
+ *   (`RedisCoordination.layerUsedStates`), so a callback replayed to another replica is refused too;
+ * - a sealed pending record ({@link seal} / {@link unseal}): AES-256-GCM with a key the app provides, so a
+ *   record kept in a cookie can be neither read (it holds the verifier) nor forged (e.g. a new `issuedAt`);
+ * - {@link isHttpUrl}: a redirect URI must be an absolute http(s) URL (never `javascript:` or `data:`).
  *
  * Randomness and hashing go through `effect/crypto` (`SecureRandom`, `Digest`): the ones you provide (e.g.
  * `NodeCrypto` layers), else WebCrypto, so this module runs in browsers and workers unchanged.
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Aead from "effect/crypto/Aead"
 import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Effect from "effect/Effect"
 import * as Base64Url from "effect/encoding/Base64Url"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** The provided `Digest`, or WebCrypto's when none is provided. */
 const digestService: Effect.Effect<Digest.Digest["Service"]> = Effect.flatMap(
@@ -89,19 +100,83 @@ export const makeState: Effect.Effect<string> = Effect.flatMap(randomService, (r
 export const constantTimeEquals = (a: string, b: string): boolean => {
   const left = new TextEncoder().encode(a)
   const right = new TextEncoder().encode(b)
-  let diff = left.length ^ right.length
-  const length = Math.max(left.length, right.length)
-  for (let i = 0; i < length; i++) diff |= (left[i] ?? 0) ^ (right[i] ?? 0)
-  return diff === 0
+  // Mac.timingSafeEqual answers early on different lengths; comparing equal-length buffers keeps the loop's time
+  // independent of the content.
+  if (left.length !== right.length) {
+    Mac.timingSafeEqual(left, left)
+    return false
+  }
+  return Mac.timingSafeEqual(left, right)
 }
 
-/** Why a returned `state` was refused. */
-export type StateProblem = "missing" | "mismatch" | "reused" | "expired"
+/** Whether `uri` is an absolute `http:` or `https:` URL (redirect URIs may not be `javascript:`, `data:`, ...). */
+export const isHttpUrl = (uri: string): boolean => {
+  if (!URL.canParse(uri)) return false
+  const protocol = new URL(uri).protocol
+  return protocol === "https:" || protocol === "http:"
+}
+
+/** Why a returned `state` was refused. `unavailable`: the shared store of used states could not be asked. */
+export type StateProblem = "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
+
+/** The store of used states could not answer. Carries no state value. */
+export class UsedStatesError extends Schema.TaggedError<UsedStatesError>()("UsedStatesError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `used-state store failed: ${this.detail}`
+  }
+}
+
+/**
+ * Remembers consumed states. `markUsed` records `state` for `ttlMillis` and answers whether this was its first
+ * use; two concurrent calls with the same state get one `true` between them.
+ */
+export interface UsedStatesService {
+  readonly markUsed: (state: string, ttlMillis: number) => Effect.Effect<boolean, UsedStatesError>
+}
+
+/**
+ * Used states in this process's memory. Entries are kept in insertion order with a common lifetime, so the
+ * oldest expire first: each call evicts from the front until it meets a live one (amortized O(1)).
+ */
+export const makeUsedStatesMemory = (): UsedStatesService => {
+  const used = new Map<string, number>()
+  return {
+    markUsed: (state, ttlMillis) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        for (const [key, expiresAt] of used) {
+          if (expiresAt > now) break
+          used.delete(key)
+        }
+        const expiresAt = used.get(state)
+        if (expiresAt !== undefined && expiresAt > now) return false
+        // Re-inserted at the back: the map stays ordered by expiry when lifetimes are equal.
+        used.delete(state)
+        used.set(state, now + ttlMillis)
+        return true
+      })
+  }
+}
+
+/**
+ * Where consumed states are remembered. Default: this process's memory. Provide a shared implementation
+ * (`RedisCoordination.layerUsedStates`) so that every replica refuses a state another one accepted.
+ */
+export const UsedStates: Context.Reference<UsedStatesService> = Context.Reference<UsedStatesService>(
+  "@nordkit/core/Pkce/UsedStates",
+  { defaultValue: makeUsedStatesMemory }
+)
+
+/** Used states in this process's memory, as a layer (a fresh set, e.g. per test). */
+export const layerUsedStatesMemory: Layer.Layer<never> = Layer.succeed(UsedStates, makeUsedStatesMemory())
 
 export interface StateGuard {
   /**
    * Checks the `received` state of a callback against the `expected` one (issued at `issuedAt`, Effect Clock
    * millis) and consumes it: the same state is accepted once. Returns the problem, or undefined when accepted.
+   * A store that cannot answer refuses the callback (`unavailable`): it never accepts a state it could not
+   * record.
    */
   readonly consume: (options: {
     readonly expected: string
@@ -111,22 +186,115 @@ export interface StateGuard {
 }
 
 /**
- * A guard that accepts each state once, within `maxAgeMillis` (default 10 minutes) of when it was issued.
- * Consumed states are remembered until they would have expired, so memory stays bounded.
+ * A guard that accepts each state once, within `maxAgeMillis` (default 10 minutes) of when it was issued; an
+ * `issuedAt` more than `maxClockSkewMillis` (default 60 s) in the future is refused. Consumed states go to the
+ * {@link UsedStates} service in context when `consume` runs (this process's memory unless the app provides a
+ * shared one).
  */
-export const makeStateGuard = (options?: { readonly maxAgeMillis?: number | undefined }): StateGuard => {
+export const makeStateGuard = (options?: {
+  readonly maxAgeMillis?: number | undefined
+  readonly maxClockSkewMillis?: number | undefined
+}): StateGuard => {
   const maxAge = options?.maxAgeMillis ?? 10 * 60_000
-  const consumed = new Map<string, number>()
+  const skew = options?.maxClockSkewMillis ?? 60_000
   return {
     consume: ({ expected, received, issuedAt }) =>
-      Effect.map(Clock.currentTimeMillis, (now): StateProblem | undefined => {
-        for (const [state, expiresAt] of consumed) if (expiresAt <= now) consumed.delete(state)
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
         if (received === null || received === undefined || received.length === 0) return "missing"
         if (!constantTimeEquals(expected, received)) return "mismatch"
-        if (consumed.has(expected)) return "reused"
+        if (!Number.isFinite(issuedAt) || issuedAt > now + skew) return "future"
         if (now - issuedAt > maxAge) return "expired"
-        consumed.set(expected, issuedAt + maxAge)
-        return undefined
+        const used = yield* UsedStates
+        // Remembered for the rest of the state's life (plus the skew): after that it is refused as expired.
+        const first = yield* Effect.orElseSucceed(
+          used.markUsed(expected, Math.max(1, issuedAt + maxAge + skew - now)),
+          () => "unavailable" as const
+        )
+        if (first === "unavailable") return "unavailable"
+        return first ? undefined : "reused"
       })
   }
 }
+
+/** A pending record could not be sealed or opened (wrong key, tampered, not a sealed record). No content. */
+export class SealError extends Schema.TaggedError<SealError>()("SealError", {
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `sealed record refused: ${this.detail}`
+  }
+}
+
+/** The provided `Aead`, or WebCrypto's when none is provided. */
+const aeadService: Effect.Effect<Aead.Aead["Service"]> = Effect.flatMap(
+  Effect.serviceOption(Aead.Aead),
+  Option.match({
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto)))
+  })
+)
+
+/** An AES-256-GCM key for {@link seal} / {@link unseal}. */
+export type SealingKey = Aead.Key<typeof Aead.aes256Gcm>
+
+/**
+ * The key for {@link seal} / {@link unseal}: 32 bytes, given as bytes or as base64url text (e.g. from a
+ * secret manager: `Config.redacted("PENDING_KEY")`). Generate one with `makeState` (32 random bytes).
+ */
+export const sealingKey = (
+  secret: Uint8Array | Redacted.Redacted<string> | string
+): Effect.Effect<SealingKey, SealError> =>
+  Effect.suspend(() => {
+    let bytes: Uint8Array
+    if (secret instanceof Uint8Array) bytes = secret
+    else {
+      const decoded = Base64Url.decode(Redacted.isRedacted(secret) ? Redacted.value(secret) : secret)
+      if (decoded._tag === "Failure") return Effect.fail(new SealError({ detail: "the key is not base64url" }))
+      bytes = decoded.success
+    }
+    if (bytes.length !== 32) return Effect.fail(new SealError({ detail: "the key must be 32 bytes" }))
+    return Effect.mapError(Aead.key(Aead.aes256Gcm, bytes), () => new SealError({ detail: "the key is unusable" }))
+  })
+
+const sealPrefix = "nk1."
+const sealAad = new TextEncoder().encode("nordkit sealed record v1")
+
+/**
+ * Encrypts and authenticates `payload` (AES-256-GCM, a fresh 12-byte nonce): the result is URL- and cookie-safe
+ * text that only the key holder can read, and any change to it is detected by {@link unseal}.
+ */
+export const seal = (payload: string, key: SealingKey): Effect.Effect<string, SealError> =>
+  Effect.gen(function* () {
+    const aead = yield* aeadService
+    const random = yield* randomService
+    const nonce = yield* random.randomBytes(12)
+    const sealed = yield* Effect.mapError(
+      aead.encrypt(key, new TextEncoder().encode(payload), { nonce, aad: sealAad }),
+      () => new SealError({ detail: "encryption failed" })
+    )
+    return `${sealPrefix}${Base64Url.encode(nonce)}.${Base64Url.encode(sealed)}`
+  })
+
+/** Opens what {@link seal} made with the same key; a tampered, truncated or foreign text is a `SealError`. */
+export const unseal = (text: string, key: SealingKey): Effect.Effect<string, SealError> =>
+  Effect.gen(function* () {
+    const refused = new SealError({ detail: "not a record sealed with this key" })
+    if (!text.startsWith(sealPrefix)) return yield* refused
+    const [nonceText, sealedText, ...rest] = text.slice(sealPrefix.length).split(".")
+    if (nonceText === undefined || sealedText === undefined || rest.length > 0) return yield* refused
+    const nonce = Base64Url.decode(nonceText)
+    const sealed = Base64Url.decode(sealedText)
+    if (nonce._tag === "Failure" || sealed._tag === "Failure" || nonce.success.length !== 12) return yield* refused
+    const aead = yield* aeadService
+    const plain = yield* Effect.mapError(
+      aead.decrypt(key, sealed.success, { nonce: nonce.success, aad: sealAad }),
+      () => refused
+    )
+    const decoded = yield* Effect.try({
+      try: () => new TextDecoder("utf-8", { fatal: true }).decode(plain),
+      catch: () => refused
+    })
+    return decoded
+  })

@@ -87,4 +87,96 @@ describe("Pkce", () => {
     assert.isFalse(Pkce.constantTimeEquals("abc", "abcd"))
     assert.isFalse(Pkce.constantTimeEquals("", "a"))
   })
+
+  it.effect("an issuedAt in the future is refused, and is not remembered", () =>
+    Effect.gen(function* () {
+      const guard = Pkce.makeStateGuard({ maxAgeMillis: 600_000 })
+      yield* TestClock.adjust("1 hour")
+      const now = 3_600_000
+      const state = yield* Pkce.makeState
+      const year5000 = Date.UTC(5000, 0, 1)
+      assert.strictEqual(yield* guard.consume({ expected: state, received: state, issuedAt: year5000 }), "future")
+      assert.strictEqual(yield* guard.consume({ expected: state, received: state, issuedAt: now + 61_000 }), "future")
+      assert.strictEqual(yield* guard.consume({ expected: state, received: state, issuedAt: Number.NaN }), "future")
+      // Within the 60 s skew a record from a slightly fast clock is accepted, once.
+      assert.strictEqual(yield* guard.consume({ expected: state, received: state, issuedAt: now + 30_000 }), undefined)
+      assert.strictEqual(yield* guard.consume({ expected: state, received: state, issuedAt: now }), "reused")
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
+  )
+
+  it.effect("the used-state memory forgets a state once its lifetime is over, and only then", () =>
+    Effect.gen(function* () {
+      const used = Pkce.makeUsedStatesMemory()
+      assert.isTrue(yield* used.markUsed("a", 1_000))
+      yield* TestClock.adjust(500)
+      assert.isTrue(yield* used.markUsed("b", 1_000))
+      assert.isFalse(yield* used.markUsed("a", 1_000))
+      yield* TestClock.adjust(500)
+      // "a" has expired (evicted from the front), "b" has not.
+      assert.isTrue(yield* used.markUsed("a", 1_000))
+      assert.isFalse(yield* used.markUsed("b", 1_000))
+    })
+  )
+
+  it.effect("the guard records consumed states in the UsedStates service provided as a layer", () =>
+    Effect.gen(function* () {
+      const seen: Array<number> = []
+      const recording: Pkce.UsedStatesService = {
+        markUsed: (_state, ttl) =>
+          Effect.sync(() => {
+            seen.push(ttl)
+            return seen.length === 1
+          })
+      }
+      const guard = Pkce.makeStateGuard({ maxAgeMillis: 600_000 })
+      const state = yield* Pkce.makeState
+      const run = guard
+        .consume({ expected: state, received: state, issuedAt: 0 })
+        .pipe(Effect.provideService(Pkce.UsedStates, recording))
+      assert.strictEqual(yield* run, undefined)
+      assert.strictEqual(yield* run, "reused")
+      // Remembered for the rest of the state's life plus the clock skew.
+      assert.deepStrictEqual(seen, [660_000, 660_000])
+      const failing: Pkce.UsedStatesService = {
+        markUsed: () => Effect.fail(new Pkce.UsedStatesError({ detail: "down" }))
+      }
+      const other = yield* Pkce.makeState
+      assert.strictEqual(
+        yield* guard
+          .consume({ expected: other, received: other, issuedAt: 0 })
+          .pipe(Effect.provideService(Pkce.UsedStates, failing)),
+        "unavailable"
+      )
+    })
+  )
+
+  it("redirect URIs must be absolute http(s) URLs", () => {
+    assert.isTrue(Pkce.isHttpUrl("https://app.example/callback"))
+    assert.isTrue(Pkce.isHttpUrl("http://127.0.0.1:8080/cb"))
+    for (const bad of ["javascript:alert(1)", "data:text/html,x", "/callback", "", "ftp://x/y", "HTTPS//x"]) {
+      assert.isFalse(Pkce.isHttpUrl(bad), bad)
+    }
+  })
+
+  it.effect("a sealed record opens with its key only, and any change to it is refused", () =>
+    Effect.gen(function* () {
+      const key = yield* Pkce.sealingKey(yield* Pkce.makeState)
+      const otherKey = yield* Pkce.sealingKey(new Uint8Array(32).fill(7))
+      const payload = JSON.stringify({ state: "s", codeVerifier: "v".repeat(43), issuedAt: 1 })
+      const sealed = yield* Pkce.seal(payload, key)
+      assert.match(sealed, /^nk1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/)
+      assert.notInclude(sealed, "codeVerifier")
+      assert.strictEqual(yield* Pkce.unseal(sealed, key), payload)
+      assert.notStrictEqual(yield* Pkce.seal(payload, key), sealed)
+      const refused = (text: string, k = key) => Effect.map(Effect.flip(Pkce.unseal(text, k)), (e) => e._tag)
+      assert.strictEqual(yield* refused(sealed, otherKey), "SealError")
+      const last = sealed.at(-2) === "A" ? "B" : "A"
+      assert.strictEqual(yield* refused(`${sealed.slice(0, -2)}${last}${sealed.at(-1)}`), "SealError")
+      assert.strictEqual(yield* refused(sealed.slice(0, -4)), "SealError")
+      assert.strictEqual(yield* refused(payload), "SealError")
+      assert.strictEqual(yield* refused(`${sealed}.x`), "SealError")
+      const short = yield* Effect.flip(Pkce.sealingKey(new Uint8Array(16)))
+      assert.strictEqual(short.detail, "the key must be 32 bytes")
+    })
+  )
 })

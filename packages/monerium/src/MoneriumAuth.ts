@@ -102,12 +102,35 @@ export const encodePending = (pending: PendingAuthorization): string =>
 export const decodePending = (text: string): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
   Effect.suspend(() => {
     const decoded = decodePendingJson(text)
-    if (Option.isNone(decoded) || !Pkce.isValidVerifier(decoded.value.codeVerifier)) {
+    if (
+      Option.isNone(decoded) ||
+      !Pkce.isValidVerifier(decoded.value.codeVerifier) ||
+      !Pkce.isHttpUrl(decoded.value.redirectUri)
+    ) {
       return Effect.fail(new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" }))
     }
     const { v: _, codeVerifier, ...rest } = decoded.value
     return Effect.succeed({ ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) })
   })
+
+/**
+ * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
+ * cookie or in browser storage — it can be neither read (it holds the verifier) nor altered (a forged
+ * `issuedAt`, state or redirect URI is refused by {@link openPending}). Without a key, keep {@link encodePending}'s
+ * text server side only (a session store).
+ */
+export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey): Effect.Effect<string> =>
+  Effect.orDie(Pkce.seal(encodePending(pending), key))
+
+/** Reads what {@link sealPending} wrote with the same key; anything else is an `InvalidCallbackError`. */
+export const openPending = (
+  text: string,
+  key: Pkce.SealingKey
+): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
+  Pkce.unseal(text, key).pipe(
+    Effect.mapError(() => new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })),
+    Effect.flatMap(decodePending)
+  )
 
 /** The authorize URL for a challenge and state (exported for tests and custom front ends). */
 export const authorizeUrl = (options: {

@@ -23,6 +23,7 @@ import {
   BaseUrl,
   ClientConfig,
   NordkitError,
+  Pkce,
   type RetryPolicy,
   type TokenProvider,
   TokenStore
@@ -177,10 +178,10 @@ export const make = Effect.fnUntraced(function* (
   let tokens: TokenProvider.TokenProvider<E>
   let flow: MoneriumAuth.CodeFlow | undefined
   if (credentials._tag === "AuthorizationCode") {
-    if (!URL.canParse(credentials.redirectUri)) {
+    if (!Pkce.isHttpUrl(credentials.redirectUri)) {
       return yield* new NordkitError.ConfigurationError({
         provider: "monerium",
-        detail: "MONERIUM_REDIRECT_URI is not a valid URL"
+        detail: "MONERIUM_REDIRECT_URI is not an absolute http(s) URL"
       })
     }
     flow = yield* MoneriumAuth.makeCodeFlow({

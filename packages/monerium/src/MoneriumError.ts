@@ -18,7 +18,7 @@ const provider = Schema.String
 
 export class StateMismatchError extends Schema.TaggedError<StateMismatchError>()("StateMismatchError", {
   provider,
-  problem: Schema.Literals(["missing", "mismatch", "reused", "expired"])
+  problem: Schema.Literals(["missing", "mismatch", "reused", "expired", "future", "unavailable"])
 }) {
   override get message(): string {
     return `${this.provider}: authorization callback refused: state ${this.problem}`
