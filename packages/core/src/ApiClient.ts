@@ -76,6 +76,12 @@ export interface Options<EX = never> {
   readonly classify?: ((response: FailedResponse) => EX | RequestError | undefined) | undefined
   /** Retry policy options (see `RetryPolicy`). */
   readonly retry?: RetryPolicy.Options | undefined
+  /**
+   * The app's own HttpClient middleware (logging, a circuit breaker, a custom timeout, ...), applied where each
+   * attempt runs: under the retry schedule and the bearer step, beneath the provider's `perAttempt` (so it sees
+   * each attempt as sent, signature included). Every provider client passes its `transformClient` option here.
+   */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /** Statuses that count as success. Default: 200–299. */
   readonly isSuccess?: ((status: number) => boolean) | undefined
   /**
@@ -278,8 +284,9 @@ export const make = <EX = never, ET = never>(
     return next
   })
   // HttpClient.With is invariant in its error type; every layer here only widens it.
-  const signed = (options.perAttempt === undefined ? base : options.perAttempt(base)) as RawClient
-  const retried = RetryPolicy.retry(options.retry)(signed)
+  const attempt = options.transformClient === undefined ? base : options.transformClient(base)
+  const signed = (options.perAttempt === undefined ? attempt : options.perAttempt(attempt)) as RawClient
+  const retried = RetryPolicy.retry({ ...options.retry, provider })(signed) as RawClient
   const http = (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
   const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
 

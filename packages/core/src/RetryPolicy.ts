@@ -1,20 +1,33 @@
 /**
- * The one retry policy of nordkit, as HttpClient middleware (DESIGN.md, "Retries"):
+ * The one retry policy of nordkit: an effect `Schedule` applied with `HttpClient.retry`, chosen per request from
+ * the `RetryPolicy` reference, so an app replaces it with a Layer — for every provider or for one.
  *
- * - bounded: `attempts` in total (default 3);
- * - exponential backoff with jitter, capped (default 20 s);
- * - transient = transport errors, timeouts, 408, 429, 500, 502, 503, 504;
- * - `Retry-After` (seconds or HTTP date) is a floor that jitter never shortens; beyond `retryAfterCap`
- *   (default 60 s) the response is handed back at once, and the error mapping turns it into a
- *   `RateLimitedError` that carries the delay;
- * - requests that are not idempotent (POST, PATCH) are not retried once they may have reached the server
- *   (5xx, transport failure) unless they carry an idempotency key; a 429 or 408 means the server did not
- *   process the request, so those are retried for every method.
+ * Two parts, on purpose:
  *
- * The middleware never invents errors: when attempts run out, the caller sees the last response (or
- * transport error) and the error mapping classifies it.
+ * - the **schedule** (replaceable): how many attempts and how long between them. Default: 3 attempts in total,
+ *   exponential backoff from 500 ms with full jitter in [d/2, d], capped at 20 s ({@link schedule}).
+ * - the **rules** (a provider's protocol facts, always applied around whichever schedule runs):
+ *   - transient = transport errors and 408, 429, 500, 502, 503, 504 (plus a provider's extra statuses);
+ *   - `Retry-After` (seconds or HTTP date) is a floor that the schedule's delay never undercuts; beyond
+ *     `retryAfterCap` (default 60 s) the response is handed back at once, and the error mapping turns it into a
+ *     `RateLimitedError` that carries the delay;
+ *   - requests that are not idempotent (POST, PATCH) are not replayed once they may have reached the server
+ *     (5xx, transport failure) unless they carry an `Idempotency-Key`; a 429 or 408 means the server did not
+ *     process the request, so those are retried for every method;
+ *   - single-use grants (a provider's `isIdempotent` returning false) follow the same rule.
+ *
+ * The retry never invents errors: when the schedule ends, the caller sees the last response (or transport error)
+ * and the error mapping classifies it.
+ *
+ * ```ts
+ * // no retries in tests, for every provider
+ * Effect.provide(program, RetryPolicy.layer(Schedule.recurs(0)))
+ * // a patient batch job, for Dinero only
+ * Effect.provide(program, RetryPolicy.layerFor("dinero", RetryPolicy.schedule({ attempts: 8, maxDelay: "1 minute" })))
+ * ```
  */
-import * as Clock from "effect/Clock"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Headers from "effect/http/Headers"
@@ -22,8 +35,19 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
+
+/**
+ * What a retry schedule sees of each failed attempt: a transport failure, or a `StatusCodeError` wrapping a
+ * transient response (its `response` has the status and headers).
+ */
+export type Input = HttpClientError.HttpClientError
+
+/** A retry schedule: any effect `Schedule` that accepts the failed attempts (e.g. `Schedule.recurs(0)`). */
+export type RetrySchedule = Schedule.Schedule<unknown, Input>
 
 export interface Options {
   /** Attempts in total, first included. Default 3. */
@@ -51,11 +75,64 @@ export interface Options {
   readonly retryAfterFallback?:
     | ((response: HttpClientResponse.HttpClientResponse, now: number) => number | undefined)
     | undefined
+  /**
+   * The provider name, to pick a schedule installed with {@link layerFor}. `ApiClient` sets it.
+   */
+  readonly provider?: string | undefined
+}
+
+/** The schedules in force: one for every provider, and per-provider replacements. */
+export interface Policy {
+  readonly schedule: RetrySchedule
+  readonly providers: Readonly<Record<string, RetrySchedule>>
 }
 
 export const defaultTransientStatuses: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504])
 /** Statuses that mean the server did not act on the request, so any method may be retried. */
 const notProcessedStatuses: ReadonlySet<number> = new Set([408, 429])
+
+/**
+ * The backoff schedule built from the options record: `attempts` in total (default 3), exponential from
+ * `baseDelay` (500 ms) with full jitter in [d/2, d], each delay capped at `maxDelay` (20 s).
+ */
+export const schedule = (options: Pick<Options, "attempts" | "baseDelay" | "maxDelay"> = {}): RetrySchedule => {
+  const attempts = Math.max(1, options.attempts ?? 3)
+  const max = Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? 20_000))
+  return Schedule.exponential(options.baseDelay ?? 500).pipe(
+    Schedule.modifyDelay(({ duration }) =>
+      Effect.map(Random.next, (r) => {
+        const d = Math.min(max, Duration.toMillis(duration))
+        return Duration.millis(Math.round(d / 2 + (r * d) / 2))
+      })
+    ),
+    Schedule.upTo({ times: attempts - 1 })
+  )
+}
+
+/**
+ * The schedules in force, read when a request starts (token requests included). Default: {@link schedule}`()`
+ * for every provider. Replace it with {@link layer} / {@link layerFor}.
+ */
+export const RetryPolicy: Context.Reference<Policy> = Context.Reference<Policy>("@nordkit/core/RetryPolicy", {
+  defaultValue: () => ({ schedule: schedule(), providers: {} })
+})
+
+/** Uses `retrySchedule` for every provider that has no schedule of its own. */
+export const layer = (retrySchedule: RetrySchedule): Layer.Layer<never> =>
+  Layer.effect(
+    RetryPolicy,
+    Effect.map(Effect.service(RetryPolicy), (current) => ({ ...current, schedule: retrySchedule }))
+  )
+
+/** Uses `retrySchedule` for one provider (e.g. `"dinero"`), token requests included. */
+export const layerFor = (provider: string, retrySchedule: RetrySchedule): Layer.Layer<never> =>
+  Layer.effect(
+    RetryPolicy,
+    Effect.map(Effect.service(RetryPolicy), (current) => ({
+      ...current,
+      providers: { ...current.providers, [provider]: retrySchedule }
+    }))
+  )
 
 export const isIdempotentDefault = (request: HttpClientRequest.HttpClientRequest): boolean =>
   request.method === "GET" ||
@@ -73,90 +150,96 @@ export const retryAfterMillis = (headers: Headers.Headers, now: number): number 
   return Result.isSuccess(parsed) ? Duration.toMillis(Headers.retryAfterDelay(parsed.success, now)) : undefined
 }
 
-interface Resolved {
-  readonly attempts: number
-  readonly base: number
-  readonly max: number
+interface Rules {
   readonly cap: number
   readonly isIdempotent: (request: HttpClientRequest.HttpClientRequest) => boolean
   readonly transient: ReadonlySet<number>
   readonly fallback: Options["retryAfterFallback"]
 }
 
-const resolve = (options: Options): Resolved => ({
-  attempts: Math.max(1, options.attempts ?? 3),
-  base: Duration.toMillis(Duration.fromInputUnsafe(options.baseDelay ?? 500)),
-  max: Duration.toMillis(Duration.fromInputUnsafe(options.maxDelay ?? 20_000)),
-  cap: Duration.toMillis(Duration.fromInputUnsafe(options.retryAfterCap ?? 60_000)),
-  isIdempotent: options.isIdempotent ?? isIdempotentDefault,
-  transient:
-    options.extraTransientStatuses === undefined
-      ? defaultTransientStatuses
-      : new Set([...defaultTransientStatuses, ...options.extraTransientStatuses]),
-  fallback: options.retryAfterFallback
-})
+/** Transient responses travel through `HttpClient.retry` as these errors; the ones left are unwrapped again. */
+const transientFailures = new WeakSet<HttpClientError.HttpClientError>()
 
-/** Full-jitter backoff in [d/2, d] where d = min(max, base * 2^attempt). */
-const backoff = (policy: Resolved, attempt: number) =>
-  Effect.map(Random.next, (r) => {
-    const d = Math.min(policy.max, policy.base * 2 ** attempt)
-    return Math.round(d / 2 + (r * d) / 2)
-  })
+const STOP = -1
 
-/** Decides what to do with one attempt's outcome: the delay before the next attempt, or undefined to stop. */
-const nextDelay = (
-  policy: Resolved,
-  request: HttpClientRequest.HttpClientRequest,
-  outcome: Result.Result<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
-  attempt: number
-): Effect.Effect<number | undefined> =>
-  Effect.gen(function* () {
-    if (attempt + 1 >= policy.attempts) return undefined
-    const idempotent = policy.isIdempotent(request)
-    if (Result.isFailure(outcome)) {
-      const reason = outcome.failure.reason._tag
-      // A transport failure may have happened after the server received the request.
-      if (reason !== "TransportError" || !idempotent) return undefined
-      return yield* backoff(policy, attempt)
-    }
-    const response = outcome.success
-    if (!policy.transient.has(response.status)) return undefined
-    if (!idempotent && !notProcessedStatuses.has(response.status)) return undefined
-    const now = yield* Clock.currentTimeMillis
-    const asked =
-      retryAfterMillis(response.headers, now) ??
-      (policy.fallback === undefined ? undefined : policy.fallback(response, now))
-    if (asked !== undefined && asked > policy.cap) return undefined
-    const jittered = yield* backoff(policy, attempt)
-    return asked === undefined ? jittered : Math.max(asked, jittered)
-  })
+/** The rules' verdict on one failed attempt: STOP, or the least delay before the next one (0 = no floor). */
+const verdict = (rules: Rules, error: Input, now: number): number => {
+  const idempotent = rules.isIdempotent(error.request)
+  if (!transientFailures.has(error)) {
+    // A transport failure may have happened after the server received the request.
+    return error.reason._tag === "TransportError" && idempotent ? 0 : STOP
+  }
+  const response = (error.reason as HttpClientError.StatusCodeError).response
+  if (!idempotent && !notProcessedStatuses.has(response.status)) return STOP
+  const asked =
+    retryAfterMillis(response.headers, now) ??
+    (rules.fallback === undefined ? undefined : rules.fallback(response, now))
+  if (asked === undefined) return 0
+  return asked > rules.cap ? STOP : asked
+}
 
-/** Wraps a client with the retry policy. */
-export const retry =
-  (options: Options = {}) =>
-  <E, R>(client: HttpClient.HttpClient.With<E, R>) => {
-    const policy = resolve(options)
-    return HttpClient.transform(client, (effect, request) =>
-      Effect.gen(function* () {
-        let attempt = 0
-        while (true) {
-          const outcome = yield* Effect.result(effect)
-          if (Result.isFailure(outcome) && !HttpClientError.isHttpClientError(outcome.failure)) {
-            // Not an HTTP failure (e.g. a token error from an inner layer): never retried here.
-            return yield* Effect.fail(outcome.failure)
-          }
-          const delay = yield* nextDelay(
-            policy,
-            request,
-            outcome as Result.Result<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>,
-            attempt
-          )
-          if (delay === undefined) {
-            return yield* Result.isFailure(outcome) ? Effect.fail(outcome.failure) : Effect.succeed(outcome.success)
-          }
-          yield* Effect.sleep(delay)
-          attempt++
-        }
+/** `inner` (how often, how long) under the rules (whether at all, and the `Retry-After` floor). */
+const governed = (rules: Rules, inner: Effect.Effect<RetrySchedule>): Schedule.Schedule<unknown, unknown> =>
+  Schedule.fromStep(
+    Effect.flatMap(inner, (chosen) =>
+      Effect.map(Schedule.toStep(chosen), (step) => (now: number, error: unknown) => {
+        // Only HTTP failures are candidates; anything else (e.g. a signer's error) reaches the caller at once.
+        if (!HttpClientError.isHttpClientError(error)) return Cause.done(undefined)
+        const floor = verdict(rules, error, now)
+        if (floor === STOP) return Cause.done(undefined)
+        if (floor === 0) return step(now, error)
+        return Effect.map(step(now, error), ([output, delay]): [unknown, Duration.Duration] => [
+          output,
+          Duration.max(delay, Duration.millis(floor))
+        ])
       })
     )
+  )
+
+const hasOwnSchedule = (options: Options) =>
+  options.attempts !== undefined || options.baseDelay !== undefined || options.maxDelay !== undefined
+
+/**
+ * Wraps a client with the retry policy. The schedule is, by precedence: the provider's from {@link layerFor}, the
+ * one built from `attempts`/`baseDelay`/`maxDelay` when any is set, then the {@link RetryPolicy}'s.
+ */
+export const retry =
+  (options: Options = {}) =>
+  <E, R>(
+    client: HttpClient.HttpClient.With<E, R>
+  ): HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R> => {
+    const rules: Rules = {
+      cap: Duration.toMillis(Duration.fromInputUnsafe(options.retryAfterCap ?? 60_000)),
+      isIdempotent: options.isIdempotent ?? isIdempotentDefault,
+      transient:
+        options.extraTransientStatuses === undefined
+          ? defaultTransientStatuses
+          : new Set([...defaultTransientStatuses, ...options.extraTransientStatuses]),
+      fallback: options.retryAfterFallback
+    }
+    const own = hasOwnSchedule(options) ? schedule(options) : undefined
+    const provider = options.provider
+    const chosen = Effect.map(Effect.service(RetryPolicy), (policy) => {
+      const forProvider = provider === undefined ? undefined : policy.providers[provider]
+      return forProvider ?? own ?? policy.schedule
+    })
+    const failing = HttpClient.transform(client, (effect, request) =>
+      Effect.flatMap(effect, (response) => {
+        if (!rules.transient.has(response.status)) return Effect.succeed(response)
+        const error = new HttpClientError.HttpClientError({
+          reason: new HttpClientError.StatusCodeError({ request, response, description: "transient status" })
+        })
+        transientFailures.add(error)
+        return Effect.fail(error)
+      })
+    )
+    const retried = HttpClient.retry(failing, governed(rules, chosen))
+    return HttpClient.transformResponse(retried, (effect) =>
+      Effect.catchIf(
+        effect,
+        (error): error is HttpClientError.HttpClientError =>
+          HttpClientError.isHttpClientError(error) && transientFailures.has(error),
+        (error) => Effect.succeed((error.reason as HttpClientError.StatusCodeError).response)
+      )
+    ) as HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R>
   }

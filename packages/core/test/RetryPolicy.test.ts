@@ -4,8 +4,10 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/testing/TestClock"
 import * as ApiClient from "../src/ApiClient.ts"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 import * as TestServer from "../src/TestServer.ts"
 
 /** An unauthenticated API on the harness that answers 200 unless a fault is queued. */
@@ -131,19 +133,77 @@ describe("RetryPolicy", () => {
       assert.strictEqual(exit._tag, "Success")
       const [first, second] = yield* times(server)
       assert.isAtLeast(second - first, 30_000)
+      assert.lengthOf(yield* server.requests, 2)
     })
   )
 
-  it.live("a GET that meets a transport failure is retried, then fails as a TransportError", () =>
+  it.live("a GET that meets a transport failure is retried (3 attempts), then fails as a TransportError", () =>
     Effect.gen(function* () {
+      let attempts = 0
+      const counted = (client: HttpClient.HttpClient) =>
+        HttpClient.transform(client, (effect) =>
+          Effect.andThen(
+            Effect.sync(() => attempts++),
+            effect
+          )
+        )
       const api = ApiClient.make(yield* HttpClient.HttpClient, {
         provider: "retry-test",
         baseUrl: "http://127.0.0.1:9",
-        retry: { baseDelay: 10 }
+        retry: { baseDelay: 10 },
+        transformClient: counted
       })
       const error = yield* Effect.flip(api.ok(HttpClientRequest.get("/x")))
       assert.strictEqual(error._tag, "TransportError")
       assert.strictEqual(error.path, "/x")
+      assert.strictEqual(attempts, 3, "every attempt went through the app's middleware")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
+  )
+
+  it.effect("a Layer replaces the schedule for every provider: Schedule.recurs(0) means exactly one attempt", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(5, { status: 503 })
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 60_000)
+      assert.strictEqual(exit._tag, "Failure")
+      assert.lengthOf(yield* server.requests, 1)
+    }).pipe(Effect.provide(RetryPolicy.layer(Schedule.recurs(0))))
+  )
+
+  it.effect("layerFor replaces the schedule of one provider only", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      const other = ApiClient.make(yield* TestServer.makeMemoryClient(server.app), {
+        provider: "other",
+        baseUrl: "http://api.test"
+      })
+      yield* server.failNext(20, { status: 503 })
+      yield* drive(api.ok(HttpClientRequest.get("/x")), 120_000)
+      assert.lengthOf(yield* server.requests, 6, "retry-test: 6 attempts from its own schedule")
+      yield* server.clearLog
+      yield* drive(other.ok(HttpClientRequest.get("/x")), 120_000)
+      assert.lengthOf(yield* server.requests, 3, "other: the default 3 attempts")
+    }).pipe(Effect.provide(RetryPolicy.layerFor("retry-test", RetryPolicy.schedule({ attempts: 6, maxDelay: 1_000 }))))
+  )
+
+  it.effect("a replaced schedule still never replays a POST after a 503", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.failNext(5, { status: 503 })
+      const exit = yield* drive(api.ok(HttpClientRequest.post("/orders")), 10_000)
+      assert.strictEqual(exit._tag, "Failure")
+      assert.lengthOf(yield* server.requests, 1)
+    }).pipe(Effect.provide(RetryPolicy.layer(Schedule.spaced("10 millis"))))
+  )
+
+  it.effect("a replaced schedule still keeps Retry-After as a floor", () =>
+    Effect.gen(function* () {
+      const { server, api } = yield* setup()
+      yield* server.rateLimitNext(1, "3")
+      const exit = yield* drive(api.ok(HttpClientRequest.get("/x")), 10_000)
+      assert.strictEqual(exit._tag, "Success")
+      const [first, second] = yield* times(server)
+      assert.isAtLeast(second - first, 3_000)
+    }).pipe(Effect.provide(RetryPolicy.layer(Schedule.spaced("10 millis").pipe(Schedule.upTo({ times: 3 })))))
   )
 })
