@@ -1,0 +1,343 @@
+/**
+ * Generates Dintero's wire layer and the contract facts from Dintero's published OpenAPI.
+ *
+ * Run from the repository root: `./nk pnpm --filter @nordkit/dintero run generate`.
+ *
+ * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the reference folder (`../shared/reference/dintero`).
+ *    Where they differ the 2026 typings win: properties they add to a definition are patched into the spec.
+ * 2. Keeps only the operations nordkit wraps (and the definitions they reach), strips prose and regex `pattern`s
+ *    (the generator cannot revive them), and hands the spec plus that JSON patch to `@effect/openapi-generator`
+ *    (isolated install in `tools/openapi-generator`).
+ * 3. Rewrites the output's `effect/unstable/http/*` imports to effect 4.1's `effect/http/*` and writes
+ *    `src/generated/DinteroApi.ts`.
+ * 4. Writes `test/contract/facts.json`: for each wrapped operation, the request body's and the response's field
+ *    names, required fields and enums (nested objects one level deep), in a compact form of our own.
+ */
+import { execFileSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+const root = resolve(import.meta.dirname, "../../..")
+const pkg = resolve(import.meta.dirname, "..")
+const reference = resolve(root, "../shared/reference/dintero")
+const tool = join(root, "tools/openapi-generator")
+
+if (!existsSync(join(tool, "node_modules/.bin/openapigen"))) {
+  execFileSync("npm", ["install", "--prefix", tool, "--no-audit", "--no-fund"], { stdio: "inherit" })
+}
+const YAML = createRequire(join(tool, "package.json"))("yaml") as { parse: (text: string) => any }
+
+const specPath = join(reference, "spec-payments-2024-09.yaml")
+const spec = YAML.parse(readFileSync(specPath, "utf8"))
+const typings = readFileSync(join(reference, "payments.d.ts"), "utf8").split("\n")
+
+/** Operations nordkit wraps: spec path, method, and the client operation name. */
+const wrapped: ReadonlyArray<readonly [string, string, string]> = [
+  ["/sessions-profile", "post", "createSession"],
+  ["/sessions/{session_id}", "get", "getSession"],
+  ["/sessions/{session_id}", "put", "updateSession"],
+  ["/sessions/{session_id}/cancel", "post", "cancelSession"],
+  ["/sessions/payment-token", "post", "createPaymentTokenSession"],
+  ["/sessions/pay", "post", "payWithToken"],
+  ["/transactions", "get", "listTransactions"],
+  ["/transactions/{id}", "get", "getTransaction"],
+  ["/transactions/{id}", "put", "updateTransaction"],
+  ["/transactions/{id}/capture", "post", "captureTransaction"],
+  ["/transactions/{id}/refund", "post", "refundTransaction"],
+  ["/transactions/{id}/void", "post", "voidTransaction"],
+  ["/transactions/{id}/authorization", "post", "extendAuthorization"],
+  ["/accounts/{aid}/settlements", "get", "listSettlements"],
+  ["/accounts/{aid}/reports/metadata", "get", "listReports"],
+  ["/examples/session_url_callback", "get", "callback"],
+  ["/examples/session_url_callback", "post", "callback"]
+]
+
+type Op = { op: "remove"; path: string } | { op: "add"; path: string; value: unknown }
+const patch: Array<Op> = []
+const pointer = (...keys: ReadonlyArray<string | number>) =>
+  keys.map((k) => `/${String(k).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")
+
+// --- 1. the 2026 typings win: properties they add to a definition -----------------------------------------------
+
+/** `components.schemas` of the typings: schema name -> property name -> TypeScript type text (first line). */
+const typedSchemas = (() => {
+  const out = new Map<string, Map<string, string>>()
+  const start = typings.indexOf("    schemas: {")
+  const end = typings.indexOf("    responses: {")
+  let current: Map<string, string> | undefined
+  for (const line of typings.slice(start + 1, end)) {
+    const schema = /^ {8}"?([\w.-]+)"?: (.*)$/.exec(line)
+    if (schema !== null) {
+      current = new Map()
+      out.set(schema[1], current)
+      continue
+    }
+    const property = /^ {12}"?([\w.@-]+)"?\??: (.*)$/.exec(line)
+    if (property !== null && current !== undefined) current.set(property[1], property[2])
+  }
+  return out
+})()
+
+/** A JSON schema for a TypeScript type of one line; anything richer is left open (`{}`), never dropped. */
+const schemaOfType = (type: string): unknown => {
+  const t = type.replace(/;$/, "").trim()
+  if (t === "string") return { type: "string" }
+  if (t === "number") return { type: "number" }
+  if (t === "boolean") return { type: "boolean" }
+  if (t === "string[]") return { type: "array", items: { type: "string" } }
+  if (/^("[^"]*"( \| )?)+$/.test(t)) return { type: "string", enum: [...t.matchAll(/"([^"]*)"/g)].map((m) => m[1]) }
+  const ref = /^components\["schemas"\]\["([\w.-]+)"\]$/.exec(t)
+  if (ref !== null && spec.definitions[ref[1]] !== undefined) return { $ref: `#/definitions/${ref[1]}` }
+  return {}
+}
+
+const ownProperties = (schema: any): Set<string> => {
+  const out = new Set<string>(Object.keys(schema?.properties ?? {}))
+  for (const part of schema?.allOf ?? []) {
+    if (part.$ref !== undefined) {
+      for (const p of ownProperties(spec.definitions[part.$ref.split("/").pop()])) out.add(p)
+    } else {
+      for (const p of ownProperties(part)) out.add(p)
+    }
+  }
+  return out
+}
+
+const newer: Record<string, Array<string>> = {}
+for (const [name, definition] of Object.entries<any>(spec.definitions)) {
+  const typed = typedSchemas.get(name)
+  if (typed === undefined || typed.size === 0) continue
+  const known = ownProperties(definition)
+  for (const [property, type] of typed) {
+    if (known.has(property)) continue
+    // Only plain objects can take the property directly; for an allOf, add it to a local part (or a new one).
+    if (definition.properties !== undefined) {
+      definition.properties[property] = schemaOfType(type)
+    } else if (Array.isArray(definition.allOf)) {
+      const local = definition.allOf.find((part: any) => part.$ref === undefined && part.properties !== undefined)
+      if (local !== undefined) local.properties[property] = schemaOfType(type)
+      else definition.allOf.push({ type: "object", properties: { [property]: schemaOfType(type) } })
+    } else {
+      continue
+    }
+    ;(newer[name] ??= []).push(property)
+  }
+}
+// The patched definitions are carried into the generator as `add` operations replacing the whole definition.
+for (const name of Object.keys(newer)) {
+  patch.push({ op: "add", path: pointer("definitions", name), value: spec.definitions[name] })
+}
+
+// --- 2. keep the wrapped operations and what they reach; strip prose and patterns --------------------------------
+
+const keep = new Map<string, Set<string>>()
+for (const [path, method] of wrapped) keep.set(path, (keep.get(path) ?? new Set()).add(method))
+for (const [path, item] of Object.entries<any>(spec.paths)) {
+  if (!keep.has(path)) {
+    patch.push({ op: "remove", path: pointer("paths", path) })
+    delete spec.paths[path]
+    continue
+  }
+  for (const method of Object.keys(item)) {
+    if (["get", "put", "post", "delete", "patch"].includes(method) && !keep.get(path)!.has(method)) {
+      patch.push({ op: "remove", path: pointer("paths", path, method) })
+      delete item[method]
+    }
+  }
+}
+
+const reached = { definitions: new Set<string>(), parameters: new Set<string>(), responses: new Set<string>() }
+const visit = (value: unknown): void => {
+  if (Array.isArray(value)) return value.forEach(visit)
+  if (value === null || typeof value !== "object") return
+  const ref = (value as { $ref?: unknown }).$ref
+  if (typeof ref === "string") {
+    const [, section, name] = ref.split("/").slice(0, 3) as [string, keyof typeof reached, string]
+    if (section in reached && !reached[section].has(name)) {
+      reached[section].add(name)
+      visit(spec[section][name])
+    }
+  }
+  for (const child of Object.values(value)) visit(child)
+}
+visit(spec.paths)
+for (const section of ["definitions", "parameters", "responses"] as const) {
+  for (const name of Object.keys(spec[section] ?? {})) {
+    if (!reached[section].has(name)) {
+      patch.push({ op: "remove", path: pointer(section, name) })
+      delete spec[section][name]
+    }
+  }
+}
+
+const strip = (value: unknown, path: ReadonlyArray<string | number>): void => {
+  if (Array.isArray(value)) return value.forEach((v, i) => strip(v, [...path, i]))
+  if (value === null || typeof value !== "object") return
+  const replaced = path[0] === "definitions" && newer[String(path[1])] !== undefined
+  for (const [key, child] of Object.entries(value)) {
+    const prose = (key === "description" || key === "pattern" || key === "example") && typeof child === "string"
+    if (prose || key === "example" || key === "x-examples") {
+      // inside a definition replaced by an `add` above, delete in place (the add carries the stripped value)
+      if (replaced) delete (value as Record<string, unknown>)[key]
+      else patch.push({ op: "remove", path: pointer(...path, key) })
+    } else {
+      strip(child, [...path, key])
+    }
+  }
+}
+for (const name of Object.keys(newer)) strip(spec.definitions[name], ["definitions", name])
+strip(
+  Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "definitions")),
+  []
+)
+for (const [name, definition] of Object.entries(spec.definitions)) {
+  if (newer[name] === undefined) strip(definition, ["definitions", name])
+}
+// drop the top-level prose too (the tags' descriptions are tag docs, not types)
+patch.push({ op: "remove", path: "/tags" })
+
+// --- 3. run the generator -------------------------------------------------------------------------------------------
+
+const work = mkdtempSync(join(tmpdir(), "nordkit-dintero-"))
+const patchFile = join(work, "patch.json")
+writeFileSync(patchFile, JSON.stringify(patch))
+const generated = execFileSync(
+  join(tool, "node_modules/.bin/openapigen"),
+  ["--spec", specPath, "--name", "DinteroApi", "--patch", patchFile],
+  { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 }
+)
+if (!generated.includes("export const make")) throw new Error(`openapigen failed:\n${generated.slice(0, 2000)}`)
+
+const header = `/**
+ * Dintero Checkout API wire layer, GENERATED by \`scripts/generate.ts\` (\`pnpm run generate\`) with
+ * @effect/openapi-generator from Dintero's published OpenAPI: do not edit by hand. Only the operations nordkit wraps
+ * and the definitions they reach are kept; newer fields of Dintero's 2026 typings are patched in
+ * (${Object.values(newer).flat().length} fields on ${Object.keys(newer).length} definitions).
+ */
+/* biome-ignore-all lint: generated code */
+`
+// Enums stay open on decode: a status Dintero adds later is kept as its raw string instead of failing the whole read.
+// The types keep the published literals for completion, plus `(string & {})`.
+const openEnums = `
+const openLiterals = <const L extends ReadonlyArray<string>>(literals: L) =>
+  Schema.Union([Schema.Literals(literals), Schema.String])
+`
+const body = generated
+  .replace(/from "effect\/unstable\/http\/(\w+)"/g, 'from "effect/http/$1"')
+  .replace(/\.annotate\(\{ "description": "(?:[^"\\]|\\.)*" \}\)/g, "")
+  .replace(/Schema\.Literals\(\[(?=")/g, "openLiterals([")
+  .split("\n")
+  .map((line) =>
+    line.startsWith("export type ") ? line.replace(/((?:"[^"]*" \| )+"[^"]*")/g, "($1 | (string & {}))") : line
+  )
+  .join("\n")
+const firstDefinition = body.indexOf("// non-recursive definitions")
+const output = header + body.slice(0, firstDefinition) + openEnums + body.slice(firstDefinition)
+mkdirp(join(pkg, "src/generated"))
+writeFileSync(join(pkg, "src/generated/DinteroApi.ts"), output)
+
+// --- 4. contract facts ------------------------------------------------------------------------------------------------
+
+interface Shape {
+  readonly fields: Record<string, string>
+  readonly required: ReadonlyArray<string>
+  readonly enums?: Record<string, ReadonlyArray<string>>
+  readonly nested?: Record<string, Shape>
+}
+
+const resolveSchema = (schema: any): any =>
+  schema?.$ref !== undefined ? resolveSchema(spec.definitions[schema.$ref.split("/").pop()]) : schema
+
+/** Flattens allOf / $ref into one object shape; `depth` levels of nested objects are kept. */
+const shapeOf = (input: any, depth: number): Shape | undefined => {
+  const fields: Record<string, string> = {}
+  const required = new Set<string>()
+  const enums: Record<string, ReadonlyArray<string>> = {}
+  const nested: Record<string, Shape> = {}
+  let object = false
+  const add = (raw: any): void => {
+    const schema = resolveSchema(raw)
+    if (schema === undefined) return
+    for (const part of schema.allOf ?? []) add(part)
+    if (schema.properties === undefined && schema.type !== "object") return
+    object = true
+    for (const r of schema.required ?? []) required.add(r)
+    for (const [name, propertyRaw] of Object.entries<any>(schema.properties ?? {})) {
+      const property = resolveSchema(propertyRaw)
+      const merged = property?.allOf !== undefined ? shapeOf(property, 0) : undefined
+      fields[name] = property?.type ?? (merged !== undefined || property?.properties !== undefined ? "object" : "any")
+      const values = property?.enum ?? (property?.type === "array" ? resolveSchema(property.items)?.enum : undefined)
+      if (Array.isArray(values)) enums[name] = values.map(String)
+      if (depth > 0 && fields[name] === "object") {
+        const inner = shapeOf(property, depth - 1)
+        if (inner !== undefined && Object.keys(inner.fields).length > 0) nested[name] = mergeShapes(nested[name], inner)
+      }
+      if (depth > 0 && fields[name] === "array") {
+        const inner = shapeOf(property.items, depth - 1)
+        if (inner !== undefined && Object.keys(inner.fields).length > 0) {
+          nested[`${name}[]`] = mergeShapes(nested[`${name}[]`], inner)
+        }
+      }
+    }
+  }
+  add(input)
+  if (!object) return undefined
+  return {
+    fields,
+    required: [...required].sort(),
+    ...(Object.keys(enums).length > 0 ? { enums } : {}),
+    ...(Object.keys(nested).length > 0 ? { nested } : {})
+  }
+}
+
+/** Two parts of an allOf describing the same property: their union. */
+function mergeShapes(a: Shape | undefined, b: Shape): Shape {
+  if (a === undefined) return b
+  const nested = { ...a.nested }
+  for (const [k, v] of Object.entries(b.nested ?? {})) nested[k] = mergeShapes(nested[k], v)
+  const enums = { ...a.enums, ...b.enums }
+  return {
+    fields: { ...a.fields, ...b.fields },
+    required: [...new Set([...a.required, ...b.required])].sort(),
+    ...(Object.keys(enums).length > 0 ? { enums } : {}),
+    ...(Object.keys(nested).length > 0 ? { nested } : {})
+  }
+}
+
+const facts: Record<string, unknown> = {}
+const full = YAML.parse(readFileSync(specPath, "utf8")) // parameters as published (patterns included)
+for (const [path, method, name] of wrapped) {
+  const operation = spec.paths[path][method]
+  const published = full.paths[path][method]
+  const body = (operation.parameters ?? []).find((p: any) => resolveSchema(p)?.in === "body")
+  const response = operation.responses?.["200"] ?? operation.responses?.["201"]
+  const responseSchema = response?.$ref !== undefined ? spec.responses[response.$ref.split("/").pop()] : response
+  const query = (published.parameters ?? [])
+    .map((p: any) => (p.$ref !== undefined ? full.parameters[p.$ref.split("/").pop()] : p))
+    .filter((p: any) => p.in === "query")
+    .map((p: any) => p.name)
+  const key = `${method.toUpperCase()} ${path}`
+  const entry: Record<string, unknown> = { operation: name, operationId: operation.operationId }
+  if (query.length > 0) entry.query = query
+  if (body !== undefined) entry.request = shapeOf(resolveSchema(body).schema, 2)
+  const responseShape = responseSchema?.schema
+  if (responseShape !== undefined) {
+    const items = resolveSchema(responseShape)?.type === "array" ? resolveSchema(responseShape).items : undefined
+    entry.response = items !== undefined ? { array: shapeOf(items, 2) } : shapeOf(responseShape, 2)
+  }
+  facts[`${key}${method === "post" && name === "callback" ? " (POST)" : ""}`] = entry
+}
+mkdirp(join(pkg, "test/contract"))
+writeFileSync(
+  join(pkg, "test/contract/facts.json"),
+  `${JSON.stringify({ source: "Dintero Checkout OpenAPI 2024-09 + 2026-07 typings (newer wins)", newer, operations: facts }, null, 1)}\n`
+)
+console.log(
+  `generated src/generated/DinteroApi.ts (${output.length} chars), test/contract/facts.json (${Object.keys(facts).length} operations)`
+)
+
+function mkdirp(dir: string) {
+  if (!existsSync(dir)) execFileSync("mkdir", ["-p", dir])
+}
