@@ -13,7 +13,7 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { TestServer } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "@nordkit/monerium"
 import * as Config from "effect/Config"
 import * as Deferred from "effect/Deferred"

@@ -18,7 +18,7 @@
  * Run it in memory (`layerClient` / `makeClient`) or on a loopback port (`listen`, with an `HttpServer`). Point
  * the client's `authUrl` at `${url}/dineroapi/oauth/token` and its `apiUrl` at `url`.
  */
-import { TestServer } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"

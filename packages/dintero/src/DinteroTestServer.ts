@@ -11,7 +11,7 @@
  *
  * Run it in memory (`layerClient` / `makeClient`) or on a loopback port (`listen`, with an `HttpServer`).
  */
-import { TestServer } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"

@@ -15,7 +15,7 @@
  *   Monerium's `{ code, status, message, errors }` error bodies.
  * - CORS for browser apps, fault injection and a request log from the core harness.
  */
-import { TestServer } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"

@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Canary, TestServer, TokenStore } from "@nordkit/core"
+import { TokenStore } from "@nordkit/core"
+import { Canary, TestServer } from "@nordkit/core/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -19,7 +19,8 @@
  *
  * Run it in memory (`makeClient`) or on a loopback port (`listen`, with an `HttpServer`).
  */
-import { RequestSigner, TestServer } from "@nordkit/core"
+import { RequestSigner } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"

@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { NodeCrypto, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { TestServer } from "@nordkit/core"
+import { TestServer } from "@nordkit/core/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
