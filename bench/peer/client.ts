@@ -1,0 +1,246 @@
+/**
+ * One client of the peer benchmark, in its own process (spawned by `bench/peer/run.ts`; prints one JSON line):
+ *
+ *   node --conditions=@nordkit/source bench/peer/client.ts <kind> <mode> <baseUrl> [requests]
+ *
+ * kinds: `nordkit-undici` (MoneriumClient on NodeHttpClient.layerUndici), `nordkit-fetch` (on FetchHttpClient),
+ * `sdk` (@monerium/sdk 3.5.0; its `fetch` is intercepted to send the API host's requests to loopback), `naive`
+ * (fetch, caches its token in a variable, JSON.parse, no validation), `bare` (effect HttpClient on undici +
+ * Schema decode of the same body, a token fetched once by hand: the floor nordkit is built on).
+ * modes: `throughput` (c=1 then c=64, latencies, peak RSS), `cold` (1,000 concurrent first calls on a fresh client),
+ * `overhead` (bare vs nordkit-undici in this process, alternating samples at c=1, CPU µs per request).
+ */
+import type * as Effect from "effect/Effect"
+import type * as HttpClient from "effect/http/HttpClient"
+import type * as Layer from "effect/Layer"
+
+// Each client loads only its own modules (dynamic imports), so peak RSS is that client's.
+
+const [kind = "", mode = "", baseUrl = "", requestsArg] = process.argv.slice(2)
+const REQUESTS = Number(requestsArg ?? 20_000)
+const COLD_CALLERS = 1_000
+const CHAIN = "sepolia"
+const ADDRESS = "0x59cFC8E4f4C8Bd4B7Bd0e4B7E1D3a9d7C5f4e2a1"
+const clientId = "bench-client"
+const clientSecret = "bench-secret"
+const acceptV2 = "application/vnd.monerium.api-v2+json"
+
+/** A client as the loops below drive it: one balances call, as a promise or as an effect. */
+type Client =
+  | { readonly _tag: "promise"; readonly call: () => Promise<unknown>; readonly close: () => Promise<void> }
+  | {
+      readonly _tag: "effect"
+      readonly call: Effect.Effect<unknown, unknown>
+      readonly run: <A>(effect: Effect.Effect<A, unknown>) => Promise<A>
+      readonly close: () => Promise<void>
+    }
+
+const nordkit = async (transport: Layer.Layer<HttpClient.HttpClient>): Promise<Client> => {
+  const MoneriumClient = await import("@nordkit/monerium/MoneriumClient")
+  const Redacted = await import("effect/Redacted")
+  const Layer = await import("effect/Layer")
+  const ManagedRuntime = await import("effect/ManagedRuntime")
+  const Effect = await import("effect/Effect")
+  const layer = MoneriumClient.layer({
+    apiUrl: baseUrl,
+    credentials: MoneriumClient.clientCredentials({ clientId, clientSecret: Redacted.make(clientSecret) })
+  }).pipe(Layer.provide(transport))
+  const runtime = ManagedRuntime.make(layer)
+  const monerium = await runtime.runPromise(Effect.service(MoneriumClient.MoneriumClient))
+  return {
+    _tag: "effect",
+    call: monerium.getBalances({ chain: CHAIN, address: ADDRESS }),
+    run: (effect) => runtime.runPromise(effect),
+    close: () => runtime.dispose()
+  }
+}
+
+const fetchToken = async (): Promise<string> => {
+  const response = await fetch(`${baseUrl}/auth/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", accept: acceptV2 },
+    body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret })
+  })
+  if (!response.ok) throw new Error(`token: ${response.status}`)
+  return ((await response.json()) as { access_token: string }).access_token
+}
+
+const bare = async (): Promise<Client> => {
+  const { Balances } = await import("@nordkit/monerium/MoneriumSchema")
+  const NodeHttpClient = await import("@effect/platform-node/NodeHttpClient")
+  const Effect = await import("effect/Effect")
+  const HttpClient = await import("effect/http/HttpClient")
+  const HttpClientRequest = await import("effect/http/HttpClientRequest")
+  const HttpClientResponse = await import("effect/http/HttpClientResponse")
+  const ManagedRuntime = await import("effect/ManagedRuntime")
+  const token = await fetchToken()
+  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  const client = await runtime.runPromise(Effect.service(HttpClient.HttpClient))
+  const http = client.pipe(
+    HttpClient.mapRequest((request) =>
+      request.pipe(
+        HttpClientRequest.prependUrl(baseUrl),
+        HttpClientRequest.bearerToken(token),
+        HttpClientRequest.setHeader("accept", acceptV2)
+      )
+    ),
+    HttpClient.filterStatusOk
+  )
+  return {
+    _tag: "effect",
+    call: Effect.flatMap(http.get(`/balances/${CHAIN}/${ADDRESS}`), HttpClientResponse.schemaBodyJson(Balances)),
+    run: (effect) => runtime.runPromise(effect),
+    close: () => runtime.dispose()
+  }
+}
+
+const naive = (): Client => {
+  let token: string | undefined
+  return {
+    _tag: "promise",
+    call: async () => {
+      token ??= await fetchToken()
+      const response = await fetch(`${baseUrl}/balances/${CHAIN}/${ADDRESS}`, {
+        headers: { authorization: `Bearer ${token}`, accept: acceptV2 }
+      })
+      if (!response.ok) throw new Error(`balances: ${response.status}`)
+      return response.json()
+    },
+    close: async () => {}
+  }
+}
+
+const sdk = async (): Promise<Client> => {
+  const { MoneriumClient: SdkClient } = await import("@monerium/sdk")
+  const realFetch = globalThis.fetch
+  const sandbox = "https://api.monerium.dev"
+  globalThis.fetch = (input, init) => {
+    const url = String(input)
+    return realFetch(url.startsWith(sandbox) ? baseUrl + url.slice(sandbox.length) : url, init)
+  }
+  const client = new SdkClient({ environment: "sandbox", clientId, clientSecret })
+  // The SDK does not fetch a token by itself: the app calls getAccess() when it is not authorized yet.
+  return {
+    _tag: "promise",
+    call: async () => {
+      if (!client.isAuthorized) await client.getAccess()
+      return client.getBalances(ADDRESS, CHAIN)
+    },
+    close: async () => {}
+  }
+}
+
+const makeClient = async (name: string): Promise<Client> => {
+  switch (name) {
+    case "nordkit-undici":
+      return nordkit((await import("@effect/platform-node/NodeHttpClient")).layerUndici)
+    case "nordkit-fetch":
+      return nordkit((await import("effect/http/FetchHttpClient")).layer)
+    case "bare":
+      return bare()
+    case "naive":
+      return naive()
+    case "sdk":
+      return sdk()
+    default:
+      throw new Error(`unknown client kind ${name}`)
+  }
+}
+
+/** `requests` calls by `concurrency` workers; per-request latencies in ms and the wall time. */
+const drive = async (client: Client, requests: number, concurrency: number) => {
+  const latencies = new Float64Array(requests)
+  let next = 0
+  const start = performance.now()
+  if (client._tag === "promise") {
+    const worker = async () => {
+      while (next < requests) {
+        const i = next++
+        const t0 = performance.now()
+        await client.call()
+        latencies[i] = performance.now() - t0
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+  } else {
+    const Effect = await import("effect/Effect")
+    const call = client.call
+    const worker = Effect.gen(function* () {
+      while (next < requests) {
+        const i = next++
+        const t0 = performance.now()
+        yield* call
+        latencies[i] = performance.now() - t0
+      }
+    })
+    await client.run(
+      Effect.all(
+        Array.from({ length: concurrency }, () => worker),
+        { concurrency: "unbounded" }
+      )
+    )
+  }
+  const wall = performance.now() - start
+  const sorted = latencies.sort()
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+  return { requests, concurrency, rps: requests / (wall / 1000), p50: at(0.5), p99: at(0.99) }
+}
+
+const stats = async () => (await (await fetch(`${baseUrl}/__stats`)).json()) as { tokenRequests: number }
+const reset = () => fetch(`${baseUrl}/__reset`, { method: "POST" }).then((r) => r.arrayBuffer())
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 0 ? (sorted[mid - 1] + sorted[mid]) / 2 : sorted[mid]
+}
+
+/** CPU µs per request of `client` over `requests` sequential calls (user + system of this process). */
+const cpuPerRequest = async (client: Client, requests: number) => {
+  const before = process.cpuUsage()
+  await drive(client, requests, 1)
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / requests
+}
+
+const output = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`)
+
+if (mode === "throughput") {
+  await reset()
+  const client = await makeClient(kind)
+  await drive(client, Math.min(3_000, REQUESTS), 8) // warm-up: JIT, connections, token
+  const c1 = await drive(client, REQUESTS, 1)
+  const c64 = await drive(client, REQUESTS, 64)
+  const { tokenRequests } = await stats()
+  await client.close()
+  output({ kind, c1, c64, tokenRequests, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
+} else if (mode === "cold") {
+  await reset()
+  const client = await makeClient(kind)
+  const start = performance.now()
+  await drive(client, COLD_CALLERS, COLD_CALLERS)
+  const wall = performance.now() - start
+  const { tokenRequests } = await stats()
+  await client.close()
+  output({ kind, callers: COLD_CALLERS, tokenRequests, wallMs: wall })
+} else if (mode === "overhead") {
+  await reset()
+  const floor = await makeClient("bare")
+  const full = await makeClient("nordkit-undici")
+  const sample = Math.max(500, Math.floor(REQUESTS / 10))
+  for (let i = 0; i < 3; i++) {
+    await drive(floor, sample, 1)
+    await drive(full, sample, 1)
+  }
+  const floorTimes: Array<number> = []
+  const fullTimes: Array<number> = []
+  for (let i = 0; i < 9; i++) {
+    floorTimes.push(await cpuPerRequest(floor, sample))
+    fullTimes.push(await cpuPerRequest(full, sample))
+  }
+  await floor.close()
+  await full.close()
+  output({ kind: "overhead", samples: 9, sample, bareCpuUs: median(floorTimes), nordkitCpuUs: median(fullTimes) })
+} else {
+  throw new Error(`unknown mode ${mode}`)
+}
