@@ -1,6 +1,7 @@
 /**
  * Where a user's tokens live between requests and across restarts: a service keyed by a session key, with an
- * in-memory implementation (the default) and a persistent one on effect's `KeyValueStore` (a directory of files
+ * in-memory implementation (`layerMemory`, an explicit choice: layers that persist tokens name `TokenStore` in their
+ * requirements) and a persistent one on effect's `KeyValueStore` (a directory of files
  * on Node with `KeyValueStore.layerFileSystem`, `localStorage` in a browser with `KeyValueStore.layerStorage`,
  * SQL, Redis, ...).
  *
@@ -39,7 +40,7 @@ export interface Service {
 
 export class TokenStore extends Context.Service<TokenStore, Service>()("@nordkit/core/TokenStore") {}
 
-/** A store in this process's memory: tokens live as long as the store. */
+/** A store in this process's memory: tokens live as long as the store (an explicit choice, see `layerMemory`). */
 export const makeMemory = (): Service => {
   const tokens = new Map<string, AccessToken.AccessToken>()
   return {
@@ -58,7 +59,7 @@ export const makeMemory = (): Service => {
 export const layerMemory: Layer.Layer<TokenStore> = Layer.sync(TokenStore, makeMemory)
 
 /** The stored JSON form of a token (format version 1). */
-const Stored = Schema.Struct({
+export const Stored = Schema.Struct({
   v: Schema.Literal(1),
   accessToken: Schema.String,
   tokenType: Schema.String,
@@ -68,56 +69,63 @@ const Stored = Schema.Struct({
   refreshToken: Schema.optional(Schema.String),
   extra: Schema.Record(Schema.String, Schema.Unknown)
 })
-const decodeStored = Schema.decodeUnknownOption(Schema.fromJsonString(Stored))
+export type Stored = typeof Stored.Type
+
+const toStored = (token: AccessToken.AccessToken): Stored => ({
+  v: 1,
+  accessToken: Redacted.value(token.value),
+  tokenType: token.tokenType,
+  issuedAt: token.issuedAt,
+  expiresAt: token.expiresAt,
+  ...(token.scope === undefined ? {} : { scope: token.scope }),
+  ...(token.refreshToken === undefined ? {} : { refreshToken: Redacted.value(token.refreshToken) }),
+  extra: token.extra
+})
+
+const fromStored = (stored: Stored): AccessToken.AccessToken => ({
+  value: Redacted.make(stored.accessToken),
+  tokenType: stored.tokenType,
+  issuedAt: stored.issuedAt,
+  expiresAt: stored.expiresAt,
+  scope: stored.scope,
+  refreshToken: stored.refreshToken === undefined ? undefined : Redacted.make(stored.refreshToken),
+  extra: stored.extra
+})
+
+const storedJson = Schema.fromJsonString(Schema.toCodecJson(Stored))
+const encodeStored = Schema.encodeSync(storedJson)
+const decodeStored = Schema.decodeUnknownOption(storedJson)
 
 /** Serializes a token for a persistent store (secrets in clear: the store must be protected). */
-export const encode = (token: AccessToken.AccessToken): string =>
-  JSON.stringify({
-    v: 1,
-    accessToken: Redacted.value(token.value),
-    tokenType: token.tokenType,
-    issuedAt: token.issuedAt,
-    expiresAt: token.expiresAt,
-    ...(token.scope === undefined ? {} : { scope: token.scope }),
-    ...(token.refreshToken === undefined ? {} : { refreshToken: Redacted.value(token.refreshToken) }),
-    extra: token.extra
-  })
+export const encode = (token: AccessToken.AccessToken): string => encodeStored(toStored(token))
 
 /** Reads a token written by {@link encode}; `None` when the text is not one. */
 export const decode = (text: string): Option.Option<AccessToken.AccessToken> =>
-  Option.map(decodeStored(text), (stored) => ({
-    value: Redacted.make(stored.accessToken),
-    tokenType: stored.tokenType,
-    issuedAt: stored.issuedAt,
-    expiresAt: stored.expiresAt,
-    scope: stored.scope,
-    refreshToken: stored.refreshToken === undefined ? undefined : Redacted.make(stored.refreshToken),
-    extra: stored.extra
-  }))
+  Option.map(decodeStored(text), fromStored)
 
-const storeError = (operation: string, key: string) => (error: KeyValueStore.KeyValueStoreError) =>
-  new TokenStoreError({ operation, key, detail: error.message })
+const storeError = (operation: string, key: string) => (error: KeyValueStore.KeyValueStoreError | Schema.SchemaError) =>
+  new TokenStoreError({
+    operation,
+    key,
+    // A schema issue may quote the stored value, which is a secret: only say what kind of failure it was.
+    detail: Schema.isSchemaError(error) ? "stored value is not a token" : error.message
+  })
 
 /**
- * A persistent store on a `KeyValueStore`, keys prefixed with `prefix` (default `nordkit-token:`). A stored
- * value that cannot be read is a `TokenStoreError` (never silently treated as "logged out").
+ * A persistent store on a `KeyValueStore` (`KeyValueStore.prefix` + `KeyValueStore.toSchemaStore`), keys prefixed
+ * with `prefix` (default `nordkit-token:`). A stored value that cannot be read is a `TokenStoreError` (never
+ * silently treated as "logged out").
  */
 export const makeKeyValueStore = (
   store: KeyValueStore.KeyValueStore,
   options?: { readonly prefix?: string }
 ): Service => {
-  const prefix = options?.prefix ?? "nordkit-token:"
+  const tokens = KeyValueStore.toSchemaStore(KeyValueStore.prefix(store, options?.prefix ?? "nordkit-token:"), Stored)
   return {
     get: (key) =>
-      Effect.flatMap(Effect.mapError(store.get(prefix + key), storeError("get", key)), (text) => {
-        if (text === undefined) return Effect.succeed(Option.none())
-        const token = decode(text)
-        return Option.isSome(token)
-          ? Effect.succeed(token)
-          : Effect.fail(new TokenStoreError({ operation: "get", key, detail: "stored value is not a token" }))
-      }),
-    set: (key, token) => Effect.mapError(store.set(prefix + key, encode(token)), storeError("set", key)),
-    remove: (key) => Effect.mapError(store.remove(prefix + key), storeError("remove", key))
+      Effect.mapBoth(tokens.get(key), { onFailure: storeError("get", key), onSuccess: Option.map(fromStored) }),
+    set: (key, token) => Effect.mapError(tokens.set(key, toStored(token)), storeError("set", key)),
+    remove: (key) => Effect.mapError(tokens.remove(key), storeError("remove", key))
   }
 }
 
@@ -130,7 +138,12 @@ export const layerKeyValueStore = (options?: {
     Effect.map(Effect.service(KeyValueStore.KeyValueStore), (store) => makeKeyValueStore(store, options))
   )
 
-/** The `TokenStore` in context, or a fresh in-memory one when none is provided. */
+/**
+ * The `TokenStore` in context, or a fresh in-memory one when none is provided.
+ *
+ * @deprecated a silent fallback hides a mis-wired store: require `TokenStore` (and offer `layerMemory` as an
+ * explicit choice) instead.
+ */
 export const serviceOrMemory: Effect.Effect<Service> = Effect.map(Effect.serviceOption(TokenStore), (store) =>
   Option.getOrElse(store, makeMemory)
 )
