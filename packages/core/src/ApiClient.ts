@@ -13,7 +13,9 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Guard from "./internal/guard.ts"
 import {
   ApiError,
   AuthenticationError,
@@ -22,8 +24,11 @@ import {
   InvalidRequestError,
   RateLimitedError,
   type RequestError,
+  TimeoutError,
   TransportError
 } from "./NordkitError.ts"
+import * as Redaction from "./Redaction.ts"
+import type * as RequestLimits from "./RequestLimits.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { TokenProvider } from "./TokenProvider.ts"
 
@@ -90,6 +95,16 @@ export interface Options<EX = never> {
    * Spans are still created either way.
    */
   readonly propagateTraceHeaders?: boolean | undefined
+  /**
+   * Deadline and body caps for this client's requests (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
+  /**
+   * Secrets this client holds that a request does not show in its headers or form body (e.g. the key behind a
+   * request signature): scrubbed from any server text before it enters an error (see `Redaction`).
+   */
+  readonly secrets?: ReadonlyArray<Redacted.Redacted<string>> | undefined
 }
 
 export interface ApiClient<EX = never, ET = never> {
@@ -116,13 +131,7 @@ export interface ApiClient<EX = never, ET = never> {
 }
 
 /** URL path of a request, without query or fragment: safe to put in errors. */
-export const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
-  const url = request.url
-  const start = url.indexOf("://") >= 0 ? url.indexOf("/", url.indexOf("://") + 3) : 0
-  const path = start < 0 ? "/" : url.slice(start)
-  const end = path.search(/[?#]/)
-  return end < 0 ? path : path.slice(0, end)
-}
+export const pathOf: (request: HttpClientRequest.HttpClientRequest) => string = Guard.pathOf
 
 const truncate = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
@@ -192,15 +201,51 @@ export const requestIdOf = (
   header: string | undefined
 ): string | undefined => (header === undefined ? undefined : response.headers[header.toLowerCase()])
 
-/** Maps a transport-level HttpClientError (no response) to `TransportError`. */
-export const transportError = (provider: string, error: HttpClientError.HttpClientError): TransportError =>
-  new TransportError({
-    provider,
-    method: error.request.method,
-    path: pathOf(error.request),
-    status: error.response?.status,
-    detail: `${error.reason._tag}${error.reason.description ? `: ${truncate(error.reason.description, 200)}` : ""}`
+const causeMessage = (cause: unknown): string | undefined => {
+  for (let current = cause, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (current.message !== "" && current.message !== "fetch failed") return current.message
+    current = current.cause
+  }
+  return undefined
+}
+
+/**
+ * Maps a transport-level HttpClientError (no usable response) to `TransportError` (saying the cause and
+ * whether the request may have reached the server), or to `TimeoutError` when the attempt's deadline ran out.
+ */
+export const transportError = (
+  provider: string,
+  error: HttpClientError.HttpClientError,
+  secrets: ReadonlyArray<string> = []
+): TransportError | TimeoutError => {
+  const where = { provider, method: error.request.method, path: pathOf(error.request), status: error.response?.status }
+  const cause = "cause" in error.reason ? error.reason.cause : undefined
+  if (cause instanceof Guard.DeadlineExceeded) {
+    return new TimeoutError({
+      ...where,
+      phase: cause.phase,
+      timeoutMillis: cause.timeoutMillis,
+      mayHaveReachedServer: true
+    })
+  }
+  const { kind, mayHaveReachedServer, code } = Guard.classifyTransport(cause)
+  const message = causeMessage(cause)
+  const description = error.reason.description
+  const detail = [
+    error.reason._tag,
+    description,
+    code !== undefined && message?.includes(code) ? undefined : code,
+    message
+  ]
+    .filter((part): part is string => part !== undefined && part !== "")
+    .join(": ")
+  return new TransportError({
+    ...where,
+    kind,
+    mayHaveReachedServer,
+    detail: Redaction.scrub(truncate(detail, 300), secrets)
   })
+}
 
 /**
  * Reads a non-success response into a `FailedResponse`, for the classifiers.
@@ -212,7 +257,9 @@ export const readFailure = (
   requestIdHeader?: string
 ): Effect.Effect<FailedResponse> =>
   Effect.gen(function* () {
-    const text = yield* Effect.orElseSucceed(response.text, () => "")
+    // Server text is scrubbed of the request's secrets before anything reads it (see `Redaction`).
+    const secrets = yield* Redaction.collect(response.request)
+    const text = Redaction.scrub(yield* Effect.orElseSucceed(response.text, () => ""), secrets)
     const json = parseJson(text)
     const now = yield* Effect.clockWith((clock) => Effect.succeed(clock.currentTimeMillisUnsafe()))
     return {
@@ -270,10 +317,12 @@ export const make = <EX = never, ET = never>(
   }
 ): ApiClient<EX, ET> => {
   const provider = options.provider
+  // Deadline, body cap, redirects refused, header values checked: on every attempt (see internal/guard.ts).
+  const guarded = Guard.guard({ provider, limits: options.limits })(client) as HttpClient.HttpClient
   const transport =
     options.propagateTraceHeaders === true
-      ? client
-      : HttpClient.transformResponse(client, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
+      ? guarded
+      : HttpClient.transformResponse(guarded, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
   const base = HttpClient.mapRequest(transport, (request) => {
     let next = HttpClientRequest.prependUrl(request, options.baseUrl)
     if (options.headers !== undefined) {
@@ -287,12 +336,19 @@ export const make = <EX = never, ET = never>(
   const attempt = options.transformClient === undefined ? base : options.transformClient(base)
   const signed = (options.perAttempt === undefined ? attempt : options.perAttempt(attempt)) as RawClient
   const retried = RetryPolicy.retry({ ...options.retry, provider })(signed) as RawClient
-  const http = (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
+  const http = Guard.countAttempts(
+    (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
+  )
   const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
 
+  const withSecrets = Redaction.withSecrets(options.secrets ?? [])
   const ok = (request: HttpClientRequest.HttpClientRequest) =>
     http.execute(request).pipe(
-      Effect.catchIf(HttpClientError.isHttpClientError, (error) => Effect.fail(transportError(provider, error))),
+      Effect.catchIf(HttpClientError.isHttpClientError, (error) =>
+        Effect.flatMap(Redaction.collect(error.request), (secrets) =>
+          Effect.fail(transportError(provider, error, secrets))
+        )
+      ),
       Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET> => {
         if (isSuccess(response.status)) return Effect.succeed(response)
         return Effect.flatMap(
@@ -302,32 +358,37 @@ export const make = <EX = never, ET = never>(
             return Effect.fail(special ?? classifyStatus(failure))
           }
         )
-      })
+      }),
+      withSecrets
     )
 
   const decodeFailure = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
-    new DecodeError({
-      provider,
-      method: response.request.method,
-      path: pathOf(response.request),
-      status: response.status,
-      requestId: requestIdOf(response, options.requestIdHeader),
-      detail: truncate(detail, 500)
-    })
+    Effect.map(
+      withSecrets(Redaction.collect(response.request)),
+      (secrets) =>
+        new DecodeError({
+          provider,
+          method: response.request.method,
+          path: pathOf(response.request),
+          status: response.status,
+          requestId: requestIdOf(response, options.requestIdHeader),
+          detail: truncate(Redaction.scrub(detail, secrets), 500)
+        })
+    )
 
   const decode =
     <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
     (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
       Effect.flatMap(
-        Effect.mapError(response.text, (e) => decodeFailure(response, e.reason._tag)),
+        Effect.catch(response.text, (e) => Effect.flip(decodeFailure(response, e.reason._tag))),
         (text) => {
           const body = parseJson(text)
           if (body === undefined) {
-            return Effect.fail(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
+            return Effect.flip(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
           }
-          return Effect.mapError(
+          return Effect.catch(
             Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
-            (error) => decodeFailure(response, error.message)
+            (error) => Effect.flip(decodeFailure(response, error.message))
           )
         }
       )
@@ -338,11 +399,11 @@ export const make = <EX = never, ET = never>(
       Effect.flatMap(ok(request), decode(schema))
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(ok(request), (response) =>
-      Effect.mapBoth(response.arrayBuffer, {
-        onFailure: (e) => decodeFailure(response, e.reason._tag),
-        onSuccess: (buffer) => new Uint8Array(buffer)
-      })
+    Effect.flatMap(Effect.provideService(ok(request), Guard.Download, true), (response) =>
+      Effect.catch(
+        Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer)),
+        (e) => Effect.flip(decodeFailure(response, e.reason._tag))
+      )
     )
 
   return { provider, http, ok, json, decode, bytes }

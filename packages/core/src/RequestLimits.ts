@@ -1,0 +1,84 @@
+/**
+ * Deadlines and body caps for every request a nordkit client sends (API calls and token requests):
+ *
+ * - `timeout`: per attempt, from sending the request until the whole body has been read (headers and body).
+ *   Default 30 s. When it runs out the attempt fails with `TimeoutError` (phase `headers` or `body`); idempotent
+ *   requests are retried by the retry policy, POSTs are not replayed.
+ * - `maxBodyBytes`: bytes read into memory for JSON and error bodies. Default 8 MiB.
+ * - `maxDownloadBytes`: bytes read for downloads (`ApiClient.bytes`, e.g. invoice PDFs). Default 64 MiB.
+ *
+ * A body over its cap fails with `ResponseTooLargeError` as soon as the cap is passed (at once when the
+ * `content-length` says so); the body is read incrementally, so memory stays near the cap.
+ *
+ * Precedence: per call (`RequestLimits.provide`) over the client's options over a layer
+ * (`RequestLimits.layer`) over the defaults.
+ *
+ * ```ts
+ * // one call
+ * client.getTransaction(id).pipe(RequestLimits.provide({ timeout: "2 seconds" }))
+ * // every client built with this layer, token requests included
+ * DinteroClient.layerConfig().pipe(Layer.provide(RequestLimits.layer({ timeout: "10 seconds" })))
+ * ```
+ */
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+export interface Limits {
+  /** Per-attempt deadline, headers and whole body. Default 30 s. */
+  readonly timeout?: Duration.Input | undefined
+  /** Cap on JSON and error bodies, in bytes. Default 8 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /** Cap on downloaded bytes (PDFs), in bytes. Default 64 MiB. */
+  readonly maxDownloadBytes?: number | undefined
+}
+
+export interface Resolved {
+  readonly timeoutMillis: number
+  readonly maxBodyBytes: number
+  readonly maxDownloadBytes: number
+}
+
+export const defaults: Resolved = {
+  timeoutMillis: 30_000,
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxDownloadBytes: 64 * 1024 * 1024
+}
+
+/** Limits set by a layer (`layer`) for everything below it. */
+export const Layered = Context.Reference<Limits>("@nordkit/core/RequestLimits/Layered", { defaultValue: () => ({}) })
+
+/** Limits set for one call (`provide`); they win over the client's options. */
+export const PerCall = Context.Reference<Limits>("@nordkit/core/RequestLimits/PerCall", { defaultValue: () => ({}) })
+
+const defined = (limits: Limits): Limits => {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(limits)) if (value !== undefined) out[key] = value
+  return out as Limits
+}
+
+/** Sets limits for one effect (e.g. one call). */
+export const provide =
+  (limits: Limits) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiber((fiber) =>
+      Effect.provideService(effect, PerCall, { ...fiber.getRef(PerCall), ...defined(limits) })
+    )
+
+/** Sets limits for every client built or run below this layer, token requests included. */
+export const layer = (limits: Limits): Layer.Layer<never> => Layer.succeed(Layered)(defined(limits))
+
+const positive = (value: number | undefined, fallback: number) =>
+  value !== undefined && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback
+
+/** Resolves the limits for one attempt: per call over client over layer over defaults. */
+export const resolve = (layered: Limits, client: Limits | undefined, perCall: Limits): Resolved => {
+  const merged = { ...layered, ...(client === undefined ? {} : defined(client)), ...perCall }
+  const timeout = merged.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(merged.timeout))
+  return {
+    timeoutMillis: positive(timeout, defaults.timeoutMillis),
+    maxBodyBytes: positive(merged.maxBodyBytes, defaults.maxBodyBytes),
+    maxDownloadBytes: positive(merged.maxDownloadBytes, defaults.maxDownloadBytes)
+  }
+}

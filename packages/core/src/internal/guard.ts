@@ -1,0 +1,352 @@
+/**
+ * The per-attempt guard ApiClient puts directly over the app's HttpClient (so every attempt, first or retried,
+ * token request or API call, passes through it):
+ *
+ * - header values are checked before sending (CR, LF, NUL, non-Latin-1 -> `InvalidRequestError`, nothing sent);
+ * - redirects are never followed: `fetch` is told `redirect: "manual"`, and any 3xx (or a browser's opaque
+ *   redirect) is refused with an `ApiError` (code `redirect_refused`);
+ * - one deadline covers the attempt, from sending until the whole body is read;
+ * - the body is read incrementally into memory under a byte cap, then handed on as a buffered response;
+ * - a defect thrown by the platform client (e.g. `http.request` refusing a header) becomes a transport failure.
+ *
+ * A deadline that runs out fails the attempt as a transport failure carrying `DeadlineExceeded`, so the retry
+ * policy treats it like any failure after sending (idempotent requests retried, POSTs not replayed); the
+ * error mapping turns it into `TimeoutError`.
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientError from "effect/http/HttpClientError"
+import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as UrlParams from "effect/http/UrlParams"
+import * as Stream from "effect/Stream"
+import * as Metrics from "../Metrics.ts"
+import {
+  ApiError,
+  InvalidRequestError,
+  ResponseTooLargeError,
+  type TimeoutPhase,
+  type TransportKind
+} from "../NordkitError.ts"
+import * as RequestLimits from "../RequestLimits.ts"
+
+/** Set by `ApiClient.bytes`: the attempt reads a download, under the download cap. */
+export const Download = Context.Reference<boolean>("@nordkit/core/internal/guard/Download", {
+  defaultValue: () => false
+})
+
+/** The attempt counter of one call (set around each call by ApiClient). */
+export const Attempts = Context.Reference<{ n: number } | undefined>("@nordkit/core/internal/guard/Attempts", {
+  defaultValue: () => undefined
+})
+
+/** Gives each call through `client` its own attempt counter. */
+export const countAttempts = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transform(client, (effect) => Effect.suspend(() => Effect.provideService(effect, Attempts, { n: 0 })))
+
+/** The cause carried by a transport failure whose deadline ran out. */
+export class DeadlineExceeded {
+  readonly _tag = "DeadlineExceeded"
+  readonly phase: TimeoutPhase
+  readonly timeoutMillis: number
+  constructor(phase: TimeoutPhase, timeoutMillis: number) {
+    this.phase = phase
+    this.timeoutMillis = timeoutMillis
+  }
+  get message() {
+    return `no ${this.phase === "body" ? "complete body" : "response"} within ${this.timeoutMillis} ms`
+  }
+}
+
+export const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  const url = request.url
+  const scheme = url.indexOf("://")
+  const start = scheme >= 0 ? url.indexOf("/", scheme + 3) : 0
+  const path = start < 0 ? "/" : url.slice(start)
+  const end = path.search(/[?#]/)
+  return end < 0 ? path : path.slice(0, end)
+}
+
+const invalidHeaderValue = /[^\t\x20-\x7e\x80-\xff]/
+const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Why a header cannot be sent, or undefined. Never echoes the value (it may be a secret). */
+export const headerProblem = (name: string, value: string): string | undefined => {
+  if (!headerName.test(name)) return `header name ${JSON.stringify(name.slice(0, 40))} is not a valid token`
+  if (invalidHeaderValue.test(value))
+    return `header ${name} contains CR, LF, NUL, another control character or a character outside Latin-1`
+  return undefined
+}
+
+/** Dot segments left in a path (`/./`, `/../`) would move the request to another endpoint. */
+const dotSegment = /(^|\/)(\.|%2e){1,2}(\/|$)/i
+
+/** The kind of a platform transport failure and whether the request may have reached the server. */
+export const classifyTransport = (
+  cause: unknown
+): { readonly kind: TransportKind; readonly mayHaveReachedServer: boolean; readonly code?: string | undefined } => {
+  let current: unknown = cause
+  for (let depth = 0; depth < 6 && current !== undefined && current !== null; depth++) {
+    if (current instanceof DeadlineExceeded) return { kind: "timeout", mayHaveReachedServer: true }
+    const code = typeof current === "object" ? (current as { code?: unknown }).code : undefined
+    const name = typeof current === "object" ? (current as { name?: unknown }).name : undefined
+    if (typeof code === "string") {
+      if (code === "ECONNREFUSED") return { kind: "refused", mayHaveReachedServer: false, code }
+      if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME")
+        return { kind: "dns", mayHaveReachedServer: false, code }
+      if (code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", mayHaveReachedServer: false, code }
+      if (code === "ETIMEDOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT")
+        return { kind: "timeout", mayHaveReachedServer: true, code }
+      if (
+        code === "ECONNRESET" ||
+        code === "EPIPE" ||
+        code === "UND_ERR_SOCKET" ||
+        code === "UND_ERR_CLOSED" ||
+        code === "ECONNABORTED" ||
+        code === "HPE_INVALID_CONSTANT" ||
+        code.startsWith("HPE_")
+      )
+        return { kind: "reset", mayHaveReachedServer: true, code }
+      if (
+        code.startsWith("ERR_TLS") ||
+        code.startsWith("ERR_SSL") ||
+        code.startsWith("CERT_") ||
+        code.includes("CERT") ||
+        code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" ||
+        code === "EPROTO"
+      )
+        return { kind: "tls", mayHaveReachedServer: false, code }
+      if (code === "ERR_INVALID_CHAR" || code === "ERR_INVALID_HTTP_TOKEN" || code === "ERR_INVALID_URL")
+        return { kind: "invalid-request", mayHaveReachedServer: false, code }
+    }
+    if (name === "AbortError") return { kind: "aborted", mayHaveReachedServer: true }
+    current = typeof current === "object" ? (current as { cause?: unknown }).cause : undefined
+  }
+  return { kind: "unknown", mayHaveReachedServer: true }
+}
+
+const transportFailure = (request: HttpClientRequest.HttpClientRequest, cause: unknown, description?: string) =>
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.TransportError(
+      description === undefined ? { request, cause } : { request, cause, description }
+    )
+  })
+
+class Oversized {
+  readonly _tag = "Oversized"
+}
+
+const emptyBody = new Uint8Array(0)
+
+/** Reads `response.stream` into memory, failing with `Oversized` as soon as more than `cap` bytes arrived. */
+const readCapped = (
+  response: HttpClientResponse.HttpClientResponse,
+  cap: number
+): Effect.Effect<Uint8Array, HttpClientError.HttpClientError | Oversized> =>
+  Effect.suspend(() => {
+    const chunks: Array<Uint8Array> = []
+    let total = 0
+    return Stream.runForEach(response.stream, (chunk) => {
+      total += chunk.byteLength
+      if (total > cap) {
+        chunks.length = 0
+        return Effect.fail(new Oversized())
+      }
+      chunks.push(chunk)
+      return Effect.void
+    }).pipe(
+      Effect.catch((error): Effect.Effect<void, HttpClientError.HttpClientError | Oversized> => {
+        if (error._tag === "Oversized") return Effect.fail(error)
+        if (error.reason._tag === "EmptyBodyError") return Effect.void
+        // A body cut short (reset, aborted) is a transport failure after the request reached the server.
+        return Effect.fail(
+          error.reason._tag === "DecodeError"
+            ? transportFailure(response.request, error.reason.cause, "the body could not be read")
+            : error
+        )
+      }),
+      Effect.map(() => {
+        if (chunks.length === 0) return emptyBody
+        if (chunks.length === 1) return chunks[0] as Uint8Array
+        const out = new Uint8Array(total)
+        let offset = 0
+        for (const chunk of chunks) {
+          out.set(chunk, offset)
+          offset += chunk.byteLength
+        }
+        chunks.length = 0
+        return out
+      })
+    )
+  })
+
+/** Releases a body we will not read (one chunk at most is pulled, then the stream is closed). */
+const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
+  Effect.ignore(Stream.runForEach(response.stream, () => Effect.fail(new Oversized())))
+
+const decodeFailure = (response: HttpClientResponse.HttpClientResponse, cause: unknown) =>
+  new HttpClientError.HttpClientError({
+    reason: new HttpClientError.DecodeError({ request: response.request, response, cause })
+  })
+
+/** `response` with its body replaced by `bytes` already in memory. */
+const buffered = (
+  response: HttpClientResponse.HttpClientResponse,
+  bytes: Uint8Array
+): HttpClientResponse.HttpClientResponse => {
+  let text: string | undefined
+  const readText = () => {
+    text ??= new TextDecoder().decode(bytes)
+    return text
+  }
+  const self: HttpClientResponse.HttpClientResponse = Object.create(response, {
+    text: { get: () => Effect.sync(readText) },
+    arrayBuffer: {
+      get: () =>
+        Effect.sync(() => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
+    },
+    json: {
+      get: () =>
+        Effect.try({
+          try: () => {
+            const body = readText()
+            return body === "" ? null : JSON.parse(body)
+          },
+          catch: (cause) => decodeFailure(self, cause)
+        })
+    },
+    urlParamsBody: {
+      get: () =>
+        Effect.try({
+          try: () => UrlParams.fromInput(new URLSearchParams(readText())),
+          catch: (cause) => decodeFailure(self, cause)
+        })
+    },
+    stream: { get: () => Stream.succeed(bytes) }
+  })
+  return self
+}
+
+export interface Options {
+  readonly provider: string
+  readonly limits?: RequestLimits.Limits | undefined
+}
+
+const redirectInit = (init: globalThis.RequestInit | undefined): globalThis.RequestInit =>
+  init === undefined ? { redirect: "manual" } : { ...init, redirect: "manual" }
+
+/** The guard (see the module comment). */
+export const guard =
+  (options: Options) =>
+  <E, R>(
+    client: HttpClient.HttpClient.With<E, R>
+  ): HttpClient.HttpClient.With<
+    E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
+    R
+  > =>
+    HttpClient.transform(client, (effect, request) =>
+      Effect.withFiber<
+        HttpClientResponse.HttpClientResponse,
+        E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
+        R
+      >((fiber) => {
+        const provider = options.provider
+        const path = pathOf(request)
+        for (const [name, value] of Object.entries(request.headers)) {
+          const problem = headerProblem(name, value)
+          if (problem !== undefined) {
+            return Effect.fail(new InvalidRequestError({ provider, method: request.method, path, detail: problem }))
+          }
+        }
+        if (dotSegment.test(path)) {
+          return Effect.fail(
+            new InvalidRequestError({
+              provider,
+              method: request.method,
+              path,
+              detail: "the path has a dot segment; it would not address the intended resource"
+            })
+          )
+        }
+        const limits = RequestLimits.resolve(
+          fiber.getRef(RequestLimits.Layered),
+          options.limits,
+          fiber.getRef(RequestLimits.PerCall)
+        )
+        const cap = fiber.getRef(Download) ? limits.maxDownloadBytes : limits.maxBodyBytes
+        const counter = fiber.getRef(Attempts)
+        const attempt = counter === undefined ? 1 : ++counter.n
+        const where = { provider, method: request.method, path }
+        let phase: TimeoutPhase = "headers"
+
+        const run = Effect.gen(function* () {
+          yield* Metrics.increment(Metrics.attempts, provider)
+          if (attempt > 1) yield* Metrics.increment(Metrics.retries, provider)
+          const response = yield* Effect.catchDefect(effect, (defect) =>
+            Effect.fail(transportFailure(request, defect, "the HTTP client failed"))
+          )
+          phase = "body"
+          const status = response.status
+          if (status === 0 || (status >= 300 && status < 400)) {
+            yield* discard(response)
+            yield* Metrics.increment(Metrics.redirectsRefused, provider)
+            const location = response.headers.location
+            const target =
+              location !== undefined && URL.canParse(location, request.url)
+                ? new URL(location, request.url).origin
+                : undefined
+            return yield* new ApiError({
+              ...where,
+              status,
+              code: "redirect_refused",
+              detail: `redirect${target === undefined ? "" : ` to ${target}`} not followed: nordkit never follows redirects`
+            })
+          }
+          const announced = Number(response.headers["content-length"])
+          const contentLength = Number.isFinite(announced) && announced >= 0 ? announced : undefined
+          const tooLarge = () =>
+            Effect.andThen(
+              Metrics.increment(Metrics.bodiesOverCap, provider),
+              Effect.fail(new ResponseTooLargeError({ ...where, status, limitBytes: cap, contentLength }))
+            )
+          if (contentLength !== undefined && contentLength > cap) {
+            yield* discard(response)
+            return yield* tooLarge()
+          }
+          const bytes = yield* Effect.catchIf(
+            readCapped(response, cap),
+            (error): error is Oversized => error instanceof Oversized,
+            tooLarge
+          )
+          return buffered(response, bytes)
+        })
+
+        return run.pipe(
+          Effect.timeoutOrElse({
+            duration: limits.timeoutMillis,
+            orElse: () =>
+              Effect.andThen(
+                Metrics.increment(Metrics.timeouts, provider),
+                Effect.fail(
+                  transportFailure(
+                    request,
+                    new DeadlineExceeded(phase, limits.timeoutMillis),
+                    `deadline of ${limits.timeoutMillis} ms`
+                  )
+                )
+              )
+          }),
+          Effect.annotateSpans("nordkit.attempt", attempt),
+          Effect.provideService(
+            FetchHttpClient.RequestInit,
+            redirectInit(Context.getOrUndefined(fiber.context, FetchHttpClient.RequestInit))
+          )
+        ) as Effect.Effect<
+          HttpClientResponse.HttpClientResponse,
+          E | HttpClientError.HttpClientError | ApiError | ResponseTooLargeError,
+          R
+        >
+      })
+    )
