@@ -1,83 +1,52 @@
 /**
- * Measures the browser bundle of the Monerium code flow: @nordkit/monerium (effect included) against
- * @monerium/sdk@3.5.0 doing the same flow (authorize -> callback -> profile -> balances), both bundled by
- * esbuild with `--bundle --minify --format=esm --platform=browser`, then gzip -9.
+ * Bundle bench, one command: `./nk pnpm run bench:bundle`.
  *
- * Run: ./nk node bench/monerium-bundle/measure.ts
- * The SDK is installed pinned into a temporary directory (npm registry) the first time; nothing in the repo changes.
+ * The browser half of the Monerium code flow (flow.ts) bundled for the browser, minified, then gzip -9:
+ * - with the app importing nordkit's main entries (`@nordkit/monerium`, `@nordkit/core`) and one module per import;
+ * - the floor: an app with Effect + HttpClient (fetch) + Schema and no nordkit (floor.ts), so the difference is
+ *   what nordkit adds to an app that already ships Effect;
+ * - @monerium/sdk 3.5.0 doing the same flow (sdk-flow.js);
+ * each with esbuild and with rolldown (both pinned in the root package.json). The esbuild metafile shows which
+ * packages the bytes come from (`--metafile` below writes it for a closer look).
+ *
+ * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write bench/monerium-bundle/*.meta.json)
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
-import { build, type Metafile } from "esbuild"
+import { build, type Metafile, type Plugin } from "esbuild"
+import { rolldown } from "rolldown"
 
 const here = dirname(fileURLToPath(import.meta.url))
-const sdkVersion = "3.5.0"
-const sdkDir = join(tmpdir(), `nordkit-monerium-sdk-${sdkVersion}`)
+const writeMetafile = process.argv.includes("--metafile")
+const conditions = ["@nordkit/source"]
 
-const sdkEntry = `
-import { MoneriumClient } from "@monerium/sdk"
-
-const monerium = new MoneriumClient({
-  environment: "sandbox",
-  clientId: "your-client-id",
-  redirectUri: window.location.origin + "/"
-})
-
-async function main() {
-  // Exchanges ?code (verifier from localStorage) or does nothing; the SDK keeps no refresh logic of its own.
-  await monerium.getAccess()
-  if (!monerium.isAuthorized) {
-    const button = document.createElement("button")
-    button.textContent = "Connect Monerium"
-    button.onclick = () => monerium.authorize()
-    document.body.append(button)
-    return
-  }
-  const context = await monerium.getAuthContext()
-  const { addresses } = await monerium.getAddresses({ profile: context.defaultProfile })
-  const lines = [String(context.name)]
-  for (const address of addresses) {
-    const balances = await monerium.getBalances(address.address, address.chains[0])
-    for (const b of balances.balances) lines.push(address.chains[0] + " " + b.amount + " " + b.currency)
-  }
-  document.body.append(lines.join("\\n"))
-}
-main().catch((error) => document.body.append(String(error)))
-`
-
-if (!existsSync(join(sdkDir, "node_modules", "@monerium", "sdk", "package.json"))) {
-  mkdirSync(sdkDir, { recursive: true })
-  execFileSync(
-    "npm",
-    [
-      "install",
-      "--no-save",
-      "--no-audit",
-      "--no-fund",
-      "--loglevel=error",
-      "--prefix",
-      sdkDir,
-      `@monerium/sdk@${sdkVersion}`
-    ],
-    { stdio: "inherit" }
-  )
-}
-writeFileSync(join(sdkDir, "entry.js"), sdkEntry)
-
-interface Measured {
+interface Entry {
   readonly name: string
-  readonly minified: number
-  readonly gzipped: number
-  readonly shares: Array<[string, number]>
+  readonly file: string
+  /** Import style: swap `./imports.ts` (main entries) for `./imports-modules.ts`. */
+  readonly perModule?: boolean
+}
+const entries: ReadonlyArray<Entry> = [
+  { name: "nordkit, main entries (`@nordkit/monerium`)", file: "flow.ts" },
+  { name: "nordkit, one module per import", file: "flow.ts", perModule: true },
+  { name: "floor: Effect + HttpClient + Schema, no nordkit", file: "floor.ts" },
+  { name: "`@monerium/sdk` 3.5.0", file: "sdk-flow.js" }
+]
+
+const importsModulesTs = join(here, "imports-modules.ts")
+
+const esbuildSwap: Plugin = {
+  name: "per-module-imports",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/imports\.ts$/ }, () => ({ path: importsModulesTs }))
+  }
 }
 
-const measure = async (name: string, entry: string, options: { conditions?: Array<string> } = {}) => {
+const esbuildBundle = async (entry: Entry) => {
   const result = await build({
-    entryPoints: [entry],
+    entryPoints: [join(here, entry.file)],
     bundle: true,
     minify: true,
     format: "esm",
@@ -87,41 +56,78 @@ const measure = async (name: string, entry: string, options: { conditions?: Arra
     metafile: true,
     legalComments: "none",
     logLevel: "error",
-    ...(options.conditions ? { conditions: options.conditions } : {})
+    conditions,
+    plugins: entry.perModule ? [esbuildSwap] : []
   })
-  const code = result.outputFiles[0].contents
-  const metafile: Metafile = result.metafile
+  return { code: result.outputFiles[0].contents, metafile: result.metafile }
+}
+
+const rolldownBundle = async (entry: Entry) => {
+  const bundle = await rolldown({
+    input: join(here, entry.file),
+    platform: "browser",
+    logLevel: "silent",
+    resolve: { conditionNames: [...conditions, "browser", "module", "import", "default"] },
+    plugins: entry.perModule
+      ? [{ name: "per-module-imports", resolveId: (id) => (id === "./imports.ts" ? importsModulesTs : null) }]
+      : []
+  })
+  const { output } = await bundle.generate({ format: "esm", minify: true, codeSplitting: false })
+  await bundle.close()
+  return { code: new TextEncoder().encode(output[0].code) }
+}
+
+const shares = (metafile: Metafile) => {
   const output = Object.values(metafile.outputs)[0]
-  const shares = new Map<string, number>()
+  const groups = new Map<string, number>()
   for (const [input, info] of Object.entries(output.inputs)) {
     const group =
       /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ??
-      (input.includes("packages/core/")
-        ? "@nordkit/core"
-        : input.includes("packages/monerium/")
-          ? "@nordkit/monerium"
-          : "app")
-    shares.set(group, (shares.get(group) ?? 0) + info.bytesInOutput)
+      /packages\/([^/]+)\//.exec(input)?.[1]?.replace(/^/, "@nordkit/") ??
+      "app"
+    groups.set(group, (groups.get(group) ?? 0) + info.bytesInOutput)
   }
-  return {
-    name,
-    minified: code.length,
-    gzipped: gzipSync(code, { level: 9 }).length,
-    shares: [...shares.entries()].sort((a, b) => b[1] - a[1])
-  } satisfies Measured
+  return [...groups.entries()].sort((a, b) => b[1] - a[1])
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
+const sizes = (code: Uint8Array) => ({ min: code.length, gzip: gzipSync(code, { level: 9 }).length })
 
-const results = [
-  await measure("@nordkit/monerium + effect", join(here, "entry.ts"), { conditions: ["@nordkit/source"] }),
-  await measure(`@monerium/sdk@${sdkVersion}`, join(sdkDir, "entry.js"))
-]
-console.log("Monerium code flow, browser bundle (esbuild --bundle --minify --format=esm --platform=browser; gzip -9)\n")
-console.log("| bundle | minified | min + gzip |")
-console.log("|---|---:|---:|")
-for (const r of results) console.log(`| ${r.name} | ${kb(r.minified)} | ${kb(r.gzipped)} |`)
-for (const r of results) {
-  console.log(`\n${r.name}, minified bytes by package:`)
-  for (const [group, bytes] of r.shares.slice(0, 6)) console.log(`  ${group.padEnd(22)} ${kb(bytes)}`)
+const results: Array<{ entry: Entry; esbuild: ReturnType<typeof sizes>; rolldown: ReturnType<typeof sizes> }> = []
+const breakdown: Array<[string, Array<[string, number]>]> = []
+for (const entry of entries) {
+  const e = await esbuildBundle(entry)
+  const r = await rolldownBundle(entry)
+  results.push({ entry, esbuild: sizes(e.code), rolldown: sizes(r.code) })
+  breakdown.push([entry.name, shares(e.metafile)])
+  if (writeMetafile) {
+    const file = join(here, `${entry.file.replace(/\.[jt]s$/, "")}${entry.perModule ? "-modules" : ""}.meta.json`)
+    writeFileSync(file, JSON.stringify(e.metafile))
+    console.log(`metafile: ${file}`)
+  }
+}
+
+const esbuildVersion = (await import("esbuild")).version
+const rolldownVersion = (await import("rolldown")).VERSION
+console.log(
+  `Monerium code flow (browser half), minified ESM for the browser, gzip -9; esbuild ${esbuildVersion}, rolldown ${rolldownVersion}\n`
+)
+console.log("| bundle | esbuild min | esbuild min+gzip | rolldown min | rolldown min+gzip |")
+console.log("|---|---:|---:|---:|---:|")
+for (const { entry, esbuild, rolldown } of results) {
+  console.log(
+    `| ${entry.name} | ${kib(esbuild.min)} | ${kib(esbuild.gzip)} | ${kib(rolldown.min)} | ${kib(rolldown.gzip)} |`
+  )
+}
+const [barrel, modules, floor] = results
+const added = (r: (typeof results)[number], bundler: "esbuild" | "rolldown") =>
+  `${kib(r[bundler].gzip - floor[bundler].gzip)} (${kib(r[bundler].min - floor[bundler].min)} min)`
+console.log(
+  `\nnordkit added to an app that already ships Effect + HttpClient + Schema (bundle minus floor, min+gzip):` +
+    `\n  esbuild:  main entries ${added(barrel, "esbuild")}, per module ${added(modules, "esbuild")}` +
+    `\n  rolldown: main entries ${added(barrel, "rolldown")}, per module ${added(modules, "rolldown")}`
+)
+for (const [name, groups] of breakdown) {
+  console.log(`\n${name}, esbuild minified bytes by package:`)
+  for (const [group, bytes] of groups.slice(0, 6)) console.log(`  ${group.padEnd(22)} ${kib(bytes)}`)
 }
