@@ -19,7 +19,6 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Aead from "effect/crypto/Aead"
 import * as Digest from "effect/crypto/Digest"
-import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Effect from "effect/Effect"
 import * as Base64Url from "effect/encoding/Base64Url"
@@ -27,6 +26,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as ConstantTime from "./ConstantTime.ts"
 
 /** The provided `Digest`, or WebCrypto's when none is provided. */
 const digestService: Effect.Effect<Digest.Digest["Service"]> = Effect.flatMap(
@@ -97,17 +97,7 @@ export const makeState: Effect.Effect<string> = Effect.flatMap(randomService, (r
 )
 
 /** Compares two strings in time independent of where they differ (the length may still show). */
-export const constantTimeEquals = (a: string, b: string): boolean => {
-  const left = new TextEncoder().encode(a)
-  const right = new TextEncoder().encode(b)
-  // Mac.timingSafeEqual answers early on different lengths; comparing equal-length buffers keeps the loop's time
-  // independent of the content.
-  if (left.length !== right.length) {
-    Mac.timingSafeEqual(left, left)
-    return false
-  }
-  return Mac.timingSafeEqual(left, right)
-}
+export const constantTimeEquals: (a: string, b: string) => boolean = ConstantTime.equals
 
 /** Whether `uri` is an absolute `http:` or `https:` URL (redirect URIs may not be `javascript:`, `data:`, ...). */
 export const isHttpUrl = (uri: string): boolean => {
