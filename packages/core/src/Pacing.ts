@@ -8,8 +8,10 @@
  * wire counts — retries and 401 replays included. The 429 retries themselves are left to `RetryPolicy` (the
  * limiter's own unbounded 429 retry is switched off).
  *
- * The default limiter is in memory and per pacer. Pass a shared `RateLimiter` (e.g. backed by Redis through
- * `RateLimiter.layerStoreRedis`) to pace several clients or processes that share one quota.
+ * The limiter is effect's `RateLimiter` service: the one in context, else one on the `RateLimiterStore` in context,
+ * else a new in-memory one per pacer. So sharing a quota between clients or processes is a Layer swap:
+ * provide `RateLimiter.layerStoreRedis(...)` (or any `RateLimiterStore`) to the client's layer. An explicit
+ * `limiter` option still wins.
  *
  * A fixed window on our side cannot line up exactly with the provider's window: give `window` a small margin over
  * the provider's (for transit and clock skew), and keep a 429 fallback in the retry policy.
@@ -19,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Option from "effect/Option"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 
 export interface Options {
@@ -28,7 +31,7 @@ export interface Options {
   readonly limit: number
   /** Window length. */
   readonly window: Duration.Input
-  /** A shared limiter. Default: a new in-memory limiter for this pacer. */
+  /** A limiter for this pacer. Default: {@link limiter} (the context's, else in memory). */
   readonly limiter?: RateLimiter.RateLimiter | undefined
 }
 
@@ -40,6 +43,22 @@ export type Pacer = <E, R>(
 /** A new in-memory `RateLimiter` (Effect Clock based, so `TestClock` drives it). */
 export const memoryLimiter: Effect.Effect<RateLimiter.RateLimiter> = RateLimiter.make.pipe(
   Effect.provide(RateLimiter.layerStoreMemory)
+)
+
+/**
+ * The `RateLimiter` in context; else one on the `RateLimiterStore` in context (e.g. `RateLimiter.layerStoreRedis`);
+ * else a new in-memory one ({@link memoryLimiter}).
+ */
+export const limiter: Effect.Effect<RateLimiter.RateLimiter> = Effect.flatMap(
+  Effect.serviceOption(RateLimiter.RateLimiter),
+  (inContext) => {
+    if (Option.isSome(inContext)) return Effect.succeed(inContext.value)
+    return Effect.flatMap(Effect.serviceOption(RateLimiter.RateLimiterStore), (store) =>
+      Option.isSome(store)
+        ? Effect.provideService(RateLimiter.make, RateLimiter.RateLimiterStore, store.value)
+        : memoryLimiter
+    )
+  }
 )
 
 const isRateLimiterError = (u: unknown): u is RateLimiter.RateLimiterError =>
@@ -55,11 +74,11 @@ export const make = (options: Options): Effect.Effect<Pacer> =>
       return yield* Effect.die(new Error("Pacing: limit must be a positive integer"))
     }
     const window = Duration.fromInputUnsafe(options.window)
-    const limiter = options.limiter ?? (yield* memoryLimiter)
+    const chosen = options.limiter ?? (yield* limiter)
     const pacer: Pacer = <E, R>(client: HttpClient.HttpClient.With<E, R>) =>
       HttpClient.transform(
         HttpClient.withRateLimiter(client, {
-          limiter,
+          limiter: chosen,
           key: options.key,
           limit: options.limit,
           window,

@@ -2,6 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as Layer from "effect/Layer"
+import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as TestClock from "effect/testing/TestClock"
 import * as Pacing from "../src/Pacing.ts"
 import * as TestServer from "../src/TestServer.ts"
@@ -68,6 +70,50 @@ describe("Pacing", () => {
       yield* TestClock.adjust("20 seconds")
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(arrivals(yield* server.requests, "/a"), [0, 10_000])
+    })
+  )
+
+  it.effect(
+    "the RateLimiterStore is a Layer swap: pacers built on the provided store use it and share its quota",
+    () => {
+      let consulted = 0
+      const countingStore = Layer.effect(
+        RateLimiter.RateLimiterStore,
+        Effect.map(Effect.service(RateLimiter.RateLimiterStore), (store) =>
+          RateLimiter.RateLimiterStore.of({
+            ...store,
+            fixedWindow: (options) =>
+              Effect.andThen(
+                Effect.sync(() => consulted++),
+                store.fixedWindow(options)
+              )
+          })
+        )
+      ).pipe(Layer.provide(RateLimiter.layerStoreMemory))
+      return Effect.gen(function* () {
+        const server = yield* TestServer.make(ok)
+        const memory = yield* TestServer.makeMemoryClient(server.app)
+        const first = (yield* Pacing.make({ key: "shared", limit: 1, window: "10 seconds" }))(memory)
+        const second = (yield* Pacing.make({ key: "shared", limit: 1, window: "10 seconds" }))(memory)
+        const fiber = yield* Effect.forkChild(
+          Effect.all([first.get("http://m.test/a"), second.get("http://m.test/a")], { concurrency: "unbounded" })
+        )
+        yield* TestClock.adjust("20 seconds")
+        yield* Fiber.join(fiber)
+        assert.deepStrictEqual(arrivals(yield* server.requests, "/a"), [0, 10_000])
+        assert.strictEqual(consulted, 2, "every admission went through the provided store")
+      }).pipe(Effect.provide(countingStore))
+    }
+  )
+
+  it.effect("without a store in context each pacer has its own in-memory quota", () =>
+    Effect.gen(function* () {
+      const server = yield* TestServer.make(ok)
+      const memory = yield* TestServer.makeMemoryClient(server.app)
+      const first = (yield* Pacing.make({ key: "shared", limit: 1, window: "10 seconds" }))(memory)
+      const second = (yield* Pacing.make({ key: "shared", limit: 1, window: "10 seconds" }))(memory)
+      yield* Effect.all([first.get("http://m.test/a"), second.get("http://m.test/a")], { concurrency: "unbounded" })
+      assert.deepStrictEqual(arrivals(yield* server.requests, "/a"), [0, 0])
     })
   )
 })
