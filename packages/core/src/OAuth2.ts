@@ -3,7 +3,13 @@
  * or in the body, form or JSON bodies, the token response schema (`expires_in` as number or numeric string,
  * extra fields kept), and §5.2 error responses decoded into `AuthenticationError`.
  *
- * Expiry is computed from the moment the request was sent (Effect Clock), never from when the answer came.
+ * Expiry is computed from the moment the request was sent (Effect Clock), never from when the answer came, and
+ * the granted lifetime is clamped to [`minimumLifetimeSeconds`, `maximumLifetimeSeconds`]: an `expires_in` of 0,
+ * negative or below the expiry skew never turns every call into a token request, and `1e306` is not forever.
+ *
+ * Only an allow-list of extra response fields (`extraFieldsInClear`) is kept readable; any other extra field
+ * (an `id_token`, ...) is kept `Redacted`. The secrets of a token request (client secret, password, code,
+ * code verifier, refresh token) are scrubbed from any server text that enters an error (see `Redaction`).
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -15,7 +21,10 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "./AccessToken.ts"
 import * as ApiClient from "./ApiClient.ts"
+import * as Metrics from "./Metrics.ts"
 import { AuthenticationError, DecodeError, type RequestError } from "./NordkitError.ts"
+import * as Redaction from "./Redaction.ts"
+import type * as RequestLimits from "./RequestLimits.ts"
 import type * as RetryPolicy from "./RetryPolicy.ts"
 import * as TokenProvider from "./TokenProvider.ts"
 
@@ -47,11 +56,39 @@ export interface TokenRequest {
    * Reads the token endpoint's error body. Default: RFC 6749 §5.2, or a nested `{ error: { code, message } }`.
    */
   readonly errorFields?: ((json: unknown, text: string) => ApiClient.ErrorFields) | undefined
+  /** Per-attempt deadline and body cap of the token request (see `RequestLimits`). */
+  readonly limits?: RequestLimits.Limits | undefined
 }
+
+/** Shortest lifetime a token is given, whatever `expires_in` says (0, negative, below the skew). */
+export const minimumLifetimeSeconds = 60
+
+/** Longest lifetime a token is given, whatever `expires_in` says. */
+export const maximumLifetimeSeconds = 24 * 60 * 60
+
+/** Extra token-response fields kept readable in `AccessToken.extra`; any other extra field is kept Redacted. */
+export const extraFieldsInClear: ReadonlySet<string> = new Set([
+  "profile",
+  "userId",
+  "user_id",
+  "account_id",
+  "accountId",
+  "organization_id",
+  "organizationId",
+  "refresh_expires_in",
+  "not-before-policy",
+  "session_state"
+])
+
+/** Clamps a granted lifetime into [minimum, maximum] seconds (a non-finite value counts as the maximum). */
+export const clampLifetime = (seconds: number): number =>
+  Number.isNaN(seconds)
+    ? minimumLifetimeSeconds
+    : Math.min(maximumLifetimeSeconds, Math.max(minimumLifetimeSeconds, seconds))
 
 /** The token endpoint's success body. Unknown fields are kept in `AccessToken.extra`. */
 export const TokenResponse = Schema.Struct({
-  access_token: Schema.String,
+  access_token: Schema.NonEmptyString,
   token_type: Schema.optional(Schema.String),
   expires_in: Schema.optional(Schema.Union([Schema.Finite, Schema.FiniteFromString])),
   refresh_token: Schema.optional(Schema.NullOr(Schema.String)),
@@ -106,6 +143,22 @@ const errorUri = (json: unknown): string | undefined => {
  */
 const isReplayable = (grant: GrantType) => grant === "client_credentials" || grant === "password"
 
+/** RFC 6749 §2.3.1 / Appendix B: client id and secret are form-urlencoded before they are joined by ":". */
+const formEncode = (value: string): string => new URLSearchParams([["", value]]).toString().slice(1)
+
+/** The Basic authorization header value for `clientId` and `clientSecret` (RFC 6749 §2.3.1). */
+export const basicCredentials = (clientId: string, clientSecret: string): string =>
+  `Basic ${btoa(`${formEncode(clientId)}:${formEncode(clientSecret)}`)}`
+
+/** A token a client can send: visible ASCII without spaces (RFC 6750 §2.1 allows less). */
+const sendableToken = /^[\x21-\x7e]+$/
+
+/** The secrets a token request holds (registered for scrubbing while it runs). */
+const secretsOf = (request: TokenRequest): Array<Redaction.Secret | undefined> => [
+  request.client.clientSecret,
+  ...Object.values(request.params ?? {}).filter(Redacted.isRedacted)
+]
+
 const bodyOf = (request: TokenRequest): Record<string, string> => {
   const body: Record<string, string> = { grant_type: request.grantType }
   if (request.client._tag === "Body") {
@@ -147,7 +200,8 @@ export const requestToken = (
       retry: {
         ...request.retry,
         isIdempotent: () => isReplayable(request.grantType)
-      }
+      },
+      limits: request.limits
     })
     const body = bodyOf(request)
     let http = HttpClientRequest.post(request.endpoint).pipe(HttpClientRequest.acceptJson)
@@ -156,12 +210,17 @@ export const requestToken = (
         ? HttpClientRequest.bodyJsonUnsafe(http, body)
         : HttpClientRequest.bodyUrlParams(http, body)
     if (request.client._tag === "Basic") {
-      http = HttpClientRequest.basicAuth(http, request.client.clientId, request.client.clientSecret)
+      http = HttpClientRequest.setHeader(
+        http,
+        "authorization",
+        basicCredentials(request.client.clientId, Redacted.value(request.client.clientSecret))
+      )
     }
     for (const [key, value] of Object.entries(request.headers ?? {}))
       http = HttpClientRequest.setHeader(http, key, value)
 
     const sentAt = yield* Clock.currentTimeMillis
+    yield* Metrics.increment(Metrics.tokenRequests, request.provider)
     const response = yield* api.ok(http)
     const text = yield* Effect.orElseSucceed(response.text, () => "")
     const failDecode = (detail: string) =>
@@ -180,20 +239,26 @@ export const requestToken = (
     // The decode issue is not echoed: it could quote the token itself.
     if (decoded._tag === "Failure") return yield* failDecode("token response does not match the OAuth2 token schema")
     const value = decoded.value
+    if (!sendableToken.test(value.access_token)) {
+      return yield* failDecode("access_token has characters a bearer token cannot carry")
+    }
     const extra: Record<string, unknown> = {}
     if (typeof json === "object" && json !== null) {
-      for (const [key, field] of Object.entries(json)) if (!knownFields.has(key)) extra[key] = field
+      for (const [key, field] of Object.entries(json)) {
+        if (knownFields.has(key)) continue
+        extra[key] = extraFieldsInClear.has(key) ? field : Redacted.make(field)
+      }
     }
     return AccessToken.make({
       value: value.access_token,
       tokenType: value.token_type,
       issuedAt: sentAt,
-      expiresInSeconds: value.expires_in ?? request.defaultExpiresInSeconds ?? 3600,
+      expiresInSeconds: clampLifetime(value.expires_in ?? request.defaultExpiresInSeconds ?? 3600),
       scope: value.scope ?? undefined,
       refreshToken: value.refresh_token ?? undefined,
       extra
     })
-  })
+  }).pipe(Redaction.withSecrets(secretsOf(request)))
 
 /**
  * A token provider whose acquisition is an OAuth2 token request. `request` may depend on the latest token
@@ -208,11 +273,11 @@ export const makeTokenProvider = (
     const client = yield* HttpClient.HttpClient
     return yield* TokenProvider.make<RequestError, never>({
       ...options,
-      acquire: (latest) =>
-        Effect.provideService(
-          requestToken(typeof request === "function" ? request(latest) : request),
-          HttpClient.HttpClient,
-          client
+      acquire: (latest) => {
+        const resolved = typeof request === "function" ? request(latest) : request
+        return Effect.provideService(requestToken(resolved), HttpClient.HttpClient, client).pipe(
+          Effect.tapError(() => Metrics.increment(Metrics.tokenFailures, resolved.provider))
         )
+      }
     })
   })

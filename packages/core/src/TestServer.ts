@@ -296,7 +296,15 @@ export const parseBasic = (
   }
   const colon = decoded.indexOf(":")
   if (colon < 0) return undefined
-  return { user: decoded.slice(0, colon), pass: decoded.slice(colon + 1) }
+  // RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+  const formDecode = (part: string) => {
+    try {
+      return decodeURIComponent(part.replace(/\+/g, " "))
+    } catch {
+      return part
+    }
+  }
+  return { user: formDecode(decoded.slice(0, colon)), pass: formDecode(decoded.slice(colon + 1)) }
 }
 
 /** The bearer token of a request, or undefined. */
