@@ -53,7 +53,7 @@ const program = Effect.gen(function* () {
   const authed = ApiClient.make(memoryTransport, { provider: "bench", baseUrl: "https://api.bench.test", tokens })
   const request = HttpClientRequest.get("/v1/things/1")
 
-  const sample = (api: ApiClient.ApiClient) =>
+  const sample = <ET>(api: ApiClient.ApiClient<never, ET>) =>
     Effect.gen(function* () {
       const start = performance.now()
       for (let i = 0; i < REQUESTS_PER_SAMPLE; i++) yield* api.ok(request)
