@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DinteroTestServer } from "@nordkit/dintero"
+import { DinteroTestServer } from "@nordkit/dintero/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Dintero from "./flows/dintero.ts"

@@ -1,7 +1,13 @@
 /**
- * The Dintero Checkout client: a service with typed operations (sessions, transactions, capture, refund,
- * void) and an authenticated HttpClient for endpoints nordkit does not wrap. Tokens are fetched once, cached,
- * refreshed ahead of expiry and replaced after a 401 — all by `@nordkit/core`.
+ * The Dintero Checkout client: a service with typed operations for a shop's whole lifecycle — sessions (create,
+ * read, update, cancel; payment-token sessions; pay with a stored token), transactions (read with `includes`, list
+ * with every filter or as a `Stream` over the cursor, update, capture, refund, void, extend the authorization),
+ * callbacks (verify, then re-fetch the transaction), settlements and reports on the API host — plus authenticated
+ * HttpClients on both hosts for endpoints nordkit does not wrap. Tokens are fetched once, cached, refreshed ahead of
+ * expiry and replaced after a 401 — all by `@nordkit/core`.
+ *
+ * Capture, refund and void may answer `202 Accepted` with an `event-request-id` header: the operation is still
+ * processing at the payment provider. Those answers are `{ _tag: "Processing" }`, never reported as done.
  *
  * ```ts
  * const program = Effect.gen(function*() {
@@ -17,6 +23,7 @@ import {
   BaseUrl,
   ClientConfig,
   NordkitError,
+  PathSegment,
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
@@ -25,25 +32,40 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as DinteroAuth from "./DinteroAuth.ts"
+import * as DinteroCallback from "./DinteroCallback.ts"
 import { errorFields } from "./DinteroError.ts"
 import {
   AccountId,
   CaptureRequest,
   type Environment,
+  ExtendAuthorizationRequest,
   environmentOf,
+  type ListReportsParams,
+  type ListSettlementsParams,
   type ListTransactionsParams,
+  PaymentTokenSessionRequest,
+  PayRequest,
+  PayResult,
   RefundRequest,
+  ReportList,
   Session,
   SessionCreated,
   SessionProfileRequest,
+  SettlementList,
+  SignatureSecret,
   Transaction,
-  TransactionList
+  type TransactionInclude,
+  TransactionList,
+  UpdateSessionRequest,
+  UpdateTransactionRequest
 } from "./DinteroSchema.ts"
 
 export const defaultApiUrl = "https://api.dintero.com"
@@ -54,7 +76,7 @@ export interface Options {
   readonly accountId: string
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
-  /** Host of the token endpoint. Default `https://api.dintero.com`. */
+  /** Host of the token endpoint, settlements and reports. Default `https://api.dintero.com`. */
   readonly apiUrl?: string | undefined
   /** Host of the Checkout API. Default `https://checkout.dintero.com`. */
   readonly checkoutUrl?: string | undefined
@@ -62,12 +84,38 @@ export interface Options {
   readonly systemName?: string | undefined
   readonly systemVersion?: string | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  /** Your HttpClient middleware, applied to each attempt (see `ApiClient.Options.transformClient`). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
-/** Result of a capture: done (200), or accepted and still processing (202). */
+/**
+ * Result of capture, refund and void: done (200, with the transaction), or accepted and still processing (202,
+ * with the `event-request-id` that the completing event will carry as `correlation_request_id`).
+ */
+export type OperationResult =
+  | { readonly _tag: "Done"; readonly transaction: Transaction }
+  | {
+      readonly _tag: "Processing"
+      readonly eventRequestId: string | undefined
+      /** The transaction as Dintero returned it with the 202 (the operation not yet applied), when it sent one. */
+      readonly transaction: Transaction | undefined
+    }
+
+/** Result of a capture; `Captured` is the `Done` of earlier versions. */
 export type CaptureResult =
   | { readonly _tag: "Captured"; readonly transaction: Transaction }
-  | { readonly _tag: "Processing"; readonly eventRequestId: string | undefined }
+  | Extract<OperationResult, { _tag: "Processing" }>
+
+export interface GetTransactionOptions {
+  /** `card.payment_token`, `card.recurrence_token`, `session`, `events.request_headers`, ... */
+  readonly includes?: ReadonlyArray<TransactionInclude> | undefined
+}
+
+export interface UpdateSessionOptions {
+  /** Update a session that is not locked for paying (`update_without_lock=true`). */
+  readonly updateWithoutLock?: boolean | undefined
+  readonly forceShippingAddressCallback?: boolean | undefined
+}
 
 type E = NordkitError.RequestError
 
@@ -76,25 +124,105 @@ export interface Service {
   readonly environment: Environment
   /** Authenticated, retried HttpClient on the Checkout API base URL, for endpoints not wrapped here. */
   readonly http: ApiClient.RawClient
+  /** The same on the API host (`https://api.dintero.com`): settlements, reports, accounts. */
+  readonly apiHttp: ApiClient.RawClient
   /** The current access token (from cache when fresh). */
   readonly accessToken: Effect.Effect<AccessToken.AccessToken, E>
   /** The token provider, e.g. to count token requests or invalidate. */
   readonly tokens: TokenProvider.TokenProvider<E>
   readonly createSession: (request: SessionProfileRequest) => Effect.Effect<SessionCreated, E>
   readonly getSession: (sessionId: string) => Effect.Effect<Session, E>
+  readonly updateSession: (
+    sessionId: string,
+    request: UpdateSessionRequest,
+    options?: UpdateSessionOptions
+  ) => Effect.Effect<Session, E>
   readonly cancelSession: (sessionId: string) => Effect.Effect<Session, E>
-  readonly getTransaction: (transactionId: string) => Effect.Effect<Transaction, E>
+  /** A session that only stores the customer's card as a payment / recurrence token (no amount reserved). */
+  readonly createPaymentTokenSession: (request: PaymentTokenSessionRequest) => Effect.Effect<SessionCreated, E>
+  /** Pays a new session at once with a stored token (merchant-initiated). */
+  readonly payWithToken: (request: PayRequest) => Effect.Effect<PayResult, E>
+  readonly getTransaction: (transactionId: string, options?: GetTransactionOptions) => Effect.Effect<Transaction, E>
+  /** One page of `GET /v1/transactions` (every published filter; `limit` up to 100). */
   readonly listTransactions: (params?: ListTransactionsParams) => Effect.Effect<ReadonlyArray<Transaction>, E>
+  /** Every matching transaction, page after page (`starting_after` the last id of the previous page). */
+  readonly streamTransactions: (params?: ListTransactionsParams) => Stream.Stream<Transaction, E>
+  readonly updateTransaction: (
+    transactionId: string,
+    request: UpdateTransactionRequest
+  ) => Effect.Effect<Transaction, E>
   readonly captureTransaction: (transactionId: string, request: CaptureRequest) => Effect.Effect<CaptureResult, E>
-  readonly refundTransaction: (transactionId: string, request: RefundRequest) => Effect.Effect<Transaction, E>
-  readonly voidTransaction: (transactionId: string) => Effect.Effect<Transaction, E>
+  readonly refundTransaction: (transactionId: string, request: RefundRequest) => Effect.Effect<OperationResult, E>
+  readonly voidTransaction: (transactionId: string) => Effect.Effect<OperationResult, E>
+  readonly extendAuthorization: (
+    transactionId: string,
+    request?: ExtendAuthorizationRequest
+  ) => Effect.Effect<Transaction, E>
+  /** Creates (or rotates) the secret Dintero signs callbacks with (`POST /v1/admin/signature`). */
+  readonly createSignatureSecret: Effect.Effect<SignatureSecret, E>
+  /**
+   * The transaction a verified callback points at, read back from Dintero (callbacks are never trusted on their
+   * own). Fails with `CallbackVerificationError` (`transaction_mismatch`) when the transaction does not belong to
+   * the callback's session or merchant reference, or (`invalid_callback`) when the callback names no transaction.
+   */
+  readonly fetchCallbackTransaction: (
+    callback: DinteroCallback.Callback,
+    options?: GetTransactionOptions
+  ) => Effect.Effect<Transaction, E | DinteroCallback.CallbackVerificationError>
+  /** Settlements of the account (API host). */
+  readonly listSettlements: (params?: ListSettlementsParams) => Effect.Effect<SettlementList, E>
+  /** Report metadata of the account (API host). */
+  readonly listReports: (params?: ListReportsParams) => Effect.Effect<ReportList, E>
 }
 
 export class DinteroClient extends Context.Service<DinteroClient, Service>()("@nordkit/dintero/DinteroClient") {}
 
 const decodeAccountId = Schema.decodeUnknownOption(AccountId)
 
-const segment = (id: string) => encodeURIComponent(id)
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/**
+ * `decoded` with every field of `raw` that its schema did not know put back, at every depth: a field Dintero adds
+ * tomorrow is still on the object your code reads.
+ */
+export const keepUnknownFields = <A>(raw: unknown, decoded: A): A => {
+  if (Array.isArray(raw) && Array.isArray(decoded)) {
+    return decoded.map((d, i) => keepUnknownFields(raw[i], d)) as A
+  }
+  if (isRecord(raw) && isRecord(decoded)) {
+    const out: Record<string, unknown> = { ...raw }
+    for (const [k, v] of Object.entries(decoded)) out[k] = keepUnknownFields(raw[k], v)
+    return out as A
+  }
+  return decoded
+}
+
+/** `GET /v1/transactions` query parameters: arrays repeated (`multi`), `payout_correlation_id` comma-separated. */
+const transactionQuery = (params: ListTransactionsParams = {}): Array<[string, string]> => {
+  const { startingAfter, merchantReference, sessionId, ...rest } = params
+  const all: Record<string, unknown> = {
+    ...rest,
+    ...(startingAfter !== undefined ? { starting_after: startingAfter } : {}),
+    ...(merchantReference !== undefined ? { merchant_reference: merchantReference } : {}),
+    ...(sessionId !== undefined ? { session_id: sessionId } : {})
+  }
+  const out: Array<[string, string]> = []
+  for (const [key, value] of Object.entries(all)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) {
+      if (key === "payout_correlation_id") out.push([key, value.join(",")])
+      else for (const v of value) out.push([key, String(v)])
+    } else {
+      out.push([key, String(value)])
+    }
+  }
+  return out
+}
+
+const plainQuery = (params: Record<string, unknown> = {}): Array<[string, string]> =>
+  Object.entries(params).flatMap(([k, v]) =>
+    v === undefined ? [] : Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : [[k, String(v)]]
+  )
 
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for a bad account id or an insecure URL. */
 export const make = Effect.fnUntraced(function* (
@@ -110,6 +238,7 @@ export const make = Effect.fnUntraced(function* (
   if (options.clientId.length === 0) {
     return yield* new NordkitError.ConfigurationError({ provider: "dintero", detail: "DINTERO_CLIENT_ID is empty" })
   }
+  const aid = accountId.value
   const apiUrl = yield* BaseUrl.validate("dintero", "DINTERO_API_URL", options.apiUrl ?? defaultApiUrl)
   const checkoutUrl = yield* BaseUrl.validate(
     "dintero",
@@ -118,7 +247,7 @@ export const make = Effect.fnUntraced(function* (
   )
   const httpClient = yield* HttpClient.HttpClient
   const tokens = yield* DinteroAuth.makeTokenProvider({
-    accountId: accountId.value,
+    accountId: aid,
     clientId: options.clientId,
     clientSecret: options.clientSecret,
     apiUrl
@@ -126,42 +255,128 @@ export const make = Effect.fnUntraced(function* (
   const headers: Record<string, string> = { accept: "application/json" }
   if (options.systemName !== undefined) headers["dintero-system-name"] = options.systemName
   if (options.systemVersion !== undefined) headers["dintero-system-version"] = options.systemVersion
-  const api = ApiClient.make(httpClient, {
+  const common = {
     provider: "dintero",
-    baseUrl: checkoutUrl,
     tokens,
     headers,
     errorFields,
-    retry: options.retry
-  })
+    retry: options.retry,
+    transformClient: options.transformClient
+  }
+  const api = ApiClient.make(httpClient, { ...common, baseUrl: checkoutUrl })
+  const apiHost = ApiClient.make(httpClient, { ...common, baseUrl: apiUrl })
 
   const withBody = ApiClient.jsonBody("dintero")
+  const path = (method: string) => PathSegment.path("dintero", method)
+
+  /** Decodes with `schema` and keeps the fields the schema does not know. */
+  const decodeOpen =
+    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S, client = api) =>
+    (response: HttpClientResponse.HttpClientResponse) =>
+      Effect.zipWith(client.decode(schema)(response), client.decode(Schema.Unknown)(response), (decoded, raw) =>
+        keepUnknownFields(raw, decoded as S["Type"])
+      )
+  const json =
+    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S, client = api) =>
+    (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.flatMap(client.ok(request), decodeOpen(schema, client))
+
+  /** 200 with the transaction, or 202 still processing (with `event-request-id`). */
+  const operation = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.gen(function* () {
+      const response = yield* api.ok(request)
+      if (response.status === 202) {
+        const transaction = yield* decodeOpen(Transaction)(response).pipe(
+          Effect.map((t): Transaction | undefined => t),
+          Effect.orElseSucceed(() => undefined)
+        )
+        return { _tag: "Processing", eventRequestId: response.headers["event-request-id"], transaction } as const
+      }
+      return { _tag: "Done", transaction: yield* decodeOpen(Transaction)(response) } as const
+    })
 
   const createSession = Effect.fn("DinteroClient.createSession")(function* (request: SessionProfileRequest) {
     const http = yield* withBody(SessionProfileRequest, request)(HttpClientRequest.post("/v1/sessions-profile"))
-    return yield* api.json(SessionCreated)(http)
+    return yield* json(SessionCreated)(http)
   })
 
   const getSession = Effect.fn("DinteroClient.getSession")(function* (sessionId: string) {
-    return yield* api.json(Session)(HttpClientRequest.get(`/v1/sessions/${segment(sessionId)}`))
+    return yield* json(Session)(HttpClientRequest.get(yield* path("GET")`/v1/sessions/${sessionId}`))
+  })
+
+  const updateSession = Effect.fn("DinteroClient.updateSession")(function* (
+    sessionId: string,
+    request: UpdateSessionRequest,
+    updateOptions?: UpdateSessionOptions
+  ) {
+    const urlParams: Record<string, string> = {}
+    if (updateOptions?.updateWithoutLock === true) urlParams.update_without_lock = "true"
+    if (updateOptions?.forceShippingAddressCallback === true) urlParams.force_shipping_address_callback = "true"
+    const http = yield* withBody(
+      UpdateSessionRequest,
+      request
+    )(HttpClientRequest.put(yield* path("PUT")`/v1/sessions/${sessionId}`, { urlParams }))
+    return yield* json(Session)(http)
   })
 
   const cancelSession = Effect.fn("DinteroClient.cancelSession")(function* (sessionId: string) {
-    return yield* api.json(Session)(HttpClientRequest.post(`/v1/sessions/${segment(sessionId)}/cancel`))
+    return yield* json(Session)(HttpClientRequest.post(yield* path("POST")`/v1/sessions/${sessionId}/cancel`))
   })
 
-  const getTransaction = Effect.fn("DinteroClient.getTransaction")(function* (transactionId: string) {
-    return yield* api.json(Transaction)(HttpClientRequest.get(`/v1/transactions/${segment(transactionId)}`))
+  const createPaymentTokenSession = Effect.fn("DinteroClient.createPaymentTokenSession")(function* (
+    request: PaymentTokenSessionRequest
+  ) {
+    const http = yield* withBody(
+      PaymentTokenSessionRequest,
+      request
+    )(HttpClientRequest.post("/v1/sessions/payment-token"))
+    return yield* json(SessionCreated)(http)
+  })
+
+  const payWithToken = Effect.fn("DinteroClient.payWithToken")(function* (request: PayRequest) {
+    const http = yield* withBody(PayRequest, request)(HttpClientRequest.post("/v1/sessions/pay"))
+    return yield* json(PayResult)(http)
+  })
+
+  const getTransaction = Effect.fn("DinteroClient.getTransaction")(function* (
+    transactionId: string,
+    getOptions?: GetTransactionOptions
+  ) {
+    const urlParams = (getOptions?.includes ?? []).map((i): [string, string] => ["includes", i])
+    return yield* json(Transaction)(
+      HttpClientRequest.get(yield* path("GET")`/v1/transactions/${transactionId}`, { urlParams })
+    )
   })
 
   const listTransactions = Effect.fn("DinteroClient.listTransactions")(function* (params?: ListTransactionsParams) {
-    const urlParams: Record<string, string> = {}
-    if (params?.limit !== undefined) urlParams.limit = String(params.limit)
-    if (params?.startingAfter !== undefined) urlParams.starting_after = params.startingAfter
-    if (params?.status !== undefined) urlParams.status = params.status
-    if (params?.merchantReference !== undefined) urlParams.merchant_reference = params.merchantReference
-    if (params?.sessionId !== undefined) urlParams.session_id = params.sessionId
-    return yield* api.json(TransactionList)(HttpClientRequest.get("/v1/transactions", { urlParams }))
+    return yield* json(TransactionList)(
+      HttpClientRequest.get("/v1/transactions", { urlParams: transactionQuery(params) })
+    )
+  })
+
+  const streamTransactions = (params: ListTransactionsParams = {}): Stream.Stream<Transaction, E> => {
+    const { startingAfter, starting_after, ...filters } = params
+    const limit = params.limit ?? 100
+    return Stream.paginate(startingAfter ?? starting_after, (after: string | undefined) =>
+      Effect.map(
+        listTransactions({ ...filters, limit, ...(after === undefined ? {} : { starting_after: after }) }),
+        (page) => {
+          const last = page.length < limit ? undefined : page[page.length - 1]?.id
+          return [page, last === undefined ? Option.none<string | undefined>() : Option.some(last)] as const
+        }
+      )
+    )
+  }
+
+  const updateTransaction = Effect.fn("DinteroClient.updateTransaction")(function* (
+    transactionId: string,
+    request: UpdateTransactionRequest
+  ) {
+    const http = yield* withBody(
+      UpdateTransactionRequest,
+      request
+    )(HttpClientRequest.put(yield* path("PUT")`/v1/transactions/${transactionId}`))
+    return yield* json(Transaction)(http)
   })
 
   const captureTransaction = Effect.fn("DinteroClient.captureTransaction")(function* (
@@ -171,12 +386,9 @@ export const make = Effect.fnUntraced(function* (
     const http = yield* withBody(
       CaptureRequest,
       request
-    )(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/capture`))
-    const response = yield* api.ok(http)
-    if (response.status === 202) {
-      return { _tag: "Processing", eventRequestId: response.headers["event-request-id"] } as const
-    }
-    return { _tag: "Captured", transaction: yield* api.decode(Transaction)(response) } as const
+    )(HttpClientRequest.post(yield* path("POST")`/v1/transactions/${transactionId}/capture`))
+    const result = yield* operation(http)
+    return result._tag === "Done" ? ({ _tag: "Captured", transaction: result.transaction } as const) : result
   })
 
   const refundTransaction = Effect.fn("DinteroClient.refundTransaction")(function* (
@@ -186,28 +398,102 @@ export const make = Effect.fnUntraced(function* (
     const http = yield* withBody(
       RefundRequest,
       request
-    )(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/refund`))
-    return yield* api.json(Transaction)(http)
+    )(HttpClientRequest.post(yield* path("POST")`/v1/transactions/${transactionId}/refund`))
+    return yield* operation(http)
   })
 
   const voidTransaction = Effect.fn("DinteroClient.voidTransaction")(function* (transactionId: string) {
-    return yield* api.json(Transaction)(HttpClientRequest.post(`/v1/transactions/${segment(transactionId)}/void`))
+    return yield* operation(HttpClientRequest.post(yield* path("POST")`/v1/transactions/${transactionId}/void`))
+  })
+
+  const extendAuthorization = Effect.fn("DinteroClient.extendAuthorization")(function* (
+    transactionId: string,
+    request: ExtendAuthorizationRequest = {}
+  ) {
+    const http = yield* withBody(
+      ExtendAuthorizationRequest,
+      request
+    )(HttpClientRequest.post(yield* path("POST")`/v1/transactions/${transactionId}/authorization`))
+    return yield* json(Transaction)(http)
+  })
+
+  const createSignatureSecret = api
+    .json(SignatureSecret)(HttpClientRequest.bodyJsonUnsafe(HttpClientRequest.post("/v1/admin/signature"), {}))
+    .pipe(Effect.withSpan("DinteroClient.createSignatureSecret"))
+
+  const fetchCallbackTransaction = Effect.fn("DinteroClient.fetchCallbackTransaction")(function* (
+    callback: DinteroCallback.Callback,
+    getOptions?: GetTransactionOptions
+  ) {
+    const refuse = (reason: "invalid_callback" | "transaction_mismatch") =>
+      new DinteroCallback.CallbackVerificationError({
+        provider: "dintero",
+        reason,
+        transactionId: callback.transactionId
+      })
+    if (callback.transactionId === undefined || callback.transactionId.length === 0) {
+      return yield* refuse("invalid_callback")
+    }
+    const transaction = yield* getTransaction(callback.transactionId, getOptions)
+    if (transaction.id !== callback.transactionId) return yield* refuse("transaction_mismatch")
+    if (
+      callback.sessionId !== undefined &&
+      transaction.session_id !== undefined &&
+      transaction.session_id !== callback.sessionId
+    ) {
+      return yield* refuse("transaction_mismatch")
+    }
+    if (
+      callback.merchantReference !== undefined &&
+      transaction.merchant_reference !== undefined &&
+      transaction.merchant_reference !== callback.merchantReference
+    ) {
+      return yield* refuse("transaction_mismatch")
+    }
+    return transaction
+  })
+
+  const listSettlements = Effect.fn("DinteroClient.listSettlements")(function* (params?: ListSettlementsParams) {
+    return yield* json(
+      SettlementList,
+      apiHost
+    )(HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/settlements`, { urlParams: plainQuery(params) }))
+  })
+
+  const listReports = Effect.fn("DinteroClient.listReports")(function* (params?: ListReportsParams) {
+    return yield* json(
+      ReportList,
+      apiHost
+    )(
+      HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/reports/metadata`, { urlParams: plainQuery(params) })
+    )
   })
 
   return DinteroClient.of({
-    accountId: accountId.value,
-    environment: environmentOf(accountId.value),
+    accountId: aid,
+    environment: environmentOf(aid),
     http: api.http,
+    apiHttp: apiHost.http,
     accessToken: tokens.get,
     tokens,
     createSession,
     getSession,
+    updateSession,
     cancelSession,
+    createPaymentTokenSession,
+    payWithToken,
     getTransaction,
     listTransactions,
+    streamTransactions,
+    updateTransaction,
     captureTransaction,
     refundTransaction,
-    voidTransaction
+    voidTransaction,
+    extendAuthorization,
+    createSignatureSecret,
+    fetchCallbackTransaction,
+    listSettlements,
+    listReports
   })
 })
 

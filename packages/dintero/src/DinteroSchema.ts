@@ -1,8 +1,14 @@
 /**
- * Dintero Checkout API wire shapes. Amounts are integers in minor units (øre, cents), as Dintero sends them.
- * Unknown fields are ignored on decode, so new fields on Dintero's side never break a client.
+ * Dintero Checkout API wire shapes, named after what they are. Every shape is the schema generated from Dintero's
+ * published OpenAPI (`./generated/DinteroApi.ts`, see `scripts/generate.ts`): every field the spec documents is
+ * typed and reaches the server. Amounts are integers in minor units (øre, cents), as Dintero sends them. Enums stay
+ * open on decode (a status Dintero adds later is kept as its string), and fields the spec does not know are kept
+ * on decoded responses (`DinteroClient` merges them back), so a new field on Dintero's side is never lost.
  */
 import * as Schema from "effect/Schema"
+import * as Api from "./generated/DinteroApi.ts"
+
+export { Api }
 
 /** A Dintero account id: `T` (test) or `P` (production) followed by 3 or 8 digits, e.g. `T12345678`. */
 export const AccountId = Schema.String.pipe(
@@ -19,77 +25,48 @@ export const environmentOf = (accountId: AccountId): Environment => (accountId.s
 /** Amount in minor units: a non-negative integer. */
 export const Amount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
-export const OrderItem = Schema.Struct({
-  id: Schema.optional(Schema.String),
-  line_id: Schema.String,
-  description: Schema.optional(Schema.String),
-  quantity: Schema.optional(Schema.Number),
-  amount: Amount,
-  vat_amount: Schema.optional(Amount),
-  vat: Schema.optional(Schema.Number)
-})
-export type OrderItem = typeof OrderItem.Type
+// --- sessions ---------------------------------------------------------------------------------------------------
 
-export const ShippingOption = Schema.Struct({
-  id: Schema.String,
-  line_id: Schema.String,
-  amount: Amount,
-  vat_amount: Schema.optional(Amount),
-  vat: Schema.optional(Schema.Number),
-  title: Schema.optional(Schema.String),
-  operator: Schema.optional(Schema.String)
-})
-
-export const Order = Schema.Struct({
-  amount: Amount,
-  currency: Schema.String,
-  merchant_reference: Schema.String,
-  vat_amount: Schema.optional(Amount),
-  items: Schema.optional(Schema.Array(OrderItem)),
-  shipping_option: Schema.optional(ShippingOption)
-})
-export type Order = typeof Order.Type
-
-export const SessionUrls = Schema.Struct({
-  return_url: Schema.String,
-  callback_url: Schema.optional(Schema.String)
-})
-
-/** Body of `POST /v1/sessions-profile`. */
-export const SessionProfileRequest = Schema.Struct({
-  url: SessionUrls,
-  order: Order,
-  profile_id: Schema.String,
-  customer: Schema.optional(
-    Schema.Struct({
-      email: Schema.optional(Schema.String),
-      phone_number: Schema.optional(Schema.String)
-    })
-  )
-})
+/** Body of `POST /v1/sessions-profile`: the whole published session (order, addresses, express, metadata, ...). */
+export const SessionProfileRequest = Api.CheckoutSessionProfilePostRequestJson
 export type SessionProfileRequest = typeof SessionProfileRequest.Type
+export type Order = SessionProfileRequest["order"]
+export type OrderItem = NonNullable<Order["items"]>[number]
 
-/** Answer of `POST /v1/sessions-profile`: the session id and the payment page URL. */
+/** Answer of `POST /v1/sessions-profile` (and `/v1/sessions/payment-token`): the session id and payment page URL. */
 export const SessionCreated = Schema.Struct({
+  ...Api.CheckoutSessionProfilePost200.fields,
   id: Schema.String,
   url: Schema.String
 })
 export type SessionCreated = typeof SessionCreated.Type
 
-export const Session = Schema.Struct({
-  id: Schema.String,
-  created_at: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String),
-  order: Order,
-  url: SessionUrls,
-  profile_id: Schema.optional(Schema.String),
-  transaction_id: Schema.optional(Schema.NullOr(Schema.String)),
-  cancelled_at: Schema.optional(Schema.NullOr(Schema.String)),
-  expires_at: Schema.optional(Schema.String)
-})
+/** A checkout session as `GET /v1/sessions/{id}` returns it. */
+export const Session = Schema.Struct({ ...Api.CheckoutSessionGet200.fields, id: Schema.String })
 export type Session = typeof Session.Type
 
-export const TransactionStatus = Schema.Literals([
+/** Body of `PUT /v1/sessions/{id}`. */
+export const UpdateSessionRequest = Api.UpdateSessionOptions
+export type UpdateSessionRequest = typeof UpdateSessionRequest.Type
+
+/** Body of `POST /v1/sessions/payment-token`: a session that only creates a payment / recurrence token. */
+export const PaymentTokenSessionRequest = Api.CheckoutPaymentTokenSessionPostRequestJson
+export type PaymentTokenSessionRequest = typeof PaymentTokenSessionRequest.Type
+
+/** Body of `POST /v1/sessions/pay`: a session paid at once with a stored token (merchant-initiated). */
+export const PayRequest = Api.CheckoutSessionPayPostRequestJson
+export type PayRequest = typeof PayRequest.Type
+/** Answer of `POST /v1/sessions/pay`. */
+export const PayResult = Api.CheckoutSessionPayPost200
+export type PayResult = typeof PayResult.Type
+
+// --- transactions -------------------------------------------------------------------------------------------------
+
+export const Transaction = Api.Transaction
+export type Transaction = typeof Transaction.Type
+export type TransactionEvent = NonNullable<Transaction["events"]>[number]
+
+export const TransactionStatuses = [
   "INITIATED",
   "AUTHORIZED",
   "AUTHORIZATION_VOIDED",
@@ -102,38 +79,41 @@ export const TransactionStatus = Schema.Literals([
   "FAILED",
   "UNKNOWN",
   "ON_HOLD"
-])
-export type TransactionStatus = typeof TransactionStatus.Type
-
-export const TransactionEvent = Schema.Struct({
-  event: Schema.String,
-  id: Schema.optional(Schema.String),
-  amount: Schema.optional(Amount),
-  success: Schema.optional(Schema.Boolean),
-  created_at: Schema.optional(Schema.String),
-  request_id: Schema.optional(Schema.String),
-  capture_reference: Schema.optional(Schema.String),
-  refund_reference: Schema.optional(Schema.String)
-})
-export type TransactionEvent = typeof TransactionEvent.Type
-
-export const Transaction = Schema.Struct({
-  id: Schema.String,
-  session_id: Schema.optional(Schema.String),
-  status: TransactionStatus,
-  amount: Amount,
-  currency: Schema.String,
-  merchant_reference: Schema.optional(Schema.String),
-  payment_product: Schema.optional(Schema.String),
-  payment_product_type: Schema.optional(Schema.String),
-  created_at: Schema.optional(Schema.String),
-  updated_at: Schema.optional(Schema.String),
-  items: Schema.optional(Schema.Array(OrderItem)),
-  events: Schema.optional(Schema.Array(TransactionEvent))
-})
-export type Transaction = typeof Transaction.Type
+] as const
+/** A published status, or one Dintero added later (kept as its string). */
+export type TransactionStatus = (typeof TransactionStatuses)[number] | (string & {})
 
 export const TransactionList = Schema.Array(Transaction)
+
+/** Body of `POST /v1/transactions/{id}/capture` (`capture_reference`, `items`, `final_capture`, ...). */
+export const CaptureRequest = Api.TransactionsIdCapturePostRequestJson
+export type CaptureRequest = typeof CaptureRequest.Type
+
+/** Body of `POST /v1/transactions/{id}/refund`. */
+export const RefundRequest = Api.TransactionsIdRefundPostRequestJson
+export type RefundRequest = typeof RefundRequest.Type
+
+/** Body of `PUT /v1/transactions/{id}` (`merchant_reference_2`). */
+export const UpdateTransactionRequest = Api.TransactionsIdPutRequestJson
+export type UpdateTransactionRequest = typeof UpdateTransactionRequest.Type
+
+/** Body of `POST /v1/transactions/{id}/authorization` (extend the authorization). */
+export const ExtendAuthorizationRequest = Api.TransactionTidExtendAuthorizationPostRequestJson
+export type ExtendAuthorizationRequest = typeof ExtendAuthorizationRequest.Type
+
+/** What `GET /v1/transactions/{id}?includes=...` can add to a transaction. */
+export type TransactionInclude = NonNullable<(typeof Api.TransactionsIdGetParams.Type)["includes"]>[number]
+
+/**
+ * Filters and paging of `GET /v1/transactions`: every published query parameter (arrays are sent as repeated
+ * parameters, `payout_correlation_id` comma-separated), plus the camelCase names of earlier nordkit versions.
+ */
+export type ListTransactionsParams = Omit<Partial<typeof Api.TransactionsGetParams.Type>, "status"> & {
+  readonly status?: TransactionStatus | ReadonlyArray<TransactionStatus> | undefined
+  readonly startingAfter?: string | undefined
+  readonly merchantReference?: string | undefined
+  readonly sessionId?: string | undefined
+}
 
 /** Sum of successful events of one kind (e.g. "CAPTURE", "REFUND"), in minor units. */
 export const eventTotal = (transaction: Transaction, event: string): number =>
@@ -146,31 +126,29 @@ export const capturedAmount = (transaction: Transaction): number => eventTotal(t
 /** Amount refunded so far, in minor units. */
 export const refundedAmount = (transaction: Transaction): number => eventTotal(transaction, "REFUND")
 
-/** Body of `POST /v1/transactions/{id}/capture`. */
-export const CaptureRequest = Schema.Struct({
-  amount: Amount,
-  capture_reference: Schema.optional(Schema.String),
-  items: Schema.optional(Schema.Array(OrderItem))
-})
-export type CaptureRequest = typeof CaptureRequest.Type
+/** The events a 202-accepted operation produced, found by the `event-request-id` it answered with. */
+export const eventsOfRequest = (transaction: Transaction, eventRequestId: string): ReadonlyArray<TransactionEvent> =>
+  (transaction.events ?? []).filter(
+    (e) => e.correlation_request_id === eventRequestId || e.request_id === eventRequestId
+  )
 
-/** Body of `POST /v1/transactions/{id}/refund`. */
-export const RefundRequest = Schema.Struct({
-  amount: Amount,
-  reason: Schema.optional(Schema.String),
-  refund_reference: Schema.optional(Schema.String),
-  items: Schema.optional(Schema.Array(OrderItem))
-})
-export type RefundRequest = typeof RefundRequest.Type
+// --- settlements and reports (API host) ----------------------------------------------------------------------------
 
-/** Filters and paging of `GET /v1/transactions`. */
-export interface ListTransactionsParams {
-  readonly limit?: number | undefined
-  readonly startingAfter?: string | undefined
-  readonly status?: TransactionStatus | undefined
-  readonly merchantReference?: string | undefined
-  readonly sessionId?: string | undefined
-}
+/** Answer of `GET /v1/accounts/{aid}/settlements`. */
+export const SettlementList = Api.SettlementResponse
+export type SettlementList = typeof SettlementList.Type
+export type ListSettlementsParams = Partial<typeof Api.AidSettlementsListParams.Type>
+
+/** Answer of `GET /v1/accounts/{aid}/reports/metadata`. */
+export const ReportList = Api.ApiReportsMetadataListGet200
+export type ReportList = typeof ReportList.Type
+export type ListReportsParams = Partial<typeof Api.ApiReportsMetadataListGetParams.Type>
+
+// --- callback secret (not in the published OpenAPI: `POST /v1/admin/signature`) -------------------------------------
+
+/** Answer of `POST /v1/admin/signature`: the secret Dintero signs callbacks with. */
+export const SignatureSecret = Schema.Struct({ secret: Schema.Redacted(Schema.String) })
+export type SignatureSecret = typeof SignatureSecret.Type
 
 /** Dintero's error body: `{ error: { code?, message, errors? } }`. */
 export const ErrorBody = Schema.Struct({

@@ -1,5 +1,5 @@
 export * as DinteroAuth from "./DinteroAuth.ts"
+export * as DinteroCallback from "./DinteroCallback.ts"
 export * as DinteroClient from "./DinteroClient.ts"
 export * as DinteroError from "./DinteroError.ts"
 export * as DinteroSchema from "./DinteroSchema.ts"
-export * as DinteroTestServer from "./DinteroTestServer.ts"

@@ -9,7 +9,8 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { DinteroClient, DinteroTestServer } from "../src/index.ts"
+import { DinteroClient } from "../src/index.ts"
+import { DinteroTestServer } from "../src/testing.ts"
 
 const SECRET = "CANARY-dintero-client-secret-7f3a91c2"
 const account: DinteroTestServer.Account = { accountId: "T55667788", clientId: "canary-client", clientSecret: SECRET }

@@ -9,7 +9,8 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { DinteroClient, DinteroSchema, DinteroTestServer } from "../src/index.ts"
+import { DinteroClient, DinteroSchema } from "../src/index.ts"
+import { DinteroTestServer } from "../src/testing.ts"
 
 const account = DinteroTestServer.defaultAccount
 const options = (overrides: Partial<DinteroClient.Options> = {}): DinteroClient.Options => ({
@@ -43,6 +44,12 @@ const sessionRequest: DinteroSchema.SessionProfileRequest = {
       { id: "sku-2", line_id: "2", description: "Hat", quantity: 1, amount: 10_000, vat_amount: 2_000, vat: 25 }
     ]
   }
+}
+
+/** The transaction of an operation that completed at once (200); fails the test on a 202. */
+const done = (result: DinteroClient.OperationResult): DinteroSchema.Transaction => {
+  assert.strictEqual(result._tag, "Done")
+  return (result as Extract<DinteroClient.OperationResult, { _tag: "Done" }>).transaction
 }
 
 describe("DinteroClient", () => {
@@ -153,7 +160,7 @@ describe("DinteroClient", () => {
       assert.match(created.id, /^T11223344\./)
       const session = yield* client.getSession(created.id)
       assert.strictEqual(session.order.amount, 29_900)
-      assert.strictEqual(session.transaction_id, null)
+      assert.strictEqual(session.transaction_id, undefined)
 
       const transactionId = yield* server.authorizeSession(created.id)
       const paid = yield* client.getSession(created.id)
@@ -171,10 +178,10 @@ describe("DinteroClient", () => {
       const rest = yield* client.captureTransaction(transactionId, { amount: 19_900 })
       assert.strictEqual(rest._tag === "Captured" && rest.transaction.status, "CAPTURED")
 
-      const refunded = yield* client.refundTransaction(transactionId, { amount: 5_000, reason: "Returned hat" })
+      const refunded = done(yield* client.refundTransaction(transactionId, { amount: 5_000, reason: "Returned hat" }))
       assert.strictEqual(refunded.status, "PARTIALLY_REFUNDED")
       assert.strictEqual(DinteroSchema.refundedAmount(refunded), 5_000)
-      const all = yield* client.refundTransaction(transactionId, { amount: 24_900 })
+      const all = done(yield* client.refundTransaction(transactionId, { amount: 24_900 }))
       assert.strictEqual(all.status, "REFUNDED")
 
       const listed = yield* client.listTransactions({ merchantReference: "order-1001" })
@@ -191,7 +198,7 @@ describe("DinteroClient", () => {
     Effect.gen(function* () {
       const { server, client } = yield* setup()
       const id = yield* server.seedTransaction({ amount: 1_000 })
-      const voided = yield* client.voidTransaction(id)
+      const voided = done(yield* client.voidTransaction(id))
       assert.strictEqual(voided.status, "AUTHORIZATION_VOIDED")
       const again = yield* Effect.flip(client.voidTransaction(id))
       assert.strictEqual(again._tag, "ApiError")
@@ -207,8 +214,15 @@ describe("DinteroClient", () => {
       const id = yield* server.seedTransaction({ amount: 5_000 })
       const result = yield* client.captureTransaction(id, { amount: 5_000 })
       assert.strictEqual(result._tag, "Processing")
-      if (result._tag === "Processing") assert.match(result.eventRequestId ?? "", /^req_/)
-      assert.strictEqual((yield* client.getTransaction(id)).status, "CAPTURED")
+      const eventRequestId = result._tag === "Processing" ? (result.eventRequestId ?? "") : ""
+      assert.match(eventRequestId, /^[0-9a-f]{32}$/)
+      assert.strictEqual((yield* client.getTransaction(id)).status, "AUTHORIZED")
+      assert.strictEqual(yield* server.completePending, 1)
+      const completed = yield* client.getTransaction(id)
+      assert.strictEqual(completed.status, "CAPTURED")
+      const [event] = DinteroSchema.eventsOfRequest(completed, eventRequestId)
+      assert.strictEqual(event?.correlation_request_id, eventRequestId)
+      assert.strictEqual(event?.event, "CAPTURE")
     })
   )
 

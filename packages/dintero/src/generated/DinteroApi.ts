@@ -7,193 +7,4296 @@
 /* biome-ignore-all lint: generated code */
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import type { SchemaError } from "effect/Schema"
-import * as Schema from "effect/Schema"
 import type * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import type { SchemaError } from "effect/Schema"
+import * as Schema from "effect/Schema"
 
 const openLiterals = <const L extends ReadonlyArray<string>>(literals: L) =>
   Schema.Union([Schema.Literals(literals), Schema.String])
 // non-recursive definitions
 export type CallbackUrl = string
-export const CallbackUrl = Schema.String.annotate({ "format": "uri", "identifier": "CallbackUrl" })
-export type OrderAddress = { readonly "first_name"?: string, readonly "last_name"?: string, readonly "address_line"?: string, readonly "address_line_2"?: string, readonly "co_address"?: string, readonly "business_name"?: string, readonly "postal_code"?: string, readonly "postal_place"?: string, readonly "country"?: string, readonly "phone_number"?: string, readonly "email"?: string, readonly "latitude"?: number, readonly "longitude"?: number, readonly "comment"?: string, readonly "organization_number"?: string, readonly "organization_type"?: string, readonly "customer_reference"?: string, readonly "cost_center"?: string }
-export const OrderAddress = Schema.Struct({ "first_name": Schema.optionalKey(Schema.String), "last_name": Schema.optionalKey(Schema.String), "address_line": Schema.optionalKey(Schema.String), "address_line_2": Schema.optionalKey(Schema.String), "co_address": Schema.optionalKey(Schema.String), "business_name": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "postal_place": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "phone_number": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "latitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "longitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "comment": Schema.optionalKey(Schema.String), "organization_number": Schema.optionalKey(Schema.String), "organization_type": Schema.optionalKey(Schema.String), "customer_reference": Schema.optionalKey(Schema.String), "cost_center": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "OrderAddress" })
-export type PayoutFeeSplit = { readonly "type": "proportional", readonly "destinations"?: ReadonlyArray<string> }
-export const PayoutFeeSplit = Schema.Struct({ "type": Schema.Literal("proportional"), "destinations": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "payout_destination_id" })).check(Schema.isMinLength(1).annotate({ "expected": "a value with a length of at least 1" }))) }).annotate({ "identifier": "PayoutFeeSplit" })
-export type PayoutSplit = { readonly "payout_destination_id": string, readonly "amount": number }
-export const PayoutSplit = Schema.Struct({ "payout_destination_id": Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" })), "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })) }).annotate({ "identifier": "PayoutSplit" })
-export type EmdEvent = ReadonlyArray<{ readonly "event_name": string, readonly "event_company": string, readonly "genre_of_event": string, readonly "arena_name"?: string, readonly "arena_location"?: { readonly "street_address"?: string, readonly "postal_code"?: string, readonly "city": string, readonly "country": string }, readonly "start_time": string, readonly "end_time": string, readonly "access_controlled_venue"?: boolean, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "affiliate_name"?: string }>
-export const EmdEvent = Schema.Array(Schema.Struct({ "event_name": Schema.String, "event_company": Schema.String, "genre_of_event": Schema.String, "arena_name": Schema.optionalKey(Schema.String), "arena_location": Schema.optionalKey(Schema.Struct({ "street_address": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "city": Schema.String, "country": Schema.String })), "start_time": Schema.String.annotate({ "format": "date-time" }), "end_time": Schema.String.annotate({ "format": "date-time" }), "access_controlled_venue": Schema.optionalKey(Schema.Boolean), "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "affiliate_name": Schema.optionalKey(Schema.String) })).annotate({ "identifier": "EmdEvent" })
-export type EmdSubscription = { readonly "subscription_name": string, readonly "start_time": string, readonly "end_time": string, readonly "auto_renewal_of_subscription": boolean, readonly "affiliate_name"?: string }
-export const EmdSubscription = Schema.Struct({ "subscription_name": Schema.String, "start_time": Schema.String.annotate({ "format": "date-time" }), "end_time": Schema.String.annotate({ "format": "date-time" }), "auto_renewal_of_subscription": Schema.Boolean, "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdSubscription" })
-export type EmdCustomerAccountInfo = { readonly "unique_account_identifier": string, readonly "account_registration_date": string, readonly "account_last_modified": string }
-export const EmdCustomerAccountInfo = Schema.Struct({ "unique_account_identifier": Schema.String, "account_registration_date": Schema.String, "account_last_modified": Schema.String }).annotate({ "identifier": "EmdCustomerAccountInfo" })
-export type EmdAirReservationDetailsItinerary = { readonly "departure": string, readonly "departure_city"?: string, readonly "arrival": string, readonly "arrival_city"?: string, readonly "carrier": string, readonly "segment_price"?: number, readonly "departure_date": string, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "passenger_id"?: ReadonlyArray<number>, readonly "class"?: string }
-export const EmdAirReservationDetailsItinerary = Schema.Struct({ "departure": Schema.String, "departure_city": Schema.optionalKey(Schema.String), "arrival": Schema.String, "arrival_city": Schema.optionalKey(Schema.String), "carrier": Schema.String, "segment_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "departure_date": Schema.String, "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "passenger_id": Schema.optionalKey(Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })))), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdAirReservationDetailsItinerary" })
-export type EmdTravelInsurance = { readonly "insurance_company"?: string, readonly "insurance_type"?: ("cancellation" | "travel" | "cancellation_travel" | "bankruptcy" | (string & {})), readonly "insurance_price"?: number }
-export const EmdTravelInsurance = Schema.Struct({ "insurance_company": Schema.optionalKey(Schema.String), "insurance_type": Schema.optionalKey(openLiterals(["cancellation", "travel", "cancellation_travel", "bankruptcy"])), "insurance_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))) }).annotate({ "identifier": "EmdTravelInsurance" })
-export type EmdTravelPassenger = { readonly "id"?: number, readonly "title"?: ("mr" | "mrs" | "ms" | "" | (string & {})), readonly "first_name": string, readonly "last_name": string }
-export const EmdTravelPassenger = Schema.Struct({ "id": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "title": Schema.optionalKey(openLiterals(["mr", "mrs", "ms", ""])), "first_name": Schema.String, "last_name": Schema.String }).annotate({ "identifier": "EmdTravelPassenger" })
-export type EmdBusReservationDetailsItinerary = { readonly "departure_city": string, readonly "arrival_city": string, readonly "carrier": string, readonly "segment_price"?: number, readonly "departure_date": string, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "passenger_id"?: ReadonlyArray<number>, readonly "class"?: string }
-export const EmdBusReservationDetailsItinerary = Schema.Struct({ "departure_city": Schema.String, "arrival_city": Schema.String, "carrier": Schema.String, "segment_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "departure_date": Schema.String, "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "passenger_id": Schema.optionalKey(Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })))), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdBusReservationDetailsItinerary" })
-export type EmdTrainReservationDetailsItinerary = { readonly "departure_city": string, readonly "arrival_city": string, readonly "carrier": string, readonly "segment_price"?: number, readonly "departure_date": string, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "passenger_id": ReadonlyArray<number>, readonly "class"?: string }
-export const EmdTrainReservationDetailsItinerary = Schema.Struct({ "departure_city": Schema.String, "arrival_city": Schema.String, "carrier": Schema.String, "segment_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "departure_date": Schema.String, "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "passenger_id": Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdTrainReservationDetailsItinerary" })
-export type EmdFerryReservationDetailsItinerary = { readonly "departure_city": string, readonly "arrival_city": string, readonly "carrier": string, readonly "segment_price"?: number, readonly "departure_date": string, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "passenger_id"?: ReadonlyArray<number>, readonly "class"?: string }
-export const EmdFerryReservationDetailsItinerary = Schema.Struct({ "departure_city": Schema.String, "arrival_city": Schema.String, "carrier": Schema.String, "segment_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "departure_date": Schema.String, "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "passenger_id": Schema.optionalKey(Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })))), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdFerryReservationDetailsItinerary" })
-export type EmdHotelReservationDetailsItinerary = { readonly "hotel_name"?: string, readonly "address"?: { readonly "street_address"?: string, readonly "postal_code"?: string, readonly "city": string, readonly "country": string }, readonly "start_time": string, readonly "end_time": string, readonly "number_of_rooms": number, readonly "passenger_id": ReadonlyArray<number>, readonly "ticket_delivery_method": ("pick_up" | "email" | "post" | "phone" | (string & {})), readonly "ticket_delivery_recipient": string, readonly "hotel_price": number, readonly "class"?: string }
-export const EmdHotelReservationDetailsItinerary = Schema.Struct({ "hotel_name": Schema.optionalKey(Schema.String), "address": Schema.optionalKey(Schema.Struct({ "street_address": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "city": Schema.String, "country": Schema.String })), "start_time": Schema.String, "end_time": Schema.String, "number_of_rooms": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "passenger_id": Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "ticket_delivery_method": openLiterals(["pick_up", "email", "post", "phone"]), "ticket_delivery_recipient": Schema.String, "hotel_price": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdHotelReservationDetailsItinerary" })
-export type EmdCarRentalReservationDetailsItinerary = { readonly "rental_company": string, readonly "drivers_id"?: ReadonlyArray<number>, readonly "pick_up_location"?: { readonly "street_address"?: string, readonly "postal_code"?: string, readonly "city": string, readonly "country": string }, readonly "drop_off_location"?: { readonly "street_address"?: string, readonly "postal_code"?: string, readonly "city": string, readonly "country": string }, readonly "start_time": string, readonly "end_time": string, readonly "car_price"?: number, readonly "class"?: string }
-export const EmdCarRentalReservationDetailsItinerary = Schema.Struct({ "rental_company": Schema.String, "drivers_id": Schema.optionalKey(Schema.Array(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })))), "pick_up_location": Schema.optionalKey(Schema.Struct({ "street_address": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "city": Schema.String, "country": Schema.String })), "drop_off_location": Schema.optionalKey(Schema.Struct({ "street_address": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "city": Schema.String, "country": Schema.String })), "start_time": Schema.String, "end_time": Schema.String, "car_price": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "class": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdCarRentalReservationDetailsItinerary" })
-export type EmdMarketplaceAccountLastModified = { readonly "password": string, readonly "email": string, readonly "listing": string, readonly "login": string, readonly "address": string }
-export const EmdMarketplaceAccountLastModified = Schema.Struct({ "password": Schema.String.annotate({ "format": "date-time" }), "email": Schema.String.annotate({ "format": "date-time" }), "listing": Schema.String.annotate({ "format": "date-time" }), "login": Schema.String.annotate({ "format": "date-time" }), "address": Schema.String.annotate({ "format": "date-time" }) }).annotate({ "identifier": "EmdMarketplaceAccountLastModified" })
-export type Address = { readonly "address_line": string, readonly "address_line_2"?: string, readonly "postal_code"?: string, readonly "postal_place": string, readonly "country": string }
-export const Address = Schema.Struct({ "address_line": Schema.String, "address_line_2": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "postal_place": Schema.String, "country": Schema.String.annotate({ "format": "iso-3166-1" }) }).annotate({ "identifier": "Address" })
-export type DiscountType = ("customer" | "periodic" | "manual" | "loyalty" | "total" | "employee" | "external" | (string & {}))
-export const DiscountType = openLiterals(["customer", "periodic", "manual", "loyalty", "total", "employee", "external"]).annotate({ "identifier": "DiscountType" })
-export type Giftcard = { readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }
-export const Giftcard = Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "Giftcard" })
-export type Checkbox = { readonly "id": string, readonly "label": string, readonly "checked"?: boolean, readonly "required"?: boolean, readonly "link"?: { readonly "url": string, readonly "text": string } }
-export const Checkbox = Schema.Struct({ "id": Schema.String, "label": Schema.String.check(Schema.isMinLength(2).annotate({ "expected": "a value with a length of at least 2" })).check(Schema.isMaxLength(99).annotate({ "expected": "a value with a length of at most 99" })), "checked": Schema.optionalKey(Schema.Boolean), "required": Schema.optionalKey(Schema.Boolean), "link": Schema.optionalKey(Schema.Struct({ "url": Schema.String, "text": Schema.String })) }).annotate({ "identifier": "Checkbox" })
-export type PublishConfiguration = ReadonlyArray<{ readonly "channel": ("sms" | "push" | (string & {})), readonly "type": ("checkout-link" | "app" | (string & {})), readonly "id"?: string, readonly "status"?: ("sent" | "skipped" | "failed" | (string & {})) }>
-export const PublishConfiguration = Schema.Array(Schema.Struct({ "channel": openLiterals(["sms", "push"]), "type": openLiterals(["checkout-link", "app"]), "id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "status": Schema.optionalKey(openLiterals(["sent", "skipped", "failed"]).annotate({ "readOnly": true })) })).annotate({ "identifier": "PublishConfiguration" })
-export type SessionPayability = ("payable" | "disabled_by_gateway" | "disabled_by_order_amount" | (string & {}))
-export const SessionPayability = openLiterals(["payable", "disabled_by_gateway", "disabled_by_order_amount"]).annotate({ "identifier": "SessionPayability" })
-export type InstabankFinanceProduct = { readonly "product_code": string, readonly "minimum_monthly_balance_rate": string, readonly "annual_interest_rate"?: string, readonly "effective_annual_interest_rate"?: string, readonly "origination_fee": number, readonly "notification_fee": number, readonly "minimum_amount"?: number, readonly "loan_example": { readonly "amount": number, readonly "years": number, readonly "total_amount": number, readonly "cost": number, readonly "effective_annual_interest_rate": string }, readonly "branding_image_url"?: string }
-export const InstabankFinanceProduct = Schema.Struct({ "product_code": Schema.String, "minimum_monthly_balance_rate": Schema.String.annotate({ "format": "^([0-9]*[.])?[0-9]+$" }), "annual_interest_rate": Schema.optionalKey(Schema.String.annotate({ "format": "^([0-9]*[.])?[0-9]+$" })), "effective_annual_interest_rate": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "origination_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "notification_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "minimum_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" }))), "loan_example": Schema.Struct({ "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "years": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })), "total_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "cost": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "effective_annual_interest_rate": Schema.String.annotate({ "readOnly": true, "format": "^([0-9]*[.])?[0-9]+$" }) }), "branding_image_url": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "InstabankFinanceProduct" })
-export type InstabankInvoiceProduct = { readonly "product_code": string, readonly "due_in_days": number, readonly "minimum_amount"?: number, readonly "invoice_fee": number, readonly "require_applicant_amount": number, readonly "branding_image_url"?: string }
-export const InstabankInvoiceProduct = Schema.Struct({ "product_code": Schema.String, "due_in_days": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "minimum_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" }))), "invoice_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "require_applicant_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "branding_image_url": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "InstabankInvoiceProduct" })
-export type InstabankInstallmentProduct = { readonly "minimum_amount"?: number, readonly "product_code": string, readonly "credit_time": number, readonly "origination_fee": number, readonly "notification_fee": number, readonly "annual_interest_rate": string, readonly "effective_annual_interest_rate"?: string, readonly "total_amount"?: number, readonly "monthly_amount"?: number, readonly "first_monthly_amount"?: number, readonly "require_applicant_amount"?: number, readonly "loan_example"?: { readonly "amount": number, readonly "years": number, readonly "total_amount": number, readonly "cost": number, readonly "effective_annual_interest_rate": string }, readonly "branding_image_url"?: string }
-export const InstabankInstallmentProduct = Schema.Struct({ "minimum_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" }))), "product_code": Schema.String, "credit_time": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })), "origination_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "notification_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "annual_interest_rate": Schema.String.annotate({ "format": "^([0-9]*[.])?[0-9]+$" }), "effective_annual_interest_rate": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "total_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "monthly_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "first_monthly_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "require_applicant_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" }))), "loan_example": Schema.optionalKey(Schema.Struct({ "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "years": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })), "total_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "cost": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "effective_annual_interest_rate": Schema.String.annotate({ "readOnly": true, "format": "^([0-9]*[.])?[0-9]+$" }) })), "branding_image_url": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "InstabankInstallmentProduct" })
-export type InstabankPostponementProduct = { readonly "minimum_amount"?: number, readonly "product_code": string, readonly "postponement_months": number, readonly "origination_fee": number, readonly "notification_fee"?: number, readonly "annual_interest_rate": string, readonly "effective_annual_interest_rate"?: string, readonly "total_amount"?: number, readonly "require_applicant_amount"?: number, readonly "loan_example"?: { readonly "amount": number, readonly "years": number, readonly "total_amount": number, readonly "cost": number, readonly "effective_annual_interest_rate": string }, readonly "branding_image_url"?: string }
-export const InstabankPostponementProduct = Schema.Struct({ "minimum_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" }))), "product_code": Schema.String, "postponement_months": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })), "origination_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "notification_fee": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" }))), "annual_interest_rate": Schema.String.annotate({ "format": "^([0-9]*[.])?[0-9]+$" }), "effective_annual_interest_rate": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "total_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "require_applicant_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" }))), "loan_example": Schema.optionalKey(Schema.Struct({ "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "years": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })), "total_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "cost": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "effective_annual_interest_rate": Schema.String.annotate({ "readOnly": true, "format": "^([0-9]*[.])?[0-9]+$" }) })), "branding_image_url": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "InstabankPostponementProduct" })
-export type CollectorB2BAddress = { readonly "business_name": string, readonly "organization_number": string, readonly "address_line": string, readonly "address_line_2"?: string, readonly "co_address"?: string, readonly "postal_code": string, readonly "postal_place": string, readonly "country": string, readonly "phone_number": string, readonly "email": string, readonly "customer_reference"?: string, readonly "cost_center"?: string, readonly "first_name"?: string, readonly "last_name"?: string, readonly "address_id"?: string }
-export const CollectorB2BAddress = Schema.Struct({ "business_name": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "organization_number": Schema.String.check(Schema.isMinLength(9).annotate({ "expected": "a value with a length of at least 9" })).check(Schema.isMaxLength(12).annotate({ "expected": "a value with a length of at most 12" })), "address_line": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "address_line_2": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" }))), "co_address": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" }))), "postal_code": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "postal_place": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "country": Schema.String.annotate({ "format": "iso3166-alpha2" }), "phone_number": Schema.String, "email": Schema.String.check(Schema.isMaxLength(100).annotate({ "expected": "a value with a length of at most 100" })), "customer_reference": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" }))), "cost_center": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(64).annotate({ "expected": "a value with a length of at most 64" }))), "first_name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" }))), "last_name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" }))), "address_id": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "CollectorB2BAddress" })
-export type PayoutConfiguration = { readonly "dynamic_payout_destination_ids"?: ReadonlyArray<{ readonly "type": "order_store_id", readonly "order_store_id": string, readonly "order_payout_destination_id": string }>, readonly "payment_products"?: ReadonlyArray<{ readonly "payment_product": ("bambora" | "collector" | "payex" | "klarna" | (string & {})) }> }
-export const PayoutConfiguration = Schema.Struct({ "dynamic_payout_destination_ids": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("order_store_id"), "order_store_id": Schema.String, "order_payout_destination_id": Schema.String })).check(Schema.isMinLength(1).annotate({ "expected": "a value with a length of at least 1" }))), "payment_products": Schema.optionalKey(Schema.Array(Schema.Struct({ "payment_product": openLiterals(["bambora", "collector", "payex", "klarna"]) })).annotate({ "readOnly": true }).check(Schema.isMinLength(1).annotate({ "expected": "a value with a length of at least 1" }))) }).annotate({ "identifier": "PayoutConfiguration" })
-export type Merchant = { readonly "name": string, readonly "logo_url": string, readonly "website"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "merchant_category_code"?: string, readonly "country"?: string, readonly "postal_code"?: string, readonly "postal_place"?: string, readonly "address_line"?: string, readonly "address_line_2"?: string, readonly "platform_type"?: ("aggregator" | "marketplace" | (string & {})) }
-export const Merchant = Schema.Struct({ "name": Schema.String, "logo_url": Schema.String.annotate({ "format": "uri" }), "website": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "merchant_category_code": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "postal_code": Schema.optionalKey(Schema.String), "postal_place": Schema.optionalKey(Schema.String), "address_line": Schema.optionalKey(Schema.String), "address_line_2": Schema.optionalKey(Schema.String), "platform_type": Schema.optionalKey(openLiterals(["aggregator", "marketplace"])) }).annotate({ "identifier": "Merchant" })
-export type ShippingOption = { readonly "id": string, readonly "line_id": string, readonly "countries"?: ReadonlyArray<string>, readonly "amount": number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "title": string, readonly "description"?: string, readonly "delivery_method"?: ("delivery" | "pick_up" | "unspecified" | "none" | (string & {})), readonly "operator": string, readonly "operator_product_id"?: string, readonly "eta"?: { readonly "starts_at"?: string, readonly "ends_at"?: string }, readonly "time_slot"?: { readonly "starts_at"?: string, readonly "ends_at"?: string }, readonly "pick_up_address"?: { readonly "first_name"?: string, readonly "last_name"?: string, readonly "address_line"?: string, readonly "address_line_2"?: string, readonly "co_address"?: string, readonly "business_name"?: string, readonly "postal_code"?: string, readonly "postal_place"?: string, readonly "country"?: string, readonly "phone_number"?: string, readonly "email"?: string, readonly "latitude"?: number, readonly "longitude"?: number, readonly "comment"?: string, readonly "organization_number"?: string, readonly "organization_type"?: string, readonly "customer_reference"?: string, readonly "cost_center"?: string, readonly "distance"?: number }, readonly "metadata"?: { readonly [x: string]: string }, readonly "environmental_data"?: { readonly "description": string, readonly "details"?: ReadonlyArray<{ readonly "label": string, readonly "value": string }> }, readonly "thumbnail_url"?: string }
-export const ShippingOption = Schema.Struct({ "id": Schema.String, "line_id": Schema.String, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "title": Schema.String, "description": Schema.optionalKey(Schema.String), "delivery_method": Schema.optionalKey(openLiterals(["delivery", "pick_up", "unspecified", "none"])), "operator": Schema.String, "operator_product_id": Schema.optionalKey(Schema.String), "eta": Schema.optionalKey(Schema.Struct({ "starts_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "ends_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })), "time_slot": Schema.optionalKey(Schema.Struct({ "starts_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "ends_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })), "pick_up_address": Schema.optionalKey(Schema.Struct({ "first_name": Schema.optionalKey(Schema.String), "last_name": Schema.optionalKey(Schema.String), "address_line": Schema.optionalKey(Schema.String), "address_line_2": Schema.optionalKey(Schema.String), "co_address": Schema.optionalKey(Schema.String), "business_name": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "postal_place": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "phone_number": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "latitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "longitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "comment": Schema.optionalKey(Schema.String), "organization_number": Schema.optionalKey(Schema.String), "organization_type": Schema.optionalKey(Schema.String), "customer_reference": Schema.optionalKey(Schema.String), "cost_center": Schema.optionalKey(Schema.String), "distance": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))) })), "metadata": Schema.optionalKey(Schema.Record(Schema.String, Schema.String).check(Schema.isMaxProperties(20).annotate({ "expected": "a value with at most 20 entries" }))), "environmental_data": Schema.optionalKey(Schema.Struct({ "description": Schema.String, "details": Schema.optionalKey(Schema.Array(Schema.Struct({ "label": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "value": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })) }))) })), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }).annotate({ "identifier": "ShippingOption" })
-export type MyDinteroUserCreation = { readonly "actions": ReadonlyArray<"create_user">, readonly "terms": { readonly "id": string, readonly "url": string } }
-export const MyDinteroUserCreation = Schema.Struct({ "actions": Schema.Array(Schema.Literal("create_user")), "terms": Schema.Struct({ "id": Schema.String.annotate({ "format": "uuid" }), "url": Schema.String.annotate({ "format": "uri" }) }) }).annotate({ "identifier": "MyDinteroUserCreation" })
-export type SystemRequestHeaders = { readonly "dintero-system-name"?: string, readonly "dintero-system-version"?: string, readonly "dintero-system-plugin-name"?: string, readonly "dintero-system-plugin-version"?: string, readonly "user-agent"?: string }
-export const SystemRequestHeaders = Schema.Struct({ "dintero-system-name": Schema.optionalKey(Schema.String), "dintero-system-version": Schema.optionalKey(Schema.String), "dintero-system-plugin-name": Schema.optionalKey(Schema.String), "dintero-system-plugin-version": Schema.optionalKey(Schema.String), "user-agent": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "SystemRequestHeaders" })
-export type PaymentOperationIntent = ("unscheduled_purchase" | "recurring_purchase" | "generate_payment_token" | (string & {}))
-export const PaymentOperationIntent = openLiterals(["unscheduled_purchase", "recurring_purchase", "generate_payment_token"]).annotate({ "identifier": "PaymentOperationIntent" })
-export type RequestHeaders = { readonly "dintero-system-name"?: string, readonly "dintero-system-version"?: string, readonly "dintero-system-plugin-name"?: string, readonly "dintero-system-plugin-version"?: string, readonly "user-agent"?: string, readonly "dintero-checkout-instance-id"?: string }
-export const RequestHeaders = Schema.Struct({ "dintero-system-name": Schema.optionalKey(Schema.String), "dintero-system-version": Schema.optionalKey(Schema.String), "dintero-system-plugin-name": Schema.optionalKey(Schema.String), "dintero-system-plugin-version": Schema.optionalKey(Schema.String), "user-agent": Schema.optionalKey(Schema.String), "dintero-checkout-instance-id": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "RequestHeaders" })
-export type CollectorB2BPaymentOperationAddress = { readonly "business_name": string, readonly "organization_number": string, readonly "address_line": string, readonly "postal_code": string, readonly "postal_place": string, readonly "country": string, readonly "address_id"?: string }
-export const CollectorB2BPaymentOperationAddress = Schema.Struct({ "business_name": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "organization_number": Schema.String.check(Schema.isMinLength(9).annotate({ "expected": "a value with a length of at least 9" })).check(Schema.isMaxLength(12).annotate({ "expected": "a value with a length of at most 12" })), "address_line": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "postal_code": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "postal_place": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "country": Schema.String.annotate({ "format": "iso3166-alpha2" }), "address_id": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "CollectorB2BPaymentOperationAddress" })
-export type CollectorProduct = { readonly "id": string, readonly "type": ("interest_free" | "annuity" | (string & {})), readonly "credit_time": number, readonly "campaign_fee": number, readonly "origination_fee": number, readonly "notification_fee": number, readonly "annual_interest_rate"?: string, readonly "effective_annual_interest_rate"?: string, readonly "total_amount": number, readonly "monthly_amount": number, readonly "first_monthly_amount": number }
-export const CollectorProduct = Schema.Struct({ "id": Schema.String, "type": openLiterals(["interest_free", "annuity"]), "credit_time": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "campaign_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "origination_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "notification_fee": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "annual_interest_rate": Schema.optionalKey(Schema.String), "effective_annual_interest_rate": Schema.optionalKey(Schema.String), "total_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "monthly_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "first_monthly_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })) }).annotate({ "identifier": "CollectorProduct" })
-export type Error = { readonly "error": { readonly "code"?: string, readonly "errors"?: ReadonlyArray<{  }>, readonly "message": string } }
-export const Error = Schema.Struct({ "error": Schema.Struct({ "code": Schema.optionalKey(Schema.String), "errors": Schema.optionalKey(Schema.Array(Schema.Struct({  }))), "message": Schema.String }) }).annotate({ "identifier": "Error" })
-export type SessionCustomer = { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string }
-export const SessionCustomer = Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "SessionCustomer" })
-export type SessionThemeConfiguration = { readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string } }
-export const SessionThemeConfiguration = Schema.Struct({ "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })) }).annotate({ "identifier": "SessionThemeConfiguration" })
-export type TokenProvider = { readonly "payment_product_type": string }
-export const TokenProvider = Schema.Struct({ "payment_product_type": Schema.String }).annotate({ "identifier": "TokenProvider" })
-export type SettlementStatus = ("NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {}))
-export const SettlementStatus = openLiterals(["NOT_SETTLED", "PENDING_SETTLEMENT", "PARTIALLY_SETTLED", "SETTLED"]).annotate({ "identifier": "SettlementStatus" })
-export type TransactionSettlementsEvent = { readonly "settlement_id": string, readonly "provider_reference": string, readonly "event_correlation_id"?: string, readonly "amount": number, readonly "capture"?: number, readonly "refund"?: number, readonly "fee"?: number }
-export const TransactionSettlementsEvent = Schema.Struct({ "settlement_id": Schema.String, "provider_reference": Schema.String, "event_correlation_id": Schema.optionalKey(Schema.String), "amount": Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" })), "capture": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "refund": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "fee": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))) }).annotate({ "identifier": "TransactionSettlementsEvent" })
-export type SettlementItem = { readonly "id"?: string, readonly "start_at"?: string, readonly "end_at"?: string, readonly "settled_at"?: string, readonly "email_received_at"?: string, readonly "provider"?: string, readonly "provider_reference"?: string, readonly "attachments"?: ReadonlyArray<{ readonly "id"?: string, readonly "key"?: string, readonly "content_type"?: string, readonly "extension"?: string, readonly "created_by"?: string }>, readonly "amounts"?: ReadonlyArray<{ readonly "amount"?: number, readonly "capture"?: number, readonly "refund"?: number, readonly "fee"?: number, readonly "currency"?: string }>, readonly "payment_status"?: ("paid" | "postponed" | (string & {})), readonly "store_id"?: string, readonly "payout_destination_id"?: string, readonly "created_at"?: string, readonly "updated_at"?: string }
-export const SettlementItem = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "start_at": Schema.optionalKey(Schema.String), "end_at": Schema.optionalKey(Schema.String), "settled_at": Schema.optionalKey(Schema.String), "email_received_at": Schema.optionalKey(Schema.String), "provider": Schema.optionalKey(Schema.String), "provider_reference": Schema.optionalKey(Schema.String), "attachments": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "key": Schema.optionalKey(Schema.String), "content_type": Schema.optionalKey(Schema.String), "extension": Schema.optionalKey(Schema.String), "created_by": Schema.optionalKey(Schema.String) }))), "amounts": Schema.optionalKey(Schema.Array(Schema.Struct({ "amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "capture": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "refund": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "fee": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "currency": Schema.optionalKey(Schema.String.annotate({ "format": "iso4217-code" })) }))), "payment_status": Schema.optionalKey(openLiterals(["paid", "postponed"])), "store_id": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String), "updated_at": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "SettlementItem" })
-export type ReportFilter = { readonly "filter"?: ("operation_payout_destination" | "store_id" | (string & {})), readonly "value"?: string }
-export const ReportFilter = Schema.Struct({ "filter": Schema.optionalKey(openLiterals(["operation_payout_destination", "store_id"])), "value": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "ReportFilter" })
+export const CallbackUrl = Schema.String.annotate({ format: "uri", identifier: "CallbackUrl" })
+export type OrderAddress = {
+  readonly first_name?: string
+  readonly last_name?: string
+  readonly address_line?: string
+  readonly address_line_2?: string
+  readonly co_address?: string
+  readonly business_name?: string
+  readonly postal_code?: string
+  readonly postal_place?: string
+  readonly country?: string
+  readonly phone_number?: string
+  readonly email?: string
+  readonly latitude?: number
+  readonly longitude?: number
+  readonly comment?: string
+  readonly organization_number?: string
+  readonly organization_type?: string
+  readonly customer_reference?: string
+  readonly cost_center?: string
+}
+export const OrderAddress = Schema.Struct({
+  first_name: Schema.optionalKey(Schema.String),
+  last_name: Schema.optionalKey(Schema.String),
+  address_line: Schema.optionalKey(Schema.String),
+  address_line_2: Schema.optionalKey(Schema.String),
+  co_address: Schema.optionalKey(Schema.String),
+  business_name: Schema.optionalKey(Schema.String),
+  postal_code: Schema.optionalKey(Schema.String),
+  postal_place: Schema.optionalKey(Schema.String),
+  country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+  phone_number: Schema.optionalKey(Schema.String),
+  email: Schema.optionalKey(Schema.String),
+  latitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  longitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  comment: Schema.optionalKey(Schema.String),
+  organization_number: Schema.optionalKey(Schema.String),
+  organization_type: Schema.optionalKey(Schema.String),
+  customer_reference: Schema.optionalKey(Schema.String),
+  cost_center: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "OrderAddress" })
+export type PayoutFeeSplit = { readonly type: "proportional"; readonly destinations?: ReadonlyArray<string> }
+export const PayoutFeeSplit = Schema.Struct({
+  type: Schema.Literal("proportional"),
+  destinations: Schema.optionalKey(
+    Schema.Array(Schema.String.annotate({ format: "payout_destination_id" })).check(
+      Schema.isMinLength(1).annotate({ expected: "a value with a length of at least 1" })
+    )
+  )
+}).annotate({ identifier: "PayoutFeeSplit" })
+export type PayoutSplit = { readonly payout_destination_id: string; readonly amount: number }
+export const PayoutSplit = Schema.Struct({
+  payout_destination_id: Schema.String.check(
+    Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" })
+  ),
+  amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+}).annotate({ identifier: "PayoutSplit" })
+export type EmdEvent = ReadonlyArray<{
+  readonly event_name: string
+  readonly event_company: string
+  readonly genre_of_event: string
+  readonly arena_name?: string
+  readonly arena_location?: {
+    readonly street_address?: string
+    readonly postal_code?: string
+    readonly city: string
+    readonly country: string
+  }
+  readonly start_time: string
+  readonly end_time: string
+  readonly access_controlled_venue?: boolean
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly affiliate_name?: string
+}>
+export const EmdEvent = Schema.Array(
+  Schema.Struct({
+    event_name: Schema.String,
+    event_company: Schema.String,
+    genre_of_event: Schema.String,
+    arena_name: Schema.optionalKey(Schema.String),
+    arena_location: Schema.optionalKey(
+      Schema.Struct({
+        street_address: Schema.optionalKey(Schema.String),
+        postal_code: Schema.optionalKey(Schema.String),
+        city: Schema.String,
+        country: Schema.String
+      })
+    ),
+    start_time: Schema.String.annotate({ format: "date-time" }),
+    end_time: Schema.String.annotate({ format: "date-time" }),
+    access_controlled_venue: Schema.optionalKey(Schema.Boolean),
+    ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+    ticket_delivery_recipient: Schema.String,
+    affiliate_name: Schema.optionalKey(Schema.String)
+  })
+).annotate({ identifier: "EmdEvent" })
+export type EmdSubscription = {
+  readonly subscription_name: string
+  readonly start_time: string
+  readonly end_time: string
+  readonly auto_renewal_of_subscription: boolean
+  readonly affiliate_name?: string
+}
+export const EmdSubscription = Schema.Struct({
+  subscription_name: Schema.String,
+  start_time: Schema.String.annotate({ format: "date-time" }),
+  end_time: Schema.String.annotate({ format: "date-time" }),
+  auto_renewal_of_subscription: Schema.Boolean,
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdSubscription" })
+export type EmdCustomerAccountInfo = {
+  readonly unique_account_identifier: string
+  readonly account_registration_date: string
+  readonly account_last_modified: string
+}
+export const EmdCustomerAccountInfo = Schema.Struct({
+  unique_account_identifier: Schema.String,
+  account_registration_date: Schema.String,
+  account_last_modified: Schema.String
+}).annotate({ identifier: "EmdCustomerAccountInfo" })
+export type EmdAirReservationDetailsItinerary = {
+  readonly departure: string
+  readonly departure_city?: string
+  readonly arrival: string
+  readonly arrival_city?: string
+  readonly carrier: string
+  readonly segment_price?: number
+  readonly departure_date: string
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly passenger_id?: ReadonlyArray<number>
+  readonly class?: string
+}
+export const EmdAirReservationDetailsItinerary = Schema.Struct({
+  departure: Schema.String,
+  departure_city: Schema.optionalKey(Schema.String),
+  arrival: Schema.String,
+  arrival_city: Schema.optionalKey(Schema.String),
+  carrier: Schema.String,
+  segment_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  departure_date: Schema.String,
+  ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+  ticket_delivery_recipient: Schema.String,
+  passenger_id: Schema.optionalKey(
+    Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+  ),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdAirReservationDetailsItinerary" })
+export type EmdTravelInsurance = {
+  readonly insurance_company?: string
+  readonly insurance_type?: "cancellation" | "travel" | "cancellation_travel" | "bankruptcy" | (string & {})
+  readonly insurance_price?: number
+}
+export const EmdTravelInsurance = Schema.Struct({
+  insurance_company: Schema.optionalKey(Schema.String),
+  insurance_type: Schema.optionalKey(openLiterals(["cancellation", "travel", "cancellation_travel", "bankruptcy"])),
+  insurance_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+}).annotate({ identifier: "EmdTravelInsurance" })
+export type EmdTravelPassenger = {
+  readonly id?: number
+  readonly title?: "mr" | "mrs" | "ms" | "" | (string & {})
+  readonly first_name: string
+  readonly last_name: string
+}
+export const EmdTravelPassenger = Schema.Struct({
+  id: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  title: Schema.optionalKey(openLiterals(["mr", "mrs", "ms", ""])),
+  first_name: Schema.String,
+  last_name: Schema.String
+}).annotate({ identifier: "EmdTravelPassenger" })
+export type EmdBusReservationDetailsItinerary = {
+  readonly departure_city: string
+  readonly arrival_city: string
+  readonly carrier: string
+  readonly segment_price?: number
+  readonly departure_date: string
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly passenger_id?: ReadonlyArray<number>
+  readonly class?: string
+}
+export const EmdBusReservationDetailsItinerary = Schema.Struct({
+  departure_city: Schema.String,
+  arrival_city: Schema.String,
+  carrier: Schema.String,
+  segment_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  departure_date: Schema.String,
+  ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+  ticket_delivery_recipient: Schema.String,
+  passenger_id: Schema.optionalKey(
+    Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+  ),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdBusReservationDetailsItinerary" })
+export type EmdTrainReservationDetailsItinerary = {
+  readonly departure_city: string
+  readonly arrival_city: string
+  readonly carrier: string
+  readonly segment_price?: number
+  readonly departure_date: string
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly passenger_id: ReadonlyArray<number>
+  readonly class?: string
+}
+export const EmdTrainReservationDetailsItinerary = Schema.Struct({
+  departure_city: Schema.String,
+  arrival_city: Schema.String,
+  carrier: Schema.String,
+  segment_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  departure_date: Schema.String,
+  ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+  ticket_delivery_recipient: Schema.String,
+  passenger_id: Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdTrainReservationDetailsItinerary" })
+export type EmdFerryReservationDetailsItinerary = {
+  readonly departure_city: string
+  readonly arrival_city: string
+  readonly carrier: string
+  readonly segment_price?: number
+  readonly departure_date: string
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly passenger_id?: ReadonlyArray<number>
+  readonly class?: string
+}
+export const EmdFerryReservationDetailsItinerary = Schema.Struct({
+  departure_city: Schema.String,
+  arrival_city: Schema.String,
+  carrier: Schema.String,
+  segment_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  departure_date: Schema.String,
+  ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+  ticket_delivery_recipient: Schema.String,
+  passenger_id: Schema.optionalKey(
+    Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+  ),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdFerryReservationDetailsItinerary" })
+export type EmdHotelReservationDetailsItinerary = {
+  readonly hotel_name?: string
+  readonly address?: {
+    readonly street_address?: string
+    readonly postal_code?: string
+    readonly city: string
+    readonly country: string
+  }
+  readonly start_time: string
+  readonly end_time: string
+  readonly number_of_rooms: number
+  readonly passenger_id: ReadonlyArray<number>
+  readonly ticket_delivery_method: "pick_up" | "email" | "post" | "phone" | (string & {})
+  readonly ticket_delivery_recipient: string
+  readonly hotel_price: number
+  readonly class?: string
+}
+export const EmdHotelReservationDetailsItinerary = Schema.Struct({
+  hotel_name: Schema.optionalKey(Schema.String),
+  address: Schema.optionalKey(
+    Schema.Struct({
+      street_address: Schema.optionalKey(Schema.String),
+      postal_code: Schema.optionalKey(Schema.String),
+      city: Schema.String,
+      country: Schema.String
+    })
+  ),
+  start_time: Schema.String,
+  end_time: Schema.String,
+  number_of_rooms: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  passenger_id: Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  ticket_delivery_method: openLiterals(["pick_up", "email", "post", "phone"]),
+  ticket_delivery_recipient: Schema.String,
+  hotel_price: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdHotelReservationDetailsItinerary" })
+export type EmdCarRentalReservationDetailsItinerary = {
+  readonly rental_company: string
+  readonly drivers_id?: ReadonlyArray<number>
+  readonly pick_up_location?: {
+    readonly street_address?: string
+    readonly postal_code?: string
+    readonly city: string
+    readonly country: string
+  }
+  readonly drop_off_location?: {
+    readonly street_address?: string
+    readonly postal_code?: string
+    readonly city: string
+    readonly country: string
+  }
+  readonly start_time: string
+  readonly end_time: string
+  readonly car_price?: number
+  readonly class?: string
+}
+export const EmdCarRentalReservationDetailsItinerary = Schema.Struct({
+  rental_company: Schema.String,
+  drivers_id: Schema.optionalKey(
+    Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+  ),
+  pick_up_location: Schema.optionalKey(
+    Schema.Struct({
+      street_address: Schema.optionalKey(Schema.String),
+      postal_code: Schema.optionalKey(Schema.String),
+      city: Schema.String,
+      country: Schema.String
+    })
+  ),
+  drop_off_location: Schema.optionalKey(
+    Schema.Struct({
+      street_address: Schema.optionalKey(Schema.String),
+      postal_code: Schema.optionalKey(Schema.String),
+      city: Schema.String,
+      country: Schema.String
+    })
+  ),
+  start_time: Schema.String,
+  end_time: Schema.String,
+  car_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  class: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdCarRentalReservationDetailsItinerary" })
+export type EmdMarketplaceAccountLastModified = {
+  readonly password: string
+  readonly email: string
+  readonly listing: string
+  readonly login: string
+  readonly address: string
+}
+export const EmdMarketplaceAccountLastModified = Schema.Struct({
+  password: Schema.String.annotate({ format: "date-time" }),
+  email: Schema.String.annotate({ format: "date-time" }),
+  listing: Schema.String.annotate({ format: "date-time" }),
+  login: Schema.String.annotate({ format: "date-time" }),
+  address: Schema.String.annotate({ format: "date-time" })
+}).annotate({ identifier: "EmdMarketplaceAccountLastModified" })
+export type Address = {
+  readonly address_line: string
+  readonly address_line_2?: string
+  readonly postal_code?: string
+  readonly postal_place: string
+  readonly country: string
+}
+export const Address = Schema.Struct({
+  address_line: Schema.String,
+  address_line_2: Schema.optionalKey(Schema.String),
+  postal_code: Schema.optionalKey(Schema.String),
+  postal_place: Schema.String,
+  country: Schema.String.annotate({ format: "iso-3166-1" })
+}).annotate({ identifier: "Address" })
+export type DiscountType =
+  | "customer"
+  | "periodic"
+  | "manual"
+  | "loyalty"
+  | "total"
+  | "employee"
+  | "external"
+  | (string & {})
+export const DiscountType = openLiterals([
+  "customer",
+  "periodic",
+  "manual",
+  "loyalty",
+  "total",
+  "employee",
+  "external"
+]).annotate({ identifier: "DiscountType" })
+export type Giftcard = {
+  readonly type: "dintero.wallets"
+  readonly card_id: string
+  readonly amount: number
+  readonly masked_card_token?: string
+}
+export const Giftcard = Schema.Struct({
+  type: Schema.Literal("dintero.wallets"),
+  card_id: Schema.String,
+  amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  masked_card_token: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "Giftcard" })
+export type Checkbox = {
+  readonly id: string
+  readonly label: string
+  readonly checked?: boolean
+  readonly required?: boolean
+  readonly link?: { readonly url: string; readonly text: string }
+}
+export const Checkbox = Schema.Struct({
+  id: Schema.String,
+  label: Schema.String.check(Schema.isMinLength(2).annotate({ expected: "a value with a length of at least 2" })).check(
+    Schema.isMaxLength(99).annotate({ expected: "a value with a length of at most 99" })
+  ),
+  checked: Schema.optionalKey(Schema.Boolean),
+  required: Schema.optionalKey(Schema.Boolean),
+  link: Schema.optionalKey(Schema.Struct({ url: Schema.String, text: Schema.String }))
+}).annotate({ identifier: "Checkbox" })
+export type PublishConfiguration = ReadonlyArray<{
+  readonly channel: "sms" | "push" | (string & {})
+  readonly type: "checkout-link" | "app" | (string & {})
+  readonly id?: string
+  readonly status?: "sent" | "skipped" | "failed" | (string & {})
+}>
+export const PublishConfiguration = Schema.Array(
+  Schema.Struct({
+    channel: openLiterals(["sms", "push"]),
+    type: openLiterals(["checkout-link", "app"]),
+    id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+    status: Schema.optionalKey(openLiterals(["sent", "skipped", "failed"]).annotate({ readOnly: true }))
+  })
+).annotate({ identifier: "PublishConfiguration" })
+export type SessionPayability = "payable" | "disabled_by_gateway" | "disabled_by_order_amount" | (string & {})
+export const SessionPayability = openLiterals(["payable", "disabled_by_gateway", "disabled_by_order_amount"]).annotate({
+  identifier: "SessionPayability"
+})
+export type InstabankFinanceProduct = {
+  readonly product_code: string
+  readonly minimum_monthly_balance_rate: string
+  readonly annual_interest_rate?: string
+  readonly effective_annual_interest_rate?: string
+  readonly origination_fee: number
+  readonly notification_fee: number
+  readonly minimum_amount?: number
+  readonly loan_example: {
+    readonly amount: number
+    readonly years: number
+    readonly total_amount: number
+    readonly cost: number
+    readonly effective_annual_interest_rate: string
+  }
+  readonly branding_image_url?: string
+}
+export const InstabankFinanceProduct = Schema.Struct({
+  product_code: Schema.String,
+  minimum_monthly_balance_rate: Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" }),
+  annual_interest_rate: Schema.optionalKey(Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" })),
+  effective_annual_interest_rate: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  origination_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  notification_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  minimum_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+    )
+  ),
+  loan_example: Schema.Struct({
+    amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    ),
+    years: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+    ),
+    total_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    ),
+    cost: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    ),
+    effective_annual_interest_rate: Schema.String.annotate({ readOnly: true, format: "^([0-9]*[.])?[0-9]+$" })
+  }),
+  branding_image_url: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "InstabankFinanceProduct" })
+export type InstabankInvoiceProduct = {
+  readonly product_code: string
+  readonly due_in_days: number
+  readonly minimum_amount?: number
+  readonly invoice_fee: number
+  readonly require_applicant_amount: number
+  readonly branding_image_url?: string
+}
+export const InstabankInvoiceProduct = Schema.Struct({
+  product_code: Schema.String,
+  due_in_days: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  minimum_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+    )
+  ),
+  invoice_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  require_applicant_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  branding_image_url: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "InstabankInvoiceProduct" })
+export type InstabankInstallmentProduct = {
+  readonly minimum_amount?: number
+  readonly product_code: string
+  readonly credit_time: number
+  readonly origination_fee: number
+  readonly notification_fee: number
+  readonly annual_interest_rate: string
+  readonly effective_annual_interest_rate?: string
+  readonly total_amount?: number
+  readonly monthly_amount?: number
+  readonly first_monthly_amount?: number
+  readonly require_applicant_amount?: number
+  readonly loan_example?: {
+    readonly amount: number
+    readonly years: number
+    readonly total_amount: number
+    readonly cost: number
+    readonly effective_annual_interest_rate: string
+  }
+  readonly branding_image_url?: string
+}
+export const InstabankInstallmentProduct = Schema.Struct({
+  minimum_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+    )
+  ),
+  product_code: Schema.String,
+  credit_time: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+  ),
+  origination_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  notification_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  annual_interest_rate: Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" }),
+  effective_annual_interest_rate: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  total_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  monthly_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  first_monthly_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  require_applicant_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    )
+  ),
+  loan_example: Schema.optionalKey(
+    Schema.Struct({
+      amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      years: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+      ),
+      total_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      cost: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      effective_annual_interest_rate: Schema.String.annotate({ readOnly: true, format: "^([0-9]*[.])?[0-9]+$" })
+    })
+  ),
+  branding_image_url: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "InstabankInstallmentProduct" })
+export type InstabankPostponementProduct = {
+  readonly minimum_amount?: number
+  readonly product_code: string
+  readonly postponement_months: number
+  readonly origination_fee: number
+  readonly notification_fee?: number
+  readonly annual_interest_rate: string
+  readonly effective_annual_interest_rate?: string
+  readonly total_amount?: number
+  readonly require_applicant_amount?: number
+  readonly loan_example?: {
+    readonly amount: number
+    readonly years: number
+    readonly total_amount: number
+    readonly cost: number
+    readonly effective_annual_interest_rate: string
+  }
+  readonly branding_image_url?: string
+}
+export const InstabankPostponementProduct = Schema.Struct({
+  minimum_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+    )
+  ),
+  product_code: Schema.String,
+  postponement_months: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+  ),
+  origination_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+    Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+  ),
+  notification_fee: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    )
+  ),
+  annual_interest_rate: Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" }),
+  effective_annual_interest_rate: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  total_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  require_applicant_amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    )
+  ),
+  loan_example: Schema.optionalKey(
+    Schema.Struct({
+      amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      years: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
+      ),
+      total_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      cost: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+        Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+      ),
+      effective_annual_interest_rate: Schema.String.annotate({ readOnly: true, format: "^([0-9]*[.])?[0-9]+$" })
+    })
+  ),
+  branding_image_url: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "InstabankPostponementProduct" })
+export type CollectorB2BAddress = {
+  readonly business_name: string
+  readonly organization_number: string
+  readonly address_line: string
+  readonly address_line_2?: string
+  readonly co_address?: string
+  readonly postal_code: string
+  readonly postal_place: string
+  readonly country: string
+  readonly phone_number: string
+  readonly email: string
+  readonly customer_reference?: string
+  readonly cost_center?: string
+  readonly first_name?: string
+  readonly last_name?: string
+  readonly address_id?: string
+}
+export const CollectorB2BAddress = Schema.Struct({
+  business_name: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  organization_number: Schema.String.check(
+    Schema.isMinLength(9).annotate({ expected: "a value with a length of at least 9" })
+  ).check(Schema.isMaxLength(12).annotate({ expected: "a value with a length of at most 12" })),
+  address_line: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  address_line_2: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" }))
+  ),
+  co_address: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" }))
+  ),
+  postal_code: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  postal_place: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  country: Schema.String.annotate({ format: "iso3166-alpha2" }),
+  phone_number: Schema.String,
+  email: Schema.String.check(Schema.isMaxLength(100).annotate({ expected: "a value with a length of at most 100" })),
+  customer_reference: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" }))
+  ),
+  cost_center: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(64).annotate({ expected: "a value with a length of at most 64" }))
+  ),
+  first_name: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" }))
+  ),
+  last_name: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" }))
+  ),
+  address_id: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "CollectorB2BAddress" })
+export type PayoutConfiguration = {
+  readonly dynamic_payout_destination_ids?: ReadonlyArray<{
+    readonly type: "order_store_id"
+    readonly order_store_id: string
+    readonly order_payout_destination_id: string
+  }>
+  readonly payment_products?: ReadonlyArray<{
+    readonly payment_product: "bambora" | "collector" | "payex" | "klarna" | (string & {})
+  }>
+}
+export const PayoutConfiguration = Schema.Struct({
+  dynamic_payout_destination_ids: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        type: Schema.Literal("order_store_id"),
+        order_store_id: Schema.String,
+        order_payout_destination_id: Schema.String
+      })
+    ).check(Schema.isMinLength(1).annotate({ expected: "a value with a length of at least 1" }))
+  ),
+  payment_products: Schema.optionalKey(
+    Schema.Array(Schema.Struct({ payment_product: openLiterals(["bambora", "collector", "payex", "klarna"]) }))
+      .annotate({ readOnly: true })
+      .check(Schema.isMinLength(1).annotate({ expected: "a value with a length of at least 1" }))
+  )
+}).annotate({ identifier: "PayoutConfiguration" })
+export type Merchant = {
+  readonly name: string
+  readonly logo_url: string
+  readonly website?: string
+  readonly email?: string
+  readonly phone_number?: string
+  readonly merchant_category_code?: string
+  readonly country?: string
+  readonly postal_code?: string
+  readonly postal_place?: string
+  readonly address_line?: string
+  readonly address_line_2?: string
+  readonly platform_type?: "aggregator" | "marketplace" | (string & {})
+}
+export const Merchant = Schema.Struct({
+  name: Schema.String,
+  logo_url: Schema.String.annotate({ format: "uri" }),
+  website: Schema.optionalKey(Schema.String),
+  email: Schema.optionalKey(Schema.String),
+  phone_number: Schema.optionalKey(Schema.String),
+  merchant_category_code: Schema.optionalKey(Schema.String),
+  country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+  postal_code: Schema.optionalKey(Schema.String),
+  postal_place: Schema.optionalKey(Schema.String),
+  address_line: Schema.optionalKey(Schema.String),
+  address_line_2: Schema.optionalKey(Schema.String),
+  platform_type: Schema.optionalKey(openLiterals(["aggregator", "marketplace"]))
+}).annotate({ identifier: "Merchant" })
+export type ShippingOption = {
+  readonly id: string
+  readonly line_id: string
+  readonly countries?: ReadonlyArray<string>
+  readonly amount: number
+  readonly vat_amount?: number
+  readonly vat?: number
+  readonly title: string
+  readonly description?: string
+  readonly delivery_method?: "delivery" | "pick_up" | "unspecified" | "none" | (string & {})
+  readonly operator: string
+  readonly operator_product_id?: string
+  readonly eta?: { readonly starts_at?: string; readonly ends_at?: string }
+  readonly time_slot?: { readonly starts_at?: string; readonly ends_at?: string }
+  readonly pick_up_address?: {
+    readonly first_name?: string
+    readonly last_name?: string
+    readonly address_line?: string
+    readonly address_line_2?: string
+    readonly co_address?: string
+    readonly business_name?: string
+    readonly postal_code?: string
+    readonly postal_place?: string
+    readonly country?: string
+    readonly phone_number?: string
+    readonly email?: string
+    readonly latitude?: number
+    readonly longitude?: number
+    readonly comment?: string
+    readonly organization_number?: string
+    readonly organization_type?: string
+    readonly customer_reference?: string
+    readonly cost_center?: string
+    readonly distance?: number
+  }
+  readonly metadata?: { readonly [x: string]: string }
+  readonly environmental_data?: {
+    readonly description: string
+    readonly details?: ReadonlyArray<{ readonly label: string; readonly value: string }>
+  }
+  readonly thumbnail_url?: string
+}
+export const ShippingOption = Schema.Struct({
+  id: Schema.String,
+  line_id: Schema.String,
+  countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+  amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  title: Schema.String,
+  description: Schema.optionalKey(Schema.String),
+  delivery_method: Schema.optionalKey(openLiterals(["delivery", "pick_up", "unspecified", "none"])),
+  operator: Schema.String,
+  operator_product_id: Schema.optionalKey(Schema.String),
+  eta: Schema.optionalKey(
+    Schema.Struct({
+      starts_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      ends_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  ),
+  time_slot: Schema.optionalKey(
+    Schema.Struct({
+      starts_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      ends_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  ),
+  pick_up_address: Schema.optionalKey(
+    Schema.Struct({
+      first_name: Schema.optionalKey(Schema.String),
+      last_name: Schema.optionalKey(Schema.String),
+      address_line: Schema.optionalKey(Schema.String),
+      address_line_2: Schema.optionalKey(Schema.String),
+      co_address: Schema.optionalKey(Schema.String),
+      business_name: Schema.optionalKey(Schema.String),
+      postal_code: Schema.optionalKey(Schema.String),
+      postal_place: Schema.optionalKey(Schema.String),
+      country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+      phone_number: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      latitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+      longitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+      comment: Schema.optionalKey(Schema.String),
+      organization_number: Schema.optionalKey(Schema.String),
+      organization_type: Schema.optionalKey(Schema.String),
+      customer_reference: Schema.optionalKey(Schema.String),
+      cost_center: Schema.optionalKey(Schema.String),
+      distance: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" })))
+    })
+  ),
+  metadata: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.String).check(
+      Schema.isMaxProperties(20).annotate({ expected: "a value with at most 20 entries" })
+    )
+  ),
+  environmental_data: Schema.optionalKey(
+    Schema.Struct({
+      description: Schema.String,
+      details: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            label: Schema.String.check(
+              Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+            ),
+            value: Schema.String.check(
+              Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+            )
+          })
+        )
+      )
+    })
+  ),
+  thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+}).annotate({ identifier: "ShippingOption" })
+export type MyDinteroUserCreation = {
+  readonly actions: ReadonlyArray<"create_user">
+  readonly terms: { readonly id: string; readonly url: string }
+}
+export const MyDinteroUserCreation = Schema.Struct({
+  actions: Schema.Array(Schema.Literal("create_user")),
+  terms: Schema.Struct({
+    id: Schema.String.annotate({ format: "uuid" }),
+    url: Schema.String.annotate({ format: "uri" })
+  })
+}).annotate({ identifier: "MyDinteroUserCreation" })
+export type SystemRequestHeaders = {
+  readonly "dintero-system-name"?: string
+  readonly "dintero-system-version"?: string
+  readonly "dintero-system-plugin-name"?: string
+  readonly "dintero-system-plugin-version"?: string
+  readonly "user-agent"?: string
+}
+export const SystemRequestHeaders = Schema.Struct({
+  "dintero-system-name": Schema.optionalKey(Schema.String),
+  "dintero-system-version": Schema.optionalKey(Schema.String),
+  "dintero-system-plugin-name": Schema.optionalKey(Schema.String),
+  "dintero-system-plugin-version": Schema.optionalKey(Schema.String),
+  "user-agent": Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "SystemRequestHeaders" })
+export type PaymentOperationIntent =
+  | "unscheduled_purchase"
+  | "recurring_purchase"
+  | "generate_payment_token"
+  | (string & {})
+export const PaymentOperationIntent = openLiterals([
+  "unscheduled_purchase",
+  "recurring_purchase",
+  "generate_payment_token"
+]).annotate({ identifier: "PaymentOperationIntent" })
+export type RequestHeaders = {
+  readonly "dintero-system-name"?: string
+  readonly "dintero-system-version"?: string
+  readonly "dintero-system-plugin-name"?: string
+  readonly "dintero-system-plugin-version"?: string
+  readonly "user-agent"?: string
+  readonly "dintero-checkout-instance-id"?: string
+}
+export const RequestHeaders = Schema.Struct({
+  "dintero-system-name": Schema.optionalKey(Schema.String),
+  "dintero-system-version": Schema.optionalKey(Schema.String),
+  "dintero-system-plugin-name": Schema.optionalKey(Schema.String),
+  "dintero-system-plugin-version": Schema.optionalKey(Schema.String),
+  "user-agent": Schema.optionalKey(Schema.String),
+  "dintero-checkout-instance-id": Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "RequestHeaders" })
+export type CollectorB2BPaymentOperationAddress = {
+  readonly business_name: string
+  readonly organization_number: string
+  readonly address_line: string
+  readonly postal_code: string
+  readonly postal_place: string
+  readonly country: string
+  readonly address_id?: string
+}
+export const CollectorB2BPaymentOperationAddress = Schema.Struct({
+  business_name: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  organization_number: Schema.String.check(
+    Schema.isMinLength(9).annotate({ expected: "a value with a length of at least 9" })
+  ).check(Schema.isMaxLength(12).annotate({ expected: "a value with a length of at most 12" })),
+  address_line: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  postal_code: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  postal_place: Schema.String.check(
+    Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+  ),
+  country: Schema.String.annotate({ format: "iso3166-alpha2" }),
+  address_id: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "CollectorB2BPaymentOperationAddress" })
+export type CollectorProduct = {
+  readonly id: string
+  readonly type: "interest_free" | "annuity" | (string & {})
+  readonly credit_time: number
+  readonly campaign_fee: number
+  readonly origination_fee: number
+  readonly notification_fee: number
+  readonly annual_interest_rate?: string
+  readonly effective_annual_interest_rate?: string
+  readonly total_amount: number
+  readonly monthly_amount: number
+  readonly first_monthly_amount: number
+}
+export const CollectorProduct = Schema.Struct({
+  id: Schema.String,
+  type: openLiterals(["interest_free", "annuity"]),
+  credit_time: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  campaign_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  origination_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  notification_fee: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  annual_interest_rate: Schema.optionalKey(Schema.String),
+  effective_annual_interest_rate: Schema.optionalKey(Schema.String),
+  total_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  monthly_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  first_monthly_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))
+}).annotate({ identifier: "CollectorProduct" })
+export type Error = {
+  readonly error: { readonly code?: string; readonly errors?: ReadonlyArray<{}>; readonly message: string }
+}
+export const Error = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.optionalKey(Schema.String),
+    errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
+    message: Schema.String
+  })
+}).annotate({ identifier: "Error" })
+export type SessionCustomer = { readonly customer_id?: string; readonly email?: string; readonly phone_number?: string }
+export const SessionCustomer = Schema.Struct({
+  customer_id: Schema.optionalKey(Schema.String),
+  email: Schema.optionalKey(Schema.String),
+  phone_number: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "SessionCustomer" })
+export type SessionThemeConfiguration = {
+  readonly theme?: {
+    readonly backdrop?: string
+    readonly primary?: string
+    readonly text?: string
+    readonly warning?: string
+    readonly error?: string
+    readonly "font-family"?: string
+  }
+}
+export const SessionThemeConfiguration = Schema.Struct({
+  theme: Schema.optionalKey(
+    Schema.Struct({
+      backdrop: Schema.optionalKey(Schema.String),
+      primary: Schema.optionalKey(Schema.String),
+      text: Schema.optionalKey(Schema.String),
+      warning: Schema.optionalKey(Schema.String),
+      error: Schema.optionalKey(Schema.String),
+      "font-family": Schema.optionalKey(Schema.String)
+    })
+  )
+}).annotate({ identifier: "SessionThemeConfiguration" })
+export type TokenProvider = { readonly payment_product_type: string }
+export const TokenProvider = Schema.Struct({ payment_product_type: Schema.String }).annotate({
+  identifier: "TokenProvider"
+})
+export type SettlementStatus = "NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})
+export const SettlementStatus = openLiterals([
+  "NOT_SETTLED",
+  "PENDING_SETTLEMENT",
+  "PARTIALLY_SETTLED",
+  "SETTLED"
+]).annotate({ identifier: "SettlementStatus" })
+export type TransactionSettlementsEvent = {
+  readonly settlement_id: string
+  readonly provider_reference: string
+  readonly event_correlation_id?: string
+  readonly amount: number
+  readonly capture?: number
+  readonly refund?: number
+  readonly fee?: number
+}
+export const TransactionSettlementsEvent = Schema.Struct({
+  settlement_id: Schema.String,
+  provider_reference: Schema.String,
+  event_correlation_id: Schema.optionalKey(Schema.String),
+  amount: Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" })),
+  capture: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  refund: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  fee: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" })))
+}).annotate({ identifier: "TransactionSettlementsEvent" })
+export type SettlementItem = {
+  readonly id?: string
+  readonly start_at?: string
+  readonly end_at?: string
+  readonly settled_at?: string
+  readonly email_received_at?: string
+  readonly provider?: string
+  readonly provider_reference?: string
+  readonly attachments?: ReadonlyArray<{
+    readonly id?: string
+    readonly key?: string
+    readonly content_type?: string
+    readonly extension?: string
+    readonly created_by?: string
+  }>
+  readonly amounts?: ReadonlyArray<{
+    readonly amount?: number
+    readonly capture?: number
+    readonly refund?: number
+    readonly fee?: number
+    readonly currency?: string
+  }>
+  readonly payment_status?: "paid" | "postponed" | (string & {})
+  readonly store_id?: string
+  readonly payout_destination_id?: string
+  readonly created_at?: string
+  readonly updated_at?: string
+}
+export const SettlementItem = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  start_at: Schema.optionalKey(Schema.String),
+  end_at: Schema.optionalKey(Schema.String),
+  settled_at: Schema.optionalKey(Schema.String),
+  email_received_at: Schema.optionalKey(Schema.String),
+  provider: Schema.optionalKey(Schema.String),
+  provider_reference: Schema.optionalKey(Schema.String),
+  attachments: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        key: Schema.optionalKey(Schema.String),
+        content_type: Schema.optionalKey(Schema.String),
+        extension: Schema.optionalKey(Schema.String),
+        created_by: Schema.optionalKey(Schema.String)
+      })
+    )
+  ),
+  amounts: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        capture: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        refund: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        fee: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        currency: Schema.optionalKey(Schema.String.annotate({ format: "iso4217-code" }))
+      })
+    )
+  ),
+  payment_status: Schema.optionalKey(openLiterals(["paid", "postponed"])),
+  store_id: Schema.optionalKey(Schema.String),
+  payout_destination_id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String),
+  updated_at: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "SettlementItem" })
+export type ReportFilter = {
+  readonly filter?: "operation_payout_destination" | "store_id" | (string & {})
+  readonly value?: string
+}
+export const ReportFilter = Schema.Struct({
+  filter: Schema.optionalKey(openLiterals(["operation_payout_destination", "store_id"])),
+  value: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "ReportFilter" })
 export type StartingAfter = string
-export const StartingAfter = Schema.String.annotate({ "identifier": "StartingAfter" })
-export type AutoCaptureConfiguration = { readonly "auto_capture"?: boolean, readonly [x: string]: Schema.Json }
-export const AutoCaptureConfiguration = Schema.StructWithRest(Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))]).annotate({ "identifier": "AutoCaptureConfiguration" })
-export type PayPayment = { readonly "payment_product_type": string }
-export const PayPayment = Schema.Struct({ "payment_product_type": Schema.String }).annotate({ "identifier": "PayPayment" })
-export type SessionUrls = { readonly "return_url": string, readonly "callback_url"?: CallbackUrl, readonly "merchant_terms_url"?: string }
-export const SessionUrls = Schema.Struct({ "return_url": Schema.String.annotate({ "format": "uri" }), "callback_url": Schema.optionalKey(CallbackUrl), "merchant_terms_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }).annotate({ "identifier": "SessionUrls" })
-export type SplitShippingOption = { readonly "id": string, readonly "line_id": string, readonly "countries"?: ReadonlyArray<string>, readonly "amount": number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "title": string, readonly "description"?: string, readonly "delivery_method"?: ("delivery" | "pick_up" | "unspecified" | "none" | (string & {})), readonly "operator": string, readonly "operator_product_id"?: string, readonly "eta"?: { readonly "starts_at"?: string, readonly "ends_at"?: string }, readonly "time_slot"?: { readonly "starts_at"?: string, readonly "ends_at"?: string }, readonly "pick_up_address"?: { readonly "first_name"?: string, readonly "last_name"?: string, readonly "address_line"?: string, readonly "address_line_2"?: string, readonly "co_address"?: string, readonly "business_name"?: string, readonly "postal_code"?: string, readonly "postal_place"?: string, readonly "country"?: string, readonly "phone_number"?: string, readonly "email"?: string, readonly "latitude"?: number, readonly "longitude"?: number, readonly "comment"?: string, readonly "organization_number"?: string, readonly "organization_type"?: string, readonly "customer_reference"?: string, readonly "cost_center"?: string, readonly "distance"?: number }, readonly "metadata"?: { readonly [x: string]: string }, readonly "environmental_data"?: { readonly "description": string, readonly "details"?: ReadonlyArray<{ readonly "label": string, readonly "value": string }> }, readonly "thumbnail_url"?: string, readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "pay_in_store"?: Schema.Json }
-export const SplitShippingOption = Schema.Struct({ "id": Schema.String, "line_id": Schema.String, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "title": Schema.String, "description": Schema.optionalKey(Schema.String), "delivery_method": Schema.optionalKey(openLiterals(["delivery", "pick_up", "unspecified", "none"])), "operator": Schema.String, "operator_product_id": Schema.optionalKey(Schema.String), "eta": Schema.optionalKey(Schema.Struct({ "starts_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "ends_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })), "time_slot": Schema.optionalKey(Schema.Struct({ "starts_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "ends_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })), "pick_up_address": Schema.optionalKey(Schema.Struct({ "first_name": Schema.optionalKey(Schema.String), "last_name": Schema.optionalKey(Schema.String), "address_line": Schema.optionalKey(Schema.String), "address_line_2": Schema.optionalKey(Schema.String), "co_address": Schema.optionalKey(Schema.String), "business_name": Schema.optionalKey(Schema.String), "postal_code": Schema.optionalKey(Schema.String), "postal_place": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "phone_number": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "latitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "longitude": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "comment": Schema.optionalKey(Schema.String), "organization_number": Schema.optionalKey(Schema.String), "organization_type": Schema.optionalKey(Schema.String), "customer_reference": Schema.optionalKey(Schema.String), "cost_center": Schema.optionalKey(Schema.String), "distance": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))) })), "metadata": Schema.optionalKey(Schema.Record(Schema.String, Schema.String).check(Schema.isMaxProperties(20).annotate({ "expected": "a value with at most 20 entries" }))), "environmental_data": Schema.optionalKey(Schema.Struct({ "description": Schema.String, "details": Schema.optionalKey(Schema.Array(Schema.Struct({ "label": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })), "value": Schema.String.check(Schema.isMaxLength(50).annotate({ "expected": "a value with a length of at most 50" })) }))) })), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "pay_in_store": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })) }).annotate({ "identifier": "SplitShippingOption" })
-export type EmdRecurring = { readonly "subscription": EmdSubscription, readonly "customer_account_info": EmdCustomerAccountInfo }
-export const EmdRecurring = Schema.Struct({ "subscription": EmdSubscription, "customer_account_info": EmdCustomerAccountInfo }).annotate({ "identifier": "EmdRecurring" })
-export type EmdAirReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdAirReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "passengers"?: ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdAirReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdAirReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "passengers": Schema.optionalKey(Schema.Array(EmdTravelPassenger)), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdAirReservationDetails" })
-export type EmdBusReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdBusReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "passengers"?: ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdBusReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdBusReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "passengers": Schema.optionalKey(Schema.Array(EmdTravelPassenger)), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdBusReservationDetails" })
-export type EmdTrainReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdTrainReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "passengers"?: ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdTrainReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdTrainReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "passengers": Schema.optionalKey(Schema.Array(EmdTravelPassenger)), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdTrainReservationDetails" })
-export type EmdFerryReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdFerryReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "passengers"?: ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdFerryReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdFerryReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "passengers": Schema.optionalKey(Schema.Array(EmdTravelPassenger)), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdFerryReservationDetails" })
-export type EmdHotelReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdHotelReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "passengers"?: ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdHotelReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdHotelReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "passengers": Schema.optionalKey(Schema.Array(EmdTravelPassenger)), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdHotelReservationDetails" })
-export type EmdCarRentalReservationDetails = { readonly "pnr"?: string, readonly "itinerary": ReadonlyArray<EmdCarRentalReservationDetailsItinerary>, readonly "insurance"?: ReadonlyArray<EmdTravelInsurance>, readonly "drivers": ReadonlyArray<EmdTravelPassenger>, readonly "affiliate_name"?: string }
-export const EmdCarRentalReservationDetails = Schema.Struct({ "pnr": Schema.optionalKey(Schema.String), "itinerary": Schema.Array(EmdCarRentalReservationDetailsItinerary), "insurance": Schema.optionalKey(Schema.Array(EmdTravelInsurance)), "drivers": Schema.Array(EmdTravelPassenger), "affiliate_name": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "EmdCarRentalReservationDetails" })
-export type EmdMarketplaceSellerInfo = { readonly "unique_account_identifier_seller"?: { readonly "email"?: string, readonly "phone_number"?: string, readonly "other"?: string }, readonly "sub_merchant_id": string, readonly "product_category": string, readonly "product_name"?: string, readonly "account_registration_date": string, readonly "account_last_modified": EmdMarketplaceAccountLastModified, readonly "seller_rating"?: number, readonly "number_of_trades": number, readonly "volume_of_trades"?: number }
-export const EmdMarketplaceSellerInfo = Schema.Struct({ "unique_account_identifier_seller": Schema.optionalKey(Schema.Struct({ "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "other": Schema.optionalKey(Schema.String) })), "sub_merchant_id": Schema.String, "product_category": Schema.String, "product_name": Schema.optionalKey(Schema.String), "account_registration_date": Schema.String.annotate({ "format": "date-time" }), "account_last_modified": EmdMarketplaceAccountLastModified, "seller_rating": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "number_of_trades": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "volume_of_trades": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))) }).annotate({ "identifier": "EmdMarketplaceSellerInfo" })
-export type EmdMarketplaceWinnerInfo = { readonly "unique_account_identifier_winner"?: { readonly "email"?: string, readonly "phone_number"?: string, readonly "other"?: string }, readonly "account_registration_date": string, readonly "account_last_modified": EmdMarketplaceAccountLastModified, readonly "number_of_trades": number, readonly "volume_of_trades"?: number }
-export const EmdMarketplaceWinnerInfo = Schema.Struct({ "unique_account_identifier_winner": Schema.optionalKey(Schema.Struct({ "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "other": Schema.optionalKey(Schema.String) })), "account_registration_date": Schema.String.annotate({ "format": "date-time" }), "account_last_modified": EmdMarketplaceAccountLastModified, "number_of_trades": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "volume_of_trades": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))) }).annotate({ "identifier": "EmdMarketplaceWinnerInfo" })
-export type Store = { readonly "id": string, readonly "name"?: string, readonly "business_name"?: string, readonly "address"?: Address, readonly "chain"?: string, readonly "email"?: string, readonly "gln"?: string, readonly "organization_number"?: string, readonly "phone_number"?: string, readonly "mcc"?: string, readonly "bax"?: string, readonly "terminal_id"?: string, readonly "payout_destination_id"?: string }
-export const Store = Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String), "business_name": Schema.optionalKey(Schema.String), "address": Schema.optionalKey(Address), "chain": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "gln": Schema.optionalKey(Schema.String), "organization_number": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "mcc": Schema.optionalKey(Schema.String.annotate({ "format": "iso-18245" })), "bax": Schema.optionalKey(Schema.String), "terminal_id": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "Store" })
-export type DiscountItem = { readonly "amount"?: number, readonly "percentage"?: number, readonly "discount_type"?: DiscountType, readonly "discount_id"?: string, readonly "description"?: string, readonly "line_id"?: number }
-export const DiscountItem = Schema.Struct({ "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "percentage": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_type": Schema.optionalKey(DiscountType), "discount_id": Schema.optionalKey(Schema.String), "description": Schema.optionalKey(Schema.String), "line_id": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))) }).annotate({ "identifier": "DiscountItem" })
+export const StartingAfter = Schema.String.annotate({ identifier: "StartingAfter" })
+export type AutoCaptureConfiguration = { readonly auto_capture?: boolean; readonly [x: string]: Schema.Json }
+export const AutoCaptureConfiguration = Schema.StructWithRest(
+  Schema.Struct({ auto_capture: Schema.optionalKey(Schema.Boolean) }),
+  [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+).annotate({ identifier: "AutoCaptureConfiguration" })
+export type PayPayment = { readonly payment_product_type: string }
+export const PayPayment = Schema.Struct({ payment_product_type: Schema.String }).annotate({ identifier: "PayPayment" })
+export type SessionUrls = {
+  readonly return_url: string
+  readonly callback_url?: CallbackUrl
+  readonly merchant_terms_url?: string
+}
+export const SessionUrls = Schema.Struct({
+  return_url: Schema.String.annotate({ format: "uri" }),
+  callback_url: Schema.optionalKey(CallbackUrl),
+  merchant_terms_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+}).annotate({ identifier: "SessionUrls" })
+export type SplitShippingOption = {
+  readonly id: string
+  readonly line_id: string
+  readonly countries?: ReadonlyArray<string>
+  readonly amount: number
+  readonly vat_amount?: number
+  readonly vat?: number
+  readonly title: string
+  readonly description?: string
+  readonly delivery_method?: "delivery" | "pick_up" | "unspecified" | "none" | (string & {})
+  readonly operator: string
+  readonly operator_product_id?: string
+  readonly eta?: { readonly starts_at?: string; readonly ends_at?: string }
+  readonly time_slot?: { readonly starts_at?: string; readonly ends_at?: string }
+  readonly pick_up_address?: {
+    readonly first_name?: string
+    readonly last_name?: string
+    readonly address_line?: string
+    readonly address_line_2?: string
+    readonly co_address?: string
+    readonly business_name?: string
+    readonly postal_code?: string
+    readonly postal_place?: string
+    readonly country?: string
+    readonly phone_number?: string
+    readonly email?: string
+    readonly latitude?: number
+    readonly longitude?: number
+    readonly comment?: string
+    readonly organization_number?: string
+    readonly organization_type?: string
+    readonly customer_reference?: string
+    readonly cost_center?: string
+    readonly distance?: number
+  }
+  readonly metadata?: { readonly [x: string]: string }
+  readonly environmental_data?: {
+    readonly description: string
+    readonly details?: ReadonlyArray<{ readonly label: string; readonly value: string }>
+  }
+  readonly thumbnail_url?: string
+  readonly fee_split?: PayoutFeeSplit
+  readonly splits?: ReadonlyArray<PayoutSplit>
+  readonly pay_in_store?: Schema.Json
+}
+export const SplitShippingOption = Schema.Struct({
+  id: Schema.String,
+  line_id: Schema.String,
+  countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+  amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  title: Schema.String,
+  description: Schema.optionalKey(Schema.String),
+  delivery_method: Schema.optionalKey(openLiterals(["delivery", "pick_up", "unspecified", "none"])),
+  operator: Schema.String,
+  operator_product_id: Schema.optionalKey(Schema.String),
+  eta: Schema.optionalKey(
+    Schema.Struct({
+      starts_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      ends_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  ),
+  time_slot: Schema.optionalKey(
+    Schema.Struct({
+      starts_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      ends_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  ),
+  pick_up_address: Schema.optionalKey(
+    Schema.Struct({
+      first_name: Schema.optionalKey(Schema.String),
+      last_name: Schema.optionalKey(Schema.String),
+      address_line: Schema.optionalKey(Schema.String),
+      address_line_2: Schema.optionalKey(Schema.String),
+      co_address: Schema.optionalKey(Schema.String),
+      business_name: Schema.optionalKey(Schema.String),
+      postal_code: Schema.optionalKey(Schema.String),
+      postal_place: Schema.optionalKey(Schema.String),
+      country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+      phone_number: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      latitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+      longitude: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+      comment: Schema.optionalKey(Schema.String),
+      organization_number: Schema.optionalKey(Schema.String),
+      organization_type: Schema.optionalKey(Schema.String),
+      customer_reference: Schema.optionalKey(Schema.String),
+      cost_center: Schema.optionalKey(Schema.String),
+      distance: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" })))
+    })
+  ),
+  metadata: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.String).check(
+      Schema.isMaxProperties(20).annotate({ expected: "a value with at most 20 entries" })
+    )
+  ),
+  environmental_data: Schema.optionalKey(
+    Schema.Struct({
+      description: Schema.String,
+      details: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            label: Schema.String.check(
+              Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+            ),
+            value: Schema.String.check(
+              Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
+            )
+          })
+        )
+      )
+    })
+  ),
+  thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+  fee_split: Schema.optionalKey(PayoutFeeSplit),
+  splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+  pay_in_store: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" }))
+}).annotate({ identifier: "SplitShippingOption" })
+export type EmdRecurring = {
+  readonly subscription: EmdSubscription
+  readonly customer_account_info: EmdCustomerAccountInfo
+}
+export const EmdRecurring = Schema.Struct({
+  subscription: EmdSubscription,
+  customer_account_info: EmdCustomerAccountInfo
+}).annotate({ identifier: "EmdRecurring" })
+export type EmdAirReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdAirReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly passengers?: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdAirReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdAirReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  passengers: Schema.optionalKey(Schema.Array(EmdTravelPassenger)),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdAirReservationDetails" })
+export type EmdBusReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdBusReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly passengers?: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdBusReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdBusReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  passengers: Schema.optionalKey(Schema.Array(EmdTravelPassenger)),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdBusReservationDetails" })
+export type EmdTrainReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdTrainReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly passengers?: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdTrainReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdTrainReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  passengers: Schema.optionalKey(Schema.Array(EmdTravelPassenger)),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdTrainReservationDetails" })
+export type EmdFerryReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdFerryReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly passengers?: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdFerryReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdFerryReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  passengers: Schema.optionalKey(Schema.Array(EmdTravelPassenger)),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdFerryReservationDetails" })
+export type EmdHotelReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdHotelReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly passengers?: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdHotelReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdHotelReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  passengers: Schema.optionalKey(Schema.Array(EmdTravelPassenger)),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdHotelReservationDetails" })
+export type EmdCarRentalReservationDetails = {
+  readonly pnr?: string
+  readonly itinerary: ReadonlyArray<EmdCarRentalReservationDetailsItinerary>
+  readonly insurance?: ReadonlyArray<EmdTravelInsurance>
+  readonly drivers: ReadonlyArray<EmdTravelPassenger>
+  readonly affiliate_name?: string
+}
+export const EmdCarRentalReservationDetails = Schema.Struct({
+  pnr: Schema.optionalKey(Schema.String),
+  itinerary: Schema.Array(EmdCarRentalReservationDetailsItinerary),
+  insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
+  drivers: Schema.Array(EmdTravelPassenger),
+  affiliate_name: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "EmdCarRentalReservationDetails" })
+export type EmdMarketplaceSellerInfo = {
+  readonly unique_account_identifier_seller?: {
+    readonly email?: string
+    readonly phone_number?: string
+    readonly other?: string
+  }
+  readonly sub_merchant_id: string
+  readonly product_category: string
+  readonly product_name?: string
+  readonly account_registration_date: string
+  readonly account_last_modified: EmdMarketplaceAccountLastModified
+  readonly seller_rating?: number
+  readonly number_of_trades: number
+  readonly volume_of_trades?: number
+}
+export const EmdMarketplaceSellerInfo = Schema.Struct({
+  unique_account_identifier_seller: Schema.optionalKey(
+    Schema.Struct({
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      other: Schema.optionalKey(Schema.String)
+    })
+  ),
+  sub_merchant_id: Schema.String,
+  product_category: Schema.String,
+  product_name: Schema.optionalKey(Schema.String),
+  account_registration_date: Schema.String.annotate({ format: "date-time" }),
+  account_last_modified: EmdMarketplaceAccountLastModified,
+  seller_rating: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  number_of_trades: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  volume_of_trades: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+}).annotate({ identifier: "EmdMarketplaceSellerInfo" })
+export type EmdMarketplaceWinnerInfo = {
+  readonly unique_account_identifier_winner?: {
+    readonly email?: string
+    readonly phone_number?: string
+    readonly other?: string
+  }
+  readonly account_registration_date: string
+  readonly account_last_modified: EmdMarketplaceAccountLastModified
+  readonly number_of_trades: number
+  readonly volume_of_trades?: number
+}
+export const EmdMarketplaceWinnerInfo = Schema.Struct({
+  unique_account_identifier_winner: Schema.optionalKey(
+    Schema.Struct({
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      other: Schema.optionalKey(Schema.String)
+    })
+  ),
+  account_registration_date: Schema.String.annotate({ format: "date-time" }),
+  account_last_modified: EmdMarketplaceAccountLastModified,
+  number_of_trades: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  volume_of_trades: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+}).annotate({ identifier: "EmdMarketplaceWinnerInfo" })
+export type Store = {
+  readonly id: string
+  readonly name?: string
+  readonly business_name?: string
+  readonly address?: Address
+  readonly chain?: string
+  readonly email?: string
+  readonly gln?: string
+  readonly organization_number?: string
+  readonly phone_number?: string
+  readonly mcc?: string
+  readonly bax?: string
+  readonly terminal_id?: string
+  readonly payout_destination_id?: string
+}
+export const Store = Schema.Struct({
+  id: Schema.String,
+  name: Schema.optionalKey(Schema.String),
+  business_name: Schema.optionalKey(Schema.String),
+  address: Schema.optionalKey(Address),
+  chain: Schema.optionalKey(Schema.String),
+  email: Schema.optionalKey(Schema.String),
+  gln: Schema.optionalKey(Schema.String),
+  organization_number: Schema.optionalKey(Schema.String),
+  phone_number: Schema.optionalKey(Schema.String),
+  mcc: Schema.optionalKey(Schema.String.annotate({ format: "iso-18245" })),
+  bax: Schema.optionalKey(Schema.String),
+  terminal_id: Schema.optionalKey(Schema.String),
+  payout_destination_id: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "Store" })
+export type DiscountItem = {
+  readonly amount?: number
+  readonly percentage?: number
+  readonly discount_type?: DiscountType
+  readonly discount_id?: string
+  readonly description?: string
+  readonly line_id?: number
+}
+export const DiscountItem = Schema.Struct({
+  amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  percentage: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  discount_type: Schema.optionalKey(DiscountType),
+  discount_id: Schema.optionalKey(Schema.String),
+  description: Schema.optionalKey(Schema.String),
+  line_id: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
+}).annotate({ identifier: "DiscountItem" })
 export type CheckboxConfiguration = ReadonlyArray<Checkbox>
-export const CheckboxConfiguration = Schema.Array(Checkbox).check(Schema.isMaxLength(2).annotate({ "expected": "a value with a length of at most 2", "identifier": "CheckboxConfiguration" }))
-export type BamboraConfiguration = { readonly "type"?: "payment_type", readonly "creditcard"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "generate_payment_token"?: boolean, readonly "generate_recurrence_token"?: boolean }, readonly "mobilepay"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "vipps"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "applepay"?: Schema.Json, readonly "googlepay"?: Schema.Json }
-export const BamboraConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "creditcard": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "generate_payment_token": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "generate_recurrence_token": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })) })), "mobilepay": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "vipps": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "applepay": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "googlepay": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })) }).annotate({ "identifier": "BamboraConfiguration" })
-export type DinteroConfiguration = { readonly "type"?: "payment_type", readonly "wallets"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "zero"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "external"?: Schema.Json }
-export const DinteroConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "wallets": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "zero": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "external": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })) }).annotate({ "identifier": "DinteroConfiguration" })
-export type DinteroPspConfiguration = { readonly "type"?: "payment_type", readonly "creditcard"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "vipps"?: Schema.Json, readonly "applepay"?: Schema.Json, readonly "googlepay"?: Schema.Json, readonly "clicktopay"?: Schema.Json }
-export const DinteroPspConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "creditcard": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "vipps": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "applepay": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "googlepay": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "clicktopay": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })) }).annotate({ "identifier": "DinteroPspConfiguration" })
-export type NetaxeptConfiguration = { readonly "type"?: "payment_type", readonly "creditcard"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "terminal"?: { readonly "terminal": ("/Terminal/default.aspx" | "/terminal/mobile/default.aspx" | (string & {})), readonly "terminal_design"?: string, readonly "terminal_single_page": boolean, readonly "terminal_layout"?: string } } }
-export const NetaxeptConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "creditcard": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "terminal": Schema.optionalKey(Schema.Struct({ "terminal": openLiterals(["/Terminal/default.aspx", "/terminal/mobile/default.aspx"]), "terminal_design": Schema.optionalKey(Schema.String), "terminal_single_page": Schema.Boolean, "terminal_layout": Schema.optionalKey(Schema.String) })) })) }).annotate({ "identifier": "NetaxeptConfiguration" })
-export type PayExConfiguration = { readonly "dynamic_descriptor"?: string, readonly "swish"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "creditcard"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "generate_payment_token"?: boolean, readonly "generate_recurrence_token"?: boolean, readonly "no_cvc"?: boolean }, readonly "mobilepay"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "vipps"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "applepay"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly [x: string]: Schema.Json }, readonly "clicktopay"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly [x: string]: Schema.Json }, readonly "googlepay"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly [x: string]: Schema.Json } }
-export const PayExConfiguration = Schema.Struct({ "dynamic_descriptor": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "swish": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "creditcard": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "generate_payment_token": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "generate_recurrence_token": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "no_cvc": Schema.optionalKey(Schema.Boolean) })), "mobilepay": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "vipps": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "applepay": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "clicktopay": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "googlepay": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])) }).annotate({ "identifier": "PayExConfiguration" })
-export type VippsConfiguration = { readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "dynamic_descriptor"?: string }
-export const VippsConfiguration = Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "dynamic_descriptor": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(100).annotate({ "expected": "a value with a length of at most 100" }))) }).annotate({ "identifier": "VippsConfiguration" })
-export type KlarnaConfiguration = { readonly "type"?: "payment_type", readonly "klarna"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability }, readonly "billie"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability } }
-export const KlarnaConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "klarna": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })), "billie": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })) }).annotate({ "identifier": "KlarnaConfiguration" })
-export type SantanderConfiguration = { readonly "type"?: "payment_type", readonly "debit_account"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "branding_name"?: string, readonly "accounts"?: ReadonlyArray<{ readonly "account_number_token"?: string, readonly "masked_account_number"?: string }> } }
-export const SantanderConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "debit_account": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "branding_name": Schema.optionalKey(Schema.String), "accounts": Schema.optionalKey(Schema.Array(Schema.Struct({ "account_number_token": Schema.optionalKey(Schema.String), "masked_account_number": Schema.optionalKey(Schema.String) }))) })) }).annotate({ "identifier": "SantanderConfiguration" })
-export type SwishConfiguration = { readonly "type"?: "payment_type", readonly "swish"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability } }
-export const SwishConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "swish": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type")), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability) })) }).annotate({ "identifier": "SwishConfiguration" })
-export type InstabankConfiguration = { readonly "finance"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "product"?: InstabankFinanceProduct }, readonly "invoice"?: { readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "require_applicant"?: boolean, readonly "product"?: InstabankInvoiceProduct }, readonly "installment"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "products"?: ReadonlyArray<InstabankInstallmentProduct> }, readonly "postponement"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "payability"?: SessionPayability, readonly "products"?: ReadonlyArray<InstabankPostponementProduct> } }
-export const InstabankConfiguration = Schema.Struct({ "finance": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "product": Schema.optionalKey(Schema.suspend((): Schema.Codec<InstabankFinanceProduct> => InstabankFinanceProduct).annotate({ "readOnly": true })) })), "invoice": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "require_applicant": Schema.optionalKey(Schema.Boolean), "product": Schema.optionalKey(Schema.suspend((): Schema.Codec<InstabankInvoiceProduct> => InstabankInvoiceProduct).annotate({ "readOnly": true })) })), "installment": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "products": Schema.optionalKey(Schema.Array(InstabankInstallmentProduct).annotate({ "readOnly": true })) })), "postponement": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "enabled": Schema.Boolean, "payability": Schema.optionalKey(SessionPayability), "products": Schema.optionalKey(Schema.Array(InstabankPostponementProduct).annotate({ "readOnly": true })) })) }).annotate({ "identifier": "InstabankConfiguration" })
-export type CollectorConfiguration = { readonly "type"?: "payment_type", readonly "dynamic_descriptor"?: string, readonly "invoice"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "countries"?: ReadonlyArray<string>, readonly "options"?: { readonly "enable_on_hold"?: boolean }, readonly "payability"?: SessionPayability }, readonly "invoice_b2b"?: { readonly "type"?: "payment_product_type", readonly "payability"?: SessionPayability, readonly "enabled": boolean, readonly "countries"?: ReadonlyArray<string>, readonly "options"?: { readonly "disable_collector_b2b_address_enforcement"?: boolean, readonly "enable_on_hold"?: boolean } }, readonly "invoice_b2b_preapproved"?: { readonly "type"?: "payment_product_type", readonly "payability"?: SessionPayability, readonly "enabled": boolean, readonly "countries"?: ReadonlyArray<string>, readonly "accounts"?: ReadonlyArray<{ readonly "billing_address"?: CollectorB2BAddress, readonly "company_id"?: string }> }, readonly "finance"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "countries"?: ReadonlyArray<string>, readonly "payability"?: SessionPayability }, readonly "installment"?: { readonly "type"?: "payment_product_type", readonly "enabled": boolean, readonly "countries"?: ReadonlyArray<string>, readonly "options"?: { readonly "enable_on_hold"?: boolean }, readonly "payability"?: SessionPayability } }
-export const CollectorConfiguration = Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_type")), "dynamic_descriptor": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "invoice": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "enabled": Schema.Boolean, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso-3166-1" }))), "options": Schema.optionalKey(Schema.Struct({ "enable_on_hold": Schema.optionalKey(Schema.Boolean) })), "payability": Schema.optionalKey(SessionPayability) })), "invoice_b2b": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso-3166-1" }))), "options": Schema.optionalKey(Schema.Struct({ "disable_collector_b2b_address_enforcement": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "enable_on_hold": Schema.optionalKey(Schema.Boolean) })) })), "invoice_b2b_preapproved": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso-3166-1" }))), "accounts": Schema.optionalKey(Schema.Array(Schema.Struct({ "billing_address": Schema.optionalKey(CollectorB2BAddress), "company_id": Schema.optionalKey(Schema.String) }))) })), "finance": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "enabled": Schema.Boolean, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso-3166-1" }))), "payability": Schema.optionalKey(SessionPayability) })), "installment": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ "default": "payment_product_type" })), "enabled": Schema.Boolean, "countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso-3166-1" }))), "options": Schema.optionalKey(Schema.Struct({ "enable_on_hold": Schema.optionalKey(Schema.Boolean) })), "payability": Schema.optionalKey(SessionPayability) })) }).annotate({ "identifier": "CollectorConfiguration" })
-export type SessionExpress = { readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> } }
-export const SessionExpress = Schema.Struct({ "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })) }).annotate({ "identifier": "SessionExpress" })
-export type SessionExpressUpdate = { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})) }
-export const SessionExpressUpdate = Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })) }).annotate({ "identifier": "SessionExpressUpdate" })
-export type TransactionSettlementsRead = { readonly "events": ReadonlyArray<TransactionSettlementsEvent>, readonly "settlement_status"?: ("NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})) }
-export const TransactionSettlementsRead = Schema.Struct({ "events": Schema.Array(TransactionSettlementsEvent), "settlement_status": Schema.optionalKey(openLiterals(["NOT_SETTLED", "PENDING_SETTLEMENT", "PARTIALLY_SETTLED", "SETTLED"])) }).annotate({ "identifier": "TransactionSettlementsRead" })
-export type SettlementResponse = { readonly "items"?: ReadonlyArray<SettlementItem>, readonly "last_evaluated_key"?: { readonly "id"?: string, readonly "account_id"?: string, readonly "settled_at"?: string } }
-export const SettlementResponse = Schema.Struct({ "items": Schema.optionalKey(Schema.Array(SettlementItem)), "last_evaluated_key": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "account_id": Schema.optionalKey(Schema.String), "settled_at": Schema.optionalKey(Schema.String) })) }).annotate({ "identifier": "SettlementResponse" })
-export type ReportMetadata = { readonly "id"?: string, readonly "report_job_id"?: string, readonly "account_id"?: string, readonly "template_id"?: string, readonly "content_type"?: string, readonly "content_language"?: string, readonly "created_by"?: string, readonly "created_at"?: string, readonly "data_from"?: string, readonly "data_to"?: string, readonly "schedule"?: string, readonly "report_file_name"?: string, readonly "custom_report_name"?: string, readonly "report_config_id"?: string, readonly "data_type"?: string, readonly "signed_url"?: string, readonly "report_filters"?: ReadonlyArray<ReportFilter> }
-export const ReportMetadata = Schema.Struct({ "id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "report_job_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "account_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "template_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "content_type": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "content_language": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "created_by": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "created_at": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "date-time" })), "data_from": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "date-time" })), "data_to": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "date-time" })), "schedule": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "report_file_name": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "custom_report_name": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "report_config_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "data_type": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "signed_url": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "report_filters": Schema.optionalKey(Schema.Array(ReportFilter)) }).annotate({ "identifier": "ReportMetadata" })
-export type EmdTravel = { readonly "air_reservation_details"?: EmdAirReservationDetails, readonly "bus_reservation_details"?: EmdBusReservationDetails, readonly "train_reservation_details"?: EmdTrainReservationDetails, readonly "ferry_reservation_details"?: EmdFerryReservationDetails, readonly "hotel_reservation_details"?: EmdHotelReservationDetails, readonly "car_rental_reservation_details"?: EmdCarRentalReservationDetails }
-export const EmdTravel = Schema.Struct({ "air_reservation_details": Schema.optionalKey(EmdAirReservationDetails), "bus_reservation_details": Schema.optionalKey(EmdBusReservationDetails), "train_reservation_details": Schema.optionalKey(EmdTrainReservationDetails), "ferry_reservation_details": Schema.optionalKey(EmdFerryReservationDetails), "hotel_reservation_details": Schema.optionalKey(EmdHotelReservationDetails), "car_rental_reservation_details": Schema.optionalKey(EmdCarRentalReservationDetails) }).annotate({ "identifier": "EmdTravel" })
-export type EmdMarketplaceOrder = { readonly "seller_info": EmdMarketplaceSellerInfo, readonly "winner_info": EmdMarketplaceWinnerInfo }
-export const EmdMarketplaceOrder = Schema.Struct({ "seller_info": EmdMarketplaceSellerInfo, "winner_info": EmdMarketplaceWinnerInfo }).annotate({ "identifier": "EmdMarketplaceOrder" })
-export type Emd = { readonly "event"?: EmdEvent, readonly "subscription"?: EmdRecurring, readonly "travel"?: EmdTravel, readonly "marketplace_order"?: EmdMarketplaceOrder }
-export const Emd = Schema.Struct({ "event": Schema.optionalKey(EmdEvent), "subscription": Schema.optionalKey(EmdRecurring), "travel": Schema.optionalKey(EmdTravel), "marketplace_order": Schema.optionalKey(EmdMarketplaceOrder) }).annotate({ "identifier": "Emd" })
-export type SessionOrder = { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<Giftcard>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }
-export const SessionOrder = Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Giftcard).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }).annotate({ "identifier": "SessionOrder" })
-export type SessionOrderUpdate = { readonly "amount"?: number, readonly "currency"?: string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<Giftcard>, readonly "event_reference"?: string }
-export const SessionOrderUpdate = Schema.Struct({ "amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "currency": Schema.optionalKey(Schema.String.annotate({ "format": "iso4217-code" })), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Giftcard).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "SessionOrderUpdate" })
-export type Session = { readonly "url": SessionUrls, readonly "customer"?: SessionCustomer, readonly "order": SessionOrder, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "id"?: string, readonly "created_at"?: string, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string }
-export const Session = Schema.Struct({ "url": SessionUrls, "customer": Schema.optionalKey(SessionCustomer), "order": SessionOrder, "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })) }), "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String) }).annotate({ "identifier": "Session" })
-export type UpdateSessionOptions = { readonly "order": SessionOrderUpdate, readonly "express"?: SessionExpressUpdate, readonly "remove_lock"?: boolean }
-export const UpdateSessionOptions = Schema.Struct({ "order": SessionOrderUpdate, "express": Schema.optionalKey(SessionExpressUpdate), "remove_lock": Schema.optionalKey(Schema.Boolean.annotate({ "default": true })) }).annotate({ "identifier": "UpdateSessionOptions" })
-export type Transaction = { readonly "id"?: string, readonly "created_at"?: string, readonly "payment_product": ("bambora" | "collector" | "dintero" | "dintero_psp" | "instabank" | "klarna" | "netaxept" | "payex" | "santander" | "swish" | "vipps" | (string & {})), readonly "payment_product_type": ("bambora.creditcard" | "bambora.vipps" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment" | "dintero.zero" | "dintero.wallets" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "klarna.klarna" | "klarna.billie" | "netaxept.creditcard" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "santander.debit_account" | "swish.swish" | "vipps" | (string & {})), readonly "amount": number, readonly "currency": string, readonly "payout_destination_id"?: string, readonly "merchant_reference"?: string, readonly "merchant_reference_2"?: string, readonly "dynamic_descriptor"?: string, readonly "payment_operation"?: PaymentOperationIntent, readonly "settlement_status"?: SettlementStatus, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation }, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "shipping_address"?: OrderAddress, readonly "shipping_option"?: SplitShippingOption, readonly "billing_address"?: OrderAddress, readonly "store"?: Store, readonly "status"?: ("INITIATED" | "AUTHORIZED" | "AUTHORIZATION_VOIDED" | "CAPTURED" | "PARTIALLY_CAPTURED" | "REFUNDED" | "PARTIALLY_REFUNDED" | "DECLINED" | "FAILED" | "UNKNOWN" | (string & {})), readonly "card"?: { readonly "type"?: ("Credit Card" | "Debit Card" | "Credit" | "Debit" | (string & {})), readonly "brand"?: string, readonly "region"?: ("domestic" | "eea" | "inter" | (string & {})), readonly "masked_pan"?: string, readonly "expiry_date"?: string, readonly "eci"?: string, readonly "country"?: string, readonly "acquirer_transaction_type"?: ("3DSECURE" | "SSL" | (string & {})), readonly "three_ds_version"?: string, readonly "three_ds_server_trans_id"?: string, readonly "payment_system_type"?: string, readonly "issuing_bank"?: string, readonly "acquirer_stan"?: string, readonly "acquirer_terminal_id"?: string, readonly "acquirer_transaction_time"?: string, readonly "authentication_status"?: ("Y" | "A" | "U" | "N" | (string & {})), readonly "payment_token"?: string, readonly "payment_token_id"?: string, readonly "recurrence_token"?: string, readonly "recurrence_token_id"?: string }, readonly "gift_cards"?: ReadonlyArray<Giftcard>, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "url"?: { readonly "redirect_url"?: string, readonly "approval_url"?: string, readonly "callback_url"?: string }, readonly "events"?: ReadonlyArray<{ readonly "id"?: string, readonly "transaction_status"?: ("INITIATED" | "AUTHORIZED" | "AUTHORIZATION_VOIDED" | "CAPTURED" | "PARTIALLY_CAPTURED" | "REFUNDED" | "PARTIALLY_REFUNDED" | "DECLINED" | "FAILED" | "UNKNOWN" | (string & {})), readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string, readonly "transaction_id": string }>, readonly "event"?: ("INITIALIZE" | "AUTHORIZE" | "CAPTURE" | "REFUND" | "VOID" | "INITIATE_REFUND" | "INITIATE_VOID" | "INITIATE_CAPTURE" | "SETTLEMENT" | (string & {})), readonly "success"?: boolean, readonly "correction"?: { readonly "event_ids"?: ReadonlyArray<string>, readonly "status": string, readonly "remaining_capture_amount": number, readonly "remaining_refund_amount": number, readonly "remaining_void_amount": number }, readonly "error"?: { readonly "code"?: string, readonly "message": string, readonly "type"?: ("DO_NOT_RETRY" | "MODIFICATIONS_REQUIRED" | "DAILY_LIMIT_EXCEEDED" | "MONTHLY_LIMIT_EXCEEDED" | "REJECTED_BY_ACQUIRER_INVALID_AMOUNT" | "REJECTED_BY_ACQUIRER_FORMAT_ERROR" | "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD" | "REJECTED_BY_ACQUIRER_CARD_STOLEN" | "REJECTED_BY_ACQUIRER_CARD_EXPIRED" | "REJECTED_BY_ACQUIRER" | "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS" | "ACQUIRER_HOST_OFFLINE" | "UNKNOWN" | (string & {})), readonly "result_code"?: string }, readonly "amount"?: number, readonly "calculated_vat_amount"?: number, readonly "items"?: ReadonlyArray<{ readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store }>, readonly "created_at"?: string, readonly "created_by"?: string, readonly "request_id"?: string, readonly "metadata"?: { readonly "bambora:transaction:status"?: string, readonly "bambora:transactionoperation:id"?: string, readonly "bambora:meta:action:source"?: string, readonly "bambora:meta:action:code"?: string, readonly "bambora:meta:action:type"?: string, readonly "payout_correlation_id"?: string, readonly "collector:Invoice.InvoiceStatus"?: number, readonly "collector:CorrelationId"?: string, readonly "collector:Invoice.PaymentReference"?: string, readonly "collector:Invoice.LowestAmountToPay"?: number, readonly "collector:Invoice.TotalAmount"?: number, readonly "collector:Invoice.DueDate"?: string, readonly "collector:Invoice.InvoiceUrl"?: string, readonly "collector:Invoice.CurrentInvoiceNumber"?: string, readonly "collector:Invoice.NewInvoiceNumber"?: string, readonly "instabank:Sale.Status"?: string, readonly "instabank:RequestId"?: string, readonly "dintero_psp:operation_ref"?: string, readonly "dintero_psp:authorization_operation_ref"?: string, readonly "dintero_psp:capture_operation_ref"?: string, readonly "dintero_psp:sale_operation_ref"?: string, readonly "klarna:reference"?: string, readonly "klarna:headers:capture_id"?: string, readonly "klarna:headers:refund_id"?: string, readonly "klarna:headers:location"?: string, readonly "klarna:authorization_expiration"?: string, readonly "klarna:authorization_expiration_reason"?: string, readonly "klarna:authorization_expiration_reference"?: string, readonly "klarna:authorization_expiration_error_reason"?: string, readonly "netaxept:transaction_id"?: string, readonly "netaxept:operation"?: string, readonly "netaxept:execution_time"?: string, readonly "netaxept:bat_number"?: string, readonly "netaxept:response_code"?: string, readonly "netaxept:terminal_url"?: string, readonly "payex:transaction:id"?: string, readonly "payex:transaction:number"?: string, readonly "payex:transaction:type"?: string, readonly "payex:transaction:state"?: string, readonly "payex:transaction:created"?: string, readonly "payex:transaction:payee_reference"?: string, readonly "santander:debit_account.ApplicationNumber"?: string, readonly "santander:debit_account.StatusCode"?: string, readonly "swish:payment_request:get_payment_url"?: string, readonly "swish:id"?: string, readonly "swish:originalPaymentReference"?: string, readonly "swish:paymentReference"?: string, readonly "swish:amount"?: string, readonly "swish:dateCreated"?: string, readonly "swish:datePaid"?: string, readonly "swish:status"?: string, readonly "swish:errorCode"?: string, readonly "swish:errorMessage"?: string, readonly "vipps:transactionInfo.timeStamp"?: string, readonly "vipps:transactionInfo.transactionId"?: string, readonly "vipps:transactionInfo.status"?: ("INITIATE" | "RESERVE" | "CANCEL" | "CAPTURE" | "SALE" | "VOID" | "Captured" | "Cancelled" | "Refund" | (string & {})), readonly "vipps:transaction.transactionText"?: string }, readonly "correlation_request_id"?: string, readonly "event_reference"?: string, readonly "request_headers"?: RequestHeaders, readonly "settlements"?: TransactionSettlementsRead }>, readonly "session_id"?: string, readonly "session"?: Session, readonly "updated_at"?: string, readonly "metadata"?: { readonly "merchant_name"?: string, readonly "session:profile_id"?: string, readonly "payout"?: ("payout_account" | "payout_splits" | "payout_destination_id" | (string & {})), readonly "payout_correlation_id"?: string, readonly "gateway:id"?: string, readonly "bambora:merchant_number"?: string, readonly "bambora:transaction_id"?: string, readonly "bambora:reference"?: string, readonly "bambora:acquirer"?: string, readonly "bambora:wallet"?: string, readonly "collector:StoreId"?: string, readonly "collector:Invoice.InvoiceNumber"?: string, readonly "collector:Invoice.OrderNumber"?: string, readonly "collector:Invoice.CountryCode"?: string, readonly "collector:Invoice.ProductCode"?: string, readonly "collector:Invoice.InvoiceType"?: string, readonly "collector:Invoice.SettlementReference"?: string, readonly "instabank:Sale.ExternalReference"?: string, readonly "instabank:Sale.Sequence"?: number, readonly "instabank:Sale.Product.Name"?: string, readonly "klarna:authorized_payment_method:type"?: ("invoice" | "fixed_amount" | "base_account" | "direct_debit" | "direct_bank_transfer" | "b2b_invoice" | "card" | "slice_it_by_card" | "pay_later_by_card" | "pay_by_card" | "fixed_sum_credit" | (string & {})), readonly "klarna:authorized_payment_method:number_of_days"?: string, readonly "klarna:authorized_payment_method:number_of_installments"?: string, readonly "klarna:authorized_payment_method:fraud_status"?: ("ACCEPTED" | "PENDING" | (string & {})), readonly "netaxept:merchant_id"?: string, readonly "netaxept:transaction_id"?: string, readonly "payex:payment:payee_info:payee_id"?: string, readonly "payex:payment:payee_info:payee_name"?: string, readonly "payex:payment:payee_info:subsite"?: string, readonly "payex:payment:id"?: string, readonly "payex:payment:number"?: string, readonly "payex:payment:operation"?: string, readonly "payex:payment:created"?: string, readonly "santander:debit_account.ApplicationNumber"?: string, readonly "santander:debit_account.StatusCode"?: string, readonly "swish:payment_request:id"?: string, readonly "swish:swish_number"?: string, readonly "swish:id"?: string, readonly "swish:paymentReference"?: string, readonly "vipps:transaction.orderId"?: string, readonly "vipps:transaction.transactionText"?: string, readonly "vipps:merchantInfo.merchantSerialNumber"?: string, readonly "vipps:merchantInfo.paymentType"?: "eComm Regular Payment" }, readonly "checkboxes"?: CheckboxConfiguration, readonly "channel"?: ("ecommerce" | "in_app" | "in_store" | (string & {})), readonly "platform_type"?: ("aggregator" | "marketplace" | (string & {})), readonly "verified_identity"?: Schema.Json }
-export const Transaction = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "payment_product": openLiterals(["bambora", "collector", "dintero", "dintero_psp", "instabank", "klarna", "netaxept", "payex", "santander", "swish", "vipps"]), "payment_product_type": openLiterals(["bambora.creditcard", "bambora.vipps", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment", "dintero.zero", "dintero.wallets", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "klarna.klarna", "klarna.billie", "netaxept.creditcard", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "santander.debit_account", "swish.swish", "vipps"]), "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.optionalKey(Schema.String), "merchant_reference_2": Schema.optionalKey(Schema.String), "dynamic_descriptor": Schema.optionalKey(Schema.String), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "settlement_status": Schema.optionalKey(SettlementStatus), "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation) })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "shipping_address": Schema.optionalKey(OrderAddress), "shipping_option": Schema.optionalKey(SplitShippingOption), "billing_address": Schema.optionalKey(OrderAddress), "store": Schema.optionalKey(Store), "status": Schema.optionalKey(Schema.Union([Schema.Literal("INITIATED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZATION_VOIDED").annotate({ "readOnly": true }), Schema.Literal("CAPTURED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_CAPTURED").annotate({ "readOnly": true }), Schema.Literal("REFUNDED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_REFUNDED").annotate({ "readOnly": true }), Schema.Literal("DECLINED").annotate({ "readOnly": true }), Schema.Literal("FAILED").annotate({ "readOnly": true }), Schema.Literal("UNKNOWN").annotate({ "readOnly": true })]).annotate({ "readOnly": true })), "card": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(openLiterals(["Credit Card", "Debit Card", "Credit", "Debit"])), "brand": Schema.optionalKey(Schema.String), "region": Schema.optionalKey(openLiterals(["domestic", "eea", "inter"])), "masked_pan": Schema.optionalKey(Schema.String), "expiry_date": Schema.optionalKey(Schema.String.annotate({ "format": "\\d{2}/\\d{4}" })), "eci": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso-3166-1" })), "acquirer_transaction_type": Schema.optionalKey(openLiterals(["3DSECURE", "SSL"])), "three_ds_version": Schema.optionalKey(Schema.String), "three_ds_server_trans_id": Schema.optionalKey(Schema.String), "payment_system_type": Schema.optionalKey(Schema.String), "issuing_bank": Schema.optionalKey(Schema.String), "acquirer_stan": Schema.optionalKey(Schema.String), "acquirer_terminal_id": Schema.optionalKey(Schema.String), "acquirer_transaction_time": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "authentication_status": Schema.optionalKey(openLiterals(["Y", "A", "U", "N"])), "payment_token": Schema.optionalKey(Schema.String), "payment_token_id": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String), "recurrence_token_id": Schema.optionalKey(Schema.String) })), "gift_cards": Schema.optionalKey(Schema.Array(Giftcard)), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "url": Schema.optionalKey(Schema.Struct({ "redirect_url": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "uri" })), "approval_url": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "uri" })), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) })), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "transaction_status": Schema.optionalKey(Schema.Union([Schema.Literal("INITIATED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZATION_VOIDED").annotate({ "readOnly": true }), Schema.Literal("CAPTURED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_CAPTURED").annotate({ "readOnly": true }), Schema.Literal("REFUNDED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_REFUNDED").annotate({ "readOnly": true }), Schema.Literal("DECLINED").annotate({ "readOnly": true }), Schema.Literal("FAILED").annotate({ "readOnly": true }), Schema.Literal("UNKNOWN").annotate({ "readOnly": true })])), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String), "transaction_id": Schema.String }))), "event": Schema.optionalKey(openLiterals(["INITIALIZE", "AUTHORIZE", "CAPTURE", "REFUND", "VOID", "INITIATE_REFUND", "INITIATE_VOID", "INITIATE_CAPTURE", "SETTLEMENT"])), "success": Schema.optionalKey(Schema.Boolean), "correction": Schema.optionalKey(Schema.Struct({ "event_ids": Schema.optionalKey(Schema.Array(Schema.String)), "status": Schema.String, "remaining_capture_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "remaining_refund_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "remaining_void_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })) })), "error": Schema.optionalKey(Schema.Struct({ "code": Schema.optionalKey(Schema.String), "message": Schema.String, "type": Schema.optionalKey(openLiterals(["DO_NOT_RETRY", "MODIFICATIONS_REQUIRED", "DAILY_LIMIT_EXCEEDED", "MONTHLY_LIMIT_EXCEEDED", "REJECTED_BY_ACQUIRER_INVALID_AMOUNT", "REJECTED_BY_ACQUIRER_FORMAT_ERROR", "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD", "REJECTED_BY_ACQUIRER_CARD_STOLEN", "REJECTED_BY_ACQUIRER_CARD_EXPIRED", "REJECTED_BY_ACQUIRER", "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS", "ACQUIRER_HOST_OFFLINE", "UNKNOWN"])), "result_code": Schema.optionalKey(Schema.String) })), "amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "calculated_vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store) }))), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "created_by": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String.annotate({ "format": "uuid" })), "metadata": Schema.optionalKey(Schema.Struct({ "bambora:transaction:status": Schema.optionalKey(Schema.String), "bambora:transactionoperation:id": Schema.optionalKey(Schema.String), "bambora:meta:action:source": Schema.optionalKey(Schema.String), "bambora:meta:action:code": Schema.optionalKey(Schema.String), "bambora:meta:action:type": Schema.optionalKey(Schema.String), "payout_correlation_id": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceStatus": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:CorrelationId": Schema.optionalKey(Schema.String), "collector:Invoice.PaymentReference": Schema.optionalKey(Schema.String), "collector:Invoice.LowestAmountToPay": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:Invoice.TotalAmount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:Invoice.DueDate": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceUrl": Schema.optionalKey(Schema.String), "collector:Invoice.CurrentInvoiceNumber": Schema.optionalKey(Schema.String), "collector:Invoice.NewInvoiceNumber": Schema.optionalKey(Schema.String), "instabank:Sale.Status": Schema.optionalKey(Schema.String), "instabank:RequestId": Schema.optionalKey(Schema.String), "dintero_psp:operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:authorization_operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:capture_operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:sale_operation_ref": Schema.optionalKey(Schema.String), "klarna:reference": Schema.optionalKey(Schema.String), "klarna:headers:capture_id": Schema.optionalKey(Schema.String), "klarna:headers:refund_id": Schema.optionalKey(Schema.String), "klarna:headers:location": Schema.optionalKey(Schema.String), "klarna:authorization_expiration": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_reason": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_reference": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_error_reason": Schema.optionalKey(Schema.String), "netaxept:transaction_id": Schema.optionalKey(Schema.String), "netaxept:operation": Schema.optionalKey(Schema.String), "netaxept:execution_time": Schema.optionalKey(Schema.String), "netaxept:bat_number": Schema.optionalKey(Schema.String), "netaxept:response_code": Schema.optionalKey(Schema.String), "netaxept:terminal_url": Schema.optionalKey(Schema.String), "payex:transaction:id": Schema.optionalKey(Schema.String), "payex:transaction:number": Schema.optionalKey(Schema.String), "payex:transaction:type": Schema.optionalKey(Schema.String), "payex:transaction:state": Schema.optionalKey(Schema.String), "payex:transaction:created": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "payex:transaction:payee_reference": Schema.optionalKey(Schema.String), "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String), "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String), "swish:payment_request:get_payment_url": Schema.optionalKey(Schema.String), "swish:id": Schema.optionalKey(Schema.String), "swish:originalPaymentReference": Schema.optionalKey(Schema.String), "swish:paymentReference": Schema.optionalKey(Schema.String), "swish:amount": Schema.optionalKey(Schema.String), "swish:dateCreated": Schema.optionalKey(Schema.String), "swish:datePaid": Schema.optionalKey(Schema.String), "swish:status": Schema.optionalKey(Schema.String), "swish:errorCode": Schema.optionalKey(Schema.String), "swish:errorMessage": Schema.optionalKey(Schema.String), "vipps:transactionInfo.timeStamp": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "vipps:transactionInfo.transactionId": Schema.optionalKey(Schema.String), "vipps:transactionInfo.status": Schema.optionalKey(openLiterals(["INITIATE", "RESERVE", "CANCEL", "CAPTURE", "SALE", "VOID", "Captured", "Cancelled", "Refund"])), "vipps:transaction.transactionText": Schema.optionalKey(Schema.String) })), "correlation_request_id": Schema.optionalKey(Schema.String.annotate({ "format": "uuid" })), "event_reference": Schema.optionalKey(Schema.String), "request_headers": Schema.optionalKey(RequestHeaders), "settlements": Schema.optionalKey(TransactionSettlementsRead) }))), "session_id": Schema.optionalKey(Schema.String), "session": Schema.optionalKey(Session), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "metadata": Schema.optionalKey(Schema.Struct({ "merchant_name": Schema.optionalKey(Schema.String), "session:profile_id": Schema.optionalKey(Schema.String), "payout": Schema.optionalKey(openLiterals(["payout_account", "payout_splits", "payout_destination_id"])), "payout_correlation_id": Schema.optionalKey(Schema.String), "gateway:id": Schema.optionalKey(Schema.String), "bambora:merchant_number": Schema.optionalKey(Schema.String), "bambora:transaction_id": Schema.optionalKey(Schema.String), "bambora:reference": Schema.optionalKey(Schema.String), "bambora:acquirer": Schema.optionalKey(Schema.String), "bambora:wallet": Schema.optionalKey(Schema.String), "collector:StoreId": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceNumber": Schema.optionalKey(Schema.String), "collector:Invoice.OrderNumber": Schema.optionalKey(Schema.String), "collector:Invoice.CountryCode": Schema.optionalKey(Schema.String), "collector:Invoice.ProductCode": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceType": Schema.optionalKey(Schema.String), "collector:Invoice.SettlementReference": Schema.optionalKey(Schema.String), "instabank:Sale.ExternalReference": Schema.optionalKey(Schema.String), "instabank:Sale.Sequence": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "instabank:Sale.Product.Name": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:type": Schema.optionalKey(openLiterals(["invoice", "fixed_amount", "base_account", "direct_debit", "direct_bank_transfer", "b2b_invoice", "card", "slice_it_by_card", "pay_later_by_card", "pay_by_card", "fixed_sum_credit"])), "klarna:authorized_payment_method:number_of_days": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:number_of_installments": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:fraud_status": Schema.optionalKey(openLiterals(["ACCEPTED", "PENDING"])), "netaxept:merchant_id": Schema.optionalKey(Schema.String), "netaxept:transaction_id": Schema.optionalKey(Schema.String), "payex:payment:payee_info:payee_id": Schema.optionalKey(Schema.String), "payex:payment:payee_info:payee_name": Schema.optionalKey(Schema.String), "payex:payment:payee_info:subsite": Schema.optionalKey(Schema.String), "payex:payment:id": Schema.optionalKey(Schema.String), "payex:payment:number": Schema.optionalKey(Schema.String), "payex:payment:operation": Schema.optionalKey(Schema.String), "payex:payment:created": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String), "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String), "swish:payment_request:id": Schema.optionalKey(Schema.String), "swish:swish_number": Schema.optionalKey(Schema.String), "swish:id": Schema.optionalKey(Schema.String), "swish:paymentReference": Schema.optionalKey(Schema.String), "vipps:transaction.orderId": Schema.optionalKey(Schema.String), "vipps:transaction.transactionText": Schema.optionalKey(Schema.String), "vipps:merchantInfo.merchantSerialNumber": Schema.optionalKey(Schema.String.annotate({ "format": "^\\d{6}$" }).check(Schema.isMaxLength(9).annotate({ "expected": "a value with a length of at most 9" }))), "vipps:merchantInfo.paymentType": Schema.optionalKey(Schema.Literal("eComm Regular Payment")) })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "channel": Schema.optionalKey(openLiterals(["ecommerce", "in_app", "in_store"])), "platform_type": Schema.optionalKey(openLiterals(["aggregator", "marketplace"])), "verified_identity": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })) }).annotate({ "identifier": "Transaction" })
+export const CheckboxConfiguration = Schema.Array(Checkbox).check(
+  Schema.isMaxLength(2).annotate({
+    expected: "a value with a length of at most 2",
+    identifier: "CheckboxConfiguration"
+  })
+)
+export type BamboraConfiguration = {
+  readonly type?: "payment_type"
+  readonly creditcard?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly generate_payment_token?: boolean
+    readonly generate_recurrence_token?: boolean
+  }
+  readonly mobilepay?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly vipps?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly applepay?: Schema.Json
+  readonly googlepay?: Schema.Json
+}
+export const BamboraConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  creditcard: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      generate_payment_token: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+      generate_recurrence_token: Schema.optionalKey(Schema.Boolean.annotate({ default: false }))
+    })
+  ),
+  mobilepay: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  vipps: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  applepay: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  googlepay: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" }))
+}).annotate({ identifier: "BamboraConfiguration" })
+export type DinteroConfiguration = {
+  readonly type?: "payment_type"
+  readonly wallets?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly zero?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly external?: Schema.Json
+}
+export const DinteroConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  wallets: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  zero: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  external: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" }))
+}).annotate({ identifier: "DinteroConfiguration" })
+export type DinteroPspConfiguration = {
+  readonly type?: "payment_type"
+  readonly creditcard?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly vipps?: Schema.Json
+  readonly applepay?: Schema.Json
+  readonly googlepay?: Schema.Json
+  readonly clicktopay?: Schema.Json
+}
+export const DinteroPspConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  creditcard: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  vipps: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  applepay: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  googlepay: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  clicktopay: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" }))
+}).annotate({ identifier: "DinteroPspConfiguration" })
+export type NetaxeptConfiguration = {
+  readonly type?: "payment_type"
+  readonly creditcard?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly terminal?: {
+      readonly terminal: "/Terminal/default.aspx" | "/terminal/mobile/default.aspx" | (string & {})
+      readonly terminal_design?: string
+      readonly terminal_single_page: boolean
+      readonly terminal_layout?: string
+    }
+  }
+}
+export const NetaxeptConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  creditcard: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      terminal: Schema.optionalKey(
+        Schema.Struct({
+          terminal: openLiterals(["/Terminal/default.aspx", "/terminal/mobile/default.aspx"]),
+          terminal_design: Schema.optionalKey(Schema.String),
+          terminal_single_page: Schema.Boolean,
+          terminal_layout: Schema.optionalKey(Schema.String)
+        })
+      )
+    })
+  )
+}).annotate({ identifier: "NetaxeptConfiguration" })
+export type PayExConfiguration = {
+  readonly dynamic_descriptor?: string
+  readonly swish?: { readonly enabled: boolean; readonly payability?: SessionPayability }
+  readonly creditcard?: {
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly generate_payment_token?: boolean
+    readonly generate_recurrence_token?: boolean
+    readonly no_cvc?: boolean
+  }
+  readonly mobilepay?: { readonly enabled: boolean; readonly payability?: SessionPayability }
+  readonly vipps?: { readonly enabled: boolean; readonly payability?: SessionPayability }
+  readonly applepay?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly [x: string]: Schema.Json
+  }
+  readonly clicktopay?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly [x: string]: Schema.Json
+  }
+  readonly googlepay?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly [x: string]: Schema.Json
+  }
+}
+export const PayExConfiguration = Schema.Struct({
+  dynamic_descriptor: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+  ),
+  swish: Schema.optionalKey(
+    Schema.Struct({ enabled: Schema.Boolean, payability: Schema.optionalKey(SessionPayability) })
+  ),
+  creditcard: Schema.optionalKey(
+    Schema.Struct({
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      generate_payment_token: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+      generate_recurrence_token: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+      no_cvc: Schema.optionalKey(Schema.Boolean)
+    })
+  ),
+  mobilepay: Schema.optionalKey(
+    Schema.Struct({ enabled: Schema.Boolean, payability: Schema.optionalKey(SessionPayability) })
+  ),
+  vipps: Schema.optionalKey(
+    Schema.Struct({ enabled: Schema.Boolean, payability: Schema.optionalKey(SessionPayability) })
+  ),
+  applepay: Schema.optionalKey(
+    Schema.StructWithRest(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+        enabled: Schema.Boolean,
+        payability: Schema.optionalKey(SessionPayability)
+      }),
+      [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+    )
+  ),
+  clicktopay: Schema.optionalKey(
+    Schema.StructWithRest(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+        enabled: Schema.Boolean,
+        payability: Schema.optionalKey(SessionPayability)
+      }),
+      [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+    )
+  ),
+  googlepay: Schema.optionalKey(
+    Schema.StructWithRest(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+        enabled: Schema.Boolean,
+        payability: Schema.optionalKey(SessionPayability)
+      }),
+      [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+    )
+  )
+}).annotate({ identifier: "PayExConfiguration" })
+export type VippsConfiguration = {
+  readonly enabled: boolean
+  readonly payability?: SessionPayability
+  readonly dynamic_descriptor?: string
+}
+export const VippsConfiguration = Schema.Struct({
+  enabled: Schema.Boolean,
+  payability: Schema.optionalKey(SessionPayability),
+  dynamic_descriptor: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(100).annotate({ expected: "a value with a length of at most 100" }))
+  )
+}).annotate({ identifier: "VippsConfiguration" })
+export type KlarnaConfiguration = {
+  readonly type?: "payment_type"
+  readonly klarna?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+  readonly billie?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+}
+export const KlarnaConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  klarna: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  billie: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  )
+}).annotate({ identifier: "KlarnaConfiguration" })
+export type SantanderConfiguration = {
+  readonly type?: "payment_type"
+  readonly debit_account?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly branding_name?: string
+    readonly accounts?: ReadonlyArray<{
+      readonly account_number_token?: string
+      readonly masked_account_number?: string
+    }>
+  }
+}
+export const SantanderConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  debit_account: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      branding_name: Schema.optionalKey(Schema.String),
+      accounts: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            account_number_token: Schema.optionalKey(Schema.String),
+            masked_account_number: Schema.optionalKey(Schema.String)
+          })
+        )
+      )
+    })
+  )
+}).annotate({ identifier: "SantanderConfiguration" })
+export type SwishConfiguration = {
+  readonly type?: "payment_type"
+  readonly swish?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+  }
+}
+export const SwishConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  swish: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type")),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  )
+}).annotate({ identifier: "SwishConfiguration" })
+export type InstabankConfiguration = {
+  readonly finance?: {
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly product?: InstabankFinanceProduct
+  }
+  readonly invoice?: {
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly require_applicant?: boolean
+    readonly product?: InstabankInvoiceProduct
+  }
+  readonly installment?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly products?: ReadonlyArray<InstabankInstallmentProduct>
+  }
+  readonly postponement?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly payability?: SessionPayability
+    readonly products?: ReadonlyArray<InstabankPostponementProduct>
+  }
+}
+export const InstabankConfiguration = Schema.Struct({
+  finance: Schema.optionalKey(
+    Schema.Struct({
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      product: Schema.optionalKey(
+        Schema.suspend((): Schema.Codec<InstabankFinanceProduct> => InstabankFinanceProduct).annotate({
+          readOnly: true
+        })
+      )
+    })
+  ),
+  invoice: Schema.optionalKey(
+    Schema.Struct({
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      require_applicant: Schema.optionalKey(Schema.Boolean),
+      product: Schema.optionalKey(
+        Schema.suspend((): Schema.Codec<InstabankInvoiceProduct> => InstabankInvoiceProduct).annotate({
+          readOnly: true
+        })
+      )
+    })
+  ),
+  installment: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      products: Schema.optionalKey(Schema.Array(InstabankInstallmentProduct).annotate({ readOnly: true }))
+    })
+  ),
+  postponement: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      enabled: Schema.Boolean,
+      payability: Schema.optionalKey(SessionPayability),
+      products: Schema.optionalKey(Schema.Array(InstabankPostponementProduct).annotate({ readOnly: true }))
+    })
+  )
+}).annotate({ identifier: "InstabankConfiguration" })
+export type CollectorConfiguration = {
+  readonly type?: "payment_type"
+  readonly dynamic_descriptor?: string
+  readonly invoice?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly countries?: ReadonlyArray<string>
+    readonly options?: { readonly enable_on_hold?: boolean }
+    readonly payability?: SessionPayability
+  }
+  readonly invoice_b2b?: {
+    readonly type?: "payment_product_type"
+    readonly payability?: SessionPayability
+    readonly enabled: boolean
+    readonly countries?: ReadonlyArray<string>
+    readonly options?: {
+      readonly disable_collector_b2b_address_enforcement?: boolean
+      readonly enable_on_hold?: boolean
+    }
+  }
+  readonly invoice_b2b_preapproved?: {
+    readonly type?: "payment_product_type"
+    readonly payability?: SessionPayability
+    readonly enabled: boolean
+    readonly countries?: ReadonlyArray<string>
+    readonly accounts?: ReadonlyArray<{ readonly billing_address?: CollectorB2BAddress; readonly company_id?: string }>
+  }
+  readonly finance?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly countries?: ReadonlyArray<string>
+    readonly payability?: SessionPayability
+  }
+  readonly installment?: {
+    readonly type?: "payment_product_type"
+    readonly enabled: boolean
+    readonly countries?: ReadonlyArray<string>
+    readonly options?: { readonly enable_on_hold?: boolean }
+    readonly payability?: SessionPayability
+  }
+}
+export const CollectorConfiguration = Schema.Struct({
+  type: Schema.optionalKey(Schema.Literal("payment_type")),
+  dynamic_descriptor: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+  ),
+  invoice: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      enabled: Schema.Boolean,
+      countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso-3166-1" }))),
+      options: Schema.optionalKey(Schema.Struct({ enable_on_hold: Schema.optionalKey(Schema.Boolean) })),
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  invoice_b2b: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      payability: Schema.optionalKey(SessionPayability),
+      enabled: Schema.Boolean,
+      countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso-3166-1" }))),
+      options: Schema.optionalKey(
+        Schema.Struct({
+          disable_collector_b2b_address_enforcement: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+          enable_on_hold: Schema.optionalKey(Schema.Boolean)
+        })
+      )
+    })
+  ),
+  invoice_b2b_preapproved: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      payability: Schema.optionalKey(SessionPayability),
+      enabled: Schema.Boolean,
+      countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso-3166-1" }))),
+      accounts: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            billing_address: Schema.optionalKey(CollectorB2BAddress),
+            company_id: Schema.optionalKey(Schema.String)
+          })
+        )
+      )
+    })
+  ),
+  finance: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      enabled: Schema.Boolean,
+      countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso-3166-1" }))),
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  ),
+  installment: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(Schema.Literal("payment_product_type").annotate({ default: "payment_product_type" })),
+      enabled: Schema.Boolean,
+      countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso-3166-1" }))),
+      options: Schema.optionalKey(Schema.Struct({ enable_on_hold: Schema.optionalKey(Schema.Boolean) })),
+      payability: Schema.optionalKey(SessionPayability)
+    })
+  )
+}).annotate({ identifier: "CollectorConfiguration" })
+export type SessionExpress = {
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+}
+export const SessionExpress = Schema.Struct({
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  )
+}).annotate({ identifier: "SessionExpress" })
+export type SessionExpressUpdate = {
+  readonly shipping_options: ReadonlyArray<ShippingOption>
+  readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+}
+export const SessionExpressUpdate = Schema.Struct({
+  shipping_options: Schema.Array(ShippingOption),
+  shipping_mode: Schema.optionalKey(
+    openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+  )
+}).annotate({ identifier: "SessionExpressUpdate" })
+export type TransactionSettlementsRead = {
+  readonly events: ReadonlyArray<TransactionSettlementsEvent>
+  readonly settlement_status?: "NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})
+}
+export const TransactionSettlementsRead = Schema.Struct({
+  events: Schema.Array(TransactionSettlementsEvent),
+  settlement_status: Schema.optionalKey(
+    openLiterals(["NOT_SETTLED", "PENDING_SETTLEMENT", "PARTIALLY_SETTLED", "SETTLED"])
+  )
+}).annotate({ identifier: "TransactionSettlementsRead" })
+export type SettlementResponse = {
+  readonly items?: ReadonlyArray<SettlementItem>
+  readonly last_evaluated_key?: { readonly id?: string; readonly account_id?: string; readonly settled_at?: string }
+}
+export const SettlementResponse = Schema.Struct({
+  items: Schema.optionalKey(Schema.Array(SettlementItem)),
+  last_evaluated_key: Schema.optionalKey(
+    Schema.Struct({
+      id: Schema.optionalKey(Schema.String),
+      account_id: Schema.optionalKey(Schema.String),
+      settled_at: Schema.optionalKey(Schema.String)
+    })
+  )
+}).annotate({ identifier: "SettlementResponse" })
+export type ReportMetadata = {
+  readonly id?: string
+  readonly report_job_id?: string
+  readonly account_id?: string
+  readonly template_id?: string
+  readonly content_type?: string
+  readonly content_language?: string
+  readonly created_by?: string
+  readonly created_at?: string
+  readonly data_from?: string
+  readonly data_to?: string
+  readonly schedule?: string
+  readonly report_file_name?: string
+  readonly custom_report_name?: string
+  readonly report_config_id?: string
+  readonly data_type?: string
+  readonly signed_url?: string
+  readonly report_filters?: ReadonlyArray<ReportFilter>
+}
+export const ReportMetadata = Schema.Struct({
+  id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  report_job_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  account_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  template_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  content_type: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  content_language: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  created_by: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  created_at: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "date-time" })),
+  data_from: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "date-time" })),
+  data_to: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "date-time" })),
+  schedule: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  report_file_name: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  custom_report_name: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  report_config_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  data_type: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  signed_url: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+  report_filters: Schema.optionalKey(Schema.Array(ReportFilter))
+}).annotate({ identifier: "ReportMetadata" })
+export type EmdTravel = {
+  readonly air_reservation_details?: EmdAirReservationDetails
+  readonly bus_reservation_details?: EmdBusReservationDetails
+  readonly train_reservation_details?: EmdTrainReservationDetails
+  readonly ferry_reservation_details?: EmdFerryReservationDetails
+  readonly hotel_reservation_details?: EmdHotelReservationDetails
+  readonly car_rental_reservation_details?: EmdCarRentalReservationDetails
+}
+export const EmdTravel = Schema.Struct({
+  air_reservation_details: Schema.optionalKey(EmdAirReservationDetails),
+  bus_reservation_details: Schema.optionalKey(EmdBusReservationDetails),
+  train_reservation_details: Schema.optionalKey(EmdTrainReservationDetails),
+  ferry_reservation_details: Schema.optionalKey(EmdFerryReservationDetails),
+  hotel_reservation_details: Schema.optionalKey(EmdHotelReservationDetails),
+  car_rental_reservation_details: Schema.optionalKey(EmdCarRentalReservationDetails)
+}).annotate({ identifier: "EmdTravel" })
+export type EmdMarketplaceOrder = {
+  readonly seller_info: EmdMarketplaceSellerInfo
+  readonly winner_info: EmdMarketplaceWinnerInfo
+}
+export const EmdMarketplaceOrder = Schema.Struct({
+  seller_info: EmdMarketplaceSellerInfo,
+  winner_info: EmdMarketplaceWinnerInfo
+}).annotate({ identifier: "EmdMarketplaceOrder" })
+export type Emd = {
+  readonly event?: EmdEvent
+  readonly subscription?: EmdRecurring
+  readonly travel?: EmdTravel
+  readonly marketplace_order?: EmdMarketplaceOrder
+}
+export const Emd = Schema.Struct({
+  event: Schema.optionalKey(EmdEvent),
+  subscription: Schema.optionalKey(EmdRecurring),
+  travel: Schema.optionalKey(EmdTravel),
+  marketplace_order: Schema.optionalKey(EmdMarketplaceOrder)
+}).annotate({ identifier: "Emd" })
+export type SessionOrder = {
+  readonly amount: number
+  readonly currency: string
+  readonly vat_amount?: number
+  readonly merchant_reference_2?: string
+  readonly shipping_address?: OrderAddress
+  readonly billing_address?: OrderAddress
+  readonly partial_payment?: boolean
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id?: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount?: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly eligible_for_discount?: boolean
+    readonly is_changed?: boolean
+    readonly gross_amount?: number
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+  readonly gross_amount?: number
+  readonly is_changed?: boolean
+  readonly shipping_option?: SplitShippingOption
+  readonly store?: Store
+  readonly discount_lines?: ReadonlyArray<DiscountItem>
+  readonly discount_codes?: ReadonlyArray<string>
+  readonly gift_cards?: ReadonlyArray<Giftcard>
+  readonly event_reference?: string
+  readonly payout_destination_id?: string
+  readonly merchant_reference: string
+}
+export const SessionOrder = Schema.Struct({
+  amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+  currency: Schema.String.annotate({ format: "iso4217-code" }),
+  vat_amount: Schema.optionalKey(
+    Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  merchant_reference_2: Schema.optionalKey(Schema.String),
+  shipping_address: Schema.optionalKey(OrderAddress),
+  billing_address: Schema.optionalKey(OrderAddress),
+  partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.optionalKey(Schema.String),
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        is_changed: Schema.optionalKey(Schema.Boolean),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  ),
+  gross_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+  ),
+  is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+  shipping_option: Schema.optionalKey(SplitShippingOption),
+  store: Schema.optionalKey(Store),
+  discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+  discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+  gift_cards: Schema.optionalKey(
+    Schema.Array(Giftcard).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+  ),
+  event_reference: Schema.optionalKey(Schema.String),
+  payout_destination_id: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+  ),
+  merchant_reference: Schema.String
+}).annotate({ identifier: "SessionOrder" })
+export type SessionOrderUpdate = {
+  readonly amount?: number
+  readonly currency?: string
+  readonly vat_amount?: number
+  readonly merchant_reference_2?: string
+  readonly shipping_address?: OrderAddress
+  readonly billing_address?: OrderAddress
+  readonly partial_payment?: boolean
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id?: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount?: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly eligible_for_discount?: boolean
+    readonly is_changed?: boolean
+    readonly gross_amount?: number
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+  readonly gross_amount?: number
+  readonly is_changed?: boolean
+  readonly shipping_option?: SplitShippingOption
+  readonly store?: Store
+  readonly discount_lines?: ReadonlyArray<DiscountItem>
+  readonly discount_codes?: ReadonlyArray<string>
+  readonly gift_cards?: ReadonlyArray<Giftcard>
+  readonly event_reference?: string
+}
+export const SessionOrderUpdate = Schema.Struct({
+  amount: Schema.optionalKey(
+    Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  currency: Schema.optionalKey(Schema.String.annotate({ format: "iso4217-code" })),
+  vat_amount: Schema.optionalKey(
+    Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+  ),
+  merchant_reference_2: Schema.optionalKey(Schema.String),
+  shipping_address: Schema.optionalKey(OrderAddress),
+  billing_address: Schema.optionalKey(OrderAddress),
+  partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.optionalKey(Schema.String),
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        is_changed: Schema.optionalKey(Schema.Boolean),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  ),
+  gross_amount: Schema.optionalKey(
+    Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+  ),
+  is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+  shipping_option: Schema.optionalKey(SplitShippingOption),
+  store: Schema.optionalKey(Store),
+  discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+  discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+  gift_cards: Schema.optionalKey(
+    Schema.Array(Giftcard).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+  ),
+  event_reference: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "SessionOrderUpdate" })
+export type Session = {
+  readonly url: SessionUrls
+  readonly customer?: SessionCustomer
+  readonly order: SessionOrder
+  readonly expires_at?: string
+  readonly checkboxes?: CheckboxConfiguration
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly configuration: {
+    readonly auto_capture?: boolean
+    readonly channel?: "in_app" | "in_store" | (string & {})
+    readonly publish?: PublishConfiguration
+    readonly active_payment_types?: { readonly enabled?: boolean }
+    readonly default_payment_type?:
+      | "bambora.creditcard"
+      | "bambora.vipps"
+      | "dintero.zero"
+      | "dintero_psp.creditcard"
+      | "instabank.finance"
+      | "instabank.invoice"
+      | "instabank.installment"
+      | "instabank.postponement"
+      | "vipps"
+      | "payex.creditcard"
+      | "payex.mobilepay"
+      | "payex.swish"
+      | "payex.vipps"
+      | "payex.applepay"
+      | "payex.clicktopay"
+      | "payex.googlepay"
+      | "collector.finance"
+      | "collector.invoice"
+      | "collector.invoice_b2b"
+      | "collector.invoice_b2b_preapproved"
+      | "collector.installment_b2b_preapproved"
+      | "collector.installment"
+      | "santander.debit_account"
+      | "swish.swish"
+      | "netaxept.creditcard"
+      | "klarna.klarna"
+      | "klarna.billie"
+      | (string & {})
+    readonly bambora?: BamboraConfiguration
+    readonly dintero?: DinteroConfiguration
+    readonly dintero_psp?: DinteroPspConfiguration
+    readonly instabank?: InstabankConfiguration
+    readonly netaxept?: NetaxeptConfiguration
+    readonly payex?: PayExConfiguration
+    readonly vipps?: VippsConfiguration
+    readonly collector?: CollectorConfiguration
+    readonly klarna?: KlarnaConfiguration
+    readonly santander?: SantanderConfiguration
+    readonly swish?: SwishConfiguration
+    readonly payout?: PayoutConfiguration
+    readonly kravia?: Schema.Json
+    readonly two?: Schema.Json
+    readonly seitatech?: Schema.Json
+    readonly allow_express_wallet_payment?: boolean
+    readonly discounts?: {
+      readonly type?: "discounts"
+      readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+      readonly order?: { readonly enabled: boolean }
+    }
+    readonly theme?: {
+      readonly backdrop?: string
+      readonly primary?: string
+      readonly text?: string
+      readonly warning?: string
+      readonly error?: string
+      readonly "font-family"?: string
+    }
+    readonly countries?: {
+      readonly preferred_country?: string
+      readonly allow_countries?: ReadonlyArray<string>
+      readonly deny_countries?: ReadonlyArray<string>
+    }
+    readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+    readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly id?: string
+  readonly created_at?: string
+  readonly updated_at?: string
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly payment_operation?: PaymentOperationIntent
+  readonly events?: ReadonlyArray<{
+    readonly created_at?: string
+    readonly id?: string
+    readonly request_id?: string
+    readonly name?:
+      | "INITIATED"
+      | "VISITED"
+      | "COMPLETED"
+      | "AUTHORIZED"
+      | "DECLINED"
+      | "PAY_LOCK_START"
+      | "PAY_LOCK_META"
+      | "PAY_LOCK_END"
+      | "PAY_FAILED"
+      | "ON_HOLD_CALLBACK_SENT"
+      | "AUTH_CALLBACK_SENT"
+      | "FAILED"
+      | "UNKNOWN"
+      | "PAYMENT_TOKEN_FLOW_START"
+      | "UPDATE_SESSION"
+      | "CANCELLED"
+      | "SET_BILLING_ADDRESS"
+      | "SET_DISCOUNT_CODES"
+      | "SET_SHIPPING_ADDRESS"
+      | "SET_SHIPPING_OPTION"
+      | "SET_GIFT_CARD"
+      | "PUSH_NOTIFICATION_SENT"
+      | "SECRET_CONFIRMATION_CODE_SENT"
+      | "SET_MY_DINTERO"
+      | "ADD_PAYMENT_INFORMATION"
+      | (string & {})
+    readonly request_headers?: RequestHeaders
+    readonly details?: {
+      readonly error?: string
+      readonly payment_product_type?: string
+      readonly amount?: number
+      readonly shipping_option?: SplitShippingOption
+      readonly shipping_address?: OrderAddress
+      readonly bambora?: {
+        readonly session_token?: string
+        readonly session_url?: string
+        readonly wallet_session_id?: string
+      }
+      readonly klarna?: { readonly client_token: string; readonly session_id: string }
+      readonly "payex:payment:id"?: string
+      readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+      readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly organization_number?: string
+      readonly previous_order?: SessionOrder
+      readonly updated_order?: SessionOrder
+      readonly previous_express?: SessionExpress
+      readonly updated_express?: SessionExpress
+      readonly gift_card?: {
+        readonly card_id?: string
+        readonly card_amount?: number
+        readonly masked_card_token?: string
+        readonly currency?: string
+      }
+    }
+  }>
+  readonly transaction_id?: string
+}
+export const Session = Schema.Struct({
+  url: SessionUrls,
+  customer: Schema.optionalKey(SessionCustomer),
+  order: SessionOrder,
+  expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  ),
+  configuration: Schema.Struct({
+    auto_capture: Schema.optionalKey(Schema.Boolean),
+    channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+    publish: Schema.optionalKey(PublishConfiguration),
+    active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+    default_payment_type: Schema.optionalKey(
+      openLiterals([
+        "bambora.creditcard",
+        "bambora.vipps",
+        "dintero.zero",
+        "dintero_psp.creditcard",
+        "instabank.finance",
+        "instabank.invoice",
+        "instabank.installment",
+        "instabank.postponement",
+        "vipps",
+        "payex.creditcard",
+        "payex.mobilepay",
+        "payex.swish",
+        "payex.vipps",
+        "payex.applepay",
+        "payex.clicktopay",
+        "payex.googlepay",
+        "collector.finance",
+        "collector.invoice",
+        "collector.invoice_b2b",
+        "collector.invoice_b2b_preapproved",
+        "collector.installment_b2b_preapproved",
+        "collector.installment",
+        "santander.debit_account",
+        "swish.swish",
+        "netaxept.creditcard",
+        "klarna.klarna",
+        "klarna.billie"
+      ])
+    ),
+    bambora: Schema.optionalKey(BamboraConfiguration),
+    dintero: Schema.optionalKey(DinteroConfiguration),
+    dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+    instabank: Schema.optionalKey(InstabankConfiguration),
+    netaxept: Schema.optionalKey(NetaxeptConfiguration),
+    payex: Schema.optionalKey(PayExConfiguration),
+    vipps: Schema.optionalKey(VippsConfiguration),
+    collector: Schema.optionalKey(CollectorConfiguration),
+    klarna: Schema.optionalKey(KlarnaConfiguration),
+    santander: Schema.optionalKey(SantanderConfiguration),
+    swish: Schema.optionalKey(SwishConfiguration),
+    payout: Schema.optionalKey(PayoutConfiguration),
+    kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+    discounts: Schema.optionalKey(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+        express_discount_codes: Schema.optionalKey(
+          Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+        ),
+        order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+      })
+    ),
+    theme: Schema.optionalKey(
+      Schema.Struct({
+        backdrop: Schema.optionalKey(Schema.String),
+        primary: Schema.optionalKey(Schema.String),
+        text: Schema.optionalKey(Schema.String),
+        warning: Schema.optionalKey(Schema.String),
+        error: Schema.optionalKey(Schema.String),
+        "font-family": Schema.optionalKey(Schema.String)
+      })
+    ),
+    countries: Schema.optionalKey(
+      Schema.Struct({
+        preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+        allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+        deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+      })
+    ),
+    default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+    allow_different_billing_shipping_address: Schema.optionalKey(
+      Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+    )
+  }),
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        id: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String),
+        name: Schema.optionalKey(
+          openLiterals([
+            "INITIATED",
+            "VISITED",
+            "COMPLETED",
+            "AUTHORIZED",
+            "DECLINED",
+            "PAY_LOCK_START",
+            "PAY_LOCK_META",
+            "PAY_LOCK_END",
+            "PAY_FAILED",
+            "ON_HOLD_CALLBACK_SENT",
+            "AUTH_CALLBACK_SENT",
+            "FAILED",
+            "UNKNOWN",
+            "PAYMENT_TOKEN_FLOW_START",
+            "UPDATE_SESSION",
+            "CANCELLED",
+            "SET_BILLING_ADDRESS",
+            "SET_DISCOUNT_CODES",
+            "SET_SHIPPING_ADDRESS",
+            "SET_SHIPPING_OPTION",
+            "SET_GIFT_CARD",
+            "PUSH_NOTIFICATION_SENT",
+            "SECRET_CONFIRMATION_CODE_SENT",
+            "SET_MY_DINTERO",
+            "ADD_PAYMENT_INFORMATION"
+          ])
+        ),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        details: Schema.optionalKey(
+          Schema.Struct({
+            error: Schema.optionalKey(Schema.String),
+            payment_product_type: Schema.optionalKey(Schema.String),
+            amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+            shipping_option: Schema.optionalKey(SplitShippingOption),
+            shipping_address: Schema.optionalKey(OrderAddress),
+            bambora: Schema.optionalKey(
+              Schema.Struct({
+                session_token: Schema.optionalKey(Schema.String),
+                session_url: Schema.optionalKey(Schema.String),
+                wallet_session_id: Schema.optionalKey(Schema.String)
+              })
+            ),
+            klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+            "payex:payment:id": Schema.optionalKey(Schema.String),
+            "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)),
+            "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+            my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+            organization_number: Schema.optionalKey(Schema.String),
+            previous_order: Schema.optionalKey(SessionOrder),
+            updated_order: Schema.optionalKey(SessionOrder),
+            previous_express: Schema.optionalKey(SessionExpress),
+            updated_express: Schema.optionalKey(SessionExpress),
+            gift_card: Schema.optionalKey(
+              Schema.Struct({
+                card_id: Schema.optionalKey(Schema.String),
+                card_amount: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                masked_card_token: Schema.optionalKey(Schema.String),
+                currency: Schema.optionalKey(Schema.String)
+              })
+            )
+          })
+        )
+      })
+    )
+  ),
+  transaction_id: Schema.optionalKey(Schema.String)
+}).annotate({ identifier: "Session" })
+export type UpdateSessionOptions = {
+  readonly order: SessionOrderUpdate
+  readonly express?: SessionExpressUpdate
+  readonly remove_lock?: boolean
+}
+export const UpdateSessionOptions = Schema.Struct({
+  order: SessionOrderUpdate,
+  express: Schema.optionalKey(SessionExpressUpdate),
+  remove_lock: Schema.optionalKey(Schema.Boolean.annotate({ default: true }))
+}).annotate({ identifier: "UpdateSessionOptions" })
+export type Transaction = {
+  readonly id?: string
+  readonly created_at?: string
+  readonly payment_product:
+    | "bambora"
+    | "collector"
+    | "dintero"
+    | "dintero_psp"
+    | "instabank"
+    | "klarna"
+    | "netaxept"
+    | "payex"
+    | "santander"
+    | "swish"
+    | "vipps"
+    | (string & {})
+  readonly payment_product_type:
+    | "bambora.creditcard"
+    | "bambora.vipps"
+    | "collector.invoice"
+    | "collector.invoice_b2b"
+    | "collector.invoice_b2b_preapproved"
+    | "collector.installment"
+    | "dintero.zero"
+    | "dintero.wallets"
+    | "dintero_psp.creditcard"
+    | "instabank.finance"
+    | "instabank.invoice"
+    | "instabank.installment"
+    | "instabank.postponement"
+    | "klarna.klarna"
+    | "klarna.billie"
+    | "netaxept.creditcard"
+    | "payex.creditcard"
+    | "payex.mobilepay"
+    | "payex.swish"
+    | "payex.vipps"
+    | "payex.applepay"
+    | "payex.clicktopay"
+    | "payex.googlepay"
+    | "santander.debit_account"
+    | "swish.swish"
+    | "vipps"
+    | (string & {})
+  readonly amount: number
+  readonly currency: string
+  readonly payout_destination_id?: string
+  readonly merchant_reference?: string
+  readonly merchant_reference_2?: string
+  readonly dynamic_descriptor?: string
+  readonly payment_operation?: PaymentOperationIntent
+  readonly settlement_status?: SettlementStatus
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly my_dintero?: MyDinteroUserCreation
+  }
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly shipping_address?: OrderAddress
+  readonly shipping_option?: SplitShippingOption
+  readonly billing_address?: OrderAddress
+  readonly store?: Store
+  readonly status?:
+    | "INITIATED"
+    | "AUTHORIZED"
+    | "AUTHORIZATION_VOIDED"
+    | "CAPTURED"
+    | "PARTIALLY_CAPTURED"
+    | "REFUNDED"
+    | "PARTIALLY_REFUNDED"
+    | "DECLINED"
+    | "FAILED"
+    | "UNKNOWN"
+    | (string & {})
+  readonly card?: {
+    readonly type?: "Credit Card" | "Debit Card" | "Credit" | "Debit" | (string & {})
+    readonly brand?: string
+    readonly region?: "domestic" | "eea" | "inter" | (string & {})
+    readonly masked_pan?: string
+    readonly expiry_date?: string
+    readonly eci?: string
+    readonly country?: string
+    readonly acquirer_transaction_type?: "3DSECURE" | "SSL" | (string & {})
+    readonly three_ds_version?: string
+    readonly three_ds_server_trans_id?: string
+    readonly payment_system_type?: string
+    readonly issuing_bank?: string
+    readonly acquirer_stan?: string
+    readonly acquirer_terminal_id?: string
+    readonly acquirer_transaction_time?: string
+    readonly authentication_status?: "Y" | "A" | "U" | "N" | (string & {})
+    readonly payment_token?: string
+    readonly payment_token_id?: string
+    readonly recurrence_token?: string
+    readonly recurrence_token_id?: string
+  }
+  readonly gift_cards?: ReadonlyArray<Giftcard>
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id?: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount?: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly eligible_for_discount?: boolean
+    readonly is_changed?: boolean
+    readonly gross_amount?: number
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+  readonly url?: { readonly redirect_url?: string; readonly approval_url?: string; readonly callback_url?: string }
+  readonly events?: ReadonlyArray<{
+    readonly id?: string
+    readonly transaction_status?:
+      | "INITIATED"
+      | "AUTHORIZED"
+      | "AUTHORIZATION_VOIDED"
+      | "CAPTURED"
+      | "PARTIALLY_CAPTURED"
+      | "REFUNDED"
+      | "PARTIALLY_REFUNDED"
+      | "DECLINED"
+      | "FAILED"
+      | "UNKNOWN"
+      | (string & {})
+    readonly gift_cards?: ReadonlyArray<{
+      readonly type: "dintero.wallets"
+      readonly card_id: string
+      readonly amount: number
+      readonly masked_card_token?: string
+      readonly transaction_id: string
+    }>
+    readonly event?:
+      | "INITIALIZE"
+      | "AUTHORIZE"
+      | "CAPTURE"
+      | "REFUND"
+      | "VOID"
+      | "INITIATE_REFUND"
+      | "INITIATE_VOID"
+      | "INITIATE_CAPTURE"
+      | "SETTLEMENT"
+      | (string & {})
+    readonly success?: boolean
+    readonly correction?: {
+      readonly event_ids?: ReadonlyArray<string>
+      readonly status: string
+      readonly remaining_capture_amount: number
+      readonly remaining_refund_amount: number
+      readonly remaining_void_amount: number
+    }
+    readonly error?: {
+      readonly code?: string
+      readonly message: string
+      readonly type?:
+        | "DO_NOT_RETRY"
+        | "MODIFICATIONS_REQUIRED"
+        | "DAILY_LIMIT_EXCEEDED"
+        | "MONTHLY_LIMIT_EXCEEDED"
+        | "REJECTED_BY_ACQUIRER_INVALID_AMOUNT"
+        | "REJECTED_BY_ACQUIRER_FORMAT_ERROR"
+        | "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD"
+        | "REJECTED_BY_ACQUIRER_CARD_STOLEN"
+        | "REJECTED_BY_ACQUIRER_CARD_EXPIRED"
+        | "REJECTED_BY_ACQUIRER"
+        | "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS"
+        | "ACQUIRER_HOST_OFFLINE"
+        | "UNKNOWN"
+        | (string & {})
+      readonly result_code?: string
+    }
+    readonly amount?: number
+    readonly calculated_vat_amount?: number
+    readonly items?: ReadonlyArray<{
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+      readonly id?: string
+      readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+      readonly line_id?: string
+      readonly version?: number
+      readonly description?: string
+      readonly quantity?: number
+      readonly amount?: number
+      readonly vat_amount?: number
+      readonly vat?: number
+      readonly unit_volume?: number
+      readonly unit_weight?: number
+      readonly unit_dimensional_weight?: number
+      readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+      readonly fee_split?: PayoutFeeSplit
+      readonly splits?: ReadonlyArray<PayoutSplit>
+      readonly thumbnail_url?: string
+      readonly emd?: Emd
+      readonly store?: Store
+    }>
+    readonly created_at?: string
+    readonly created_by?: string
+    readonly request_id?: string
+    readonly metadata?: {
+      readonly "bambora:transaction:status"?: string
+      readonly "bambora:transactionoperation:id"?: string
+      readonly "bambora:meta:action:source"?: string
+      readonly "bambora:meta:action:code"?: string
+      readonly "bambora:meta:action:type"?: string
+      readonly payout_correlation_id?: string
+      readonly "collector:Invoice.InvoiceStatus"?: number
+      readonly "collector:CorrelationId"?: string
+      readonly "collector:Invoice.PaymentReference"?: string
+      readonly "collector:Invoice.LowestAmountToPay"?: number
+      readonly "collector:Invoice.TotalAmount"?: number
+      readonly "collector:Invoice.DueDate"?: string
+      readonly "collector:Invoice.InvoiceUrl"?: string
+      readonly "collector:Invoice.CurrentInvoiceNumber"?: string
+      readonly "collector:Invoice.NewInvoiceNumber"?: string
+      readonly "instabank:Sale.Status"?: string
+      readonly "instabank:RequestId"?: string
+      readonly "dintero_psp:operation_ref"?: string
+      readonly "dintero_psp:authorization_operation_ref"?: string
+      readonly "dintero_psp:capture_operation_ref"?: string
+      readonly "dintero_psp:sale_operation_ref"?: string
+      readonly "klarna:reference"?: string
+      readonly "klarna:headers:capture_id"?: string
+      readonly "klarna:headers:refund_id"?: string
+      readonly "klarna:headers:location"?: string
+      readonly "klarna:authorization_expiration"?: string
+      readonly "klarna:authorization_expiration_reason"?: string
+      readonly "klarna:authorization_expiration_reference"?: string
+      readonly "klarna:authorization_expiration_error_reason"?: string
+      readonly "netaxept:transaction_id"?: string
+      readonly "netaxept:operation"?: string
+      readonly "netaxept:execution_time"?: string
+      readonly "netaxept:bat_number"?: string
+      readonly "netaxept:response_code"?: string
+      readonly "netaxept:terminal_url"?: string
+      readonly "payex:transaction:id"?: string
+      readonly "payex:transaction:number"?: string
+      readonly "payex:transaction:type"?: string
+      readonly "payex:transaction:state"?: string
+      readonly "payex:transaction:created"?: string
+      readonly "payex:transaction:payee_reference"?: string
+      readonly "santander:debit_account.ApplicationNumber"?: string
+      readonly "santander:debit_account.StatusCode"?: string
+      readonly "swish:payment_request:get_payment_url"?: string
+      readonly "swish:id"?: string
+      readonly "swish:originalPaymentReference"?: string
+      readonly "swish:paymentReference"?: string
+      readonly "swish:amount"?: string
+      readonly "swish:dateCreated"?: string
+      readonly "swish:datePaid"?: string
+      readonly "swish:status"?: string
+      readonly "swish:errorCode"?: string
+      readonly "swish:errorMessage"?: string
+      readonly "vipps:transactionInfo.timeStamp"?: string
+      readonly "vipps:transactionInfo.transactionId"?: string
+      readonly "vipps:transactionInfo.status"?:
+        | "INITIATE"
+        | "RESERVE"
+        | "CANCEL"
+        | "CAPTURE"
+        | "SALE"
+        | "VOID"
+        | "Captured"
+        | "Cancelled"
+        | "Refund"
+        | (string & {})
+      readonly "vipps:transaction.transactionText"?: string
+    }
+    readonly correlation_request_id?: string
+    readonly event_reference?: string
+    readonly request_headers?: RequestHeaders
+    readonly settlements?: TransactionSettlementsRead
+  }>
+  readonly session_id?: string
+  readonly session?: Session
+  readonly updated_at?: string
+  readonly metadata?: {
+    readonly merchant_name?: string
+    readonly "session:profile_id"?: string
+    readonly payout?: "payout_account" | "payout_splits" | "payout_destination_id" | (string & {})
+    readonly payout_correlation_id?: string
+    readonly "gateway:id"?: string
+    readonly "bambora:merchant_number"?: string
+    readonly "bambora:transaction_id"?: string
+    readonly "bambora:reference"?: string
+    readonly "bambora:acquirer"?: string
+    readonly "bambora:wallet"?: string
+    readonly "collector:StoreId"?: string
+    readonly "collector:Invoice.InvoiceNumber"?: string
+    readonly "collector:Invoice.OrderNumber"?: string
+    readonly "collector:Invoice.CountryCode"?: string
+    readonly "collector:Invoice.ProductCode"?: string
+    readonly "collector:Invoice.InvoiceType"?: string
+    readonly "collector:Invoice.SettlementReference"?: string
+    readonly "instabank:Sale.ExternalReference"?: string
+    readonly "instabank:Sale.Sequence"?: number
+    readonly "instabank:Sale.Product.Name"?: string
+    readonly "klarna:authorized_payment_method:type"?:
+      | "invoice"
+      | "fixed_amount"
+      | "base_account"
+      | "direct_debit"
+      | "direct_bank_transfer"
+      | "b2b_invoice"
+      | "card"
+      | "slice_it_by_card"
+      | "pay_later_by_card"
+      | "pay_by_card"
+      | "fixed_sum_credit"
+      | (string & {})
+    readonly "klarna:authorized_payment_method:number_of_days"?: string
+    readonly "klarna:authorized_payment_method:number_of_installments"?: string
+    readonly "klarna:authorized_payment_method:fraud_status"?: "ACCEPTED" | "PENDING" | (string & {})
+    readonly "netaxept:merchant_id"?: string
+    readonly "netaxept:transaction_id"?: string
+    readonly "payex:payment:payee_info:payee_id"?: string
+    readonly "payex:payment:payee_info:payee_name"?: string
+    readonly "payex:payment:payee_info:subsite"?: string
+    readonly "payex:payment:id"?: string
+    readonly "payex:payment:number"?: string
+    readonly "payex:payment:operation"?: string
+    readonly "payex:payment:created"?: string
+    readonly "santander:debit_account.ApplicationNumber"?: string
+    readonly "santander:debit_account.StatusCode"?: string
+    readonly "swish:payment_request:id"?: string
+    readonly "swish:swish_number"?: string
+    readonly "swish:id"?: string
+    readonly "swish:paymentReference"?: string
+    readonly "vipps:transaction.orderId"?: string
+    readonly "vipps:transaction.transactionText"?: string
+    readonly "vipps:merchantInfo.merchantSerialNumber"?: string
+    readonly "vipps:merchantInfo.paymentType"?: "eComm Regular Payment"
+  }
+  readonly checkboxes?: CheckboxConfiguration
+  readonly channel?: "ecommerce" | "in_app" | "in_store" | (string & {})
+  readonly platform_type?: "aggregator" | "marketplace" | (string & {})
+  readonly verified_identity?: Schema.Json
+}
+export const Transaction = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  payment_product: openLiterals([
+    "bambora",
+    "collector",
+    "dintero",
+    "dintero_psp",
+    "instabank",
+    "klarna",
+    "netaxept",
+    "payex",
+    "santander",
+    "swish",
+    "vipps"
+  ]),
+  payment_product_type: openLiterals([
+    "bambora.creditcard",
+    "bambora.vipps",
+    "collector.invoice",
+    "collector.invoice_b2b",
+    "collector.invoice_b2b_preapproved",
+    "collector.installment",
+    "dintero.zero",
+    "dintero.wallets",
+    "dintero_psp.creditcard",
+    "instabank.finance",
+    "instabank.invoice",
+    "instabank.installment",
+    "instabank.postponement",
+    "klarna.klarna",
+    "klarna.billie",
+    "netaxept.creditcard",
+    "payex.creditcard",
+    "payex.mobilepay",
+    "payex.swish",
+    "payex.vipps",
+    "payex.applepay",
+    "payex.clicktopay",
+    "payex.googlepay",
+    "santander.debit_account",
+    "swish.swish",
+    "vipps"
+  ]),
+  amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  currency: Schema.String.annotate({ format: "iso4217-code" }),
+  payout_destination_id: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+  ),
+  merchant_reference: Schema.optionalKey(Schema.String),
+  merchant_reference_2: Schema.optionalKey(Schema.String),
+  dynamic_descriptor: Schema.optionalKey(Schema.String),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  settlement_status: Schema.optionalKey(SettlementStatus),
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      my_dintero: Schema.optionalKey(MyDinteroUserCreation)
+    })
+  ),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  shipping_address: Schema.optionalKey(OrderAddress),
+  shipping_option: Schema.optionalKey(SplitShippingOption),
+  billing_address: Schema.optionalKey(OrderAddress),
+  store: Schema.optionalKey(Store),
+  status: Schema.optionalKey(
+    Schema.Union([
+      Schema.Literal("INITIATED").annotate({ readOnly: true }),
+      Schema.Literal("AUTHORIZED").annotate({ readOnly: true }),
+      Schema.Literal("AUTHORIZATION_VOIDED").annotate({ readOnly: true }),
+      Schema.Literal("CAPTURED").annotate({ readOnly: true }),
+      Schema.Literal("PARTIALLY_CAPTURED").annotate({ readOnly: true }),
+      Schema.Literal("REFUNDED").annotate({ readOnly: true }),
+      Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
+      Schema.Literal("DECLINED").annotate({ readOnly: true }),
+      Schema.Literal("FAILED").annotate({ readOnly: true }),
+      Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+    ]).annotate({ readOnly: true })
+  ),
+  card: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(openLiterals(["Credit Card", "Debit Card", "Credit", "Debit"])),
+      brand: Schema.optionalKey(Schema.String),
+      region: Schema.optionalKey(openLiterals(["domestic", "eea", "inter"])),
+      masked_pan: Schema.optionalKey(Schema.String),
+      expiry_date: Schema.optionalKey(Schema.String.annotate({ format: "\\d{2}/\\d{4}" })),
+      eci: Schema.optionalKey(Schema.String),
+      country: Schema.optionalKey(Schema.String.annotate({ format: "iso-3166-1" })),
+      acquirer_transaction_type: Schema.optionalKey(openLiterals(["3DSECURE", "SSL"])),
+      three_ds_version: Schema.optionalKey(Schema.String),
+      three_ds_server_trans_id: Schema.optionalKey(Schema.String),
+      payment_system_type: Schema.optionalKey(Schema.String),
+      issuing_bank: Schema.optionalKey(Schema.String),
+      acquirer_stan: Schema.optionalKey(Schema.String),
+      acquirer_terminal_id: Schema.optionalKey(Schema.String),
+      acquirer_transaction_time: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      authentication_status: Schema.optionalKey(openLiterals(["Y", "A", "U", "N"])),
+      payment_token: Schema.optionalKey(Schema.String),
+      payment_token_id: Schema.optionalKey(Schema.String),
+      recurrence_token: Schema.optionalKey(Schema.String),
+      recurrence_token_id: Schema.optionalKey(Schema.String)
+    })
+  ),
+  gift_cards: Schema.optionalKey(Schema.Array(Giftcard)),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.optionalKey(Schema.String),
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        is_changed: Schema.optionalKey(Schema.Boolean),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  ),
+  url: Schema.optionalKey(
+    Schema.Struct({
+      redirect_url: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "uri" })),
+      approval_url: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "uri" })),
+      callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+    })
+  ),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+        transaction_status: Schema.optionalKey(
+          Schema.Union([
+            Schema.Literal("INITIATED").annotate({ readOnly: true }),
+            Schema.Literal("AUTHORIZED").annotate({ readOnly: true }),
+            Schema.Literal("AUTHORIZATION_VOIDED").annotate({ readOnly: true }),
+            Schema.Literal("CAPTURED").annotate({ readOnly: true }),
+            Schema.Literal("PARTIALLY_CAPTURED").annotate({ readOnly: true }),
+            Schema.Literal("REFUNDED").annotate({ readOnly: true }),
+            Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
+            Schema.Literal("DECLINED").annotate({ readOnly: true }),
+            Schema.Literal("FAILED").annotate({ readOnly: true }),
+            Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+          ])
+        ),
+        gift_cards: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              type: Schema.Literal("dintero.wallets"),
+              card_id: Schema.String,
+              amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+              masked_card_token: Schema.optionalKey(Schema.String),
+              transaction_id: Schema.String
+            })
+          )
+        ),
+        event: Schema.optionalKey(
+          openLiterals([
+            "INITIALIZE",
+            "AUTHORIZE",
+            "CAPTURE",
+            "REFUND",
+            "VOID",
+            "INITIATE_REFUND",
+            "INITIATE_VOID",
+            "INITIATE_CAPTURE",
+            "SETTLEMENT"
+          ])
+        ),
+        success: Schema.optionalKey(Schema.Boolean),
+        correction: Schema.optionalKey(
+          Schema.Struct({
+            event_ids: Schema.optionalKey(Schema.Array(Schema.String)),
+            status: Schema.String,
+            remaining_capture_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            ),
+            remaining_refund_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            ),
+            remaining_void_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            )
+          })
+        ),
+        error: Schema.optionalKey(
+          Schema.Struct({
+            code: Schema.optionalKey(Schema.String),
+            message: Schema.String,
+            type: Schema.optionalKey(
+              openLiterals([
+                "DO_NOT_RETRY",
+                "MODIFICATIONS_REQUIRED",
+                "DAILY_LIMIT_EXCEEDED",
+                "MONTHLY_LIMIT_EXCEEDED",
+                "REJECTED_BY_ACQUIRER_INVALID_AMOUNT",
+                "REJECTED_BY_ACQUIRER_FORMAT_ERROR",
+                "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD",
+                "REJECTED_BY_ACQUIRER_CARD_STOLEN",
+                "REJECTED_BY_ACQUIRER_CARD_EXPIRED",
+                "REJECTED_BY_ACQUIRER",
+                "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS",
+                "ACQUIRER_HOST_OFFLINE",
+                "UNKNOWN"
+              ])
+            ),
+            result_code: Schema.optionalKey(Schema.String)
+          })
+        ),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        calculated_vat_amount: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        items: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+              id: Schema.optionalKey(Schema.String),
+              groups: Schema.optionalKey(
+                Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+              ),
+              line_id: Schema.optionalKey(Schema.String),
+              version: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              description: Schema.optionalKey(Schema.String),
+              quantity: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+              unit_volume: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_dimensional_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              type: Schema.optionalKey(
+                openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+              ),
+              fee_split: Schema.optionalKey(PayoutFeeSplit),
+              splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+              thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+              emd: Schema.optionalKey(Emd),
+              store: Schema.optionalKey(Store)
+            })
+          )
+        ),
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        created_by: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String.annotate({ format: "uuid" })),
+        metadata: Schema.optionalKey(
+          Schema.Struct({
+            "bambora:transaction:status": Schema.optionalKey(Schema.String),
+            "bambora:transactionoperation:id": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:source": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:code": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:type": Schema.optionalKey(Schema.String),
+            payout_correlation_id: Schema.optionalKey(Schema.String),
+            "collector:Invoice.InvoiceStatus": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:CorrelationId": Schema.optionalKey(Schema.String),
+            "collector:Invoice.PaymentReference": Schema.optionalKey(Schema.String),
+            "collector:Invoice.LowestAmountToPay": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:Invoice.TotalAmount": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:Invoice.DueDate": Schema.optionalKey(Schema.String),
+            "collector:Invoice.InvoiceUrl": Schema.optionalKey(Schema.String),
+            "collector:Invoice.CurrentInvoiceNumber": Schema.optionalKey(Schema.String),
+            "collector:Invoice.NewInvoiceNumber": Schema.optionalKey(Schema.String),
+            "instabank:Sale.Status": Schema.optionalKey(Schema.String),
+            "instabank:RequestId": Schema.optionalKey(Schema.String),
+            "dintero_psp:operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:authorization_operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:capture_operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:sale_operation_ref": Schema.optionalKey(Schema.String),
+            "klarna:reference": Schema.optionalKey(Schema.String),
+            "klarna:headers:capture_id": Schema.optionalKey(Schema.String),
+            "klarna:headers:refund_id": Schema.optionalKey(Schema.String),
+            "klarna:headers:location": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_reason": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_reference": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_error_reason": Schema.optionalKey(Schema.String),
+            "netaxept:transaction_id": Schema.optionalKey(Schema.String),
+            "netaxept:operation": Schema.optionalKey(Schema.String),
+            "netaxept:execution_time": Schema.optionalKey(Schema.String),
+            "netaxept:bat_number": Schema.optionalKey(Schema.String),
+            "netaxept:response_code": Schema.optionalKey(Schema.String),
+            "netaxept:terminal_url": Schema.optionalKey(Schema.String),
+            "payex:transaction:id": Schema.optionalKey(Schema.String),
+            "payex:transaction:number": Schema.optionalKey(Schema.String),
+            "payex:transaction:type": Schema.optionalKey(Schema.String),
+            "payex:transaction:state": Schema.optionalKey(Schema.String),
+            "payex:transaction:created": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            "payex:transaction:payee_reference": Schema.optionalKey(Schema.String),
+            "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String),
+            "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String),
+            "swish:payment_request:get_payment_url": Schema.optionalKey(Schema.String),
+            "swish:id": Schema.optionalKey(Schema.String),
+            "swish:originalPaymentReference": Schema.optionalKey(Schema.String),
+            "swish:paymentReference": Schema.optionalKey(Schema.String),
+            "swish:amount": Schema.optionalKey(Schema.String),
+            "swish:dateCreated": Schema.optionalKey(Schema.String),
+            "swish:datePaid": Schema.optionalKey(Schema.String),
+            "swish:status": Schema.optionalKey(Schema.String),
+            "swish:errorCode": Schema.optionalKey(Schema.String),
+            "swish:errorMessage": Schema.optionalKey(Schema.String),
+            "vipps:transactionInfo.timeStamp": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            "vipps:transactionInfo.transactionId": Schema.optionalKey(Schema.String),
+            "vipps:transactionInfo.status": Schema.optionalKey(
+              openLiterals([
+                "INITIATE",
+                "RESERVE",
+                "CANCEL",
+                "CAPTURE",
+                "SALE",
+                "VOID",
+                "Captured",
+                "Cancelled",
+                "Refund"
+              ])
+            ),
+            "vipps:transaction.transactionText": Schema.optionalKey(Schema.String)
+          })
+        ),
+        correlation_request_id: Schema.optionalKey(Schema.String.annotate({ format: "uuid" })),
+        event_reference: Schema.optionalKey(Schema.String),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        settlements: Schema.optionalKey(TransactionSettlementsRead)
+      })
+    )
+  ),
+  session_id: Schema.optionalKey(Schema.String),
+  session: Schema.optionalKey(Session),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  metadata: Schema.optionalKey(
+    Schema.Struct({
+      merchant_name: Schema.optionalKey(Schema.String),
+      "session:profile_id": Schema.optionalKey(Schema.String),
+      payout: Schema.optionalKey(openLiterals(["payout_account", "payout_splits", "payout_destination_id"])),
+      payout_correlation_id: Schema.optionalKey(Schema.String),
+      "gateway:id": Schema.optionalKey(Schema.String),
+      "bambora:merchant_number": Schema.optionalKey(Schema.String),
+      "bambora:transaction_id": Schema.optionalKey(Schema.String),
+      "bambora:reference": Schema.optionalKey(Schema.String),
+      "bambora:acquirer": Schema.optionalKey(Schema.String),
+      "bambora:wallet": Schema.optionalKey(Schema.String),
+      "collector:StoreId": Schema.optionalKey(Schema.String),
+      "collector:Invoice.InvoiceNumber": Schema.optionalKey(Schema.String),
+      "collector:Invoice.OrderNumber": Schema.optionalKey(Schema.String),
+      "collector:Invoice.CountryCode": Schema.optionalKey(Schema.String),
+      "collector:Invoice.ProductCode": Schema.optionalKey(Schema.String),
+      "collector:Invoice.InvoiceType": Schema.optionalKey(Schema.String),
+      "collector:Invoice.SettlementReference": Schema.optionalKey(Schema.String),
+      "instabank:Sale.ExternalReference": Schema.optionalKey(Schema.String),
+      "instabank:Sale.Sequence": Schema.optionalKey(
+        Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+      ),
+      "instabank:Sale.Product.Name": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:type": Schema.optionalKey(
+        openLiterals([
+          "invoice",
+          "fixed_amount",
+          "base_account",
+          "direct_debit",
+          "direct_bank_transfer",
+          "b2b_invoice",
+          "card",
+          "slice_it_by_card",
+          "pay_later_by_card",
+          "pay_by_card",
+          "fixed_sum_credit"
+        ])
+      ),
+      "klarna:authorized_payment_method:number_of_days": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:number_of_installments": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:fraud_status": Schema.optionalKey(openLiterals(["ACCEPTED", "PENDING"])),
+      "netaxept:merchant_id": Schema.optionalKey(Schema.String),
+      "netaxept:transaction_id": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:payee_id": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:payee_name": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:subsite": Schema.optionalKey(Schema.String),
+      "payex:payment:id": Schema.optionalKey(Schema.String),
+      "payex:payment:number": Schema.optionalKey(Schema.String),
+      "payex:payment:operation": Schema.optionalKey(Schema.String),
+      "payex:payment:created": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String),
+      "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String),
+      "swish:payment_request:id": Schema.optionalKey(Schema.String),
+      "swish:swish_number": Schema.optionalKey(Schema.String),
+      "swish:id": Schema.optionalKey(Schema.String),
+      "swish:paymentReference": Schema.optionalKey(Schema.String),
+      "vipps:transaction.orderId": Schema.optionalKey(Schema.String),
+      "vipps:transaction.transactionText": Schema.optionalKey(Schema.String),
+      "vipps:merchantInfo.merchantSerialNumber": Schema.optionalKey(
+        Schema.String.annotate({ format: "^\\d{6}$" }).check(
+          Schema.isMaxLength(9).annotate({ expected: "a value with a length of at most 9" })
+        )
+      ),
+      "vipps:merchantInfo.paymentType": Schema.optionalKey(Schema.Literal("eComm Regular Payment"))
+    })
+  ),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  channel: Schema.optionalKey(openLiterals(["ecommerce", "in_app", "in_store"])),
+  platform_type: Schema.optionalKey(openLiterals(["aggregator", "marketplace"])),
+  verified_identity: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" }))
+}).annotate({ identifier: "Transaction" })
 // schemas
-export type CheckoutSessionProfilePostParams = { readonly "include_session"?: boolean, readonly "Dintero-Feature-Toggles"?: ReadonlyArray<"strict-session-amounts">, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const CheckoutSessionProfilePostParams = Schema.Struct({ "include_session": Schema.optionalKey(Schema.Boolean), "Dintero-Feature-Toggles": Schema.optionalKey(Schema.Array(Schema.Literal("strict-session-amounts")).annotate({ "default": [] })), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type CheckoutSessionProfilePostRequestJson = { readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "tokens"?: { readonly "bambora.creditcard"?: { readonly "payment_token"?: string, readonly "recurrence_token"?: string }, readonly "payex.creditcard"?: { readonly "payment_token"?: string, readonly "recurrence_token"?: string } }, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string }> } }, readonly "order": SessionOrder, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "configuration"?: { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "profile_id": string, readonly "merchant"?: Merchant, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "metadata"?: { readonly [x: string]: string } }
-export const CheckoutSessionProfilePostRequestJson = Schema.Struct({ "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "tokens": Schema.optionalKey(Schema.Struct({ "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String) })), "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String) })) })), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })) })), "order": SessionOrder, "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "configuration": Schema.optionalKey(Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })) })), "profile_id": Schema.String, "merchant": Schema.optionalKey(Merchant), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "metadata": Schema.optionalKey(Schema.Record(Schema.String, Schema.String).check(Schema.isMaxProperties(10).annotate({ "expected": "a value with at most 10 entries" }))) })
-export type CheckoutSessionProfilePost200 = { readonly "id"?: string, readonly "url"?: string, readonly "publish"?: PublishConfiguration, readonly "session"?: { readonly "id"?: string, readonly "created_at"?: string, readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string, readonly "masked_card_token"?: string }> }, readonly "tokens"?: { readonly "payex.creditcard"?: { readonly "payment_token_id"?: string }, readonly "bambora.creditcard"?: { readonly "payment_token_id"?: string } } }, readonly "order": { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))>, readonly "merchant"?: { readonly "id"?: string, readonly "logo_url"?: string, readonly "name"?: string } }, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string, readonly "metadata"?: { readonly "session:profile_id"?: string }, readonly "cancelled_by"?: string, readonly "cancelled_at"?: string } }
-export const CheckoutSessionProfilePost200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "publish": Schema.optionalKey(PublishConfiguration), "session": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String, "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })), "tokens": Schema.optionalKey(Schema.Struct({ "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })), "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })) })) })), "order": Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })), "merchant": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "logo_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "name": Schema.optionalKey(Schema.String) })) }), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String), "metadata": Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })), "cancelled_by": Schema.optionalKey(Schema.String), "cancelled_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })) })
+export type CheckoutSessionProfilePostParams = {
+  readonly include_session?: boolean
+  readonly "Dintero-Feature-Toggles"?: ReadonlyArray<"strict-session-amounts">
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const CheckoutSessionProfilePostParams = Schema.Struct({
+  include_session: Schema.optionalKey(Schema.Boolean),
+  "Dintero-Feature-Toggles": Schema.optionalKey(
+    Schema.Array(Schema.Literal("strict-session-amounts")).annotate({ default: [] })
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type CheckoutSessionProfilePostRequestJson = {
+  readonly url: SessionUrls
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly tokens?: {
+      readonly "bambora.creditcard"?: { readonly payment_token?: string; readonly recurrence_token?: string }
+      readonly "payex.creditcard"?: { readonly payment_token?: string; readonly recurrence_token?: string }
+    }
+    readonly gift_cards?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string }> }
+  }
+  readonly order: SessionOrder
+  readonly expires_at?: string
+  readonly checkboxes?: CheckboxConfiguration
+  readonly configuration?: {
+    readonly auto_capture?: boolean
+    readonly channel?: "in_app" | "in_store" | (string & {})
+    readonly publish?: PublishConfiguration
+    readonly active_payment_types?: { readonly enabled?: boolean }
+    readonly default_payment_type?:
+      | "bambora.creditcard"
+      | "bambora.vipps"
+      | "dintero.zero"
+      | "dintero_psp.creditcard"
+      | "instabank.finance"
+      | "instabank.invoice"
+      | "instabank.installment"
+      | "instabank.postponement"
+      | "vipps"
+      | "payex.creditcard"
+      | "payex.mobilepay"
+      | "payex.swish"
+      | "payex.vipps"
+      | "payex.applepay"
+      | "payex.clicktopay"
+      | "payex.googlepay"
+      | "collector.finance"
+      | "collector.invoice"
+      | "collector.invoice_b2b"
+      | "collector.invoice_b2b_preapproved"
+      | "collector.installment_b2b_preapproved"
+      | "collector.installment"
+      | "santander.debit_account"
+      | "swish.swish"
+      | "netaxept.creditcard"
+      | "klarna.klarna"
+      | "klarna.billie"
+      | (string & {})
+    readonly bambora?: BamboraConfiguration
+    readonly dintero?: DinteroConfiguration
+    readonly dintero_psp?: DinteroPspConfiguration
+    readonly instabank?: InstabankConfiguration
+    readonly netaxept?: NetaxeptConfiguration
+    readonly payex?: PayExConfiguration
+    readonly vipps?: VippsConfiguration
+    readonly collector?: CollectorConfiguration
+    readonly klarna?: KlarnaConfiguration
+    readonly santander?: SantanderConfiguration
+    readonly swish?: SwishConfiguration
+    readonly payout?: PayoutConfiguration
+    readonly kravia?: Schema.Json
+    readonly two?: Schema.Json
+    readonly seitatech?: Schema.Json
+    readonly allow_express_wallet_payment?: boolean
+    readonly discounts?: {
+      readonly type?: "discounts"
+      readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+      readonly order?: { readonly enabled: boolean }
+    }
+    readonly theme?: {
+      readonly backdrop?: string
+      readonly primary?: string
+      readonly text?: string
+      readonly warning?: string
+      readonly error?: string
+      readonly "font-family"?: string
+    }
+    readonly countries?: {
+      readonly preferred_country?: string
+      readonly allow_countries?: ReadonlyArray<string>
+      readonly deny_countries?: ReadonlyArray<string>
+    }
+    readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+    readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly profile_id: string
+  readonly merchant?: Merchant
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly metadata?: { readonly [x: string]: string }
+}
+export const CheckoutSessionProfilePostRequestJson = Schema.Struct({
+  url: SessionUrls,
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      tokens: Schema.optionalKey(
+        Schema.Struct({
+          "bambora.creditcard": Schema.optionalKey(
+            Schema.Struct({
+              payment_token: Schema.optionalKey(Schema.String),
+              recurrence_token: Schema.optionalKey(Schema.String)
+            })
+          ),
+          "payex.creditcard": Schema.optionalKey(
+            Schema.Struct({
+              payment_token: Schema.optionalKey(Schema.String),
+              recurrence_token: Schema.optionalKey(Schema.String)
+            })
+          )
+        })
+      ),
+      gift_cards: Schema.optionalKey(
+        Schema.Struct({
+          "dintero.wallets": Schema.optionalKey(
+            Schema.Array(Schema.Struct({ card_id: Schema.String })).check(
+              Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" })
+            )
+          )
+        })
+      )
+    })
+  ),
+  order: SessionOrder,
+  expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  configuration: Schema.optionalKey(
+    Schema.Struct({
+      auto_capture: Schema.optionalKey(Schema.Boolean),
+      channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+      publish: Schema.optionalKey(PublishConfiguration),
+      active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+      default_payment_type: Schema.optionalKey(
+        openLiterals([
+          "bambora.creditcard",
+          "bambora.vipps",
+          "dintero.zero",
+          "dintero_psp.creditcard",
+          "instabank.finance",
+          "instabank.invoice",
+          "instabank.installment",
+          "instabank.postponement",
+          "vipps",
+          "payex.creditcard",
+          "payex.mobilepay",
+          "payex.swish",
+          "payex.vipps",
+          "payex.applepay",
+          "payex.clicktopay",
+          "payex.googlepay",
+          "collector.finance",
+          "collector.invoice",
+          "collector.invoice_b2b",
+          "collector.invoice_b2b_preapproved",
+          "collector.installment_b2b_preapproved",
+          "collector.installment",
+          "santander.debit_account",
+          "swish.swish",
+          "netaxept.creditcard",
+          "klarna.klarna",
+          "klarna.billie"
+        ])
+      ),
+      bambora: Schema.optionalKey(BamboraConfiguration),
+      dintero: Schema.optionalKey(DinteroConfiguration),
+      dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+      instabank: Schema.optionalKey(InstabankConfiguration),
+      netaxept: Schema.optionalKey(NetaxeptConfiguration),
+      payex: Schema.optionalKey(PayExConfiguration),
+      vipps: Schema.optionalKey(VippsConfiguration),
+      collector: Schema.optionalKey(CollectorConfiguration),
+      klarna: Schema.optionalKey(KlarnaConfiguration),
+      santander: Schema.optionalKey(SantanderConfiguration),
+      swish: Schema.optionalKey(SwishConfiguration),
+      payout: Schema.optionalKey(PayoutConfiguration),
+      kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+      two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+      seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+      allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+      discounts: Schema.optionalKey(
+        Schema.Struct({
+          type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+          express_discount_codes: Schema.optionalKey(
+            Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+          ),
+          order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+        })
+      ),
+      theme: Schema.optionalKey(
+        Schema.Struct({
+          backdrop: Schema.optionalKey(Schema.String),
+          primary: Schema.optionalKey(Schema.String),
+          text: Schema.optionalKey(Schema.String),
+          warning: Schema.optionalKey(Schema.String),
+          error: Schema.optionalKey(Schema.String),
+          "font-family": Schema.optionalKey(Schema.String)
+        })
+      ),
+      countries: Schema.optionalKey(
+        Schema.Struct({
+          preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+          allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+          deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+        })
+      ),
+      default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+      allow_different_billing_shipping_address: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+      )
+    })
+  ),
+  profile_id: Schema.String,
+  merchant: Schema.optionalKey(Merchant),
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  ),
+  metadata: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.String).check(
+      Schema.isMaxProperties(10).annotate({ expected: "a value with at most 10 entries" })
+    )
+  )
+})
+export type CheckoutSessionProfilePost200 = {
+  readonly id?: string
+  readonly url?: string
+  readonly publish?: PublishConfiguration
+  readonly session?: {
+    readonly id?: string
+    readonly created_at?: string
+    readonly url: SessionUrls
+    readonly customer?: {
+      readonly customer_id?: string
+      readonly email?: string
+      readonly phone_number?: string
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly gift_cards?: {
+        readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string; readonly masked_card_token?: string }>
+      }
+      readonly tokens?: {
+        readonly "payex.creditcard"?: { readonly payment_token_id?: string }
+        readonly "bambora.creditcard"?: { readonly payment_token_id?: string }
+      }
+    }
+    readonly order: {
+      readonly amount: number
+      readonly currency: string
+      readonly vat_amount?: number
+      readonly merchant_reference_2?: string
+      readonly shipping_address?: OrderAddress
+      readonly billing_address?: OrderAddress
+      readonly partial_payment?: boolean
+      readonly items?: ReadonlyArray<{
+        readonly id?: string
+        readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+        readonly line_id?: string
+        readonly version?: number
+        readonly description?: string
+        readonly quantity?: number
+        readonly amount?: number
+        readonly vat_amount?: number
+        readonly vat?: number
+        readonly unit_volume?: number
+        readonly unit_weight?: number
+        readonly unit_dimensional_weight?: number
+        readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+        readonly fee_split?: PayoutFeeSplit
+        readonly splits?: ReadonlyArray<PayoutSplit>
+        readonly thumbnail_url?: string
+        readonly emd?: Emd
+        readonly store?: Store
+        readonly eligible_for_discount?: boolean
+        readonly is_changed?: boolean
+        readonly gross_amount?: number
+        readonly discount_lines?: ReadonlyArray<DiscountItem>
+      }>
+      readonly gross_amount?: number
+      readonly is_changed?: boolean
+      readonly shipping_option?: SplitShippingOption
+      readonly store?: Store
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+      readonly discount_codes?: ReadonlyArray<string>
+      readonly gift_cards?: ReadonlyArray<{
+        readonly type: "dintero.wallets"
+        readonly card_id: string
+        readonly amount: number
+        readonly masked_card_token?: string
+      }>
+      readonly event_reference?: string
+      readonly payout_destination_id?: string
+      readonly merchant_reference: string
+    }
+    readonly expires_at?: string
+    readonly checkboxes?: CheckboxConfiguration
+    readonly express?: {
+      readonly shipping_options: ReadonlyArray<ShippingOption>
+      readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+      readonly discount_codes?: {
+        readonly max_count?: number
+        readonly callback_url?: string
+        readonly [x: string]: Schema.Json
+      }
+      readonly shipping_address_callback_url?: string
+      readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+    }
+    readonly configuration: {
+      readonly auto_capture?: boolean
+      readonly channel?: "in_app" | "in_store" | (string & {})
+      readonly publish?: PublishConfiguration
+      readonly active_payment_types?: { readonly enabled?: boolean }
+      readonly default_payment_type?:
+        | "bambora.creditcard"
+        | "bambora.vipps"
+        | "dintero.zero"
+        | "dintero_psp.creditcard"
+        | "instabank.finance"
+        | "instabank.invoice"
+        | "instabank.installment"
+        | "instabank.postponement"
+        | "vipps"
+        | "payex.creditcard"
+        | "payex.mobilepay"
+        | "payex.swish"
+        | "payex.vipps"
+        | "payex.applepay"
+        | "payex.clicktopay"
+        | "payex.googlepay"
+        | "collector.finance"
+        | "collector.invoice"
+        | "collector.invoice_b2b"
+        | "collector.invoice_b2b_preapproved"
+        | "collector.installment_b2b_preapproved"
+        | "collector.installment"
+        | "santander.debit_account"
+        | "swish.swish"
+        | "netaxept.creditcard"
+        | "klarna.klarna"
+        | "klarna.billie"
+        | (string & {})
+      readonly bambora?: BamboraConfiguration
+      readonly dintero?: DinteroConfiguration
+      readonly dintero_psp?: DinteroPspConfiguration
+      readonly instabank?: InstabankConfiguration
+      readonly netaxept?: NetaxeptConfiguration
+      readonly payex?: PayExConfiguration
+      readonly vipps?: VippsConfiguration
+      readonly collector?: CollectorConfiguration
+      readonly klarna?: KlarnaConfiguration
+      readonly santander?: SantanderConfiguration
+      readonly swish?: SwishConfiguration
+      readonly payout?: PayoutConfiguration
+      readonly kravia?: Schema.Json
+      readonly two?: Schema.Json
+      readonly seitatech?: Schema.Json
+      readonly allow_express_wallet_payment?: boolean
+      readonly discounts?: {
+        readonly type?: "discounts"
+        readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+        readonly order?: { readonly enabled: boolean }
+      }
+      readonly theme?: {
+        readonly backdrop?: string
+        readonly primary?: string
+        readonly text?: string
+        readonly warning?: string
+        readonly error?: string
+        readonly "font-family"?: string
+      }
+      readonly countries?: {
+        readonly preferred_country?: string
+        readonly allow_countries?: ReadonlyArray<string>
+        readonly deny_countries?: ReadonlyArray<string>
+      }
+      readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+      readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+      readonly merchant?: { readonly id?: string; readonly logo_url?: string; readonly name?: string }
+    }
+    readonly updated_at?: string
+    readonly customer_ip?: string
+    readonly user_agent?: string
+    readonly initiating_system_request_headers?: SystemRequestHeaders
+    readonly payment_operation?: PaymentOperationIntent
+    readonly events?: ReadonlyArray<{
+      readonly created_at?: string
+      readonly id?: string
+      readonly request_id?: string
+      readonly name?:
+        | "INITIATED"
+        | "VISITED"
+        | "COMPLETED"
+        | "AUTHORIZED"
+        | "DECLINED"
+        | "PAY_LOCK_START"
+        | "PAY_LOCK_META"
+        | "PAY_LOCK_END"
+        | "PAY_FAILED"
+        | "ON_HOLD_CALLBACK_SENT"
+        | "AUTH_CALLBACK_SENT"
+        | "FAILED"
+        | "UNKNOWN"
+        | "PAYMENT_TOKEN_FLOW_START"
+        | "UPDATE_SESSION"
+        | "CANCELLED"
+        | "SET_BILLING_ADDRESS"
+        | "SET_DISCOUNT_CODES"
+        | "SET_SHIPPING_ADDRESS"
+        | "SET_SHIPPING_OPTION"
+        | "SET_GIFT_CARD"
+        | "PUSH_NOTIFICATION_SENT"
+        | "SECRET_CONFIRMATION_CODE_SENT"
+        | "SET_MY_DINTERO"
+        | "ADD_PAYMENT_INFORMATION"
+        | (string & {})
+      readonly request_headers?: RequestHeaders
+      readonly details?: {
+        readonly error?: string
+        readonly payment_product_type?: string
+        readonly amount?: number
+        readonly shipping_option?: SplitShippingOption
+        readonly shipping_address?: OrderAddress
+        readonly bambora?: {
+          readonly session_token?: string
+          readonly session_url?: string
+          readonly wallet_session_id?: string
+        }
+        readonly klarna?: { readonly client_token: string; readonly session_id: string }
+        readonly "payex:payment:id"?: string
+        readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+        readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+        readonly my_dintero?: MyDinteroUserCreation
+        readonly organization_number?: string
+        readonly previous_order?: SessionOrder
+        readonly updated_order?: SessionOrder
+        readonly previous_express?: SessionExpress
+        readonly updated_express?: SessionExpress
+        readonly gift_card?: {
+          readonly card_id?: string
+          readonly card_amount?: number
+          readonly masked_card_token?: string
+          readonly currency?: string
+        }
+      }
+    }>
+    readonly transaction_id?: string
+    readonly metadata?: { readonly "session:profile_id"?: string }
+    readonly cancelled_by?: string
+    readonly cancelled_at?: string
+  }
+}
+export const CheckoutSessionProfilePost200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+  publish: Schema.optionalKey(PublishConfiguration),
+  session: Schema.optionalKey(
+    Schema.Struct({
+      id: Schema.optionalKey(Schema.String),
+      created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      url: SessionUrls,
+      customer: Schema.optionalKey(
+        Schema.Struct({
+          customer_id: Schema.optionalKey(Schema.String),
+          email: Schema.optionalKey(Schema.String),
+          phone_number: Schema.optionalKey(Schema.String),
+          my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+          gift_cards: Schema.optionalKey(
+            Schema.Struct({
+              "dintero.wallets": Schema.optionalKey(
+                Schema.Array(
+                  Schema.Struct({ card_id: Schema.String, masked_card_token: Schema.optionalKey(Schema.String) })
+                ).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+              )
+            })
+          ),
+          tokens: Schema.optionalKey(
+            Schema.Struct({
+              "payex.creditcard": Schema.optionalKey(
+                Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+              ),
+              "bambora.creditcard": Schema.optionalKey(
+                Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+              )
+            })
+          )
+        })
+      ),
+      order: Schema.Struct({
+        amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+        currency: Schema.String.annotate({ format: "iso4217-code" }),
+        vat_amount: Schema.optionalKey(
+          Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+        ),
+        merchant_reference_2: Schema.optionalKey(Schema.String),
+        shipping_address: Schema.optionalKey(OrderAddress),
+        billing_address: Schema.optionalKey(OrderAddress),
+        partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        items: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              id: Schema.optionalKey(Schema.String),
+              groups: Schema.optionalKey(
+                Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+              ),
+              line_id: Schema.optionalKey(Schema.String),
+              version: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              description: Schema.optionalKey(Schema.String),
+              quantity: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+              unit_volume: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_dimensional_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              type: Schema.optionalKey(
+                openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+              ),
+              fee_split: Schema.optionalKey(PayoutFeeSplit),
+              splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+              thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+              emd: Schema.optionalKey(Emd),
+              store: Schema.optionalKey(Store),
+              eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+              is_changed: Schema.optionalKey(Schema.Boolean),
+              gross_amount: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+            })
+          )
+        ),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+        shipping_option: Schema.optionalKey(SplitShippingOption),
+        store: Schema.optionalKey(Store),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+        discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+        gift_cards: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              type: Schema.Literal("dintero.wallets"),
+              card_id: Schema.String,
+              amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+              masked_card_token: Schema.optionalKey(Schema.String)
+            })
+          )
+            .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+            .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+        ),
+        event_reference: Schema.optionalKey(Schema.String),
+        payout_destination_id: Schema.optionalKey(
+          Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+        ),
+        merchant_reference: Schema.String
+      }),
+      expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      checkboxes: Schema.optionalKey(CheckboxConfiguration),
+      express: Schema.optionalKey(
+        Schema.Struct({
+          shipping_options: Schema.Array(ShippingOption),
+          shipping_mode: Schema.optionalKey(
+            openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+          ),
+          discount_codes: Schema.optionalKey(
+            Schema.StructWithRest(
+              Schema.Struct({
+                max_count: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+              }),
+              [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+            )
+          ),
+          shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+          customer_types: Schema.optionalKey(
+            Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+          )
+        })
+      ),
+      configuration: Schema.Struct({
+        auto_capture: Schema.optionalKey(Schema.Boolean),
+        channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+        publish: Schema.optionalKey(PublishConfiguration),
+        active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+        default_payment_type: Schema.optionalKey(
+          openLiterals([
+            "bambora.creditcard",
+            "bambora.vipps",
+            "dintero.zero",
+            "dintero_psp.creditcard",
+            "instabank.finance",
+            "instabank.invoice",
+            "instabank.installment",
+            "instabank.postponement",
+            "vipps",
+            "payex.creditcard",
+            "payex.mobilepay",
+            "payex.swish",
+            "payex.vipps",
+            "payex.applepay",
+            "payex.clicktopay",
+            "payex.googlepay",
+            "collector.finance",
+            "collector.invoice",
+            "collector.invoice_b2b",
+            "collector.invoice_b2b_preapproved",
+            "collector.installment_b2b_preapproved",
+            "collector.installment",
+            "santander.debit_account",
+            "swish.swish",
+            "netaxept.creditcard",
+            "klarna.klarna",
+            "klarna.billie"
+          ])
+        ),
+        bambora: Schema.optionalKey(BamboraConfiguration),
+        dintero: Schema.optionalKey(DinteroConfiguration),
+        dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+        instabank: Schema.optionalKey(InstabankConfiguration),
+        netaxept: Schema.optionalKey(NetaxeptConfiguration),
+        payex: Schema.optionalKey(PayExConfiguration),
+        vipps: Schema.optionalKey(VippsConfiguration),
+        collector: Schema.optionalKey(CollectorConfiguration),
+        klarna: Schema.optionalKey(KlarnaConfiguration),
+        santander: Schema.optionalKey(SantanderConfiguration),
+        swish: Schema.optionalKey(SwishConfiguration),
+        payout: Schema.optionalKey(PayoutConfiguration),
+        kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+        discounts: Schema.optionalKey(
+          Schema.Struct({
+            type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+            express_discount_codes: Schema.optionalKey(
+              Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+            ),
+            order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+          })
+        ),
+        theme: Schema.optionalKey(
+          Schema.Struct({
+            backdrop: Schema.optionalKey(Schema.String),
+            primary: Schema.optionalKey(Schema.String),
+            text: Schema.optionalKey(Schema.String),
+            warning: Schema.optionalKey(Schema.String),
+            error: Schema.optionalKey(Schema.String),
+            "font-family": Schema.optionalKey(Schema.String)
+          })
+        ),
+        countries: Schema.optionalKey(
+          Schema.Struct({
+            preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+            allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+            deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+          })
+        ),
+        default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+        allow_different_billing_shipping_address: Schema.optionalKey(
+          Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+        ),
+        merchant: Schema.optionalKey(
+          Schema.Struct({
+            id: Schema.optionalKey(Schema.String),
+            logo_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+            name: Schema.optionalKey(Schema.String)
+          })
+        )
+      }),
+      updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      customer_ip: Schema.optionalKey(Schema.String),
+      user_agent: Schema.optionalKey(Schema.String),
+      initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+      payment_operation: Schema.optionalKey(PaymentOperationIntent),
+      events: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            id: Schema.optionalKey(Schema.String),
+            request_id: Schema.optionalKey(Schema.String),
+            name: Schema.optionalKey(
+              openLiterals([
+                "INITIATED",
+                "VISITED",
+                "COMPLETED",
+                "AUTHORIZED",
+                "DECLINED",
+                "PAY_LOCK_START",
+                "PAY_LOCK_META",
+                "PAY_LOCK_END",
+                "PAY_FAILED",
+                "ON_HOLD_CALLBACK_SENT",
+                "AUTH_CALLBACK_SENT",
+                "FAILED",
+                "UNKNOWN",
+                "PAYMENT_TOKEN_FLOW_START",
+                "UPDATE_SESSION",
+                "CANCELLED",
+                "SET_BILLING_ADDRESS",
+                "SET_DISCOUNT_CODES",
+                "SET_SHIPPING_ADDRESS",
+                "SET_SHIPPING_OPTION",
+                "SET_GIFT_CARD",
+                "PUSH_NOTIFICATION_SENT",
+                "SECRET_CONFIRMATION_CODE_SENT",
+                "SET_MY_DINTERO",
+                "ADD_PAYMENT_INFORMATION"
+              ])
+            ),
+            request_headers: Schema.optionalKey(RequestHeaders),
+            details: Schema.optionalKey(
+              Schema.Struct({
+                error: Schema.optionalKey(Schema.String),
+                payment_product_type: Schema.optionalKey(Schema.String),
+                amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+                shipping_option: Schema.optionalKey(SplitShippingOption),
+                shipping_address: Schema.optionalKey(OrderAddress),
+                bambora: Schema.optionalKey(
+                  Schema.Struct({
+                    session_token: Schema.optionalKey(Schema.String),
+                    session_url: Schema.optionalKey(Schema.String),
+                    wallet_session_id: Schema.optionalKey(Schema.String)
+                  })
+                ),
+                klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+                "payex:payment:id": Schema.optionalKey(Schema.String),
+                "collector:invoice_b2b:addresses": Schema.optionalKey(
+                  Schema.Array(CollectorB2BPaymentOperationAddress)
+                ),
+                "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+                my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+                organization_number: Schema.optionalKey(Schema.String),
+                previous_order: Schema.optionalKey(SessionOrder),
+                updated_order: Schema.optionalKey(SessionOrder),
+                previous_express: Schema.optionalKey(SessionExpress),
+                updated_express: Schema.optionalKey(SessionExpress),
+                gift_card: Schema.optionalKey(
+                  Schema.Struct({
+                    card_id: Schema.optionalKey(Schema.String),
+                    card_amount: Schema.optionalKey(
+                      Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                    ),
+                    masked_card_token: Schema.optionalKey(Schema.String),
+                    currency: Schema.optionalKey(Schema.String)
+                  })
+                )
+              })
+            )
+          })
+        )
+      ),
+      transaction_id: Schema.optionalKey(Schema.String),
+      metadata: Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })),
+      cancelled_by: Schema.optionalKey(Schema.String),
+      cancelled_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  )
+})
 export type CheckoutSessionProfilePost400 = Error
 export const CheckoutSessionProfilePost400 = Error
 export type CheckoutSessionProfilePost401 = Error
@@ -202,10 +4305,550 @@ export type CheckoutSessionProfilePost403 = Error
 export const CheckoutSessionProfilePost403 = Error
 export type CheckoutSessionProfilePost500 = Error
 export const CheckoutSessionProfilePost500 = Error
-export type CheckoutSessionGetParams = { readonly "includes"?: ReadonlyArray<("events.request_headers" | "initiating_system_request_headers" | (string & {}))> }
-export const CheckoutSessionGetParams = Schema.Struct({ "includes": Schema.optionalKey(Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))) })
-export type CheckoutSessionGet200 = { readonly "id"?: string, readonly "created_at"?: string, readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string, readonly "masked_card_token"?: string }> }, readonly "tokens"?: { readonly "payex.creditcard"?: { readonly "payment_token_id"?: string }, readonly "bambora.creditcard"?: { readonly "payment_token_id"?: string } } }, readonly "order": { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))>, readonly "merchant"?: { readonly "id"?: string, readonly "logo_url"?: string, readonly "name"?: string } }, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string, readonly "metadata"?: { readonly "session:profile_id"?: string }, readonly "cancelled_by"?: string, readonly "cancelled_at"?: string }
-export const CheckoutSessionGet200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String, "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })), "tokens": Schema.optionalKey(Schema.Struct({ "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })), "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })) })) })), "order": Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })), "merchant": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "logo_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "name": Schema.optionalKey(Schema.String) })) }), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String), "metadata": Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })), "cancelled_by": Schema.optionalKey(Schema.String), "cancelled_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })
+export type CheckoutSessionGetParams = {
+  readonly includes?: ReadonlyArray<"events.request_headers" | "initiating_system_request_headers" | (string & {})>
+}
+export const CheckoutSessionGetParams = Schema.Struct({
+  includes: Schema.optionalKey(
+    Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
+  )
+})
+export type CheckoutSessionGet200 = {
+  readonly id?: string
+  readonly created_at?: string
+  readonly url: SessionUrls
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly my_dintero?: MyDinteroUserCreation
+    readonly gift_cards?: {
+      readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string; readonly masked_card_token?: string }>
+    }
+    readonly tokens?: {
+      readonly "payex.creditcard"?: { readonly payment_token_id?: string }
+      readonly "bambora.creditcard"?: { readonly payment_token_id?: string }
+    }
+  }
+  readonly order: {
+    readonly amount: number
+    readonly currency: string
+    readonly vat_amount?: number
+    readonly merchant_reference_2?: string
+    readonly shipping_address?: OrderAddress
+    readonly billing_address?: OrderAddress
+    readonly partial_payment?: boolean
+    readonly items?: ReadonlyArray<{
+      readonly id?: string
+      readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+      readonly line_id?: string
+      readonly version?: number
+      readonly description?: string
+      readonly quantity?: number
+      readonly amount?: number
+      readonly vat_amount?: number
+      readonly vat?: number
+      readonly unit_volume?: number
+      readonly unit_weight?: number
+      readonly unit_dimensional_weight?: number
+      readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+      readonly fee_split?: PayoutFeeSplit
+      readonly splits?: ReadonlyArray<PayoutSplit>
+      readonly thumbnail_url?: string
+      readonly emd?: Emd
+      readonly store?: Store
+      readonly eligible_for_discount?: boolean
+      readonly is_changed?: boolean
+      readonly gross_amount?: number
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+    }>
+    readonly gross_amount?: number
+    readonly is_changed?: boolean
+    readonly shipping_option?: SplitShippingOption
+    readonly store?: Store
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+    readonly discount_codes?: ReadonlyArray<string>
+    readonly gift_cards?: ReadonlyArray<{
+      readonly type: "dintero.wallets"
+      readonly card_id: string
+      readonly amount: number
+      readonly masked_card_token?: string
+    }>
+    readonly event_reference?: string
+    readonly payout_destination_id?: string
+    readonly merchant_reference: string
+  }
+  readonly expires_at?: string
+  readonly checkboxes?: CheckboxConfiguration
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly configuration: {
+    readonly auto_capture?: boolean
+    readonly channel?: "in_app" | "in_store" | (string & {})
+    readonly publish?: PublishConfiguration
+    readonly active_payment_types?: { readonly enabled?: boolean }
+    readonly default_payment_type?:
+      | "bambora.creditcard"
+      | "bambora.vipps"
+      | "dintero.zero"
+      | "dintero_psp.creditcard"
+      | "instabank.finance"
+      | "instabank.invoice"
+      | "instabank.installment"
+      | "instabank.postponement"
+      | "vipps"
+      | "payex.creditcard"
+      | "payex.mobilepay"
+      | "payex.swish"
+      | "payex.vipps"
+      | "payex.applepay"
+      | "payex.clicktopay"
+      | "payex.googlepay"
+      | "collector.finance"
+      | "collector.invoice"
+      | "collector.invoice_b2b"
+      | "collector.invoice_b2b_preapproved"
+      | "collector.installment_b2b_preapproved"
+      | "collector.installment"
+      | "santander.debit_account"
+      | "swish.swish"
+      | "netaxept.creditcard"
+      | "klarna.klarna"
+      | "klarna.billie"
+      | (string & {})
+    readonly bambora?: BamboraConfiguration
+    readonly dintero?: DinteroConfiguration
+    readonly dintero_psp?: DinteroPspConfiguration
+    readonly instabank?: InstabankConfiguration
+    readonly netaxept?: NetaxeptConfiguration
+    readonly payex?: PayExConfiguration
+    readonly vipps?: VippsConfiguration
+    readonly collector?: CollectorConfiguration
+    readonly klarna?: KlarnaConfiguration
+    readonly santander?: SantanderConfiguration
+    readonly swish?: SwishConfiguration
+    readonly payout?: PayoutConfiguration
+    readonly kravia?: Schema.Json
+    readonly two?: Schema.Json
+    readonly seitatech?: Schema.Json
+    readonly allow_express_wallet_payment?: boolean
+    readonly discounts?: {
+      readonly type?: "discounts"
+      readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+      readonly order?: { readonly enabled: boolean }
+    }
+    readonly theme?: {
+      readonly backdrop?: string
+      readonly primary?: string
+      readonly text?: string
+      readonly warning?: string
+      readonly error?: string
+      readonly "font-family"?: string
+    }
+    readonly countries?: {
+      readonly preferred_country?: string
+      readonly allow_countries?: ReadonlyArray<string>
+      readonly deny_countries?: ReadonlyArray<string>
+    }
+    readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+    readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+    readonly merchant?: { readonly id?: string; readonly logo_url?: string; readonly name?: string }
+  }
+  readonly updated_at?: string
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly payment_operation?: PaymentOperationIntent
+  readonly events?: ReadonlyArray<{
+    readonly created_at?: string
+    readonly id?: string
+    readonly request_id?: string
+    readonly name?:
+      | "INITIATED"
+      | "VISITED"
+      | "COMPLETED"
+      | "AUTHORIZED"
+      | "DECLINED"
+      | "PAY_LOCK_START"
+      | "PAY_LOCK_META"
+      | "PAY_LOCK_END"
+      | "PAY_FAILED"
+      | "ON_HOLD_CALLBACK_SENT"
+      | "AUTH_CALLBACK_SENT"
+      | "FAILED"
+      | "UNKNOWN"
+      | "PAYMENT_TOKEN_FLOW_START"
+      | "UPDATE_SESSION"
+      | "CANCELLED"
+      | "SET_BILLING_ADDRESS"
+      | "SET_DISCOUNT_CODES"
+      | "SET_SHIPPING_ADDRESS"
+      | "SET_SHIPPING_OPTION"
+      | "SET_GIFT_CARD"
+      | "PUSH_NOTIFICATION_SENT"
+      | "SECRET_CONFIRMATION_CODE_SENT"
+      | "SET_MY_DINTERO"
+      | "ADD_PAYMENT_INFORMATION"
+      | (string & {})
+    readonly request_headers?: RequestHeaders
+    readonly details?: {
+      readonly error?: string
+      readonly payment_product_type?: string
+      readonly amount?: number
+      readonly shipping_option?: SplitShippingOption
+      readonly shipping_address?: OrderAddress
+      readonly bambora?: {
+        readonly session_token?: string
+        readonly session_url?: string
+        readonly wallet_session_id?: string
+      }
+      readonly klarna?: { readonly client_token: string; readonly session_id: string }
+      readonly "payex:payment:id"?: string
+      readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+      readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly organization_number?: string
+      readonly previous_order?: SessionOrder
+      readonly updated_order?: SessionOrder
+      readonly previous_express?: SessionExpress
+      readonly updated_express?: SessionExpress
+      readonly gift_card?: {
+        readonly card_id?: string
+        readonly card_amount?: number
+        readonly masked_card_token?: string
+        readonly currency?: string
+      }
+    }
+  }>
+  readonly transaction_id?: string
+  readonly metadata?: { readonly "session:profile_id"?: string }
+  readonly cancelled_by?: string
+  readonly cancelled_at?: string
+}
+export const CheckoutSessionGet200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  url: SessionUrls,
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+      gift_cards: Schema.optionalKey(
+        Schema.Struct({
+          "dintero.wallets": Schema.optionalKey(
+            Schema.Array(
+              Schema.Struct({ card_id: Schema.String, masked_card_token: Schema.optionalKey(Schema.String) })
+            ).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+          )
+        })
+      ),
+      tokens: Schema.optionalKey(
+        Schema.Struct({
+          "payex.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          ),
+          "bambora.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          )
+        })
+      )
+    })
+  ),
+  order: Schema.Struct({
+    amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+    currency: Schema.String.annotate({ format: "iso4217-code" }),
+    vat_amount: Schema.optionalKey(
+      Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+    ),
+    merchant_reference_2: Schema.optionalKey(Schema.String),
+    shipping_address: Schema.optionalKey(OrderAddress),
+    billing_address: Schema.optionalKey(OrderAddress),
+    partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+    items: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          id: Schema.optionalKey(Schema.String),
+          groups: Schema.optionalKey(
+            Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+          ),
+          line_id: Schema.optionalKey(Schema.String),
+          version: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          description: Schema.optionalKey(Schema.String),
+          quantity: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+          unit_volume: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_dimensional_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          type: Schema.optionalKey(
+            openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+          ),
+          fee_split: Schema.optionalKey(PayoutFeeSplit),
+          splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+          thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+          emd: Schema.optionalKey(Emd),
+          store: Schema.optionalKey(Store),
+          eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+          is_changed: Schema.optionalKey(Schema.Boolean),
+          gross_amount: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+        })
+      )
+    ),
+    gross_amount: Schema.optionalKey(
+      Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+    ),
+    is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+    shipping_option: Schema.optionalKey(SplitShippingOption),
+    store: Schema.optionalKey(Store),
+    discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+    discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+    gift_cards: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          type: Schema.Literal("dintero.wallets"),
+          card_id: Schema.String,
+          amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+          masked_card_token: Schema.optionalKey(Schema.String)
+        })
+      )
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+    ),
+    event_reference: Schema.optionalKey(Schema.String),
+    payout_destination_id: Schema.optionalKey(
+      Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+    ),
+    merchant_reference: Schema.String
+  }),
+  expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  ),
+  configuration: Schema.Struct({
+    auto_capture: Schema.optionalKey(Schema.Boolean),
+    channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+    publish: Schema.optionalKey(PublishConfiguration),
+    active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+    default_payment_type: Schema.optionalKey(
+      openLiterals([
+        "bambora.creditcard",
+        "bambora.vipps",
+        "dintero.zero",
+        "dintero_psp.creditcard",
+        "instabank.finance",
+        "instabank.invoice",
+        "instabank.installment",
+        "instabank.postponement",
+        "vipps",
+        "payex.creditcard",
+        "payex.mobilepay",
+        "payex.swish",
+        "payex.vipps",
+        "payex.applepay",
+        "payex.clicktopay",
+        "payex.googlepay",
+        "collector.finance",
+        "collector.invoice",
+        "collector.invoice_b2b",
+        "collector.invoice_b2b_preapproved",
+        "collector.installment_b2b_preapproved",
+        "collector.installment",
+        "santander.debit_account",
+        "swish.swish",
+        "netaxept.creditcard",
+        "klarna.klarna",
+        "klarna.billie"
+      ])
+    ),
+    bambora: Schema.optionalKey(BamboraConfiguration),
+    dintero: Schema.optionalKey(DinteroConfiguration),
+    dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+    instabank: Schema.optionalKey(InstabankConfiguration),
+    netaxept: Schema.optionalKey(NetaxeptConfiguration),
+    payex: Schema.optionalKey(PayExConfiguration),
+    vipps: Schema.optionalKey(VippsConfiguration),
+    collector: Schema.optionalKey(CollectorConfiguration),
+    klarna: Schema.optionalKey(KlarnaConfiguration),
+    santander: Schema.optionalKey(SantanderConfiguration),
+    swish: Schema.optionalKey(SwishConfiguration),
+    payout: Schema.optionalKey(PayoutConfiguration),
+    kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+    discounts: Schema.optionalKey(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+        express_discount_codes: Schema.optionalKey(
+          Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+        ),
+        order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+      })
+    ),
+    theme: Schema.optionalKey(
+      Schema.Struct({
+        backdrop: Schema.optionalKey(Schema.String),
+        primary: Schema.optionalKey(Schema.String),
+        text: Schema.optionalKey(Schema.String),
+        warning: Schema.optionalKey(Schema.String),
+        error: Schema.optionalKey(Schema.String),
+        "font-family": Schema.optionalKey(Schema.String)
+      })
+    ),
+    countries: Schema.optionalKey(
+      Schema.Struct({
+        preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+        allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+        deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+      })
+    ),
+    default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+    allow_different_billing_shipping_address: Schema.optionalKey(
+      Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+    ),
+    merchant: Schema.optionalKey(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        logo_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        name: Schema.optionalKey(Schema.String)
+      })
+    )
+  }),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        id: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String),
+        name: Schema.optionalKey(
+          openLiterals([
+            "INITIATED",
+            "VISITED",
+            "COMPLETED",
+            "AUTHORIZED",
+            "DECLINED",
+            "PAY_LOCK_START",
+            "PAY_LOCK_META",
+            "PAY_LOCK_END",
+            "PAY_FAILED",
+            "ON_HOLD_CALLBACK_SENT",
+            "AUTH_CALLBACK_SENT",
+            "FAILED",
+            "UNKNOWN",
+            "PAYMENT_TOKEN_FLOW_START",
+            "UPDATE_SESSION",
+            "CANCELLED",
+            "SET_BILLING_ADDRESS",
+            "SET_DISCOUNT_CODES",
+            "SET_SHIPPING_ADDRESS",
+            "SET_SHIPPING_OPTION",
+            "SET_GIFT_CARD",
+            "PUSH_NOTIFICATION_SENT",
+            "SECRET_CONFIRMATION_CODE_SENT",
+            "SET_MY_DINTERO",
+            "ADD_PAYMENT_INFORMATION"
+          ])
+        ),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        details: Schema.optionalKey(
+          Schema.Struct({
+            error: Schema.optionalKey(Schema.String),
+            payment_product_type: Schema.optionalKey(Schema.String),
+            amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+            shipping_option: Schema.optionalKey(SplitShippingOption),
+            shipping_address: Schema.optionalKey(OrderAddress),
+            bambora: Schema.optionalKey(
+              Schema.Struct({
+                session_token: Schema.optionalKey(Schema.String),
+                session_url: Schema.optionalKey(Schema.String),
+                wallet_session_id: Schema.optionalKey(Schema.String)
+              })
+            ),
+            klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+            "payex:payment:id": Schema.optionalKey(Schema.String),
+            "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)),
+            "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+            my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+            organization_number: Schema.optionalKey(Schema.String),
+            previous_order: Schema.optionalKey(SessionOrder),
+            updated_order: Schema.optionalKey(SessionOrder),
+            previous_express: Schema.optionalKey(SessionExpress),
+            updated_express: Schema.optionalKey(SessionExpress),
+            gift_card: Schema.optionalKey(
+              Schema.Struct({
+                card_id: Schema.optionalKey(Schema.String),
+                card_amount: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                masked_card_token: Schema.optionalKey(Schema.String),
+                currency: Schema.optionalKey(Schema.String)
+              })
+            )
+          })
+        )
+      })
+    )
+  ),
+  transaction_id: Schema.optionalKey(Schema.String),
+  metadata: Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })),
+  cancelled_by: Schema.optionalKey(Schema.String),
+  cancelled_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+})
 export type CheckoutSessionGet400 = Error
 export const CheckoutSessionGet400 = Error
 export type CheckoutSessionGet401 = Error
@@ -216,12 +4859,572 @@ export type CheckoutSessionGet404 = Error
 export const CheckoutSessionGet404 = Error
 export type CheckoutSessionGet500 = Error
 export const CheckoutSessionGet500 = Error
-export type CheckoutSessionPutParams = { readonly "force_shipping_address_callback"?: boolean, readonly "update_without_lock"?: boolean, readonly "Dintero-Feature-Toggles"?: ReadonlyArray<"strict-session-amounts">, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const CheckoutSessionPutParams = Schema.Struct({ "force_shipping_address_callback": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "update_without_lock": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "Dintero-Feature-Toggles": Schema.optionalKey(Schema.Array(Schema.Literal("strict-session-amounts")).annotate({ "default": [] })), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
+export type CheckoutSessionPutParams = {
+  readonly force_shipping_address_callback?: boolean
+  readonly update_without_lock?: boolean
+  readonly "Dintero-Feature-Toggles"?: ReadonlyArray<"strict-session-amounts">
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const CheckoutSessionPutParams = Schema.Struct({
+  force_shipping_address_callback: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+  update_without_lock: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+  "Dintero-Feature-Toggles": Schema.optionalKey(
+    Schema.Array(Schema.Literal("strict-session-amounts")).annotate({ default: [] })
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
 export type CheckoutSessionPutRequestJson = UpdateSessionOptions
 export const CheckoutSessionPutRequestJson = UpdateSessionOptions
-export type CheckoutSessionPut200 = { readonly "id"?: string, readonly "created_at"?: string, readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string, readonly "masked_card_token"?: string }> }, readonly "tokens"?: { readonly "payex.creditcard"?: { readonly "payment_token_id"?: string }, readonly "bambora.creditcard"?: { readonly "payment_token_id"?: string } } }, readonly "order": { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))>, readonly "merchant"?: { readonly "id"?: string, readonly "logo_url"?: string, readonly "name"?: string } }, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string, readonly "metadata"?: { readonly "session:profile_id"?: string }, readonly "cancelled_by"?: string, readonly "cancelled_at"?: string }
-export const CheckoutSessionPut200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String, "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })), "tokens": Schema.optionalKey(Schema.Struct({ "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })), "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })) })) })), "order": Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })), "merchant": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "logo_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "name": Schema.optionalKey(Schema.String) })) }), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String), "metadata": Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })), "cancelled_by": Schema.optionalKey(Schema.String), "cancelled_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })
+export type CheckoutSessionPut200 = {
+  readonly id?: string
+  readonly created_at?: string
+  readonly url: SessionUrls
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly my_dintero?: MyDinteroUserCreation
+    readonly gift_cards?: {
+      readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string; readonly masked_card_token?: string }>
+    }
+    readonly tokens?: {
+      readonly "payex.creditcard"?: { readonly payment_token_id?: string }
+      readonly "bambora.creditcard"?: { readonly payment_token_id?: string }
+    }
+  }
+  readonly order: {
+    readonly amount: number
+    readonly currency: string
+    readonly vat_amount?: number
+    readonly merchant_reference_2?: string
+    readonly shipping_address?: OrderAddress
+    readonly billing_address?: OrderAddress
+    readonly partial_payment?: boolean
+    readonly items?: ReadonlyArray<{
+      readonly id?: string
+      readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+      readonly line_id?: string
+      readonly version?: number
+      readonly description?: string
+      readonly quantity?: number
+      readonly amount?: number
+      readonly vat_amount?: number
+      readonly vat?: number
+      readonly unit_volume?: number
+      readonly unit_weight?: number
+      readonly unit_dimensional_weight?: number
+      readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+      readonly fee_split?: PayoutFeeSplit
+      readonly splits?: ReadonlyArray<PayoutSplit>
+      readonly thumbnail_url?: string
+      readonly emd?: Emd
+      readonly store?: Store
+      readonly eligible_for_discount?: boolean
+      readonly is_changed?: boolean
+      readonly gross_amount?: number
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+    }>
+    readonly gross_amount?: number
+    readonly is_changed?: boolean
+    readonly shipping_option?: SplitShippingOption
+    readonly store?: Store
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+    readonly discount_codes?: ReadonlyArray<string>
+    readonly gift_cards?: ReadonlyArray<{
+      readonly type: "dintero.wallets"
+      readonly card_id: string
+      readonly amount: number
+      readonly masked_card_token?: string
+    }>
+    readonly event_reference?: string
+    readonly payout_destination_id?: string
+    readonly merchant_reference: string
+  }
+  readonly expires_at?: string
+  readonly checkboxes?: CheckboxConfiguration
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly configuration: {
+    readonly auto_capture?: boolean
+    readonly channel?: "in_app" | "in_store" | (string & {})
+    readonly publish?: PublishConfiguration
+    readonly active_payment_types?: { readonly enabled?: boolean }
+    readonly default_payment_type?:
+      | "bambora.creditcard"
+      | "bambora.vipps"
+      | "dintero.zero"
+      | "dintero_psp.creditcard"
+      | "instabank.finance"
+      | "instabank.invoice"
+      | "instabank.installment"
+      | "instabank.postponement"
+      | "vipps"
+      | "payex.creditcard"
+      | "payex.mobilepay"
+      | "payex.swish"
+      | "payex.vipps"
+      | "payex.applepay"
+      | "payex.clicktopay"
+      | "payex.googlepay"
+      | "collector.finance"
+      | "collector.invoice"
+      | "collector.invoice_b2b"
+      | "collector.invoice_b2b_preapproved"
+      | "collector.installment_b2b_preapproved"
+      | "collector.installment"
+      | "santander.debit_account"
+      | "swish.swish"
+      | "netaxept.creditcard"
+      | "klarna.klarna"
+      | "klarna.billie"
+      | (string & {})
+    readonly bambora?: BamboraConfiguration
+    readonly dintero?: DinteroConfiguration
+    readonly dintero_psp?: DinteroPspConfiguration
+    readonly instabank?: InstabankConfiguration
+    readonly netaxept?: NetaxeptConfiguration
+    readonly payex?: PayExConfiguration
+    readonly vipps?: VippsConfiguration
+    readonly collector?: CollectorConfiguration
+    readonly klarna?: KlarnaConfiguration
+    readonly santander?: SantanderConfiguration
+    readonly swish?: SwishConfiguration
+    readonly payout?: PayoutConfiguration
+    readonly kravia?: Schema.Json
+    readonly two?: Schema.Json
+    readonly seitatech?: Schema.Json
+    readonly allow_express_wallet_payment?: boolean
+    readonly discounts?: {
+      readonly type?: "discounts"
+      readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+      readonly order?: { readonly enabled: boolean }
+    }
+    readonly theme?: {
+      readonly backdrop?: string
+      readonly primary?: string
+      readonly text?: string
+      readonly warning?: string
+      readonly error?: string
+      readonly "font-family"?: string
+    }
+    readonly countries?: {
+      readonly preferred_country?: string
+      readonly allow_countries?: ReadonlyArray<string>
+      readonly deny_countries?: ReadonlyArray<string>
+    }
+    readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+    readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+    readonly merchant?: { readonly id?: string; readonly logo_url?: string; readonly name?: string }
+  }
+  readonly updated_at?: string
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly payment_operation?: PaymentOperationIntent
+  readonly events?: ReadonlyArray<{
+    readonly created_at?: string
+    readonly id?: string
+    readonly request_id?: string
+    readonly name?:
+      | "INITIATED"
+      | "VISITED"
+      | "COMPLETED"
+      | "AUTHORIZED"
+      | "DECLINED"
+      | "PAY_LOCK_START"
+      | "PAY_LOCK_META"
+      | "PAY_LOCK_END"
+      | "PAY_FAILED"
+      | "ON_HOLD_CALLBACK_SENT"
+      | "AUTH_CALLBACK_SENT"
+      | "FAILED"
+      | "UNKNOWN"
+      | "PAYMENT_TOKEN_FLOW_START"
+      | "UPDATE_SESSION"
+      | "CANCELLED"
+      | "SET_BILLING_ADDRESS"
+      | "SET_DISCOUNT_CODES"
+      | "SET_SHIPPING_ADDRESS"
+      | "SET_SHIPPING_OPTION"
+      | "SET_GIFT_CARD"
+      | "PUSH_NOTIFICATION_SENT"
+      | "SECRET_CONFIRMATION_CODE_SENT"
+      | "SET_MY_DINTERO"
+      | "ADD_PAYMENT_INFORMATION"
+      | (string & {})
+    readonly request_headers?: RequestHeaders
+    readonly details?: {
+      readonly error?: string
+      readonly payment_product_type?: string
+      readonly amount?: number
+      readonly shipping_option?: SplitShippingOption
+      readonly shipping_address?: OrderAddress
+      readonly bambora?: {
+        readonly session_token?: string
+        readonly session_url?: string
+        readonly wallet_session_id?: string
+      }
+      readonly klarna?: { readonly client_token: string; readonly session_id: string }
+      readonly "payex:payment:id"?: string
+      readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+      readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly organization_number?: string
+      readonly previous_order?: SessionOrder
+      readonly updated_order?: SessionOrder
+      readonly previous_express?: SessionExpress
+      readonly updated_express?: SessionExpress
+      readonly gift_card?: {
+        readonly card_id?: string
+        readonly card_amount?: number
+        readonly masked_card_token?: string
+        readonly currency?: string
+      }
+    }
+  }>
+  readonly transaction_id?: string
+  readonly metadata?: { readonly "session:profile_id"?: string }
+  readonly cancelled_by?: string
+  readonly cancelled_at?: string
+}
+export const CheckoutSessionPut200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  url: SessionUrls,
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+      gift_cards: Schema.optionalKey(
+        Schema.Struct({
+          "dintero.wallets": Schema.optionalKey(
+            Schema.Array(
+              Schema.Struct({ card_id: Schema.String, masked_card_token: Schema.optionalKey(Schema.String) })
+            ).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+          )
+        })
+      ),
+      tokens: Schema.optionalKey(
+        Schema.Struct({
+          "payex.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          ),
+          "bambora.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          )
+        })
+      )
+    })
+  ),
+  order: Schema.Struct({
+    amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+    currency: Schema.String.annotate({ format: "iso4217-code" }),
+    vat_amount: Schema.optionalKey(
+      Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+    ),
+    merchant_reference_2: Schema.optionalKey(Schema.String),
+    shipping_address: Schema.optionalKey(OrderAddress),
+    billing_address: Schema.optionalKey(OrderAddress),
+    partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+    items: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          id: Schema.optionalKey(Schema.String),
+          groups: Schema.optionalKey(
+            Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+          ),
+          line_id: Schema.optionalKey(Schema.String),
+          version: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          description: Schema.optionalKey(Schema.String),
+          quantity: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+          unit_volume: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_dimensional_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          type: Schema.optionalKey(
+            openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+          ),
+          fee_split: Schema.optionalKey(PayoutFeeSplit),
+          splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+          thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+          emd: Schema.optionalKey(Emd),
+          store: Schema.optionalKey(Store),
+          eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+          is_changed: Schema.optionalKey(Schema.Boolean),
+          gross_amount: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+        })
+      )
+    ),
+    gross_amount: Schema.optionalKey(
+      Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+    ),
+    is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+    shipping_option: Schema.optionalKey(SplitShippingOption),
+    store: Schema.optionalKey(Store),
+    discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+    discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+    gift_cards: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          type: Schema.Literal("dintero.wallets"),
+          card_id: Schema.String,
+          amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+          masked_card_token: Schema.optionalKey(Schema.String)
+        })
+      )
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+    ),
+    event_reference: Schema.optionalKey(Schema.String),
+    payout_destination_id: Schema.optionalKey(
+      Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+    ),
+    merchant_reference: Schema.String
+  }),
+  expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  ),
+  configuration: Schema.Struct({
+    auto_capture: Schema.optionalKey(Schema.Boolean),
+    channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+    publish: Schema.optionalKey(PublishConfiguration),
+    active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+    default_payment_type: Schema.optionalKey(
+      openLiterals([
+        "bambora.creditcard",
+        "bambora.vipps",
+        "dintero.zero",
+        "dintero_psp.creditcard",
+        "instabank.finance",
+        "instabank.invoice",
+        "instabank.installment",
+        "instabank.postponement",
+        "vipps",
+        "payex.creditcard",
+        "payex.mobilepay",
+        "payex.swish",
+        "payex.vipps",
+        "payex.applepay",
+        "payex.clicktopay",
+        "payex.googlepay",
+        "collector.finance",
+        "collector.invoice",
+        "collector.invoice_b2b",
+        "collector.invoice_b2b_preapproved",
+        "collector.installment_b2b_preapproved",
+        "collector.installment",
+        "santander.debit_account",
+        "swish.swish",
+        "netaxept.creditcard",
+        "klarna.klarna",
+        "klarna.billie"
+      ])
+    ),
+    bambora: Schema.optionalKey(BamboraConfiguration),
+    dintero: Schema.optionalKey(DinteroConfiguration),
+    dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+    instabank: Schema.optionalKey(InstabankConfiguration),
+    netaxept: Schema.optionalKey(NetaxeptConfiguration),
+    payex: Schema.optionalKey(PayExConfiguration),
+    vipps: Schema.optionalKey(VippsConfiguration),
+    collector: Schema.optionalKey(CollectorConfiguration),
+    klarna: Schema.optionalKey(KlarnaConfiguration),
+    santander: Schema.optionalKey(SantanderConfiguration),
+    swish: Schema.optionalKey(SwishConfiguration),
+    payout: Schema.optionalKey(PayoutConfiguration),
+    kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+    discounts: Schema.optionalKey(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+        express_discount_codes: Schema.optionalKey(
+          Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+        ),
+        order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+      })
+    ),
+    theme: Schema.optionalKey(
+      Schema.Struct({
+        backdrop: Schema.optionalKey(Schema.String),
+        primary: Schema.optionalKey(Schema.String),
+        text: Schema.optionalKey(Schema.String),
+        warning: Schema.optionalKey(Schema.String),
+        error: Schema.optionalKey(Schema.String),
+        "font-family": Schema.optionalKey(Schema.String)
+      })
+    ),
+    countries: Schema.optionalKey(
+      Schema.Struct({
+        preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+        allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+        deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+      })
+    ),
+    default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+    allow_different_billing_shipping_address: Schema.optionalKey(
+      Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+    ),
+    merchant: Schema.optionalKey(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        logo_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        name: Schema.optionalKey(Schema.String)
+      })
+    )
+  }),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        id: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String),
+        name: Schema.optionalKey(
+          openLiterals([
+            "INITIATED",
+            "VISITED",
+            "COMPLETED",
+            "AUTHORIZED",
+            "DECLINED",
+            "PAY_LOCK_START",
+            "PAY_LOCK_META",
+            "PAY_LOCK_END",
+            "PAY_FAILED",
+            "ON_HOLD_CALLBACK_SENT",
+            "AUTH_CALLBACK_SENT",
+            "FAILED",
+            "UNKNOWN",
+            "PAYMENT_TOKEN_FLOW_START",
+            "UPDATE_SESSION",
+            "CANCELLED",
+            "SET_BILLING_ADDRESS",
+            "SET_DISCOUNT_CODES",
+            "SET_SHIPPING_ADDRESS",
+            "SET_SHIPPING_OPTION",
+            "SET_GIFT_CARD",
+            "PUSH_NOTIFICATION_SENT",
+            "SECRET_CONFIRMATION_CODE_SENT",
+            "SET_MY_DINTERO",
+            "ADD_PAYMENT_INFORMATION"
+          ])
+        ),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        details: Schema.optionalKey(
+          Schema.Struct({
+            error: Schema.optionalKey(Schema.String),
+            payment_product_type: Schema.optionalKey(Schema.String),
+            amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+            shipping_option: Schema.optionalKey(SplitShippingOption),
+            shipping_address: Schema.optionalKey(OrderAddress),
+            bambora: Schema.optionalKey(
+              Schema.Struct({
+                session_token: Schema.optionalKey(Schema.String),
+                session_url: Schema.optionalKey(Schema.String),
+                wallet_session_id: Schema.optionalKey(Schema.String)
+              })
+            ),
+            klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+            "payex:payment:id": Schema.optionalKey(Schema.String),
+            "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)),
+            "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+            my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+            organization_number: Schema.optionalKey(Schema.String),
+            previous_order: Schema.optionalKey(SessionOrder),
+            updated_order: Schema.optionalKey(SessionOrder),
+            previous_express: Schema.optionalKey(SessionExpress),
+            updated_express: Schema.optionalKey(SessionExpress),
+            gift_card: Schema.optionalKey(
+              Schema.Struct({
+                card_id: Schema.optionalKey(Schema.String),
+                card_amount: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                masked_card_token: Schema.optionalKey(Schema.String),
+                currency: Schema.optionalKey(Schema.String)
+              })
+            )
+          })
+        )
+      })
+    )
+  ),
+  transaction_id: Schema.optionalKey(Schema.String),
+  metadata: Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })),
+  cancelled_by: Schema.optionalKey(Schema.String),
+  cancelled_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+})
 export type CheckoutSessionPut400 = Error
 export const CheckoutSessionPut400 = Error
 export type CheckoutSessionPut401 = Error
@@ -232,10 +5435,562 @@ export type CheckoutSessionPut404 = Error
 export const CheckoutSessionPut404 = Error
 export type CheckoutSessionPut500 = Error
 export const CheckoutSessionPut500 = Error
-export type CheckoutSessionCancelPostParams = { readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const CheckoutSessionCancelPostParams = Schema.Struct({ "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type CheckoutSessionCancelPost200 = { readonly "id"?: string, readonly "created_at"?: string, readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string, readonly "masked_card_token"?: string }> }, readonly "tokens"?: { readonly "payex.creditcard"?: { readonly "payment_token_id"?: string }, readonly "bambora.creditcard"?: { readonly "payment_token_id"?: string } } }, readonly "order": { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))>, readonly "merchant"?: { readonly "id"?: string, readonly "logo_url"?: string, readonly "name"?: string } }, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string, readonly "metadata"?: { readonly "session:profile_id"?: string }, readonly "cancelled_by"?: string, readonly "cancelled_at"?: string }
-export const CheckoutSessionCancelPost200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String, "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })), "tokens": Schema.optionalKey(Schema.Struct({ "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })), "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })) })) })), "order": Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })), "merchant": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "logo_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "name": Schema.optionalKey(Schema.String) })) }), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String), "metadata": Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })), "cancelled_by": Schema.optionalKey(Schema.String), "cancelled_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })
+export type CheckoutSessionCancelPostParams = {
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const CheckoutSessionCancelPostParams = Schema.Struct({
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type CheckoutSessionCancelPost200 = {
+  readonly id?: string
+  readonly created_at?: string
+  readonly url: SessionUrls
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly my_dintero?: MyDinteroUserCreation
+    readonly gift_cards?: {
+      readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string; readonly masked_card_token?: string }>
+    }
+    readonly tokens?: {
+      readonly "payex.creditcard"?: { readonly payment_token_id?: string }
+      readonly "bambora.creditcard"?: { readonly payment_token_id?: string }
+    }
+  }
+  readonly order: {
+    readonly amount: number
+    readonly currency: string
+    readonly vat_amount?: number
+    readonly merchant_reference_2?: string
+    readonly shipping_address?: OrderAddress
+    readonly billing_address?: OrderAddress
+    readonly partial_payment?: boolean
+    readonly items?: ReadonlyArray<{
+      readonly id?: string
+      readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+      readonly line_id?: string
+      readonly version?: number
+      readonly description?: string
+      readonly quantity?: number
+      readonly amount?: number
+      readonly vat_amount?: number
+      readonly vat?: number
+      readonly unit_volume?: number
+      readonly unit_weight?: number
+      readonly unit_dimensional_weight?: number
+      readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+      readonly fee_split?: PayoutFeeSplit
+      readonly splits?: ReadonlyArray<PayoutSplit>
+      readonly thumbnail_url?: string
+      readonly emd?: Emd
+      readonly store?: Store
+      readonly eligible_for_discount?: boolean
+      readonly is_changed?: boolean
+      readonly gross_amount?: number
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+    }>
+    readonly gross_amount?: number
+    readonly is_changed?: boolean
+    readonly shipping_option?: SplitShippingOption
+    readonly store?: Store
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+    readonly discount_codes?: ReadonlyArray<string>
+    readonly gift_cards?: ReadonlyArray<{
+      readonly type: "dintero.wallets"
+      readonly card_id: string
+      readonly amount: number
+      readonly masked_card_token?: string
+    }>
+    readonly event_reference?: string
+    readonly payout_destination_id?: string
+    readonly merchant_reference: string
+  }
+  readonly expires_at?: string
+  readonly checkboxes?: CheckboxConfiguration
+  readonly express?: {
+    readonly shipping_options: ReadonlyArray<ShippingOption>
+    readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+    readonly discount_codes?: {
+      readonly max_count?: number
+      readonly callback_url?: string
+      readonly [x: string]: Schema.Json
+    }
+    readonly shipping_address_callback_url?: string
+    readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+  }
+  readonly configuration: {
+    readonly auto_capture?: boolean
+    readonly channel?: "in_app" | "in_store" | (string & {})
+    readonly publish?: PublishConfiguration
+    readonly active_payment_types?: { readonly enabled?: boolean }
+    readonly default_payment_type?:
+      | "bambora.creditcard"
+      | "bambora.vipps"
+      | "dintero.zero"
+      | "dintero_psp.creditcard"
+      | "instabank.finance"
+      | "instabank.invoice"
+      | "instabank.installment"
+      | "instabank.postponement"
+      | "vipps"
+      | "payex.creditcard"
+      | "payex.mobilepay"
+      | "payex.swish"
+      | "payex.vipps"
+      | "payex.applepay"
+      | "payex.clicktopay"
+      | "payex.googlepay"
+      | "collector.finance"
+      | "collector.invoice"
+      | "collector.invoice_b2b"
+      | "collector.invoice_b2b_preapproved"
+      | "collector.installment_b2b_preapproved"
+      | "collector.installment"
+      | "santander.debit_account"
+      | "swish.swish"
+      | "netaxept.creditcard"
+      | "klarna.klarna"
+      | "klarna.billie"
+      | (string & {})
+    readonly bambora?: BamboraConfiguration
+    readonly dintero?: DinteroConfiguration
+    readonly dintero_psp?: DinteroPspConfiguration
+    readonly instabank?: InstabankConfiguration
+    readonly netaxept?: NetaxeptConfiguration
+    readonly payex?: PayExConfiguration
+    readonly vipps?: VippsConfiguration
+    readonly collector?: CollectorConfiguration
+    readonly klarna?: KlarnaConfiguration
+    readonly santander?: SantanderConfiguration
+    readonly swish?: SwishConfiguration
+    readonly payout?: PayoutConfiguration
+    readonly kravia?: Schema.Json
+    readonly two?: Schema.Json
+    readonly seitatech?: Schema.Json
+    readonly allow_express_wallet_payment?: boolean
+    readonly discounts?: {
+      readonly type?: "discounts"
+      readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+      readonly order?: { readonly enabled: boolean }
+    }
+    readonly theme?: {
+      readonly backdrop?: string
+      readonly primary?: string
+      readonly text?: string
+      readonly warning?: string
+      readonly error?: string
+      readonly "font-family"?: string
+    }
+    readonly countries?: {
+      readonly preferred_country?: string
+      readonly allow_countries?: ReadonlyArray<string>
+      readonly deny_countries?: ReadonlyArray<string>
+    }
+    readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+    readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+    readonly merchant?: { readonly id?: string; readonly logo_url?: string; readonly name?: string }
+  }
+  readonly updated_at?: string
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly payment_operation?: PaymentOperationIntent
+  readonly events?: ReadonlyArray<{
+    readonly created_at?: string
+    readonly id?: string
+    readonly request_id?: string
+    readonly name?:
+      | "INITIATED"
+      | "VISITED"
+      | "COMPLETED"
+      | "AUTHORIZED"
+      | "DECLINED"
+      | "PAY_LOCK_START"
+      | "PAY_LOCK_META"
+      | "PAY_LOCK_END"
+      | "PAY_FAILED"
+      | "ON_HOLD_CALLBACK_SENT"
+      | "AUTH_CALLBACK_SENT"
+      | "FAILED"
+      | "UNKNOWN"
+      | "PAYMENT_TOKEN_FLOW_START"
+      | "UPDATE_SESSION"
+      | "CANCELLED"
+      | "SET_BILLING_ADDRESS"
+      | "SET_DISCOUNT_CODES"
+      | "SET_SHIPPING_ADDRESS"
+      | "SET_SHIPPING_OPTION"
+      | "SET_GIFT_CARD"
+      | "PUSH_NOTIFICATION_SENT"
+      | "SECRET_CONFIRMATION_CODE_SENT"
+      | "SET_MY_DINTERO"
+      | "ADD_PAYMENT_INFORMATION"
+      | (string & {})
+    readonly request_headers?: RequestHeaders
+    readonly details?: {
+      readonly error?: string
+      readonly payment_product_type?: string
+      readonly amount?: number
+      readonly shipping_option?: SplitShippingOption
+      readonly shipping_address?: OrderAddress
+      readonly bambora?: {
+        readonly session_token?: string
+        readonly session_url?: string
+        readonly wallet_session_id?: string
+      }
+      readonly klarna?: { readonly client_token: string; readonly session_id: string }
+      readonly "payex:payment:id"?: string
+      readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+      readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly organization_number?: string
+      readonly previous_order?: SessionOrder
+      readonly updated_order?: SessionOrder
+      readonly previous_express?: SessionExpress
+      readonly updated_express?: SessionExpress
+      readonly gift_card?: {
+        readonly card_id?: string
+        readonly card_amount?: number
+        readonly masked_card_token?: string
+        readonly currency?: string
+      }
+    }
+  }>
+  readonly transaction_id?: string
+  readonly metadata?: { readonly "session:profile_id"?: string }
+  readonly cancelled_by?: string
+  readonly cancelled_at?: string
+}
+export const CheckoutSessionCancelPost200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  url: SessionUrls,
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+      gift_cards: Schema.optionalKey(
+        Schema.Struct({
+          "dintero.wallets": Schema.optionalKey(
+            Schema.Array(
+              Schema.Struct({ card_id: Schema.String, masked_card_token: Schema.optionalKey(Schema.String) })
+            ).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+          )
+        })
+      ),
+      tokens: Schema.optionalKey(
+        Schema.Struct({
+          "payex.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          ),
+          "bambora.creditcard": Schema.optionalKey(
+            Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+          )
+        })
+      )
+    })
+  ),
+  order: Schema.Struct({
+    amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+    currency: Schema.String.annotate({ format: "iso4217-code" }),
+    vat_amount: Schema.optionalKey(
+      Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+    ),
+    merchant_reference_2: Schema.optionalKey(Schema.String),
+    shipping_address: Schema.optionalKey(OrderAddress),
+    billing_address: Schema.optionalKey(OrderAddress),
+    partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+    items: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          id: Schema.optionalKey(Schema.String),
+          groups: Schema.optionalKey(
+            Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+          ),
+          line_id: Schema.optionalKey(Schema.String),
+          version: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          description: Schema.optionalKey(Schema.String),
+          quantity: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+          vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+          unit_volume: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          unit_dimensional_weight: Schema.optionalKey(
+            Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+          ),
+          type: Schema.optionalKey(
+            openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+          ),
+          fee_split: Schema.optionalKey(PayoutFeeSplit),
+          splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+          thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+          emd: Schema.optionalKey(Emd),
+          store: Schema.optionalKey(Store),
+          eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+          is_changed: Schema.optionalKey(Schema.Boolean),
+          gross_amount: Schema.optionalKey(
+            Schema.Number.annotate({ readOnly: true }).check(
+              Schema.isFinite().annotate({ expected: "a finite number" })
+            )
+          ),
+          discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+        })
+      )
+    ),
+    gross_amount: Schema.optionalKey(
+      Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+    ),
+    is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+    shipping_option: Schema.optionalKey(SplitShippingOption),
+    store: Schema.optionalKey(Store),
+    discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+    discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+    gift_cards: Schema.optionalKey(
+      Schema.Array(
+        Schema.Struct({
+          type: Schema.Literal("dintero.wallets"),
+          card_id: Schema.String,
+          amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+          masked_card_token: Schema.optionalKey(Schema.String)
+        })
+      )
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+        .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+    ),
+    event_reference: Schema.optionalKey(Schema.String),
+    payout_destination_id: Schema.optionalKey(
+      Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+    ),
+    merchant_reference: Schema.String
+  }),
+  expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  express: Schema.optionalKey(
+    Schema.Struct({
+      shipping_options: Schema.Array(ShippingOption),
+      shipping_mode: Schema.optionalKey(
+        openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+      ),
+      discount_codes: Schema.optionalKey(
+        Schema.StructWithRest(
+          Schema.Struct({
+            max_count: Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+          }),
+          [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+        )
+      ),
+      shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+      customer_types: Schema.optionalKey(
+        Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+      )
+    })
+  ),
+  configuration: Schema.Struct({
+    auto_capture: Schema.optionalKey(Schema.Boolean),
+    channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+    publish: Schema.optionalKey(PublishConfiguration),
+    active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+    default_payment_type: Schema.optionalKey(
+      openLiterals([
+        "bambora.creditcard",
+        "bambora.vipps",
+        "dintero.zero",
+        "dintero_psp.creditcard",
+        "instabank.finance",
+        "instabank.invoice",
+        "instabank.installment",
+        "instabank.postponement",
+        "vipps",
+        "payex.creditcard",
+        "payex.mobilepay",
+        "payex.swish",
+        "payex.vipps",
+        "payex.applepay",
+        "payex.clicktopay",
+        "payex.googlepay",
+        "collector.finance",
+        "collector.invoice",
+        "collector.invoice_b2b",
+        "collector.invoice_b2b_preapproved",
+        "collector.installment_b2b_preapproved",
+        "collector.installment",
+        "santander.debit_account",
+        "swish.swish",
+        "netaxept.creditcard",
+        "klarna.klarna",
+        "klarna.billie"
+      ])
+    ),
+    bambora: Schema.optionalKey(BamboraConfiguration),
+    dintero: Schema.optionalKey(DinteroConfiguration),
+    dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+    instabank: Schema.optionalKey(InstabankConfiguration),
+    netaxept: Schema.optionalKey(NetaxeptConfiguration),
+    payex: Schema.optionalKey(PayExConfiguration),
+    vipps: Schema.optionalKey(VippsConfiguration),
+    collector: Schema.optionalKey(CollectorConfiguration),
+    klarna: Schema.optionalKey(KlarnaConfiguration),
+    santander: Schema.optionalKey(SantanderConfiguration),
+    swish: Schema.optionalKey(SwishConfiguration),
+    payout: Schema.optionalKey(PayoutConfiguration),
+    kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+    allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+    discounts: Schema.optionalKey(
+      Schema.Struct({
+        type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+        express_discount_codes: Schema.optionalKey(
+          Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+        ),
+        order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+      })
+    ),
+    theme: Schema.optionalKey(
+      Schema.Struct({
+        backdrop: Schema.optionalKey(Schema.String),
+        primary: Schema.optionalKey(Schema.String),
+        text: Schema.optionalKey(Schema.String),
+        warning: Schema.optionalKey(Schema.String),
+        error: Schema.optionalKey(Schema.String),
+        "font-family": Schema.optionalKey(Schema.String)
+      })
+    ),
+    countries: Schema.optionalKey(
+      Schema.Struct({
+        preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+        allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+        deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+      })
+    ),
+    default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+    allow_different_billing_shipping_address: Schema.optionalKey(
+      Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+    ),
+    merchant: Schema.optionalKey(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        logo_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        name: Schema.optionalKey(Schema.String)
+      })
+    )
+  }),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        id: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String),
+        name: Schema.optionalKey(
+          openLiterals([
+            "INITIATED",
+            "VISITED",
+            "COMPLETED",
+            "AUTHORIZED",
+            "DECLINED",
+            "PAY_LOCK_START",
+            "PAY_LOCK_META",
+            "PAY_LOCK_END",
+            "PAY_FAILED",
+            "ON_HOLD_CALLBACK_SENT",
+            "AUTH_CALLBACK_SENT",
+            "FAILED",
+            "UNKNOWN",
+            "PAYMENT_TOKEN_FLOW_START",
+            "UPDATE_SESSION",
+            "CANCELLED",
+            "SET_BILLING_ADDRESS",
+            "SET_DISCOUNT_CODES",
+            "SET_SHIPPING_ADDRESS",
+            "SET_SHIPPING_OPTION",
+            "SET_GIFT_CARD",
+            "PUSH_NOTIFICATION_SENT",
+            "SECRET_CONFIRMATION_CODE_SENT",
+            "SET_MY_DINTERO",
+            "ADD_PAYMENT_INFORMATION"
+          ])
+        ),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        details: Schema.optionalKey(
+          Schema.Struct({
+            error: Schema.optionalKey(Schema.String),
+            payment_product_type: Schema.optionalKey(Schema.String),
+            amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+            shipping_option: Schema.optionalKey(SplitShippingOption),
+            shipping_address: Schema.optionalKey(OrderAddress),
+            bambora: Schema.optionalKey(
+              Schema.Struct({
+                session_token: Schema.optionalKey(Schema.String),
+                session_url: Schema.optionalKey(Schema.String),
+                wallet_session_id: Schema.optionalKey(Schema.String)
+              })
+            ),
+            klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+            "payex:payment:id": Schema.optionalKey(Schema.String),
+            "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)),
+            "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+            my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+            organization_number: Schema.optionalKey(Schema.String),
+            previous_order: Schema.optionalKey(SessionOrder),
+            updated_order: Schema.optionalKey(SessionOrder),
+            previous_express: Schema.optionalKey(SessionExpress),
+            updated_express: Schema.optionalKey(SessionExpress),
+            gift_card: Schema.optionalKey(
+              Schema.Struct({
+                card_id: Schema.optionalKey(Schema.String),
+                card_amount: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                masked_card_token: Schema.optionalKey(Schema.String),
+                currency: Schema.optionalKey(Schema.String)
+              })
+            )
+          })
+        )
+      })
+    )
+  ),
+  transaction_id: Schema.optionalKey(Schema.String),
+  metadata: Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })),
+  cancelled_by: Schema.optionalKey(Schema.String),
+  cancelled_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+})
 export type CheckoutSessionCancelPost400 = Error
 export const CheckoutSessionCancelPost400 = Error
 export type CheckoutSessionCancelPost401 = Error
@@ -246,12 +6001,616 @@ export type CheckoutSessionCancelPost404 = Error
 export const CheckoutSessionCancelPost404 = Error
 export type CheckoutSessionCancelPost500 = Error
 export const CheckoutSessionCancelPost500 = Error
-export type CheckoutPaymentTokenSessionPostParams = { readonly "include_session"?: boolean, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const CheckoutPaymentTokenSessionPostParams = Schema.Struct({ "include_session": Schema.optionalKey(Schema.Boolean), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type CheckoutPaymentTokenSessionPostRequestJson = { readonly "session": { readonly "order": { readonly "currency": string, readonly "merchant_reference": string, readonly "merchant_reference_2"?: string, readonly "store"?: Store }, readonly "url": SessionUrls, readonly "profile_id"?: string, readonly "customer"?: SessionCustomer, readonly "expires_at"?: string, readonly "configuration"?: SessionThemeConfiguration, readonly "metadata"?: { readonly [x: string]: string } }, readonly "token_provider": TokenProvider }
-export const CheckoutPaymentTokenSessionPostRequestJson = Schema.Struct({ "session": Schema.Struct({ "order": Schema.Struct({ "currency": Schema.String.annotate({ "format": "iso4217-code" }), "merchant_reference": Schema.String, "merchant_reference_2": Schema.optionalKey(Schema.String), "store": Schema.optionalKey(Store) }), "url": SessionUrls, "profile_id": Schema.optionalKey(Schema.String), "customer": Schema.optionalKey(SessionCustomer), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "configuration": Schema.optionalKey(SessionThemeConfiguration), "metadata": Schema.optionalKey(Schema.Record(Schema.String, Schema.String).check(Schema.isMaxProperties(10).annotate({ "expected": "a value with at most 10 entries" }))) }), "token_provider": TokenProvider })
-export type CheckoutPaymentTokenSessionPost200 = { readonly "id"?: string, readonly "url"?: string, readonly "publish"?: PublishConfiguration, readonly "session"?: { readonly "id"?: string, readonly "created_at"?: string, readonly "url": SessionUrls, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation, readonly "gift_cards"?: { readonly "dintero.wallets"?: ReadonlyArray<{ readonly "card_id": string, readonly "masked_card_token"?: string }> }, readonly "tokens"?: { readonly "payex.creditcard"?: { readonly "payment_token_id"?: string }, readonly "bambora.creditcard"?: { readonly "payment_token_id"?: string } } }, readonly "order": { readonly "amount": number, readonly "currency": string, readonly "vat_amount"?: number, readonly "merchant_reference_2"?: string, readonly "shipping_address"?: OrderAddress, readonly "billing_address"?: OrderAddress, readonly "partial_payment"?: boolean, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "gross_amount"?: number, readonly "is_changed"?: boolean, readonly "shipping_option"?: SplitShippingOption, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "discount_codes"?: ReadonlyArray<string>, readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string }>, readonly "event_reference"?: string, readonly "payout_destination_id"?: string, readonly "merchant_reference": string }, readonly "expires_at"?: string, readonly "checkboxes"?: CheckboxConfiguration, readonly "express"?: { readonly "shipping_options": ReadonlyArray<ShippingOption>, readonly "shipping_mode"?: ("shipping_required" | "shipping_not_required" | (string & {})), readonly "discount_codes"?: { readonly "max_count"?: number, readonly "callback_url"?: string, readonly [x: string]: Schema.Json }, readonly "shipping_address_callback_url"?: string, readonly "customer_types"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))> }, readonly "configuration": { readonly "auto_capture"?: boolean, readonly "channel"?: ("in_app" | "in_store" | (string & {})), readonly "publish"?: PublishConfiguration, readonly "active_payment_types"?: { readonly "enabled"?: boolean }, readonly "default_payment_type"?: ("bambora.creditcard" | "bambora.vipps" | "dintero.zero" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "vipps" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "collector.finance" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment_b2b_preapproved" | "collector.installment" | "santander.debit_account" | "swish.swish" | "netaxept.creditcard" | "klarna.klarna" | "klarna.billie" | (string & {})), readonly "bambora"?: BamboraConfiguration, readonly "dintero"?: DinteroConfiguration, readonly "dintero_psp"?: DinteroPspConfiguration, readonly "instabank"?: InstabankConfiguration, readonly "netaxept"?: NetaxeptConfiguration, readonly "payex"?: PayExConfiguration, readonly "vipps"?: VippsConfiguration, readonly "collector"?: CollectorConfiguration, readonly "klarna"?: KlarnaConfiguration, readonly "santander"?: SantanderConfiguration, readonly "swish"?: SwishConfiguration, readonly "payout"?: PayoutConfiguration, readonly "kravia"?: Schema.Json, readonly "two"?: Schema.Json, readonly "seitatech"?: Schema.Json, readonly "allow_express_wallet_payment"?: boolean, readonly "discounts"?: { readonly "type"?: "discounts", readonly "express_discount_codes"?: { readonly "payability"?: SessionPayability, readonly "enabled": boolean }, readonly "order"?: { readonly "enabled": boolean } }, readonly "theme"?: { readonly "backdrop"?: string, readonly "primary"?: string, readonly "text"?: string, readonly "warning"?: string, readonly "error"?: string, readonly "font-family"?: string }, readonly "countries"?: { readonly "preferred_country"?: string, readonly "allow_countries"?: ReadonlyArray<string>, readonly "deny_countries"?: ReadonlyArray<string> }, readonly "default_customer_type"?: ("b2c" | "b2b" | (string & {})), readonly "allow_different_billing_shipping_address"?: ReadonlyArray<("b2c" | "b2b" | (string & {}))>, readonly "merchant"?: { readonly "id"?: string, readonly "logo_url"?: string, readonly "name"?: string } }, readonly "updated_at"?: string, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "payment_operation"?: PaymentOperationIntent, readonly "events"?: ReadonlyArray<{ readonly "created_at"?: string, readonly "id"?: string, readonly "request_id"?: string, readonly "name"?: ("INITIATED" | "VISITED" | "COMPLETED" | "AUTHORIZED" | "DECLINED" | "PAY_LOCK_START" | "PAY_LOCK_META" | "PAY_LOCK_END" | "PAY_FAILED" | "ON_HOLD_CALLBACK_SENT" | "AUTH_CALLBACK_SENT" | "FAILED" | "UNKNOWN" | "PAYMENT_TOKEN_FLOW_START" | "UPDATE_SESSION" | "CANCELLED" | "SET_BILLING_ADDRESS" | "SET_DISCOUNT_CODES" | "SET_SHIPPING_ADDRESS" | "SET_SHIPPING_OPTION" | "SET_GIFT_CARD" | "PUSH_NOTIFICATION_SENT" | "SECRET_CONFIRMATION_CODE_SENT" | "SET_MY_DINTERO" | "ADD_PAYMENT_INFORMATION" | (string & {})), readonly "request_headers"?: RequestHeaders, readonly "details"?: { readonly "error"?: string, readonly "payment_product_type"?: string, readonly "amount"?: number, readonly "shipping_option"?: SplitShippingOption, readonly "shipping_address"?: OrderAddress, readonly "bambora"?: { readonly "session_token"?: string, readonly "session_url"?: string, readonly "wallet_session_id"?: string }, readonly "klarna"?: { readonly "client_token": string, readonly "session_id": string }, readonly "payex:payment:id"?: string, readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>, readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>, readonly "my_dintero"?: MyDinteroUserCreation, readonly "organization_number"?: string, readonly "previous_order"?: SessionOrder, readonly "updated_order"?: SessionOrder, readonly "previous_express"?: SessionExpress, readonly "updated_express"?: SessionExpress, readonly "gift_card"?: { readonly "card_id"?: string, readonly "card_amount"?: number, readonly "masked_card_token"?: string, readonly "currency"?: string } } }>, readonly "transaction_id"?: string, readonly "metadata"?: { readonly "session:profile_id"?: string }, readonly "cancelled_by"?: string, readonly "cancelled_at"?: string } }
-export const CheckoutPaymentTokenSessionPost200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "publish": Schema.optionalKey(PublishConfiguration), "session": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "url": SessionUrls, "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "gift_cards": Schema.optionalKey(Schema.Struct({ "dintero.wallets": Schema.optionalKey(Schema.Array(Schema.Struct({ "card_id": Schema.String, "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))) })), "tokens": Schema.optionalKey(Schema.Struct({ "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })), "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token_id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })) })) })) })), "order": Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "vat_amount": Schema.optionalKey(Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" }))), "merchant_reference_2": Schema.optionalKey(Schema.String), "shipping_address": Schema.optionalKey(OrderAddress), "billing_address": Schema.optionalKey(OrderAddress), "partial_payment": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "is_changed": Schema.optionalKey(Schema.Boolean.annotate({ "readOnly": true })), "shipping_option": Schema.optionalKey(SplitShippingOption), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "discount_codes": Schema.optionalKey(Schema.Array(Schema.String)), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String) })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" })).check(Schema.isMaxLength(1).annotate({ "expected": "a value with a length of at most 1" }))), "event_reference": Schema.optionalKey(Schema.String), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.String }), "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "express": Schema.optionalKey(Schema.Struct({ "shipping_options": Schema.Array(ShippingOption), "shipping_mode": Schema.optionalKey(openLiterals(["shipping_required", "shipping_not_required"]).annotate({ "default": "shipping_required" })), "discount_codes": Schema.optionalKey(Schema.StructWithRest(Schema.Struct({ "max_count": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])), "shipping_address_callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "customer_types": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": ["b2c", "b2b"] })) })), "configuration": Schema.Struct({ "auto_capture": Schema.optionalKey(Schema.Boolean), "channel": Schema.optionalKey(openLiterals(["in_app", "in_store"])), "publish": Schema.optionalKey(PublishConfiguration), "active_payment_types": Schema.optionalKey(Schema.Struct({ "enabled": Schema.optionalKey(Schema.Boolean) })), "default_payment_type": Schema.optionalKey(openLiterals(["bambora.creditcard", "bambora.vipps", "dintero.zero", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "vipps", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "collector.finance", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment_b2b_preapproved", "collector.installment", "santander.debit_account", "swish.swish", "netaxept.creditcard", "klarna.klarna", "klarna.billie"])), "bambora": Schema.optionalKey(BamboraConfiguration), "dintero": Schema.optionalKey(DinteroConfiguration), "dintero_psp": Schema.optionalKey(DinteroPspConfiguration), "instabank": Schema.optionalKey(InstabankConfiguration), "netaxept": Schema.optionalKey(NetaxeptConfiguration), "payex": Schema.optionalKey(PayExConfiguration), "vipps": Schema.optionalKey(VippsConfiguration), "collector": Schema.optionalKey(CollectorConfiguration), "klarna": Schema.optionalKey(KlarnaConfiguration), "santander": Schema.optionalKey(SantanderConfiguration), "swish": Schema.optionalKey(SwishConfiguration), "payout": Schema.optionalKey(PayoutConfiguration), "kravia": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "two": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "seitatech": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "allow_express_wallet_payment": Schema.optionalKey(Schema.Boolean), "discounts": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(Schema.Literal("discounts").annotate({ "readOnly": true })), "express_discount_codes": Schema.optionalKey(Schema.Struct({ "payability": Schema.optionalKey(SessionPayability), "enabled": Schema.Boolean })), "order": Schema.optionalKey(Schema.Struct({ "enabled": Schema.Boolean.annotate({ "default": false }) })) })), "theme": Schema.optionalKey(Schema.Struct({ "backdrop": Schema.optionalKey(Schema.String), "primary": Schema.optionalKey(Schema.String), "text": Schema.optionalKey(Schema.String), "warning": Schema.optionalKey(Schema.String), "error": Schema.optionalKey(Schema.String), "font-family": Schema.optionalKey(Schema.String) })), "countries": Schema.optionalKey(Schema.Struct({ "preferred_country": Schema.optionalKey(Schema.String.annotate({ "format": "iso3166-alpha2" })), "allow_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))), "deny_countries": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "iso3166-alpha2" }))) })), "default_customer_type": Schema.optionalKey(openLiterals(["b2c", "b2b"])), "allow_different_billing_shipping_address": Schema.optionalKey(Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ "default": [] })), "merchant": Schema.optionalKey(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "logo_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "name": Schema.optionalKey(Schema.String) })) }), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "id": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String), "name": Schema.optionalKey(openLiterals(["INITIATED", "VISITED", "COMPLETED", "AUTHORIZED", "DECLINED", "PAY_LOCK_START", "PAY_LOCK_META", "PAY_LOCK_END", "PAY_FAILED", "ON_HOLD_CALLBACK_SENT", "AUTH_CALLBACK_SENT", "FAILED", "UNKNOWN", "PAYMENT_TOKEN_FLOW_START", "UPDATE_SESSION", "CANCELLED", "SET_BILLING_ADDRESS", "SET_DISCOUNT_CODES", "SET_SHIPPING_ADDRESS", "SET_SHIPPING_OPTION", "SET_GIFT_CARD", "PUSH_NOTIFICATION_SENT", "SECRET_CONFIRMATION_CODE_SENT", "SET_MY_DINTERO", "ADD_PAYMENT_INFORMATION"])), "request_headers": Schema.optionalKey(RequestHeaders), "details": Schema.optionalKey(Schema.Struct({ "error": Schema.optionalKey(Schema.String), "payment_product_type": Schema.optionalKey(Schema.String), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "shipping_option": Schema.optionalKey(SplitShippingOption), "shipping_address": Schema.optionalKey(OrderAddress), "bambora": Schema.optionalKey(Schema.Struct({ "session_token": Schema.optionalKey(Schema.String), "session_url": Schema.optionalKey(Schema.String), "wallet_session_id": Schema.optionalKey(Schema.String) })), "klarna": Schema.optionalKey(Schema.Struct({ "client_token": Schema.String, "session_id": Schema.String })), "payex:payment:id": Schema.optionalKey(Schema.String), "collector:invoice_b2b:addresses": Schema.optionalKey(Schema.Array(CollectorB2BPaymentOperationAddress)), "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)), "my_dintero": Schema.optionalKey(MyDinteroUserCreation), "organization_number": Schema.optionalKey(Schema.String), "previous_order": Schema.optionalKey(SessionOrder), "updated_order": Schema.optionalKey(SessionOrder), "previous_express": Schema.optionalKey(SessionExpress), "updated_express": Schema.optionalKey(SessionExpress), "gift_card": Schema.optionalKey(Schema.Struct({ "card_id": Schema.optionalKey(Schema.String), "card_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "masked_card_token": Schema.optionalKey(Schema.String), "currency": Schema.optionalKey(Schema.String) })) })) }))), "transaction_id": Schema.optionalKey(Schema.String), "metadata": Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })), "cancelled_by": Schema.optionalKey(Schema.String), "cancelled_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })) })) })
+export type CheckoutPaymentTokenSessionPostParams = {
+  readonly include_session?: boolean
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const CheckoutPaymentTokenSessionPostParams = Schema.Struct({
+  include_session: Schema.optionalKey(Schema.Boolean),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type CheckoutPaymentTokenSessionPostRequestJson = {
+  readonly session: {
+    readonly order: {
+      readonly currency: string
+      readonly merchant_reference: string
+      readonly merchant_reference_2?: string
+      readonly store?: Store
+    }
+    readonly url: SessionUrls
+    readonly profile_id?: string
+    readonly customer?: SessionCustomer
+    readonly expires_at?: string
+    readonly configuration?: SessionThemeConfiguration
+    readonly metadata?: { readonly [x: string]: string }
+  }
+  readonly token_provider: TokenProvider
+}
+export const CheckoutPaymentTokenSessionPostRequestJson = Schema.Struct({
+  session: Schema.Struct({
+    order: Schema.Struct({
+      currency: Schema.String.annotate({ format: "iso4217-code" }),
+      merchant_reference: Schema.String,
+      merchant_reference_2: Schema.optionalKey(Schema.String),
+      store: Schema.optionalKey(Store)
+    }),
+    url: SessionUrls,
+    profile_id: Schema.optionalKey(Schema.String),
+    customer: Schema.optionalKey(SessionCustomer),
+    expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+    configuration: Schema.optionalKey(SessionThemeConfiguration),
+    metadata: Schema.optionalKey(
+      Schema.Record(Schema.String, Schema.String).check(
+        Schema.isMaxProperties(10).annotate({ expected: "a value with at most 10 entries" })
+      )
+    )
+  }),
+  token_provider: TokenProvider
+})
+export type CheckoutPaymentTokenSessionPost200 = {
+  readonly id?: string
+  readonly url?: string
+  readonly publish?: PublishConfiguration
+  readonly session?: {
+    readonly id?: string
+    readonly created_at?: string
+    readonly url: SessionUrls
+    readonly customer?: {
+      readonly customer_id?: string
+      readonly email?: string
+      readonly phone_number?: string
+      readonly my_dintero?: MyDinteroUserCreation
+      readonly gift_cards?: {
+        readonly "dintero.wallets"?: ReadonlyArray<{ readonly card_id: string; readonly masked_card_token?: string }>
+      }
+      readonly tokens?: {
+        readonly "payex.creditcard"?: { readonly payment_token_id?: string }
+        readonly "bambora.creditcard"?: { readonly payment_token_id?: string }
+      }
+    }
+    readonly order: {
+      readonly amount: number
+      readonly currency: string
+      readonly vat_amount?: number
+      readonly merchant_reference_2?: string
+      readonly shipping_address?: OrderAddress
+      readonly billing_address?: OrderAddress
+      readonly partial_payment?: boolean
+      readonly items?: ReadonlyArray<{
+        readonly id?: string
+        readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+        readonly line_id?: string
+        readonly version?: number
+        readonly description?: string
+        readonly quantity?: number
+        readonly amount?: number
+        readonly vat_amount?: number
+        readonly vat?: number
+        readonly unit_volume?: number
+        readonly unit_weight?: number
+        readonly unit_dimensional_weight?: number
+        readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+        readonly fee_split?: PayoutFeeSplit
+        readonly splits?: ReadonlyArray<PayoutSplit>
+        readonly thumbnail_url?: string
+        readonly emd?: Emd
+        readonly store?: Store
+        readonly eligible_for_discount?: boolean
+        readonly is_changed?: boolean
+        readonly gross_amount?: number
+        readonly discount_lines?: ReadonlyArray<DiscountItem>
+      }>
+      readonly gross_amount?: number
+      readonly is_changed?: boolean
+      readonly shipping_option?: SplitShippingOption
+      readonly store?: Store
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+      readonly discount_codes?: ReadonlyArray<string>
+      readonly gift_cards?: ReadonlyArray<{
+        readonly type: "dintero.wallets"
+        readonly card_id: string
+        readonly amount: number
+        readonly masked_card_token?: string
+      }>
+      readonly event_reference?: string
+      readonly payout_destination_id?: string
+      readonly merchant_reference: string
+    }
+    readonly expires_at?: string
+    readonly checkboxes?: CheckboxConfiguration
+    readonly express?: {
+      readonly shipping_options: ReadonlyArray<ShippingOption>
+      readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
+      readonly discount_codes?: {
+        readonly max_count?: number
+        readonly callback_url?: string
+        readonly [x: string]: Schema.Json
+      }
+      readonly shipping_address_callback_url?: string
+      readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+    }
+    readonly configuration: {
+      readonly auto_capture?: boolean
+      readonly channel?: "in_app" | "in_store" | (string & {})
+      readonly publish?: PublishConfiguration
+      readonly active_payment_types?: { readonly enabled?: boolean }
+      readonly default_payment_type?:
+        | "bambora.creditcard"
+        | "bambora.vipps"
+        | "dintero.zero"
+        | "dintero_psp.creditcard"
+        | "instabank.finance"
+        | "instabank.invoice"
+        | "instabank.installment"
+        | "instabank.postponement"
+        | "vipps"
+        | "payex.creditcard"
+        | "payex.mobilepay"
+        | "payex.swish"
+        | "payex.vipps"
+        | "payex.applepay"
+        | "payex.clicktopay"
+        | "payex.googlepay"
+        | "collector.finance"
+        | "collector.invoice"
+        | "collector.invoice_b2b"
+        | "collector.invoice_b2b_preapproved"
+        | "collector.installment_b2b_preapproved"
+        | "collector.installment"
+        | "santander.debit_account"
+        | "swish.swish"
+        | "netaxept.creditcard"
+        | "klarna.klarna"
+        | "klarna.billie"
+        | (string & {})
+      readonly bambora?: BamboraConfiguration
+      readonly dintero?: DinteroConfiguration
+      readonly dintero_psp?: DinteroPspConfiguration
+      readonly instabank?: InstabankConfiguration
+      readonly netaxept?: NetaxeptConfiguration
+      readonly payex?: PayExConfiguration
+      readonly vipps?: VippsConfiguration
+      readonly collector?: CollectorConfiguration
+      readonly klarna?: KlarnaConfiguration
+      readonly santander?: SantanderConfiguration
+      readonly swish?: SwishConfiguration
+      readonly payout?: PayoutConfiguration
+      readonly kravia?: Schema.Json
+      readonly two?: Schema.Json
+      readonly seitatech?: Schema.Json
+      readonly allow_express_wallet_payment?: boolean
+      readonly discounts?: {
+        readonly type?: "discounts"
+        readonly express_discount_codes?: { readonly payability?: SessionPayability; readonly enabled: boolean }
+        readonly order?: { readonly enabled: boolean }
+      }
+      readonly theme?: {
+        readonly backdrop?: string
+        readonly primary?: string
+        readonly text?: string
+        readonly warning?: string
+        readonly error?: string
+        readonly "font-family"?: string
+      }
+      readonly countries?: {
+        readonly preferred_country?: string
+        readonly allow_countries?: ReadonlyArray<string>
+        readonly deny_countries?: ReadonlyArray<string>
+      }
+      readonly default_customer_type?: "b2c" | "b2b" | (string & {})
+      readonly allow_different_billing_shipping_address?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
+      readonly merchant?: { readonly id?: string; readonly logo_url?: string; readonly name?: string }
+    }
+    readonly updated_at?: string
+    readonly customer_ip?: string
+    readonly user_agent?: string
+    readonly initiating_system_request_headers?: SystemRequestHeaders
+    readonly payment_operation?: PaymentOperationIntent
+    readonly events?: ReadonlyArray<{
+      readonly created_at?: string
+      readonly id?: string
+      readonly request_id?: string
+      readonly name?:
+        | "INITIATED"
+        | "VISITED"
+        | "COMPLETED"
+        | "AUTHORIZED"
+        | "DECLINED"
+        | "PAY_LOCK_START"
+        | "PAY_LOCK_META"
+        | "PAY_LOCK_END"
+        | "PAY_FAILED"
+        | "ON_HOLD_CALLBACK_SENT"
+        | "AUTH_CALLBACK_SENT"
+        | "FAILED"
+        | "UNKNOWN"
+        | "PAYMENT_TOKEN_FLOW_START"
+        | "UPDATE_SESSION"
+        | "CANCELLED"
+        | "SET_BILLING_ADDRESS"
+        | "SET_DISCOUNT_CODES"
+        | "SET_SHIPPING_ADDRESS"
+        | "SET_SHIPPING_OPTION"
+        | "SET_GIFT_CARD"
+        | "PUSH_NOTIFICATION_SENT"
+        | "SECRET_CONFIRMATION_CODE_SENT"
+        | "SET_MY_DINTERO"
+        | "ADD_PAYMENT_INFORMATION"
+        | (string & {})
+      readonly request_headers?: RequestHeaders
+      readonly details?: {
+        readonly error?: string
+        readonly payment_product_type?: string
+        readonly amount?: number
+        readonly shipping_option?: SplitShippingOption
+        readonly shipping_address?: OrderAddress
+        readonly bambora?: {
+          readonly session_token?: string
+          readonly session_url?: string
+          readonly wallet_session_id?: string
+        }
+        readonly klarna?: { readonly client_token: string; readonly session_id: string }
+        readonly "payex:payment:id"?: string
+        readonly "collector:invoice_b2b:addresses"?: ReadonlyArray<CollectorB2BPaymentOperationAddress>
+        readonly "collector:installment:products"?: ReadonlyArray<CollectorProduct>
+        readonly my_dintero?: MyDinteroUserCreation
+        readonly organization_number?: string
+        readonly previous_order?: SessionOrder
+        readonly updated_order?: SessionOrder
+        readonly previous_express?: SessionExpress
+        readonly updated_express?: SessionExpress
+        readonly gift_card?: {
+          readonly card_id?: string
+          readonly card_amount?: number
+          readonly masked_card_token?: string
+          readonly currency?: string
+        }
+      }
+    }>
+    readonly transaction_id?: string
+    readonly metadata?: { readonly "session:profile_id"?: string }
+    readonly cancelled_by?: string
+    readonly cancelled_at?: string
+  }
+}
+export const CheckoutPaymentTokenSessionPost200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+  publish: Schema.optionalKey(PublishConfiguration),
+  session: Schema.optionalKey(
+    Schema.Struct({
+      id: Schema.optionalKey(Schema.String),
+      created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      url: SessionUrls,
+      customer: Schema.optionalKey(
+        Schema.Struct({
+          customer_id: Schema.optionalKey(Schema.String),
+          email: Schema.optionalKey(Schema.String),
+          phone_number: Schema.optionalKey(Schema.String),
+          my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+          gift_cards: Schema.optionalKey(
+            Schema.Struct({
+              "dintero.wallets": Schema.optionalKey(
+                Schema.Array(
+                  Schema.Struct({ card_id: Schema.String, masked_card_token: Schema.optionalKey(Schema.String) })
+                ).check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+              )
+            })
+          ),
+          tokens: Schema.optionalKey(
+            Schema.Struct({
+              "payex.creditcard": Schema.optionalKey(
+                Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+              ),
+              "bambora.creditcard": Schema.optionalKey(
+                Schema.Struct({ payment_token_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })) })
+              )
+            })
+          )
+        })
+      ),
+      order: Schema.Struct({
+        amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+        currency: Schema.String.annotate({ format: "iso4217-code" }),
+        vat_amount: Schema.optionalKey(
+          Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
+        ),
+        merchant_reference_2: Schema.optionalKey(Schema.String),
+        shipping_address: Schema.optionalKey(OrderAddress),
+        billing_address: Schema.optionalKey(OrderAddress),
+        partial_payment: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        items: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              id: Schema.optionalKey(Schema.String),
+              groups: Schema.optionalKey(
+                Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+              ),
+              line_id: Schema.optionalKey(Schema.String),
+              version: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              description: Schema.optionalKey(Schema.String),
+              quantity: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+              unit_volume: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_dimensional_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              type: Schema.optionalKey(
+                openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+              ),
+              fee_split: Schema.optionalKey(PayoutFeeSplit),
+              splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+              thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+              emd: Schema.optionalKey(Emd),
+              store: Schema.optionalKey(Store),
+              eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+              is_changed: Schema.optionalKey(Schema.Boolean),
+              gross_amount: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+            })
+          )
+        ),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        is_changed: Schema.optionalKey(Schema.Boolean.annotate({ readOnly: true })),
+        shipping_option: Schema.optionalKey(SplitShippingOption),
+        store: Schema.optionalKey(Store),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+        discount_codes: Schema.optionalKey(Schema.Array(Schema.String)),
+        gift_cards: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              type: Schema.Literal("dintero.wallets"),
+              card_id: Schema.String,
+              amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+              masked_card_token: Schema.optionalKey(Schema.String)
+            })
+          )
+            .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+            .check(Schema.isMaxLength(1).annotate({ expected: "a value with a length of at most 1" }))
+        ),
+        event_reference: Schema.optionalKey(Schema.String),
+        payout_destination_id: Schema.optionalKey(
+          Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+        ),
+        merchant_reference: Schema.String
+      }),
+      expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      checkboxes: Schema.optionalKey(CheckboxConfiguration),
+      express: Schema.optionalKey(
+        Schema.Struct({
+          shipping_options: Schema.Array(ShippingOption),
+          shipping_mode: Schema.optionalKey(
+            openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
+          ),
+          discount_codes: Schema.optionalKey(
+            Schema.StructWithRest(
+              Schema.Struct({
+                max_count: Schema.optionalKey(
+                  Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                ),
+                callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+              }),
+              [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+            )
+          ),
+          shipping_address_callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+          customer_types: Schema.optionalKey(
+            Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: ["b2c", "b2b"] })
+          )
+        })
+      ),
+      configuration: Schema.Struct({
+        auto_capture: Schema.optionalKey(Schema.Boolean),
+        channel: Schema.optionalKey(openLiterals(["in_app", "in_store"])),
+        publish: Schema.optionalKey(PublishConfiguration),
+        active_payment_types: Schema.optionalKey(Schema.Struct({ enabled: Schema.optionalKey(Schema.Boolean) })),
+        default_payment_type: Schema.optionalKey(
+          openLiterals([
+            "bambora.creditcard",
+            "bambora.vipps",
+            "dintero.zero",
+            "dintero_psp.creditcard",
+            "instabank.finance",
+            "instabank.invoice",
+            "instabank.installment",
+            "instabank.postponement",
+            "vipps",
+            "payex.creditcard",
+            "payex.mobilepay",
+            "payex.swish",
+            "payex.vipps",
+            "payex.applepay",
+            "payex.clicktopay",
+            "payex.googlepay",
+            "collector.finance",
+            "collector.invoice",
+            "collector.invoice_b2b",
+            "collector.invoice_b2b_preapproved",
+            "collector.installment_b2b_preapproved",
+            "collector.installment",
+            "santander.debit_account",
+            "swish.swish",
+            "netaxept.creditcard",
+            "klarna.klarna",
+            "klarna.billie"
+          ])
+        ),
+        bambora: Schema.optionalKey(BamboraConfiguration),
+        dintero: Schema.optionalKey(DinteroConfiguration),
+        dintero_psp: Schema.optionalKey(DinteroPspConfiguration),
+        instabank: Schema.optionalKey(InstabankConfiguration),
+        netaxept: Schema.optionalKey(NetaxeptConfiguration),
+        payex: Schema.optionalKey(PayExConfiguration),
+        vipps: Schema.optionalKey(VippsConfiguration),
+        collector: Schema.optionalKey(CollectorConfiguration),
+        klarna: Schema.optionalKey(KlarnaConfiguration),
+        santander: Schema.optionalKey(SantanderConfiguration),
+        swish: Schema.optionalKey(SwishConfiguration),
+        payout: Schema.optionalKey(PayoutConfiguration),
+        kravia: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        two: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        seitatech: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+        allow_express_wallet_payment: Schema.optionalKey(Schema.Boolean),
+        discounts: Schema.optionalKey(
+          Schema.Struct({
+            type: Schema.optionalKey(Schema.Literal("discounts").annotate({ readOnly: true })),
+            express_discount_codes: Schema.optionalKey(
+              Schema.Struct({ payability: Schema.optionalKey(SessionPayability), enabled: Schema.Boolean })
+            ),
+            order: Schema.optionalKey(Schema.Struct({ enabled: Schema.Boolean.annotate({ default: false }) }))
+          })
+        ),
+        theme: Schema.optionalKey(
+          Schema.Struct({
+            backdrop: Schema.optionalKey(Schema.String),
+            primary: Schema.optionalKey(Schema.String),
+            text: Schema.optionalKey(Schema.String),
+            warning: Schema.optionalKey(Schema.String),
+            error: Schema.optionalKey(Schema.String),
+            "font-family": Schema.optionalKey(Schema.String)
+          })
+        ),
+        countries: Schema.optionalKey(
+          Schema.Struct({
+            preferred_country: Schema.optionalKey(Schema.String.annotate({ format: "iso3166-alpha2" })),
+            allow_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
+            deny_countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" })))
+          })
+        ),
+        default_customer_type: Schema.optionalKey(openLiterals(["b2c", "b2b"])),
+        allow_different_billing_shipping_address: Schema.optionalKey(
+          Schema.Array(openLiterals(["b2c", "b2b"])).annotate({ default: [] })
+        ),
+        merchant: Schema.optionalKey(
+          Schema.Struct({
+            id: Schema.optionalKey(Schema.String),
+            logo_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+            name: Schema.optionalKey(Schema.String)
+          })
+        )
+      }),
+      updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      customer_ip: Schema.optionalKey(Schema.String),
+      user_agent: Schema.optionalKey(Schema.String),
+      initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+      payment_operation: Schema.optionalKey(PaymentOperationIntent),
+      events: Schema.optionalKey(
+        Schema.Array(
+          Schema.Struct({
+            created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            id: Schema.optionalKey(Schema.String),
+            request_id: Schema.optionalKey(Schema.String),
+            name: Schema.optionalKey(
+              openLiterals([
+                "INITIATED",
+                "VISITED",
+                "COMPLETED",
+                "AUTHORIZED",
+                "DECLINED",
+                "PAY_LOCK_START",
+                "PAY_LOCK_META",
+                "PAY_LOCK_END",
+                "PAY_FAILED",
+                "ON_HOLD_CALLBACK_SENT",
+                "AUTH_CALLBACK_SENT",
+                "FAILED",
+                "UNKNOWN",
+                "PAYMENT_TOKEN_FLOW_START",
+                "UPDATE_SESSION",
+                "CANCELLED",
+                "SET_BILLING_ADDRESS",
+                "SET_DISCOUNT_CODES",
+                "SET_SHIPPING_ADDRESS",
+                "SET_SHIPPING_OPTION",
+                "SET_GIFT_CARD",
+                "PUSH_NOTIFICATION_SENT",
+                "SECRET_CONFIRMATION_CODE_SENT",
+                "SET_MY_DINTERO",
+                "ADD_PAYMENT_INFORMATION"
+              ])
+            ),
+            request_headers: Schema.optionalKey(RequestHeaders),
+            details: Schema.optionalKey(
+              Schema.Struct({
+                error: Schema.optionalKey(Schema.String),
+                payment_product_type: Schema.optionalKey(Schema.String),
+                amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+                shipping_option: Schema.optionalKey(SplitShippingOption),
+                shipping_address: Schema.optionalKey(OrderAddress),
+                bambora: Schema.optionalKey(
+                  Schema.Struct({
+                    session_token: Schema.optionalKey(Schema.String),
+                    session_url: Schema.optionalKey(Schema.String),
+                    wallet_session_id: Schema.optionalKey(Schema.String)
+                  })
+                ),
+                klarna: Schema.optionalKey(Schema.Struct({ client_token: Schema.String, session_id: Schema.String })),
+                "payex:payment:id": Schema.optionalKey(Schema.String),
+                "collector:invoice_b2b:addresses": Schema.optionalKey(
+                  Schema.Array(CollectorB2BPaymentOperationAddress)
+                ),
+                "collector:installment:products": Schema.optionalKey(Schema.Array(CollectorProduct)),
+                my_dintero: Schema.optionalKey(MyDinteroUserCreation),
+                organization_number: Schema.optionalKey(Schema.String),
+                previous_order: Schema.optionalKey(SessionOrder),
+                updated_order: Schema.optionalKey(SessionOrder),
+                previous_express: Schema.optionalKey(SessionExpress),
+                updated_express: Schema.optionalKey(SessionExpress),
+                gift_card: Schema.optionalKey(
+                  Schema.Struct({
+                    card_id: Schema.optionalKey(Schema.String),
+                    card_amount: Schema.optionalKey(
+                      Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+                    ),
+                    masked_card_token: Schema.optionalKey(Schema.String),
+                    currency: Schema.optionalKey(Schema.String)
+                  })
+                )
+              })
+            )
+          })
+        )
+      ),
+      transaction_id: Schema.optionalKey(Schema.String),
+      metadata: Schema.optionalKey(Schema.Struct({ "session:profile_id": Schema.optionalKey(Schema.String) })),
+      cancelled_by: Schema.optionalKey(Schema.String),
+      cancelled_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" }))
+    })
+  )
+})
 export type CheckoutPaymentTokenSessionPost400 = Error
 export const CheckoutPaymentTokenSessionPost400 = Error
 export type CheckoutPaymentTokenSessionPost401 = Error
@@ -260,10 +6619,96 @@ export type CheckoutPaymentTokenSessionPost403 = Error
 export const CheckoutPaymentTokenSessionPost403 = Error
 export type CheckoutPaymentTokenSessionPost500 = Error
 export const CheckoutPaymentTokenSessionPost500 = Error
-export type TransactionsIdCapturePostParams = { readonly "includes"?: ReadonlyArray<("events.request_headers" | "initiating_system_request_headers" | (string & {}))>, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const TransactionsIdCapturePostParams = Schema.Struct({ "includes": Schema.optionalKey(Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type TransactionsIdCapturePostRequestJson = { readonly "amount": number, readonly "capture_reference"?: string, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id": string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount": number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }> }
-export const TransactionsIdCapturePostRequestJson = Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "capture_reference": Schema.optionalKey(Schema.String), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.String, "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))) })
+export type TransactionsIdCapturePostParams = {
+  readonly includes?: ReadonlyArray<"events.request_headers" | "initiating_system_request_headers" | (string & {})>
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const TransactionsIdCapturePostParams = Schema.Struct({
+  includes: Schema.optionalKey(
+    Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type TransactionsIdCapturePostRequestJson = {
+  readonly amount: number
+  readonly capture_reference?: string
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+}
+export const TransactionsIdCapturePostRequestJson = Schema.Struct({
+  amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+  capture_reference: Schema.optionalKey(Schema.String),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.String,
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  )
+})
 export type TransactionsIdCapturePost200 = Transaction
 export const TransactionsIdCapturePost200 = Transaction
 export type TransactionsIdCapturePost202 = Transaction
@@ -280,8 +6725,11 @@ export type TransactionsIdCapturePost500 = Error
 export const TransactionsIdCapturePost500 = Error
 export type TransactionsIdCapturePost503 = Error
 export const TransactionsIdCapturePost503 = Error
-export type TransactionTidExtendAuthorizationPostRequestJson = { readonly "reason"?: string, readonly "reference"?: string }
-export const TransactionTidExtendAuthorizationPostRequestJson = Schema.Struct({ "reason": Schema.optionalKey(Schema.String), "reference": Schema.optionalKey(Schema.String) })
+export type TransactionTidExtendAuthorizationPostRequestJson = { readonly reason?: string; readonly reference?: string }
+export const TransactionTidExtendAuthorizationPostRequestJson = Schema.Struct({
+  reason: Schema.optionalKey(Schema.String),
+  reference: Schema.optionalKey(Schema.String)
+})
 export type TransactionTidExtendAuthorizationPost200 = Transaction
 export const TransactionTidExtendAuthorizationPost200 = Transaction
 export type TransactionTidExtendAuthorizationPost400 = Error
@@ -292,10 +6740,98 @@ export type TransactionTidExtendAuthorizationPost409 = Error
 export const TransactionTidExtendAuthorizationPost409 = Error
 export type TransactionTidExtendAuthorizationPost500 = Error
 export const TransactionTidExtendAuthorizationPost500 = Error
-export type TransactionsIdRefundPostParams = { readonly "includes"?: ReadonlyArray<("events.request_headers" | "initiating_system_request_headers" | (string & {}))>, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const TransactionsIdRefundPostParams = Schema.Struct({ "includes": Schema.optionalKey(Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type TransactionsIdRefundPostRequestJson = { readonly "amount": number, readonly "reason"?: string, readonly "refund_reference"?: string, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id": string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount": number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }> }
-export const TransactionsIdRefundPostRequestJson = Schema.Struct({ "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "reason": Schema.optionalKey(Schema.String), "refund_reference": Schema.optionalKey(Schema.String), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.String, "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.Number.annotate({ "format": "int32" }).check(Schema.isInt().annotate({ "expected": "an integer" })), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))) })
+export type TransactionsIdRefundPostParams = {
+  readonly includes?: ReadonlyArray<"events.request_headers" | "initiating_system_request_headers" | (string & {})>
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const TransactionsIdRefundPostParams = Schema.Struct({
+  includes: Schema.optionalKey(
+    Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type TransactionsIdRefundPostRequestJson = {
+  readonly amount: number
+  readonly reason?: string
+  readonly refund_reference?: string
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+}
+export const TransactionsIdRefundPostRequestJson = Schema.Struct({
+  amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+  reason: Schema.optionalKey(Schema.String),
+  refund_reference: Schema.optionalKey(Schema.String),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.String,
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  )
+})
 export type TransactionsIdRefundPost200 = Transaction
 export const TransactionsIdRefundPost200 = Transaction
 export type TransactionsIdRefundPost202 = Transaction
@@ -312,8 +6848,30 @@ export type TransactionsIdRefundPost500 = Error
 export const TransactionsIdRefundPost500 = Error
 export type TransactionsIdRefundPost503 = Error
 export const TransactionsIdRefundPost503 = Error
-export type TransactionsIdVoidPostParams = { readonly "includes"?: ReadonlyArray<("events.request_headers" | "initiating_system_request_headers" | (string & {}))>, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const TransactionsIdVoidPostParams = Schema.Struct({ "includes": Schema.optionalKey(Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
+export type TransactionsIdVoidPostParams = {
+  readonly includes?: ReadonlyArray<"events.request_headers" | "initiating_system_request_headers" | (string & {})>
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const TransactionsIdVoidPostParams = Schema.Struct({
+  includes: Schema.optionalKey(
+    Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
 export type TransactionsIdVoidPost200 = Transaction
 export const TransactionsIdVoidPost200 = Transaction
 export type TransactionsIdVoidPost202 = Transaction
@@ -330,8 +6888,29 @@ export type TransactionsIdVoidPost500 = Error
 export const TransactionsIdVoidPost500 = Error
 export type TransactionsIdVoidPost503 = Error
 export const TransactionsIdVoidPost503 = Error
-export type TransactionsIdGetParams = { readonly "includes"?: ReadonlyArray<("card.payment_token" | "card.recurrence_token" | "session" | "events.request_headers" | "initiating_system_request_headers" | (string & {}))> }
-export const TransactionsIdGetParams = Schema.Struct({ "includes": Schema.optionalKey(Schema.Array(openLiterals(["card.payment_token", "card.recurrence_token", "session", "events.request_headers", "initiating_system_request_headers"]))) })
+export type TransactionsIdGetParams = {
+  readonly includes?: ReadonlyArray<
+    | "card.payment_token"
+    | "card.recurrence_token"
+    | "session"
+    | "events.request_headers"
+    | "initiating_system_request_headers"
+    | (string & {})
+  >
+}
+export const TransactionsIdGetParams = Schema.Struct({
+  includes: Schema.optionalKey(
+    Schema.Array(
+      openLiterals([
+        "card.payment_token",
+        "card.recurrence_token",
+        "session",
+        "events.request_headers",
+        "initiating_system_request_headers"
+      ])
+    )
+  )
+})
 export type TransactionsIdGet200 = Transaction
 export const TransactionsIdGet200 = Transaction
 export type TransactionsIdGet400 = Error
@@ -346,8 +6925,8 @@ export type TransactionsIdGet500 = Error
 export const TransactionsIdGet500 = Error
 export type TransactionsIdGet503 = Error
 export const TransactionsIdGet503 = Error
-export type TransactionsIdPutRequestJson = { readonly "merchant_reference_2"?: string }
-export const TransactionsIdPutRequestJson = Schema.Struct({ "merchant_reference_2": Schema.optionalKey(Schema.String) })
+export type TransactionsIdPutRequestJson = { readonly merchant_reference_2?: string }
+export const TransactionsIdPutRequestJson = Schema.Struct({ merchant_reference_2: Schema.optionalKey(Schema.String) })
 export type TransactionsIdPut200 = Transaction
 export const TransactionsIdPut200 = Transaction
 export type TransactionsIdPut400 = Error
@@ -362,8 +6941,104 @@ export type TransactionsIdPut500 = Error
 export const TransactionsIdPut500 = Error
 export type TransactionsIdPut503 = Error
 export const TransactionsIdPut503 = Error
-export type TransactionsGetParams = { readonly "id"?: ReadonlyArray<string>, readonly "limit"?: number, readonly "starting_after"?: string, readonly "status"?: ReadonlyArray<("AUTHORIZATION_VOIDED" | "AUTHORIZED" | "CAPTURED" | "DECLINED" | "FAILED" | "INITIATED" | "ON_HOLD" | "PARTIALLY_CAPTURED" | "PARTIALLY_REFUNDED" | "PARTIALLY_CAPTURED_REFUNDED" | "REFUNDED" | "UNKNOWN" | (string & {}))>, readonly "payment_product"?: ReadonlyArray<string>, readonly "payment_product_type"?: ReadonlyArray<string>, readonly "card_brand"?: ReadonlyArray<string>, readonly "merchant_reference"?: string, readonly "merchant_reference_2"?: string, readonly "session_id"?: ReadonlyArray<string>, readonly "store_id"?: ReadonlyArray<string>, readonly "payout_correlation_id"?: ReadonlyArray<string>, readonly "currency"?: ReadonlyArray<string>, readonly "amount"?: number, readonly "amount.gte"?: number, readonly "amount.lte"?: number, readonly "created_at.gte"?: string, readonly "created_at.lte"?: string, readonly "captured_at.gte"?: string, readonly "captured_at.lte"?: string, readonly "refunded_at.gte"?: string, readonly "refunded_at.lte"?: string, readonly "search"?: string, readonly "payment_operation"?: string, readonly "customer_id"?: string }
-export const TransactionsGetParams = Schema.Struct({ "id": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "checkout-id" }))), "limit": Schema.optionalKey(Schema.Number.annotate({ "default": 10 }).check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })).check(Schema.isLessThanOrEqualTo(100).annotate({ "expected": "a value less than or equal to 100" }))), "starting_after": Schema.optionalKey(Schema.String.annotate({ "format": "checkout-id" })), "status": Schema.optionalKey(Schema.Array(openLiterals(["AUTHORIZATION_VOIDED", "AUTHORIZED", "CAPTURED", "DECLINED", "FAILED", "INITIATED", "ON_HOLD", "PARTIALLY_CAPTURED", "PARTIALLY_REFUNDED", "PARTIALLY_CAPTURED_REFUNDED", "REFUNDED", "UNKNOWN"]))), "payment_product": Schema.optionalKey(Schema.Array(Schema.String)), "payment_product_type": Schema.optionalKey(Schema.Array(Schema.String)), "card_brand": Schema.optionalKey(Schema.Array(Schema.String)), "merchant_reference": Schema.optionalKey(Schema.String), "merchant_reference_2": Schema.optionalKey(Schema.String), "session_id": Schema.optionalKey(Schema.Array(Schema.String.annotate({ "format": "checkout-id" }))), "store_id": Schema.optionalKey(Schema.Array(Schema.String)), "payout_correlation_id": Schema.optionalKey(Schema.Array(Schema.String)), "currency": Schema.optionalKey(Schema.Array(Schema.String)), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" }))), "amount.gte": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" }))), "amount.lte": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "created_at.gte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "created_at.lte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "captured_at.gte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "captured_at.lte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "refunded_at.gte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "refunded_at.lte": Schema.optionalKey(Schema.String.annotate({ "format": "isodate" })), "search": Schema.optionalKey(Schema.String), "payment_operation": Schema.optionalKey(Schema.String), "customer_id": Schema.optionalKey(Schema.String) })
+export type TransactionsGetParams = {
+  readonly id?: ReadonlyArray<string>
+  readonly limit?: number
+  readonly starting_after?: string
+  readonly status?: ReadonlyArray<
+    | "AUTHORIZATION_VOIDED"
+    | "AUTHORIZED"
+    | "CAPTURED"
+    | "DECLINED"
+    | "FAILED"
+    | "INITIATED"
+    | "ON_HOLD"
+    | "PARTIALLY_CAPTURED"
+    | "PARTIALLY_REFUNDED"
+    | "PARTIALLY_CAPTURED_REFUNDED"
+    | "REFUNDED"
+    | "UNKNOWN"
+    | (string & {})
+  >
+  readonly payment_product?: ReadonlyArray<string>
+  readonly payment_product_type?: ReadonlyArray<string>
+  readonly card_brand?: ReadonlyArray<string>
+  readonly merchant_reference?: string
+  readonly merchant_reference_2?: string
+  readonly session_id?: ReadonlyArray<string>
+  readonly store_id?: ReadonlyArray<string>
+  readonly payout_correlation_id?: ReadonlyArray<string>
+  readonly currency?: ReadonlyArray<string>
+  readonly amount?: number
+  readonly "amount.gte"?: number
+  readonly "amount.lte"?: number
+  readonly "created_at.gte"?: string
+  readonly "created_at.lte"?: string
+  readonly "captured_at.gte"?: string
+  readonly "captured_at.lte"?: string
+  readonly "refunded_at.gte"?: string
+  readonly "refunded_at.lte"?: string
+  readonly search?: string
+  readonly payment_operation?: string
+  readonly customer_id?: string
+}
+export const TransactionsGetParams = Schema.Struct({
+  id: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "checkout-id" }))),
+  limit: Schema.optionalKey(
+    Schema.Number.annotate({ default: 10 })
+      .check(Schema.isInt().annotate({ expected: "an integer" }))
+      .check(Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" }))
+      .check(Schema.isLessThanOrEqualTo(100).annotate({ expected: "a value less than or equal to 100" }))
+  ),
+  starting_after: Schema.optionalKey(Schema.String.annotate({ format: "checkout-id" })),
+  status: Schema.optionalKey(
+    Schema.Array(
+      openLiterals([
+        "AUTHORIZATION_VOIDED",
+        "AUTHORIZED",
+        "CAPTURED",
+        "DECLINED",
+        "FAILED",
+        "INITIATED",
+        "ON_HOLD",
+        "PARTIALLY_CAPTURED",
+        "PARTIALLY_REFUNDED",
+        "PARTIALLY_CAPTURED_REFUNDED",
+        "REFUNDED",
+        "UNKNOWN"
+      ])
+    )
+  ),
+  payment_product: Schema.optionalKey(Schema.Array(Schema.String)),
+  payment_product_type: Schema.optionalKey(Schema.Array(Schema.String)),
+  card_brand: Schema.optionalKey(Schema.Array(Schema.String)),
+  merchant_reference: Schema.optionalKey(Schema.String),
+  merchant_reference_2: Schema.optionalKey(Schema.String),
+  session_id: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "checkout-id" }))),
+  store_id: Schema.optionalKey(Schema.Array(Schema.String)),
+  payout_correlation_id: Schema.optionalKey(Schema.Array(Schema.String)),
+  currency: Schema.optionalKey(Schema.Array(Schema.String)),
+  amount: Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    )
+  ),
+  "amount.gte": Schema.optionalKey(
+    Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+      Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+    )
+  ),
+  "amount.lte": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  "created_at.gte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  "created_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  "captured_at.gte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  "captured_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  "refunded_at.gte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  "refunded_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
+  search: Schema.optionalKey(Schema.String),
+  payment_operation: Schema.optionalKey(Schema.String),
+  customer_id: Schema.optionalKey(Schema.String)
+})
 export type TransactionsGet200 = ReadonlyArray<Transaction>
 export const TransactionsGet200 = Schema.Array(Transaction)
 export type TransactionsGet400 = Error
@@ -374,8 +7049,31 @@ export type TransactionsGet403 = Error
 export const TransactionsGet403 = Error
 export type TransactionsGet500 = Error
 export const TransactionsGet500 = Error
-export type AidSettlementsListParams = { readonly "limit"?: number, readonly "starting_after_id"?: string, readonly "starting_after_date"?: string, readonly "created_at.gte"?: string, readonly "created_at.lte"?: string, readonly "payment_provider"?: ReadonlyArray<string>, readonly "payout_destination_id"?: string, readonly "search"?: string }
-export const AidSettlementsListParams = Schema.Struct({ "limit": Schema.optionalKey(Schema.Number.annotate({ "default": 10 }).check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })).check(Schema.isLessThanOrEqualTo(1000).annotate({ "expected": "a value less than or equal to 1000" }))), "starting_after_id": Schema.optionalKey(Schema.String), "starting_after_date": Schema.optionalKey(Schema.String), "created_at.gte": Schema.optionalKey(Schema.String.annotate({ "format": "date" })), "created_at.lte": Schema.optionalKey(Schema.String.annotate({ "format": "date" })), "payment_provider": Schema.optionalKey(Schema.Array(Schema.String)), "payout_destination_id": Schema.optionalKey(Schema.String), "search": Schema.optionalKey(Schema.String) })
+export type AidSettlementsListParams = {
+  readonly limit?: number
+  readonly starting_after_id?: string
+  readonly starting_after_date?: string
+  readonly "created_at.gte"?: string
+  readonly "created_at.lte"?: string
+  readonly payment_provider?: ReadonlyArray<string>
+  readonly payout_destination_id?: string
+  readonly search?: string
+}
+export const AidSettlementsListParams = Schema.Struct({
+  limit: Schema.optionalKey(
+    Schema.Number.annotate({ default: 10 })
+      .check(Schema.isInt().annotate({ expected: "an integer" }))
+      .check(Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" }))
+      .check(Schema.isLessThanOrEqualTo(1000).annotate({ expected: "a value less than or equal to 1000" }))
+  ),
+  starting_after_id: Schema.optionalKey(Schema.String),
+  starting_after_date: Schema.optionalKey(Schema.String),
+  "created_at.gte": Schema.optionalKey(Schema.String.annotate({ format: "date" })),
+  "created_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "date" })),
+  payment_provider: Schema.optionalKey(Schema.Array(Schema.String)),
+  payout_destination_id: Schema.optionalKey(Schema.String),
+  search: Schema.optionalKey(Schema.String)
+})
 export type AidSettlementsList200 = SettlementResponse
 export const AidSettlementsList200 = SettlementResponse
 export type AidSettlementsList401 = Error
@@ -384,10 +7082,28 @@ export type AidSettlementsList403 = Error
 export const AidSettlementsList403 = Error
 export type AidSettlementsList500 = Error
 export const AidSettlementsList500 = Error
-export type ApiReportsMetadataListGetParams = { readonly "limit"?: number, readonly "starting_after"?: string }
-export const ApiReportsMetadataListGetParams = Schema.Struct({ "limit": Schema.optionalKey(Schema.Number.annotate({ "default": 10 }).check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(1).annotate({ "expected": "a value greater than or equal to 1" })).check(Schema.isLessThanOrEqualTo(100).annotate({ "expected": "a value less than or equal to 100" }))), "starting_after": Schema.optionalKey(Schema.String) })
-export type ApiReportsMetadataListGet200 = { readonly "reports"?: ReadonlyArray<ReportMetadata>, readonly "starting_after"?: StartingAfter, readonly [x: string]: Schema.Json }
-export const ApiReportsMetadataListGet200 = Schema.StructWithRest(Schema.Struct({ "reports": Schema.optionalKey(Schema.Array(ReportMetadata)), "starting_after": Schema.optionalKey(StartingAfter) }), [Schema.Record(Schema.String, Schema.Json.annotate({ "expected": "JSON value" }))])
+export type ApiReportsMetadataListGetParams = { readonly limit?: number; readonly starting_after?: string }
+export const ApiReportsMetadataListGetParams = Schema.Struct({
+  limit: Schema.optionalKey(
+    Schema.Number.annotate({ default: 10 })
+      .check(Schema.isInt().annotate({ expected: "an integer" }))
+      .check(Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" }))
+      .check(Schema.isLessThanOrEqualTo(100).annotate({ expected: "a value less than or equal to 100" }))
+  ),
+  starting_after: Schema.optionalKey(Schema.String)
+})
+export type ApiReportsMetadataListGet200 = {
+  readonly reports?: ReadonlyArray<ReportMetadata>
+  readonly starting_after?: StartingAfter
+  readonly [x: string]: Schema.Json
+}
+export const ApiReportsMetadataListGet200 = Schema.StructWithRest(
+  Schema.Struct({
+    reports: Schema.optionalKey(Schema.Array(ReportMetadata)),
+    starting_after: Schema.optionalKey(StartingAfter)
+  }),
+  [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
+)
 export type ApiReportsMetadataListGet400 = Error
 export const ApiReportsMetadataListGet400 = Error
 export type ApiReportsMetadataListGet401 = Error
@@ -396,32 +7112,1046 @@ export type ApiReportsMetadataListGet403 = Error
 export const ApiReportsMetadataListGet403 = Error
 export type ApiReportsMetadataListGet500 = Error
 export const ApiReportsMetadataListGet500 = Error
-export type CheckoutSessionPayPostParams = { readonly "Dintero-Feature-Toggles"?: ReadonlyArray<("strict-merchant-reference" | "strict-success-merchant-reference" | (string & {}))>, readonly "Dintero-System-Name"?: string, readonly "Dintero-System-Version"?: string, readonly "Dintero-System-Plugin-Name"?: string, readonly "Dintero-System-Plugin-Version"?: string }
-export const CheckoutSessionPayPostParams = Schema.Struct({ "Dintero-Feature-Toggles": Schema.optionalKey(Schema.Array(openLiterals(["strict-merchant-reference", "strict-success-merchant-reference"])).annotate({ "default": [] })), "Dintero-System-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Name": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))), "Dintero-System-Plugin-Version": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(120).annotate({ "expected": "a value with a length of at most 120" }))) })
-export type CheckoutSessionPayPostRequestJson = { readonly "session"?: { readonly "url"?: { readonly "callback_url"?: CallbackUrl }, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "tokens"?: { readonly "bambora.creditcard"?: { readonly "payment_token"?: string, readonly "recurrence_token"?: string }, readonly "payex.creditcard"?: { readonly "payment_token"?: string, readonly "recurrence_token"?: string } } }, readonly "order": SessionOrder, readonly "expires_at"?: string, readonly "configuration"?: AutoCaptureConfiguration, readonly "metadata"?: { readonly [x: string]: string } }, readonly "payment"?: PayPayment }
-export const CheckoutSessionPayPostRequestJson = Schema.Struct({ "session": Schema.optionalKey(Schema.Struct({ "url": Schema.optionalKey(Schema.Struct({ "callback_url": Schema.optionalKey(CallbackUrl) })), "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "tokens": Schema.optionalKey(Schema.Struct({ "bambora.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String) })), "payex.creditcard": Schema.optionalKey(Schema.Struct({ "payment_token": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String) })) })) })), "order": SessionOrder, "expires_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "configuration": Schema.optionalKey(AutoCaptureConfiguration), "metadata": Schema.optionalKey(Schema.Record(Schema.String, Schema.String).check(Schema.isMaxProperties(10).annotate({ "expected": "a value with at most 10 entries" }))) })), "payment": Schema.optionalKey(PayPayment) })
-export type CheckoutSessionPayPost200 = { readonly "id"?: string, readonly "created_at"?: string, readonly "payment_product": ("bambora" | "collector" | "dintero" | "dintero_psp" | "instabank" | "klarna" | "netaxept" | "payex" | "santander" | "swish" | "vipps" | (string & {})), readonly "payment_product_type": ("bambora.creditcard" | "bambora.vipps" | "collector.invoice" | "collector.invoice_b2b" | "collector.invoice_b2b_preapproved" | "collector.installment" | "dintero.zero" | "dintero.wallets" | "dintero_psp.creditcard" | "instabank.finance" | "instabank.invoice" | "instabank.installment" | "instabank.postponement" | "klarna.klarna" | "klarna.billie" | "netaxept.creditcard" | "payex.creditcard" | "payex.mobilepay" | "payex.swish" | "payex.vipps" | "payex.applepay" | "payex.clicktopay" | "payex.googlepay" | "santander.debit_account" | "swish.swish" | "vipps" | (string & {})), readonly "amount": number, readonly "currency": string, readonly "payout_destination_id"?: string, readonly "merchant_reference"?: string, readonly "merchant_reference_2"?: string, readonly "dynamic_descriptor"?: string, readonly "payment_operation"?: PaymentOperationIntent, readonly "settlement_status"?: SettlementStatus, readonly "customer"?: { readonly "customer_id"?: string, readonly "email"?: string, readonly "phone_number"?: string, readonly "my_dintero"?: MyDinteroUserCreation }, readonly "customer_ip"?: string, readonly "user_agent"?: string, readonly "initiating_system_request_headers"?: SystemRequestHeaders, readonly "shipping_address"?: OrderAddress, readonly "shipping_option"?: SplitShippingOption, readonly "billing_address"?: OrderAddress, readonly "store"?: Store, readonly "status"?: ("INITIATED" | "AUTHORIZED" | "AUTHORIZATION_VOIDED" | "CAPTURED" | "PARTIALLY_CAPTURED" | "REFUNDED" | "PARTIALLY_REFUNDED" | "DECLINED" | "FAILED" | "UNKNOWN" | (string & {})), readonly "card"?: { readonly "type"?: ("Credit Card" | "Debit Card" | "Credit" | "Debit" | (string & {})), readonly "brand"?: string, readonly "region"?: ("domestic" | "eea" | "inter" | (string & {})), readonly "masked_pan"?: string, readonly "expiry_date"?: string, readonly "eci"?: string, readonly "country"?: string, readonly "acquirer_transaction_type"?: ("3DSECURE" | "SSL" | (string & {})), readonly "three_ds_version"?: string, readonly "three_ds_server_trans_id"?: string, readonly "payment_system_type"?: string, readonly "issuing_bank"?: string, readonly "acquirer_stan"?: string, readonly "acquirer_terminal_id"?: string, readonly "acquirer_transaction_time"?: string, readonly "authentication_status"?: ("Y" | "A" | "U" | "N" | (string & {})), readonly "payment_token"?: string, readonly "payment_token_id"?: string, readonly "recurrence_token"?: string, readonly "recurrence_token_id"?: string }, readonly "gift_cards"?: ReadonlyArray<Giftcard>, readonly "items"?: ReadonlyArray<{ readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store, readonly "eligible_for_discount"?: boolean, readonly "is_changed"?: boolean, readonly "gross_amount"?: number, readonly "discount_lines"?: ReadonlyArray<DiscountItem> }>, readonly "url"?: { readonly "redirect_url"?: string, readonly "approval_url"?: string, readonly "callback_url"?: string }, readonly "events"?: ReadonlyArray<{ readonly "id"?: string, readonly "transaction_status"?: ("INITIATED" | "AUTHORIZED" | "AUTHORIZATION_VOIDED" | "CAPTURED" | "PARTIALLY_CAPTURED" | "REFUNDED" | "PARTIALLY_REFUNDED" | "DECLINED" | "FAILED" | "UNKNOWN" | (string & {})), readonly "gift_cards"?: ReadonlyArray<{ readonly "type": "dintero.wallets", readonly "card_id": string, readonly "amount": number, readonly "masked_card_token"?: string, readonly "transaction_id": string }>, readonly "event"?: ("INITIALIZE" | "AUTHORIZE" | "CAPTURE" | "REFUND" | "VOID" | "INITIATE_REFUND" | "INITIATE_VOID" | "INITIATE_CAPTURE" | "SETTLEMENT" | (string & {})), readonly "success"?: boolean, readonly "correction"?: { readonly "event_ids"?: ReadonlyArray<string>, readonly "status": string, readonly "remaining_capture_amount": number, readonly "remaining_refund_amount": number, readonly "remaining_void_amount": number }, readonly "error"?: { readonly "code"?: string, readonly "message": string, readonly "type"?: ("DO_NOT_RETRY" | "MODIFICATIONS_REQUIRED" | "DAILY_LIMIT_EXCEEDED" | "MONTHLY_LIMIT_EXCEEDED" | "REJECTED_BY_ACQUIRER_INVALID_AMOUNT" | "REJECTED_BY_ACQUIRER_FORMAT_ERROR" | "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD" | "REJECTED_BY_ACQUIRER_CARD_STOLEN" | "REJECTED_BY_ACQUIRER_CARD_EXPIRED" | "REJECTED_BY_ACQUIRER" | "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS" | "ACQUIRER_HOST_OFFLINE" | "UNKNOWN" | (string & {})), readonly "result_code"?: string }, readonly "amount"?: number, readonly "calculated_vat_amount"?: number, readonly "items"?: ReadonlyArray<{ readonly "discount_lines"?: ReadonlyArray<DiscountItem>, readonly "id"?: string, readonly "groups"?: ReadonlyArray<{ readonly "id": string, readonly "name"?: string }>, readonly "line_id"?: string, readonly "version"?: number, readonly "description"?: string, readonly "quantity"?: number, readonly "amount"?: number, readonly "vat_amount"?: number, readonly "vat"?: number, readonly "unit_volume"?: number, readonly "unit_weight"?: number, readonly "unit_dimensional_weight"?: number, readonly "type"?: ("physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})), readonly "fee_split"?: PayoutFeeSplit, readonly "splits"?: ReadonlyArray<PayoutSplit>, readonly "thumbnail_url"?: string, readonly "emd"?: Emd, readonly "store"?: Store }>, readonly "created_at"?: string, readonly "created_by"?: string, readonly "request_id"?: string, readonly "metadata"?: { readonly "bambora:transaction:status"?: string, readonly "bambora:transactionoperation:id"?: string, readonly "bambora:meta:action:source"?: string, readonly "bambora:meta:action:code"?: string, readonly "bambora:meta:action:type"?: string, readonly "payout_correlation_id"?: string, readonly "collector:Invoice.InvoiceStatus"?: number, readonly "collector:CorrelationId"?: string, readonly "collector:Invoice.PaymentReference"?: string, readonly "collector:Invoice.LowestAmountToPay"?: number, readonly "collector:Invoice.TotalAmount"?: number, readonly "collector:Invoice.DueDate"?: string, readonly "collector:Invoice.InvoiceUrl"?: string, readonly "collector:Invoice.CurrentInvoiceNumber"?: string, readonly "collector:Invoice.NewInvoiceNumber"?: string, readonly "instabank:Sale.Status"?: string, readonly "instabank:RequestId"?: string, readonly "dintero_psp:operation_ref"?: string, readonly "dintero_psp:authorization_operation_ref"?: string, readonly "dintero_psp:capture_operation_ref"?: string, readonly "dintero_psp:sale_operation_ref"?: string, readonly "klarna:reference"?: string, readonly "klarna:headers:capture_id"?: string, readonly "klarna:headers:refund_id"?: string, readonly "klarna:headers:location"?: string, readonly "klarna:authorization_expiration"?: string, readonly "klarna:authorization_expiration_reason"?: string, readonly "klarna:authorization_expiration_reference"?: string, readonly "klarna:authorization_expiration_error_reason"?: string, readonly "netaxept:transaction_id"?: string, readonly "netaxept:operation"?: string, readonly "netaxept:execution_time"?: string, readonly "netaxept:bat_number"?: string, readonly "netaxept:response_code"?: string, readonly "netaxept:terminal_url"?: string, readonly "payex:transaction:id"?: string, readonly "payex:transaction:number"?: string, readonly "payex:transaction:type"?: string, readonly "payex:transaction:state"?: string, readonly "payex:transaction:created"?: string, readonly "payex:transaction:payee_reference"?: string, readonly "santander:debit_account.ApplicationNumber"?: string, readonly "santander:debit_account.StatusCode"?: string, readonly "swish:payment_request:get_payment_url"?: string, readonly "swish:id"?: string, readonly "swish:originalPaymentReference"?: string, readonly "swish:paymentReference"?: string, readonly "swish:amount"?: string, readonly "swish:dateCreated"?: string, readonly "swish:datePaid"?: string, readonly "swish:status"?: string, readonly "swish:errorCode"?: string, readonly "swish:errorMessage"?: string, readonly "vipps:transactionInfo.timeStamp"?: string, readonly "vipps:transactionInfo.transactionId"?: string, readonly "vipps:transactionInfo.status"?: ("INITIATE" | "RESERVE" | "CANCEL" | "CAPTURE" | "SALE" | "VOID" | "Captured" | "Cancelled" | "Refund" | (string & {})), readonly "vipps:transaction.transactionText"?: string }, readonly "correlation_request_id"?: string, readonly "event_reference"?: string, readonly "request_headers"?: RequestHeaders, readonly "settlements"?: TransactionSettlementsRead }>, readonly "session_id"?: string, readonly "session"?: Session, readonly "updated_at"?: string, readonly "metadata"?: { readonly "merchant_name"?: string, readonly "session:profile_id"?: string, readonly "payout"?: ("payout_account" | "payout_splits" | "payout_destination_id" | (string & {})), readonly "payout_correlation_id"?: string, readonly "gateway:id"?: string, readonly "bambora:merchant_number"?: string, readonly "bambora:transaction_id"?: string, readonly "bambora:reference"?: string, readonly "bambora:acquirer"?: string, readonly "bambora:wallet"?: string, readonly "collector:StoreId"?: string, readonly "collector:Invoice.InvoiceNumber"?: string, readonly "collector:Invoice.OrderNumber"?: string, readonly "collector:Invoice.CountryCode"?: string, readonly "collector:Invoice.ProductCode"?: string, readonly "collector:Invoice.InvoiceType"?: string, readonly "collector:Invoice.SettlementReference"?: string, readonly "instabank:Sale.ExternalReference"?: string, readonly "instabank:Sale.Sequence"?: number, readonly "instabank:Sale.Product.Name"?: string, readonly "klarna:authorized_payment_method:type"?: ("invoice" | "fixed_amount" | "base_account" | "direct_debit" | "direct_bank_transfer" | "b2b_invoice" | "card" | "slice_it_by_card" | "pay_later_by_card" | "pay_by_card" | "fixed_sum_credit" | (string & {})), readonly "klarna:authorized_payment_method:number_of_days"?: string, readonly "klarna:authorized_payment_method:number_of_installments"?: string, readonly "klarna:authorized_payment_method:fraud_status"?: ("ACCEPTED" | "PENDING" | (string & {})), readonly "netaxept:merchant_id"?: string, readonly "netaxept:transaction_id"?: string, readonly "payex:payment:payee_info:payee_id"?: string, readonly "payex:payment:payee_info:payee_name"?: string, readonly "payex:payment:payee_info:subsite"?: string, readonly "payex:payment:id"?: string, readonly "payex:payment:number"?: string, readonly "payex:payment:operation"?: string, readonly "payex:payment:created"?: string, readonly "santander:debit_account.ApplicationNumber"?: string, readonly "santander:debit_account.StatusCode"?: string, readonly "swish:payment_request:id"?: string, readonly "swish:swish_number"?: string, readonly "swish:id"?: string, readonly "swish:paymentReference"?: string, readonly "vipps:transaction.orderId"?: string, readonly "vipps:transaction.transactionText"?: string, readonly "vipps:merchantInfo.merchantSerialNumber"?: string, readonly "vipps:merchantInfo.paymentType"?: "eComm Regular Payment" }, readonly "checkboxes"?: CheckboxConfiguration, readonly "channel"?: ("ecommerce" | "in_app" | "in_store" | (string & {})), readonly "platform_type"?: ("aggregator" | "marketplace" | (string & {})), readonly "verified_identity"?: Schema.Json, readonly "success": boolean, readonly "actions"?: ReadonlyArray<{ readonly "source"?: string, readonly "code"?: string, readonly "type"?: string }> }
-export const CheckoutSessionPayPost200 = Schema.Struct({ "id": Schema.optionalKey(Schema.String), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "payment_product": openLiterals(["bambora", "collector", "dintero", "dintero_psp", "instabank", "klarna", "netaxept", "payex", "santander", "swish", "vipps"]), "payment_product_type": openLiterals(["bambora.creditcard", "bambora.vipps", "collector.invoice", "collector.invoice_b2b", "collector.invoice_b2b_preapproved", "collector.installment", "dintero.zero", "dintero.wallets", "dintero_psp.creditcard", "instabank.finance", "instabank.invoice", "instabank.installment", "instabank.postponement", "klarna.klarna", "klarna.billie", "netaxept.creditcard", "payex.creditcard", "payex.mobilepay", "payex.swish", "payex.vipps", "payex.applepay", "payex.clicktopay", "payex.googlepay", "santander.debit_account", "swish.swish", "vipps"]), "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "currency": Schema.String.annotate({ "format": "iso4217-code" }), "payout_destination_id": Schema.optionalKey(Schema.String.check(Schema.isMaxLength(40).annotate({ "expected": "a value with a length of at most 40" }))), "merchant_reference": Schema.optionalKey(Schema.String), "merchant_reference_2": Schema.optionalKey(Schema.String), "dynamic_descriptor": Schema.optionalKey(Schema.String), "payment_operation": Schema.optionalKey(PaymentOperationIntent), "settlement_status": Schema.optionalKey(SettlementStatus), "customer": Schema.optionalKey(Schema.Struct({ "customer_id": Schema.optionalKey(Schema.String), "email": Schema.optionalKey(Schema.String), "phone_number": Schema.optionalKey(Schema.String), "my_dintero": Schema.optionalKey(MyDinteroUserCreation) })), "customer_ip": Schema.optionalKey(Schema.String), "user_agent": Schema.optionalKey(Schema.String), "initiating_system_request_headers": Schema.optionalKey(SystemRequestHeaders), "shipping_address": Schema.optionalKey(OrderAddress), "shipping_option": Schema.optionalKey(SplitShippingOption), "billing_address": Schema.optionalKey(OrderAddress), "store": Schema.optionalKey(Store), "status": Schema.optionalKey(Schema.Union([Schema.Literal("INITIATED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZATION_VOIDED").annotate({ "readOnly": true }), Schema.Literal("CAPTURED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_CAPTURED").annotate({ "readOnly": true }), Schema.Literal("REFUNDED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_REFUNDED").annotate({ "readOnly": true }), Schema.Literal("DECLINED").annotate({ "readOnly": true }), Schema.Literal("FAILED").annotate({ "readOnly": true }), Schema.Literal("UNKNOWN").annotate({ "readOnly": true })]).annotate({ "readOnly": true })), "card": Schema.optionalKey(Schema.Struct({ "type": Schema.optionalKey(openLiterals(["Credit Card", "Debit Card", "Credit", "Debit"])), "brand": Schema.optionalKey(Schema.String), "region": Schema.optionalKey(openLiterals(["domestic", "eea", "inter"])), "masked_pan": Schema.optionalKey(Schema.String), "expiry_date": Schema.optionalKey(Schema.String.annotate({ "format": "\\d{2}/\\d{4}" })), "eci": Schema.optionalKey(Schema.String), "country": Schema.optionalKey(Schema.String.annotate({ "format": "iso-3166-1" })), "acquirer_transaction_type": Schema.optionalKey(openLiterals(["3DSECURE", "SSL"])), "three_ds_version": Schema.optionalKey(Schema.String), "three_ds_server_trans_id": Schema.optionalKey(Schema.String), "payment_system_type": Schema.optionalKey(Schema.String), "issuing_bank": Schema.optionalKey(Schema.String), "acquirer_stan": Schema.optionalKey(Schema.String), "acquirer_terminal_id": Schema.optionalKey(Schema.String), "acquirer_transaction_time": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "authentication_status": Schema.optionalKey(openLiterals(["Y", "A", "U", "N"])), "payment_token": Schema.optionalKey(Schema.String), "payment_token_id": Schema.optionalKey(Schema.String), "recurrence_token": Schema.optionalKey(Schema.String), "recurrence_token_id": Schema.optionalKey(Schema.String) })), "gift_cards": Schema.optionalKey(Schema.Array(Giftcard)), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store), "eligible_for_discount": Schema.optionalKey(Schema.Boolean.annotate({ "default": false })), "is_changed": Schema.optionalKey(Schema.Boolean), "gross_amount": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)) }))), "url": Schema.optionalKey(Schema.Struct({ "redirect_url": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "uri" })), "approval_url": Schema.optionalKey(Schema.String.annotate({ "readOnly": true, "format": "uri" })), "callback_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })) })), "events": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.optionalKey(Schema.String.annotate({ "readOnly": true })), "transaction_status": Schema.optionalKey(Schema.Union([Schema.Literal("INITIATED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZED").annotate({ "readOnly": true }), Schema.Literal("AUTHORIZATION_VOIDED").annotate({ "readOnly": true }), Schema.Literal("CAPTURED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_CAPTURED").annotate({ "readOnly": true }), Schema.Literal("REFUNDED").annotate({ "readOnly": true }), Schema.Literal("PARTIALLY_REFUNDED").annotate({ "readOnly": true }), Schema.Literal("DECLINED").annotate({ "readOnly": true }), Schema.Literal("FAILED").annotate({ "readOnly": true }), Schema.Literal("UNKNOWN").annotate({ "readOnly": true })])), "gift_cards": Schema.optionalKey(Schema.Array(Schema.Struct({ "type": Schema.Literal("dintero.wallets"), "card_id": Schema.String, "amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })), "masked_card_token": Schema.optionalKey(Schema.String), "transaction_id": Schema.String }))), "event": Schema.optionalKey(openLiterals(["INITIALIZE", "AUTHORIZE", "CAPTURE", "REFUND", "VOID", "INITIATE_REFUND", "INITIATE_VOID", "INITIATE_CAPTURE", "SETTLEMENT"])), "success": Schema.optionalKey(Schema.Boolean), "correction": Schema.optionalKey(Schema.Struct({ "event_ids": Schema.optionalKey(Schema.Array(Schema.String)), "status": Schema.String, "remaining_capture_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "remaining_refund_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })), "remaining_void_amount": Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" })).check(Schema.isGreaterThanOrEqualTo(0).annotate({ "expected": "a value greater than or equal to 0" })) })), "error": Schema.optionalKey(Schema.Struct({ "code": Schema.optionalKey(Schema.String), "message": Schema.String, "type": Schema.optionalKey(openLiterals(["DO_NOT_RETRY", "MODIFICATIONS_REQUIRED", "DAILY_LIMIT_EXCEEDED", "MONTHLY_LIMIT_EXCEEDED", "REJECTED_BY_ACQUIRER_INVALID_AMOUNT", "REJECTED_BY_ACQUIRER_FORMAT_ERROR", "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD", "REJECTED_BY_ACQUIRER_CARD_STOLEN", "REJECTED_BY_ACQUIRER_CARD_EXPIRED", "REJECTED_BY_ACQUIRER", "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS", "ACQUIRER_HOST_OFFLINE", "UNKNOWN"])), "result_code": Schema.optionalKey(Schema.String) })), "amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "calculated_vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "items": Schema.optionalKey(Schema.Array(Schema.Struct({ "discount_lines": Schema.optionalKey(Schema.Array(DiscountItem)), "id": Schema.optionalKey(Schema.String), "groups": Schema.optionalKey(Schema.Array(Schema.Struct({ "id": Schema.String, "name": Schema.optionalKey(Schema.String) }))), "line_id": Schema.optionalKey(Schema.String), "version": Schema.optionalKey(Schema.Number.annotate({ "readOnly": true }).check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "description": Schema.optionalKey(Schema.String), "quantity": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat_amount": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "vat": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_volume": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "unit_dimensional_weight": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "type": Schema.optionalKey(openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])), "fee_split": Schema.optionalKey(PayoutFeeSplit), "splits": Schema.optionalKey(Schema.Array(PayoutSplit)), "thumbnail_url": Schema.optionalKey(Schema.String.annotate({ "format": "uri" })), "emd": Schema.optionalKey(Emd), "store": Schema.optionalKey(Store) }))), "created_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "created_by": Schema.optionalKey(Schema.String), "request_id": Schema.optionalKey(Schema.String.annotate({ "format": "uuid" })), "metadata": Schema.optionalKey(Schema.Struct({ "bambora:transaction:status": Schema.optionalKey(Schema.String), "bambora:transactionoperation:id": Schema.optionalKey(Schema.String), "bambora:meta:action:source": Schema.optionalKey(Schema.String), "bambora:meta:action:code": Schema.optionalKey(Schema.String), "bambora:meta:action:type": Schema.optionalKey(Schema.String), "payout_correlation_id": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceStatus": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:CorrelationId": Schema.optionalKey(Schema.String), "collector:Invoice.PaymentReference": Schema.optionalKey(Schema.String), "collector:Invoice.LowestAmountToPay": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:Invoice.TotalAmount": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "collector:Invoice.DueDate": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceUrl": Schema.optionalKey(Schema.String), "collector:Invoice.CurrentInvoiceNumber": Schema.optionalKey(Schema.String), "collector:Invoice.NewInvoiceNumber": Schema.optionalKey(Schema.String), "instabank:Sale.Status": Schema.optionalKey(Schema.String), "instabank:RequestId": Schema.optionalKey(Schema.String), "dintero_psp:operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:authorization_operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:capture_operation_ref": Schema.optionalKey(Schema.String), "dintero_psp:sale_operation_ref": Schema.optionalKey(Schema.String), "klarna:reference": Schema.optionalKey(Schema.String), "klarna:headers:capture_id": Schema.optionalKey(Schema.String), "klarna:headers:refund_id": Schema.optionalKey(Schema.String), "klarna:headers:location": Schema.optionalKey(Schema.String), "klarna:authorization_expiration": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_reason": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_reference": Schema.optionalKey(Schema.String), "klarna:authorization_expiration_error_reason": Schema.optionalKey(Schema.String), "netaxept:transaction_id": Schema.optionalKey(Schema.String), "netaxept:operation": Schema.optionalKey(Schema.String), "netaxept:execution_time": Schema.optionalKey(Schema.String), "netaxept:bat_number": Schema.optionalKey(Schema.String), "netaxept:response_code": Schema.optionalKey(Schema.String), "netaxept:terminal_url": Schema.optionalKey(Schema.String), "payex:transaction:id": Schema.optionalKey(Schema.String), "payex:transaction:number": Schema.optionalKey(Schema.String), "payex:transaction:type": Schema.optionalKey(Schema.String), "payex:transaction:state": Schema.optionalKey(Schema.String), "payex:transaction:created": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "payex:transaction:payee_reference": Schema.optionalKey(Schema.String), "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String), "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String), "swish:payment_request:get_payment_url": Schema.optionalKey(Schema.String), "swish:id": Schema.optionalKey(Schema.String), "swish:originalPaymentReference": Schema.optionalKey(Schema.String), "swish:paymentReference": Schema.optionalKey(Schema.String), "swish:amount": Schema.optionalKey(Schema.String), "swish:dateCreated": Schema.optionalKey(Schema.String), "swish:datePaid": Schema.optionalKey(Schema.String), "swish:status": Schema.optionalKey(Schema.String), "swish:errorCode": Schema.optionalKey(Schema.String), "swish:errorMessage": Schema.optionalKey(Schema.String), "vipps:transactionInfo.timeStamp": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "vipps:transactionInfo.transactionId": Schema.optionalKey(Schema.String), "vipps:transactionInfo.status": Schema.optionalKey(openLiterals(["INITIATE", "RESERVE", "CANCEL", "CAPTURE", "SALE", "VOID", "Captured", "Cancelled", "Refund"])), "vipps:transaction.transactionText": Schema.optionalKey(Schema.String) })), "correlation_request_id": Schema.optionalKey(Schema.String.annotate({ "format": "uuid" })), "event_reference": Schema.optionalKey(Schema.String), "request_headers": Schema.optionalKey(RequestHeaders), "settlements": Schema.optionalKey(TransactionSettlementsRead) }))), "session_id": Schema.optionalKey(Schema.String), "session": Schema.optionalKey(Session), "updated_at": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "metadata": Schema.optionalKey(Schema.Struct({ "merchant_name": Schema.optionalKey(Schema.String), "session:profile_id": Schema.optionalKey(Schema.String), "payout": Schema.optionalKey(openLiterals(["payout_account", "payout_splits", "payout_destination_id"])), "payout_correlation_id": Schema.optionalKey(Schema.String), "gateway:id": Schema.optionalKey(Schema.String), "bambora:merchant_number": Schema.optionalKey(Schema.String), "bambora:transaction_id": Schema.optionalKey(Schema.String), "bambora:reference": Schema.optionalKey(Schema.String), "bambora:acquirer": Schema.optionalKey(Schema.String), "bambora:wallet": Schema.optionalKey(Schema.String), "collector:StoreId": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceNumber": Schema.optionalKey(Schema.String), "collector:Invoice.OrderNumber": Schema.optionalKey(Schema.String), "collector:Invoice.CountryCode": Schema.optionalKey(Schema.String), "collector:Invoice.ProductCode": Schema.optionalKey(Schema.String), "collector:Invoice.InvoiceType": Schema.optionalKey(Schema.String), "collector:Invoice.SettlementReference": Schema.optionalKey(Schema.String), "instabank:Sale.ExternalReference": Schema.optionalKey(Schema.String), "instabank:Sale.Sequence": Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ "expected": "a finite number" }))), "instabank:Sale.Product.Name": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:type": Schema.optionalKey(openLiterals(["invoice", "fixed_amount", "base_account", "direct_debit", "direct_bank_transfer", "b2b_invoice", "card", "slice_it_by_card", "pay_later_by_card", "pay_by_card", "fixed_sum_credit"])), "klarna:authorized_payment_method:number_of_days": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:number_of_installments": Schema.optionalKey(Schema.String), "klarna:authorized_payment_method:fraud_status": Schema.optionalKey(openLiterals(["ACCEPTED", "PENDING"])), "netaxept:merchant_id": Schema.optionalKey(Schema.String), "netaxept:transaction_id": Schema.optionalKey(Schema.String), "payex:payment:payee_info:payee_id": Schema.optionalKey(Schema.String), "payex:payment:payee_info:payee_name": Schema.optionalKey(Schema.String), "payex:payment:payee_info:subsite": Schema.optionalKey(Schema.String), "payex:payment:id": Schema.optionalKey(Schema.String), "payex:payment:number": Schema.optionalKey(Schema.String), "payex:payment:operation": Schema.optionalKey(Schema.String), "payex:payment:created": Schema.optionalKey(Schema.String.annotate({ "format": "date-time" })), "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String), "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String), "swish:payment_request:id": Schema.optionalKey(Schema.String), "swish:swish_number": Schema.optionalKey(Schema.String), "swish:id": Schema.optionalKey(Schema.String), "swish:paymentReference": Schema.optionalKey(Schema.String), "vipps:transaction.orderId": Schema.optionalKey(Schema.String), "vipps:transaction.transactionText": Schema.optionalKey(Schema.String), "vipps:merchantInfo.merchantSerialNumber": Schema.optionalKey(Schema.String.annotate({ "format": "^\\d{6}$" }).check(Schema.isMaxLength(9).annotate({ "expected": "a value with a length of at most 9" }))), "vipps:merchantInfo.paymentType": Schema.optionalKey(Schema.Literal("eComm Regular Payment")) })), "checkboxes": Schema.optionalKey(CheckboxConfiguration), "channel": Schema.optionalKey(openLiterals(["ecommerce", "in_app", "in_store"])), "platform_type": Schema.optionalKey(openLiterals(["aggregator", "marketplace"])), "verified_identity": Schema.optionalKey(Schema.Json.annotate({ "expected": "JSON value" })), "success": Schema.Boolean, "actions": Schema.optionalKey(Schema.Array(Schema.Struct({ "source": Schema.optionalKey(Schema.String), "code": Schema.optionalKey(Schema.String), "type": Schema.optionalKey(Schema.String) }))) })
-export type CheckoutSessionPayPost400 = { readonly "error": { readonly "code"?: string, readonly "errors"?: ReadonlyArray<{  }>, readonly "message": string }, readonly "session_id"?: string, readonly "success": boolean, readonly "actions"?: ReadonlyArray<{ readonly "source"?: string, readonly "code"?: string, readonly "type"?: string }> }
-export const CheckoutSessionPayPost400 = Schema.Struct({ "error": Schema.Struct({ "code": Schema.optionalKey(Schema.String), "errors": Schema.optionalKey(Schema.Array(Schema.Struct({  }))), "message": Schema.String }), "session_id": Schema.optionalKey(Schema.String), "success": Schema.Boolean, "actions": Schema.optionalKey(Schema.Array(Schema.Struct({ "source": Schema.optionalKey(Schema.String), "code": Schema.optionalKey(Schema.String), "type": Schema.optionalKey(Schema.String) }))) })
+export type CheckoutSessionPayPostParams = {
+  readonly "Dintero-Feature-Toggles"?: ReadonlyArray<
+    "strict-merchant-reference" | "strict-success-merchant-reference" | (string & {})
+  >
+  readonly "Dintero-System-Name"?: string
+  readonly "Dintero-System-Version"?: string
+  readonly "Dintero-System-Plugin-Name"?: string
+  readonly "Dintero-System-Plugin-Version"?: string
+}
+export const CheckoutSessionPayPostParams = Schema.Struct({
+  "Dintero-Feature-Toggles": Schema.optionalKey(
+    Schema.Array(openLiterals(["strict-merchant-reference", "strict-success-merchant-reference"])).annotate({
+      default: []
+    })
+  ),
+  "Dintero-System-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Name": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  ),
+  "Dintero-System-Plugin-Version": Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
+  )
+})
+export type CheckoutSessionPayPostRequestJson = {
+  readonly session?: {
+    readonly url?: { readonly callback_url?: CallbackUrl }
+    readonly customer?: {
+      readonly customer_id?: string
+      readonly email?: string
+      readonly phone_number?: string
+      readonly tokens?: {
+        readonly "bambora.creditcard"?: { readonly payment_token?: string; readonly recurrence_token?: string }
+        readonly "payex.creditcard"?: { readonly payment_token?: string; readonly recurrence_token?: string }
+      }
+    }
+    readonly order: SessionOrder
+    readonly expires_at?: string
+    readonly configuration?: AutoCaptureConfiguration
+    readonly metadata?: { readonly [x: string]: string }
+  }
+  readonly payment?: PayPayment
+}
+export const CheckoutSessionPayPostRequestJson = Schema.Struct({
+  session: Schema.optionalKey(
+    Schema.Struct({
+      url: Schema.optionalKey(Schema.Struct({ callback_url: Schema.optionalKey(CallbackUrl) })),
+      customer: Schema.optionalKey(
+        Schema.Struct({
+          customer_id: Schema.optionalKey(Schema.String),
+          email: Schema.optionalKey(Schema.String),
+          phone_number: Schema.optionalKey(Schema.String),
+          tokens: Schema.optionalKey(
+            Schema.Struct({
+              "bambora.creditcard": Schema.optionalKey(
+                Schema.Struct({
+                  payment_token: Schema.optionalKey(Schema.String),
+                  recurrence_token: Schema.optionalKey(Schema.String)
+                })
+              ),
+              "payex.creditcard": Schema.optionalKey(
+                Schema.Struct({
+                  payment_token: Schema.optionalKey(Schema.String),
+                  recurrence_token: Schema.optionalKey(Schema.String)
+                })
+              )
+            })
+          )
+        })
+      ),
+      order: SessionOrder,
+      expires_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      configuration: Schema.optionalKey(AutoCaptureConfiguration),
+      metadata: Schema.optionalKey(
+        Schema.Record(Schema.String, Schema.String).check(
+          Schema.isMaxProperties(10).annotate({ expected: "a value with at most 10 entries" })
+        )
+      )
+    })
+  ),
+  payment: Schema.optionalKey(PayPayment)
+})
+export type CheckoutSessionPayPost200 = {
+  readonly id?: string
+  readonly created_at?: string
+  readonly payment_product:
+    | "bambora"
+    | "collector"
+    | "dintero"
+    | "dintero_psp"
+    | "instabank"
+    | "klarna"
+    | "netaxept"
+    | "payex"
+    | "santander"
+    | "swish"
+    | "vipps"
+    | (string & {})
+  readonly payment_product_type:
+    | "bambora.creditcard"
+    | "bambora.vipps"
+    | "collector.invoice"
+    | "collector.invoice_b2b"
+    | "collector.invoice_b2b_preapproved"
+    | "collector.installment"
+    | "dintero.zero"
+    | "dintero.wallets"
+    | "dintero_psp.creditcard"
+    | "instabank.finance"
+    | "instabank.invoice"
+    | "instabank.installment"
+    | "instabank.postponement"
+    | "klarna.klarna"
+    | "klarna.billie"
+    | "netaxept.creditcard"
+    | "payex.creditcard"
+    | "payex.mobilepay"
+    | "payex.swish"
+    | "payex.vipps"
+    | "payex.applepay"
+    | "payex.clicktopay"
+    | "payex.googlepay"
+    | "santander.debit_account"
+    | "swish.swish"
+    | "vipps"
+    | (string & {})
+  readonly amount: number
+  readonly currency: string
+  readonly payout_destination_id?: string
+  readonly merchant_reference?: string
+  readonly merchant_reference_2?: string
+  readonly dynamic_descriptor?: string
+  readonly payment_operation?: PaymentOperationIntent
+  readonly settlement_status?: SettlementStatus
+  readonly customer?: {
+    readonly customer_id?: string
+    readonly email?: string
+    readonly phone_number?: string
+    readonly my_dintero?: MyDinteroUserCreation
+  }
+  readonly customer_ip?: string
+  readonly user_agent?: string
+  readonly initiating_system_request_headers?: SystemRequestHeaders
+  readonly shipping_address?: OrderAddress
+  readonly shipping_option?: SplitShippingOption
+  readonly billing_address?: OrderAddress
+  readonly store?: Store
+  readonly status?:
+    | "INITIATED"
+    | "AUTHORIZED"
+    | "AUTHORIZATION_VOIDED"
+    | "CAPTURED"
+    | "PARTIALLY_CAPTURED"
+    | "REFUNDED"
+    | "PARTIALLY_REFUNDED"
+    | "DECLINED"
+    | "FAILED"
+    | "UNKNOWN"
+    | (string & {})
+  readonly card?: {
+    readonly type?: "Credit Card" | "Debit Card" | "Credit" | "Debit" | (string & {})
+    readonly brand?: string
+    readonly region?: "domestic" | "eea" | "inter" | (string & {})
+    readonly masked_pan?: string
+    readonly expiry_date?: string
+    readonly eci?: string
+    readonly country?: string
+    readonly acquirer_transaction_type?: "3DSECURE" | "SSL" | (string & {})
+    readonly three_ds_version?: string
+    readonly three_ds_server_trans_id?: string
+    readonly payment_system_type?: string
+    readonly issuing_bank?: string
+    readonly acquirer_stan?: string
+    readonly acquirer_terminal_id?: string
+    readonly acquirer_transaction_time?: string
+    readonly authentication_status?: "Y" | "A" | "U" | "N" | (string & {})
+    readonly payment_token?: string
+    readonly payment_token_id?: string
+    readonly recurrence_token?: string
+    readonly recurrence_token_id?: string
+  }
+  readonly gift_cards?: ReadonlyArray<Giftcard>
+  readonly items?: ReadonlyArray<{
+    readonly id?: string
+    readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+    readonly line_id?: string
+    readonly version?: number
+    readonly description?: string
+    readonly quantity?: number
+    readonly amount?: number
+    readonly vat_amount?: number
+    readonly vat?: number
+    readonly unit_volume?: number
+    readonly unit_weight?: number
+    readonly unit_dimensional_weight?: number
+    readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+    readonly fee_split?: PayoutFeeSplit
+    readonly splits?: ReadonlyArray<PayoutSplit>
+    readonly thumbnail_url?: string
+    readonly emd?: Emd
+    readonly store?: Store
+    readonly eligible_for_discount?: boolean
+    readonly is_changed?: boolean
+    readonly gross_amount?: number
+    readonly discount_lines?: ReadonlyArray<DiscountItem>
+  }>
+  readonly url?: { readonly redirect_url?: string; readonly approval_url?: string; readonly callback_url?: string }
+  readonly events?: ReadonlyArray<{
+    readonly id?: string
+    readonly transaction_status?:
+      | "INITIATED"
+      | "AUTHORIZED"
+      | "AUTHORIZATION_VOIDED"
+      | "CAPTURED"
+      | "PARTIALLY_CAPTURED"
+      | "REFUNDED"
+      | "PARTIALLY_REFUNDED"
+      | "DECLINED"
+      | "FAILED"
+      | "UNKNOWN"
+      | (string & {})
+    readonly gift_cards?: ReadonlyArray<{
+      readonly type: "dintero.wallets"
+      readonly card_id: string
+      readonly amount: number
+      readonly masked_card_token?: string
+      readonly transaction_id: string
+    }>
+    readonly event?:
+      | "INITIALIZE"
+      | "AUTHORIZE"
+      | "CAPTURE"
+      | "REFUND"
+      | "VOID"
+      | "INITIATE_REFUND"
+      | "INITIATE_VOID"
+      | "INITIATE_CAPTURE"
+      | "SETTLEMENT"
+      | (string & {})
+    readonly success?: boolean
+    readonly correction?: {
+      readonly event_ids?: ReadonlyArray<string>
+      readonly status: string
+      readonly remaining_capture_amount: number
+      readonly remaining_refund_amount: number
+      readonly remaining_void_amount: number
+    }
+    readonly error?: {
+      readonly code?: string
+      readonly message: string
+      readonly type?:
+        | "DO_NOT_RETRY"
+        | "MODIFICATIONS_REQUIRED"
+        | "DAILY_LIMIT_EXCEEDED"
+        | "MONTHLY_LIMIT_EXCEEDED"
+        | "REJECTED_BY_ACQUIRER_INVALID_AMOUNT"
+        | "REJECTED_BY_ACQUIRER_FORMAT_ERROR"
+        | "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD"
+        | "REJECTED_BY_ACQUIRER_CARD_STOLEN"
+        | "REJECTED_BY_ACQUIRER_CARD_EXPIRED"
+        | "REJECTED_BY_ACQUIRER"
+        | "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS"
+        | "ACQUIRER_HOST_OFFLINE"
+        | "UNKNOWN"
+        | (string & {})
+      readonly result_code?: string
+    }
+    readonly amount?: number
+    readonly calculated_vat_amount?: number
+    readonly items?: ReadonlyArray<{
+      readonly discount_lines?: ReadonlyArray<DiscountItem>
+      readonly id?: string
+      readonly groups?: ReadonlyArray<{ readonly id: string; readonly name?: string }>
+      readonly line_id?: string
+      readonly version?: number
+      readonly description?: string
+      readonly quantity?: number
+      readonly amount?: number
+      readonly vat_amount?: number
+      readonly vat?: number
+      readonly unit_volume?: number
+      readonly unit_weight?: number
+      readonly unit_dimensional_weight?: number
+      readonly type?: "physical" | "digital" | "service" | "gift_card" | "shipping" | "surcharge" | (string & {})
+      readonly fee_split?: PayoutFeeSplit
+      readonly splits?: ReadonlyArray<PayoutSplit>
+      readonly thumbnail_url?: string
+      readonly emd?: Emd
+      readonly store?: Store
+    }>
+    readonly created_at?: string
+    readonly created_by?: string
+    readonly request_id?: string
+    readonly metadata?: {
+      readonly "bambora:transaction:status"?: string
+      readonly "bambora:transactionoperation:id"?: string
+      readonly "bambora:meta:action:source"?: string
+      readonly "bambora:meta:action:code"?: string
+      readonly "bambora:meta:action:type"?: string
+      readonly payout_correlation_id?: string
+      readonly "collector:Invoice.InvoiceStatus"?: number
+      readonly "collector:CorrelationId"?: string
+      readonly "collector:Invoice.PaymentReference"?: string
+      readonly "collector:Invoice.LowestAmountToPay"?: number
+      readonly "collector:Invoice.TotalAmount"?: number
+      readonly "collector:Invoice.DueDate"?: string
+      readonly "collector:Invoice.InvoiceUrl"?: string
+      readonly "collector:Invoice.CurrentInvoiceNumber"?: string
+      readonly "collector:Invoice.NewInvoiceNumber"?: string
+      readonly "instabank:Sale.Status"?: string
+      readonly "instabank:RequestId"?: string
+      readonly "dintero_psp:operation_ref"?: string
+      readonly "dintero_psp:authorization_operation_ref"?: string
+      readonly "dintero_psp:capture_operation_ref"?: string
+      readonly "dintero_psp:sale_operation_ref"?: string
+      readonly "klarna:reference"?: string
+      readonly "klarna:headers:capture_id"?: string
+      readonly "klarna:headers:refund_id"?: string
+      readonly "klarna:headers:location"?: string
+      readonly "klarna:authorization_expiration"?: string
+      readonly "klarna:authorization_expiration_reason"?: string
+      readonly "klarna:authorization_expiration_reference"?: string
+      readonly "klarna:authorization_expiration_error_reason"?: string
+      readonly "netaxept:transaction_id"?: string
+      readonly "netaxept:operation"?: string
+      readonly "netaxept:execution_time"?: string
+      readonly "netaxept:bat_number"?: string
+      readonly "netaxept:response_code"?: string
+      readonly "netaxept:terminal_url"?: string
+      readonly "payex:transaction:id"?: string
+      readonly "payex:transaction:number"?: string
+      readonly "payex:transaction:type"?: string
+      readonly "payex:transaction:state"?: string
+      readonly "payex:transaction:created"?: string
+      readonly "payex:transaction:payee_reference"?: string
+      readonly "santander:debit_account.ApplicationNumber"?: string
+      readonly "santander:debit_account.StatusCode"?: string
+      readonly "swish:payment_request:get_payment_url"?: string
+      readonly "swish:id"?: string
+      readonly "swish:originalPaymentReference"?: string
+      readonly "swish:paymentReference"?: string
+      readonly "swish:amount"?: string
+      readonly "swish:dateCreated"?: string
+      readonly "swish:datePaid"?: string
+      readonly "swish:status"?: string
+      readonly "swish:errorCode"?: string
+      readonly "swish:errorMessage"?: string
+      readonly "vipps:transactionInfo.timeStamp"?: string
+      readonly "vipps:transactionInfo.transactionId"?: string
+      readonly "vipps:transactionInfo.status"?:
+        | "INITIATE"
+        | "RESERVE"
+        | "CANCEL"
+        | "CAPTURE"
+        | "SALE"
+        | "VOID"
+        | "Captured"
+        | "Cancelled"
+        | "Refund"
+        | (string & {})
+      readonly "vipps:transaction.transactionText"?: string
+    }
+    readonly correlation_request_id?: string
+    readonly event_reference?: string
+    readonly request_headers?: RequestHeaders
+    readonly settlements?: TransactionSettlementsRead
+  }>
+  readonly session_id?: string
+  readonly session?: Session
+  readonly updated_at?: string
+  readonly metadata?: {
+    readonly merchant_name?: string
+    readonly "session:profile_id"?: string
+    readonly payout?: "payout_account" | "payout_splits" | "payout_destination_id" | (string & {})
+    readonly payout_correlation_id?: string
+    readonly "gateway:id"?: string
+    readonly "bambora:merchant_number"?: string
+    readonly "bambora:transaction_id"?: string
+    readonly "bambora:reference"?: string
+    readonly "bambora:acquirer"?: string
+    readonly "bambora:wallet"?: string
+    readonly "collector:StoreId"?: string
+    readonly "collector:Invoice.InvoiceNumber"?: string
+    readonly "collector:Invoice.OrderNumber"?: string
+    readonly "collector:Invoice.CountryCode"?: string
+    readonly "collector:Invoice.ProductCode"?: string
+    readonly "collector:Invoice.InvoiceType"?: string
+    readonly "collector:Invoice.SettlementReference"?: string
+    readonly "instabank:Sale.ExternalReference"?: string
+    readonly "instabank:Sale.Sequence"?: number
+    readonly "instabank:Sale.Product.Name"?: string
+    readonly "klarna:authorized_payment_method:type"?:
+      | "invoice"
+      | "fixed_amount"
+      | "base_account"
+      | "direct_debit"
+      | "direct_bank_transfer"
+      | "b2b_invoice"
+      | "card"
+      | "slice_it_by_card"
+      | "pay_later_by_card"
+      | "pay_by_card"
+      | "fixed_sum_credit"
+      | (string & {})
+    readonly "klarna:authorized_payment_method:number_of_days"?: string
+    readonly "klarna:authorized_payment_method:number_of_installments"?: string
+    readonly "klarna:authorized_payment_method:fraud_status"?: "ACCEPTED" | "PENDING" | (string & {})
+    readonly "netaxept:merchant_id"?: string
+    readonly "netaxept:transaction_id"?: string
+    readonly "payex:payment:payee_info:payee_id"?: string
+    readonly "payex:payment:payee_info:payee_name"?: string
+    readonly "payex:payment:payee_info:subsite"?: string
+    readonly "payex:payment:id"?: string
+    readonly "payex:payment:number"?: string
+    readonly "payex:payment:operation"?: string
+    readonly "payex:payment:created"?: string
+    readonly "santander:debit_account.ApplicationNumber"?: string
+    readonly "santander:debit_account.StatusCode"?: string
+    readonly "swish:payment_request:id"?: string
+    readonly "swish:swish_number"?: string
+    readonly "swish:id"?: string
+    readonly "swish:paymentReference"?: string
+    readonly "vipps:transaction.orderId"?: string
+    readonly "vipps:transaction.transactionText"?: string
+    readonly "vipps:merchantInfo.merchantSerialNumber"?: string
+    readonly "vipps:merchantInfo.paymentType"?: "eComm Regular Payment"
+  }
+  readonly checkboxes?: CheckboxConfiguration
+  readonly channel?: "ecommerce" | "in_app" | "in_store" | (string & {})
+  readonly platform_type?: "aggregator" | "marketplace" | (string & {})
+  readonly verified_identity?: Schema.Json
+  readonly success: boolean
+  readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
+}
+export const CheckoutSessionPayPost200 = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  payment_product: openLiterals([
+    "bambora",
+    "collector",
+    "dintero",
+    "dintero_psp",
+    "instabank",
+    "klarna",
+    "netaxept",
+    "payex",
+    "santander",
+    "swish",
+    "vipps"
+  ]),
+  payment_product_type: openLiterals([
+    "bambora.creditcard",
+    "bambora.vipps",
+    "collector.invoice",
+    "collector.invoice_b2b",
+    "collector.invoice_b2b_preapproved",
+    "collector.installment",
+    "dintero.zero",
+    "dintero.wallets",
+    "dintero_psp.creditcard",
+    "instabank.finance",
+    "instabank.invoice",
+    "instabank.installment",
+    "instabank.postponement",
+    "klarna.klarna",
+    "klarna.billie",
+    "netaxept.creditcard",
+    "payex.creditcard",
+    "payex.mobilepay",
+    "payex.swish",
+    "payex.vipps",
+    "payex.applepay",
+    "payex.clicktopay",
+    "payex.googlepay",
+    "santander.debit_account",
+    "swish.swish",
+    "vipps"
+  ]),
+  amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+  currency: Schema.String.annotate({ format: "iso4217-code" }),
+  payout_destination_id: Schema.optionalKey(
+    Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
+  ),
+  merchant_reference: Schema.optionalKey(Schema.String),
+  merchant_reference_2: Schema.optionalKey(Schema.String),
+  dynamic_descriptor: Schema.optionalKey(Schema.String),
+  payment_operation: Schema.optionalKey(PaymentOperationIntent),
+  settlement_status: Schema.optionalKey(SettlementStatus),
+  customer: Schema.optionalKey(
+    Schema.Struct({
+      customer_id: Schema.optionalKey(Schema.String),
+      email: Schema.optionalKey(Schema.String),
+      phone_number: Schema.optionalKey(Schema.String),
+      my_dintero: Schema.optionalKey(MyDinteroUserCreation)
+    })
+  ),
+  customer_ip: Schema.optionalKey(Schema.String),
+  user_agent: Schema.optionalKey(Schema.String),
+  initiating_system_request_headers: Schema.optionalKey(SystemRequestHeaders),
+  shipping_address: Schema.optionalKey(OrderAddress),
+  shipping_option: Schema.optionalKey(SplitShippingOption),
+  billing_address: Schema.optionalKey(OrderAddress),
+  store: Schema.optionalKey(Store),
+  status: Schema.optionalKey(
+    Schema.Union([
+      Schema.Literal("INITIATED").annotate({ readOnly: true }),
+      Schema.Literal("AUTHORIZED").annotate({ readOnly: true }),
+      Schema.Literal("AUTHORIZATION_VOIDED").annotate({ readOnly: true }),
+      Schema.Literal("CAPTURED").annotate({ readOnly: true }),
+      Schema.Literal("PARTIALLY_CAPTURED").annotate({ readOnly: true }),
+      Schema.Literal("REFUNDED").annotate({ readOnly: true }),
+      Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
+      Schema.Literal("DECLINED").annotate({ readOnly: true }),
+      Schema.Literal("FAILED").annotate({ readOnly: true }),
+      Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+    ]).annotate({ readOnly: true })
+  ),
+  card: Schema.optionalKey(
+    Schema.Struct({
+      type: Schema.optionalKey(openLiterals(["Credit Card", "Debit Card", "Credit", "Debit"])),
+      brand: Schema.optionalKey(Schema.String),
+      region: Schema.optionalKey(openLiterals(["domestic", "eea", "inter"])),
+      masked_pan: Schema.optionalKey(Schema.String),
+      expiry_date: Schema.optionalKey(Schema.String.annotate({ format: "\\d{2}/\\d{4}" })),
+      eci: Schema.optionalKey(Schema.String),
+      country: Schema.optionalKey(Schema.String.annotate({ format: "iso-3166-1" })),
+      acquirer_transaction_type: Schema.optionalKey(openLiterals(["3DSECURE", "SSL"])),
+      three_ds_version: Schema.optionalKey(Schema.String),
+      three_ds_server_trans_id: Schema.optionalKey(Schema.String),
+      payment_system_type: Schema.optionalKey(Schema.String),
+      issuing_bank: Schema.optionalKey(Schema.String),
+      acquirer_stan: Schema.optionalKey(Schema.String),
+      acquirer_terminal_id: Schema.optionalKey(Schema.String),
+      acquirer_transaction_time: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      authentication_status: Schema.optionalKey(openLiterals(["Y", "A", "U", "N"])),
+      payment_token: Schema.optionalKey(Schema.String),
+      payment_token_id: Schema.optionalKey(Schema.String),
+      recurrence_token: Schema.optionalKey(Schema.String),
+      recurrence_token_id: Schema.optionalKey(Schema.String)
+    })
+  ),
+  gift_cards: Schema.optionalKey(Schema.Array(Giftcard)),
+  items: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String),
+        groups: Schema.optionalKey(
+          Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+        ),
+        line_id: Schema.optionalKey(Schema.String),
+        version: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        description: Schema.optionalKey(Schema.String),
+        quantity: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+        vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        unit_volume: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        unit_dimensional_weight: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        type: Schema.optionalKey(
+          openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+        ),
+        fee_split: Schema.optionalKey(PayoutFeeSplit),
+        splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+        thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+        emd: Schema.optionalKey(Emd),
+        store: Schema.optionalKey(Store),
+        eligible_for_discount: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
+        is_changed: Schema.optionalKey(Schema.Boolean),
+        gross_amount: Schema.optionalKey(
+          Schema.Number.annotate({ readOnly: true }).check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
+      })
+    )
+  ),
+  url: Schema.optionalKey(
+    Schema.Struct({
+      redirect_url: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "uri" })),
+      approval_url: Schema.optionalKey(Schema.String.annotate({ readOnly: true, format: "uri" })),
+      callback_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
+    })
+  ),
+  events: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
+        transaction_status: Schema.optionalKey(
+          Schema.Union([
+            Schema.Literal("INITIATED").annotate({ readOnly: true }),
+            Schema.Literal("AUTHORIZED").annotate({ readOnly: true }),
+            Schema.Literal("AUTHORIZATION_VOIDED").annotate({ readOnly: true }),
+            Schema.Literal("CAPTURED").annotate({ readOnly: true }),
+            Schema.Literal("PARTIALLY_CAPTURED").annotate({ readOnly: true }),
+            Schema.Literal("REFUNDED").annotate({ readOnly: true }),
+            Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
+            Schema.Literal("DECLINED").annotate({ readOnly: true }),
+            Schema.Literal("FAILED").annotate({ readOnly: true }),
+            Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+          ])
+        ),
+        gift_cards: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              type: Schema.Literal("dintero.wallets"),
+              card_id: Schema.String,
+              amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
+              masked_card_token: Schema.optionalKey(Schema.String),
+              transaction_id: Schema.String
+            })
+          )
+        ),
+        event: Schema.optionalKey(
+          openLiterals([
+            "INITIALIZE",
+            "AUTHORIZE",
+            "CAPTURE",
+            "REFUND",
+            "VOID",
+            "INITIATE_REFUND",
+            "INITIATE_VOID",
+            "INITIATE_CAPTURE",
+            "SETTLEMENT"
+          ])
+        ),
+        success: Schema.optionalKey(Schema.Boolean),
+        correction: Schema.optionalKey(
+          Schema.Struct({
+            event_ids: Schema.optionalKey(Schema.Array(Schema.String)),
+            status: Schema.String,
+            remaining_capture_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            ),
+            remaining_refund_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            ),
+            remaining_void_amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
+              Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
+            )
+          })
+        ),
+        error: Schema.optionalKey(
+          Schema.Struct({
+            code: Schema.optionalKey(Schema.String),
+            message: Schema.String,
+            type: Schema.optionalKey(
+              openLiterals([
+                "DO_NOT_RETRY",
+                "MODIFICATIONS_REQUIRED",
+                "DAILY_LIMIT_EXCEEDED",
+                "MONTHLY_LIMIT_EXCEEDED",
+                "REJECTED_BY_ACQUIRER_INVALID_AMOUNT",
+                "REJECTED_BY_ACQUIRER_FORMAT_ERROR",
+                "REJECTED_BY_ACQUIRER_POSSIBLE_FRAUD",
+                "REJECTED_BY_ACQUIRER_CARD_STOLEN",
+                "REJECTED_BY_ACQUIRER_CARD_EXPIRED",
+                "REJECTED_BY_ACQUIRER",
+                "REJECTED_BY_ACQUIRER_INSUFFICIENT_FUNDS",
+                "ACQUIRER_HOST_OFFLINE",
+                "UNKNOWN"
+              ])
+            ),
+            result_code: Schema.optionalKey(Schema.String)
+          })
+        ),
+        amount: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+        calculated_vat_amount: Schema.optionalKey(
+          Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+        ),
+        items: Schema.optionalKey(
+          Schema.Array(
+            Schema.Struct({
+              discount_lines: Schema.optionalKey(Schema.Array(DiscountItem)),
+              id: Schema.optionalKey(Schema.String),
+              groups: Schema.optionalKey(
+                Schema.Array(Schema.Struct({ id: Schema.String, name: Schema.optionalKey(Schema.String) }))
+              ),
+              line_id: Schema.optionalKey(Schema.String),
+              version: Schema.optionalKey(
+                Schema.Number.annotate({ readOnly: true }).check(
+                  Schema.isFinite().annotate({ expected: "a finite number" })
+                )
+              ),
+              description: Schema.optionalKey(Schema.String),
+              quantity: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat_amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+              vat: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+              unit_volume: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              unit_dimensional_weight: Schema.optionalKey(
+                Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+              ),
+              type: Schema.optionalKey(
+                openLiterals(["physical", "digital", "service", "gift_card", "shipping", "surcharge"])
+              ),
+              fee_split: Schema.optionalKey(PayoutFeeSplit),
+              splits: Schema.optionalKey(Schema.Array(PayoutSplit)),
+              thumbnail_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
+              emd: Schema.optionalKey(Emd),
+              store: Schema.optionalKey(Store)
+            })
+          )
+        ),
+        created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+        created_by: Schema.optionalKey(Schema.String),
+        request_id: Schema.optionalKey(Schema.String.annotate({ format: "uuid" })),
+        metadata: Schema.optionalKey(
+          Schema.Struct({
+            "bambora:transaction:status": Schema.optionalKey(Schema.String),
+            "bambora:transactionoperation:id": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:source": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:code": Schema.optionalKey(Schema.String),
+            "bambora:meta:action:type": Schema.optionalKey(Schema.String),
+            payout_correlation_id: Schema.optionalKey(Schema.String),
+            "collector:Invoice.InvoiceStatus": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:CorrelationId": Schema.optionalKey(Schema.String),
+            "collector:Invoice.PaymentReference": Schema.optionalKey(Schema.String),
+            "collector:Invoice.LowestAmountToPay": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:Invoice.TotalAmount": Schema.optionalKey(
+              Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+            ),
+            "collector:Invoice.DueDate": Schema.optionalKey(Schema.String),
+            "collector:Invoice.InvoiceUrl": Schema.optionalKey(Schema.String),
+            "collector:Invoice.CurrentInvoiceNumber": Schema.optionalKey(Schema.String),
+            "collector:Invoice.NewInvoiceNumber": Schema.optionalKey(Schema.String),
+            "instabank:Sale.Status": Schema.optionalKey(Schema.String),
+            "instabank:RequestId": Schema.optionalKey(Schema.String),
+            "dintero_psp:operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:authorization_operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:capture_operation_ref": Schema.optionalKey(Schema.String),
+            "dintero_psp:sale_operation_ref": Schema.optionalKey(Schema.String),
+            "klarna:reference": Schema.optionalKey(Schema.String),
+            "klarna:headers:capture_id": Schema.optionalKey(Schema.String),
+            "klarna:headers:refund_id": Schema.optionalKey(Schema.String),
+            "klarna:headers:location": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_reason": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_reference": Schema.optionalKey(Schema.String),
+            "klarna:authorization_expiration_error_reason": Schema.optionalKey(Schema.String),
+            "netaxept:transaction_id": Schema.optionalKey(Schema.String),
+            "netaxept:operation": Schema.optionalKey(Schema.String),
+            "netaxept:execution_time": Schema.optionalKey(Schema.String),
+            "netaxept:bat_number": Schema.optionalKey(Schema.String),
+            "netaxept:response_code": Schema.optionalKey(Schema.String),
+            "netaxept:terminal_url": Schema.optionalKey(Schema.String),
+            "payex:transaction:id": Schema.optionalKey(Schema.String),
+            "payex:transaction:number": Schema.optionalKey(Schema.String),
+            "payex:transaction:type": Schema.optionalKey(Schema.String),
+            "payex:transaction:state": Schema.optionalKey(Schema.String),
+            "payex:transaction:created": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            "payex:transaction:payee_reference": Schema.optionalKey(Schema.String),
+            "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String),
+            "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String),
+            "swish:payment_request:get_payment_url": Schema.optionalKey(Schema.String),
+            "swish:id": Schema.optionalKey(Schema.String),
+            "swish:originalPaymentReference": Schema.optionalKey(Schema.String),
+            "swish:paymentReference": Schema.optionalKey(Schema.String),
+            "swish:amount": Schema.optionalKey(Schema.String),
+            "swish:dateCreated": Schema.optionalKey(Schema.String),
+            "swish:datePaid": Schema.optionalKey(Schema.String),
+            "swish:status": Schema.optionalKey(Schema.String),
+            "swish:errorCode": Schema.optionalKey(Schema.String),
+            "swish:errorMessage": Schema.optionalKey(Schema.String),
+            "vipps:transactionInfo.timeStamp": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+            "vipps:transactionInfo.transactionId": Schema.optionalKey(Schema.String),
+            "vipps:transactionInfo.status": Schema.optionalKey(
+              openLiterals([
+                "INITIATE",
+                "RESERVE",
+                "CANCEL",
+                "CAPTURE",
+                "SALE",
+                "VOID",
+                "Captured",
+                "Cancelled",
+                "Refund"
+              ])
+            ),
+            "vipps:transaction.transactionText": Schema.optionalKey(Schema.String)
+          })
+        ),
+        correlation_request_id: Schema.optionalKey(Schema.String.annotate({ format: "uuid" })),
+        event_reference: Schema.optionalKey(Schema.String),
+        request_headers: Schema.optionalKey(RequestHeaders),
+        settlements: Schema.optionalKey(TransactionSettlementsRead)
+      })
+    )
+  ),
+  session_id: Schema.optionalKey(Schema.String),
+  session: Schema.optionalKey(Session),
+  updated_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+  metadata: Schema.optionalKey(
+    Schema.Struct({
+      merchant_name: Schema.optionalKey(Schema.String),
+      "session:profile_id": Schema.optionalKey(Schema.String),
+      payout: Schema.optionalKey(openLiterals(["payout_account", "payout_splits", "payout_destination_id"])),
+      payout_correlation_id: Schema.optionalKey(Schema.String),
+      "gateway:id": Schema.optionalKey(Schema.String),
+      "bambora:merchant_number": Schema.optionalKey(Schema.String),
+      "bambora:transaction_id": Schema.optionalKey(Schema.String),
+      "bambora:reference": Schema.optionalKey(Schema.String),
+      "bambora:acquirer": Schema.optionalKey(Schema.String),
+      "bambora:wallet": Schema.optionalKey(Schema.String),
+      "collector:StoreId": Schema.optionalKey(Schema.String),
+      "collector:Invoice.InvoiceNumber": Schema.optionalKey(Schema.String),
+      "collector:Invoice.OrderNumber": Schema.optionalKey(Schema.String),
+      "collector:Invoice.CountryCode": Schema.optionalKey(Schema.String),
+      "collector:Invoice.ProductCode": Schema.optionalKey(Schema.String),
+      "collector:Invoice.InvoiceType": Schema.optionalKey(Schema.String),
+      "collector:Invoice.SettlementReference": Schema.optionalKey(Schema.String),
+      "instabank:Sale.ExternalReference": Schema.optionalKey(Schema.String),
+      "instabank:Sale.Sequence": Schema.optionalKey(
+        Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))
+      ),
+      "instabank:Sale.Product.Name": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:type": Schema.optionalKey(
+        openLiterals([
+          "invoice",
+          "fixed_amount",
+          "base_account",
+          "direct_debit",
+          "direct_bank_transfer",
+          "b2b_invoice",
+          "card",
+          "slice_it_by_card",
+          "pay_later_by_card",
+          "pay_by_card",
+          "fixed_sum_credit"
+        ])
+      ),
+      "klarna:authorized_payment_method:number_of_days": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:number_of_installments": Schema.optionalKey(Schema.String),
+      "klarna:authorized_payment_method:fraud_status": Schema.optionalKey(openLiterals(["ACCEPTED", "PENDING"])),
+      "netaxept:merchant_id": Schema.optionalKey(Schema.String),
+      "netaxept:transaction_id": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:payee_id": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:payee_name": Schema.optionalKey(Schema.String),
+      "payex:payment:payee_info:subsite": Schema.optionalKey(Schema.String),
+      "payex:payment:id": Schema.optionalKey(Schema.String),
+      "payex:payment:number": Schema.optionalKey(Schema.String),
+      "payex:payment:operation": Schema.optionalKey(Schema.String),
+      "payex:payment:created": Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
+      "santander:debit_account.ApplicationNumber": Schema.optionalKey(Schema.String),
+      "santander:debit_account.StatusCode": Schema.optionalKey(Schema.String),
+      "swish:payment_request:id": Schema.optionalKey(Schema.String),
+      "swish:swish_number": Schema.optionalKey(Schema.String),
+      "swish:id": Schema.optionalKey(Schema.String),
+      "swish:paymentReference": Schema.optionalKey(Schema.String),
+      "vipps:transaction.orderId": Schema.optionalKey(Schema.String),
+      "vipps:transaction.transactionText": Schema.optionalKey(Schema.String),
+      "vipps:merchantInfo.merchantSerialNumber": Schema.optionalKey(
+        Schema.String.annotate({ format: "^\\d{6}$" }).check(
+          Schema.isMaxLength(9).annotate({ expected: "a value with a length of at most 9" })
+        )
+      ),
+      "vipps:merchantInfo.paymentType": Schema.optionalKey(Schema.Literal("eComm Regular Payment"))
+    })
+  ),
+  checkboxes: Schema.optionalKey(CheckboxConfiguration),
+  channel: Schema.optionalKey(openLiterals(["ecommerce", "in_app", "in_store"])),
+  platform_type: Schema.optionalKey(openLiterals(["aggregator", "marketplace"])),
+  verified_identity: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  success: Schema.Boolean,
+  actions: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        source: Schema.optionalKey(Schema.String),
+        code: Schema.optionalKey(Schema.String),
+        type: Schema.optionalKey(Schema.String)
+      })
+    )
+  )
+})
+export type CheckoutSessionPayPost400 = {
+  readonly error: { readonly code?: string; readonly errors?: ReadonlyArray<{}>; readonly message: string }
+  readonly session_id?: string
+  readonly success: boolean
+  readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
+}
+export const CheckoutSessionPayPost400 = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.optionalKey(Schema.String),
+    errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
+    message: Schema.String
+  }),
+  session_id: Schema.optionalKey(Schema.String),
+  success: Schema.Boolean,
+  actions: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        source: Schema.optionalKey(Schema.String),
+        code: Schema.optionalKey(Schema.String),
+        type: Schema.optionalKey(Schema.String)
+      })
+    )
+  )
+})
 export type CheckoutSessionPayPost401 = Error
 export const CheckoutSessionPayPost401 = Error
 export type CheckoutSessionPayPost403 = Error
 export const CheckoutSessionPayPost403 = Error
-export type CheckoutSessionPayPost500 = { readonly "error": { readonly "code"?: string, readonly "errors"?: ReadonlyArray<{  }>, readonly "message": string }, readonly "session_id"?: string, readonly "success": boolean, readonly "actions"?: ReadonlyArray<{ readonly "source"?: string, readonly "code"?: string, readonly "type"?: string }> }
-export const CheckoutSessionPayPost500 = Schema.Struct({ "error": Schema.Struct({ "code": Schema.optionalKey(Schema.String), "errors": Schema.optionalKey(Schema.Array(Schema.Struct({  }))), "message": Schema.String }), "session_id": Schema.optionalKey(Schema.String), "success": Schema.Boolean, "actions": Schema.optionalKey(Schema.Array(Schema.Struct({ "source": Schema.optionalKey(Schema.String), "code": Schema.optionalKey(Schema.String), "type": Schema.optionalKey(Schema.String) }))) })
-export type CheckoutSessionPayPostdefault = { readonly "error": { readonly "code"?: string, readonly "errors"?: ReadonlyArray<{  }>, readonly "message": string }, readonly "session_id"?: string, readonly "success": boolean, readonly "actions"?: ReadonlyArray<{ readonly "source"?: string, readonly "code"?: string, readonly "type"?: string }> }
-export const CheckoutSessionPayPostdefault = Schema.Struct({ "error": Schema.Struct({ "code": Schema.optionalKey(Schema.String), "errors": Schema.optionalKey(Schema.Array(Schema.Struct({  }))), "message": Schema.String }), "session_id": Schema.optionalKey(Schema.String), "success": Schema.Boolean, "actions": Schema.optionalKey(Schema.Array(Schema.Struct({ "source": Schema.optionalKey(Schema.String), "code": Schema.optionalKey(Schema.String), "type": Schema.optionalKey(Schema.String) }))) })
-export type ExampleSessionGetCallbackUrlParams = { readonly "Dintero-Signature"?: string, readonly "transaction_id": string, readonly "session_id"?: string, readonly "sid"?: string, readonly "merchant_reference": string, readonly "time": string, readonly "error"?: string, readonly "event"?: string, readonly "event_id"?: string, readonly "method"?: string, readonly "report_error"?: boolean, readonly "delay_callback"?: number, readonly "report_event"?: string }
-export const ExampleSessionGetCallbackUrlParams = Schema.Struct({ "Dintero-Signature": Schema.optionalKey(Schema.String), "transaction_id": Schema.String, "session_id": Schema.optionalKey(Schema.String), "sid": Schema.optionalKey(Schema.String), "merchant_reference": Schema.String, "time": Schema.String.annotate({ "format": "date-time" }), "error": Schema.optionalKey(Schema.String), "event": Schema.optionalKey(Schema.String), "event_id": Schema.optionalKey(Schema.String), "method": Schema.optionalKey(Schema.String), "report_error": Schema.optionalKey(Schema.Boolean), "delay_callback": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "report_event": Schema.optionalKey(Schema.String) })
-export type ExampleSessionGetCallbackUrl200 = {  }
-export const ExampleSessionGetCallbackUrl200 = Schema.Struct({  })
-export type ExampleSessionPostCallbackUrlParams = { readonly "Dintero-Signature"?: string, readonly "transaction_id": string, readonly "session_id"?: string, readonly "sid"?: string, readonly "merchant_reference": string, readonly "time": string, readonly "error"?: string, readonly "event"?: string, readonly "event_id"?: string, readonly "report_error"?: boolean, readonly "delay_callback"?: number, readonly "report_event"?: string, readonly "method": string, readonly "includes": string }
-export const ExampleSessionPostCallbackUrlParams = Schema.Struct({ "Dintero-Signature": Schema.optionalKey(Schema.String), "transaction_id": Schema.String, "session_id": Schema.optionalKey(Schema.String), "sid": Schema.optionalKey(Schema.String), "merchant_reference": Schema.String, "time": Schema.String.annotate({ "format": "date-time" }), "error": Schema.optionalKey(Schema.String), "event": Schema.optionalKey(Schema.String), "event_id": Schema.optionalKey(Schema.String), "report_error": Schema.optionalKey(Schema.Boolean), "delay_callback": Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ "expected": "an integer" }))), "report_event": Schema.optionalKey(Schema.String), "method": Schema.String, "includes": Schema.String })
+export type CheckoutSessionPayPost500 = {
+  readonly error: { readonly code?: string; readonly errors?: ReadonlyArray<{}>; readonly message: string }
+  readonly session_id?: string
+  readonly success: boolean
+  readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
+}
+export const CheckoutSessionPayPost500 = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.optionalKey(Schema.String),
+    errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
+    message: Schema.String
+  }),
+  session_id: Schema.optionalKey(Schema.String),
+  success: Schema.Boolean,
+  actions: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        source: Schema.optionalKey(Schema.String),
+        code: Schema.optionalKey(Schema.String),
+        type: Schema.optionalKey(Schema.String)
+      })
+    )
+  )
+})
+export type CheckoutSessionPayPostdefault = {
+  readonly error: { readonly code?: string; readonly errors?: ReadonlyArray<{}>; readonly message: string }
+  readonly session_id?: string
+  readonly success: boolean
+  readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
+}
+export const CheckoutSessionPayPostdefault = Schema.Struct({
+  error: Schema.Struct({
+    code: Schema.optionalKey(Schema.String),
+    errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
+    message: Schema.String
+  }),
+  session_id: Schema.optionalKey(Schema.String),
+  success: Schema.Boolean,
+  actions: Schema.optionalKey(
+    Schema.Array(
+      Schema.Struct({
+        source: Schema.optionalKey(Schema.String),
+        code: Schema.optionalKey(Schema.String),
+        type: Schema.optionalKey(Schema.String)
+      })
+    )
+  )
+})
+export type ExampleSessionGetCallbackUrlParams = {
+  readonly "Dintero-Signature"?: string
+  readonly transaction_id: string
+  readonly session_id?: string
+  readonly sid?: string
+  readonly merchant_reference: string
+  readonly time: string
+  readonly error?: string
+  readonly event?: string
+  readonly event_id?: string
+  readonly method?: string
+  readonly report_error?: boolean
+  readonly delay_callback?: number
+  readonly report_event?: string
+}
+export const ExampleSessionGetCallbackUrlParams = Schema.Struct({
+  "Dintero-Signature": Schema.optionalKey(Schema.String),
+  transaction_id: Schema.String,
+  session_id: Schema.optionalKey(Schema.String),
+  sid: Schema.optionalKey(Schema.String),
+  merchant_reference: Schema.String,
+  time: Schema.String.annotate({ format: "date-time" }),
+  error: Schema.optionalKey(Schema.String),
+  event: Schema.optionalKey(Schema.String),
+  event_id: Schema.optionalKey(Schema.String),
+  method: Schema.optionalKey(Schema.String),
+  report_error: Schema.optionalKey(Schema.Boolean),
+  delay_callback: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  report_event: Schema.optionalKey(Schema.String)
+})
+export type ExampleSessionGetCallbackUrl200 = {}
+export const ExampleSessionGetCallbackUrl200 = Schema.Struct({})
+export type ExampleSessionPostCallbackUrlParams = {
+  readonly "Dintero-Signature"?: string
+  readonly transaction_id: string
+  readonly session_id?: string
+  readonly sid?: string
+  readonly merchant_reference: string
+  readonly time: string
+  readonly error?: string
+  readonly event?: string
+  readonly event_id?: string
+  readonly report_error?: boolean
+  readonly delay_callback?: number
+  readonly report_event?: string
+  readonly method: string
+  readonly includes: string
+}
+export const ExampleSessionPostCallbackUrlParams = Schema.Struct({
+  "Dintero-Signature": Schema.optionalKey(Schema.String),
+  transaction_id: Schema.String,
+  session_id: Schema.optionalKey(Schema.String),
+  sid: Schema.optionalKey(Schema.String),
+  merchant_reference: Schema.String,
+  time: Schema.String.annotate({ format: "date-time" }),
+  error: Schema.optionalKey(Schema.String),
+  event: Schema.optionalKey(Schema.String),
+  event_id: Schema.optionalKey(Schema.String),
+  report_error: Schema.optionalKey(Schema.Boolean),
+  delay_callback: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
+  report_event: Schema.optionalKey(Schema.String),
+  method: Schema.String,
+  includes: Schema.String
+})
 export type ExampleSessionPostCallbackUrlRequestJson = Transaction
 export const ExampleSessionPostCallbackUrlRequestJson = Transaction
-export type ExampleSessionPostCallbackUrl200 = {  }
-export const ExampleSessionPostCallbackUrl200 = Schema.Struct({  })
+export type ExampleSessionPostCallbackUrl200 = {}
+export const ExampleSessionPostCallbackUrl200 = Schema.Struct({})
 
 export interface OperationConfig {
   /**
@@ -443,7 +8173,9 @@ export interface OperationConfig {
  */
 export type WithOptionalResponse<A, Config extends OperationConfig> = Config extends {
   readonly includeResponse: true
-} ? [A, HttpClientResponse.HttpClientResponse] : A
+}
+  ? [A, HttpClientResponse.HttpClientResponse]
+  : A
 
 export const make = (
   httpClient: HttpClient.HttpClient,
@@ -460,27 +8192,29 @@ export const make = (
             reason: new HttpClientError.StatusCodeError({
               request: response.request,
               response,
-              description: typeof description === "string" ? description : JSON.stringify(description),
-            }),
-          }),
-        ),
+              description: typeof description === "string" ? description : JSON.stringify(description)
+            })
+          })
+        )
     )
-  const withResponse = <Config extends OperationConfig>(config: Config | undefined) => (
-    f: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<any, any>,
-  ): (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<any, any> => {
-    const withOptionalResponse = (
-      config?.includeResponse
-        ? (response: HttpClientResponse.HttpClientResponse) => Effect.map(f(response), (a) => [a, response])
-        : (response: HttpClientResponse.HttpClientResponse) => f(response)
-    ) as any
-    return options?.transformClient
-      ? (request) =>
-          Effect.flatMap(
-            Effect.flatMap(options.transformClient!(httpClient), (client) => client.execute(request)),
-            withOptionalResponse
-          )
-      : (request) => Effect.flatMap(httpClient.execute(request), withOptionalResponse)
-  }
+  const withResponse =
+    <Config extends OperationConfig>(config: Config | undefined) =>
+    (
+      f: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<any, any>
+    ): ((request: HttpClientRequest.HttpClientRequest) => Effect.Effect<any, any>) => {
+      const withOptionalResponse = (
+        config?.includeResponse
+          ? (response: HttpClientResponse.HttpClientResponse) => Effect.map(f(response), (a) => [a, response])
+          : (response: HttpClientResponse.HttpClientResponse) => f(response)
+      ) as any
+      return options?.transformClient
+        ? (request) =>
+            Effect.flatMap(
+              Effect.flatMap(options.transformClient!(httpClient), (client) => client.execute(request)),
+              withOptionalResponse
+            )
+        : (request) => Effect.flatMap(httpClient.execute(request), withOptionalResponse)
+    }
   const decodeSuccess =
     <Schema extends Schema.Constraint>(schema: Schema) =>
     (response: HttpClientResponse.HttpClientResponse) =>
@@ -488,294 +8222,685 @@ export const make = (
   const decodeError =
     <const Tag extends string, Schema extends Schema.Constraint>(tag: Tag, schema: Schema) =>
     (response: HttpClientResponse.HttpClientResponse) =>
-      Effect.flatMap(
-        HttpClientResponse.schemaBodyJson(schema)(response),
-        (cause) => Effect.fail(DinteroApiError(tag, cause, response)),
+      Effect.flatMap(HttpClientResponse.schemaBodyJson(schema)(response), (cause) =>
+        Effect.fail(DinteroApiError(tag, cause, response))
       )
   return {
     httpClient,
-    "checkoutSessionProfilePost": (options) => HttpClientRequest.post(`/sessions-profile`).pipe(
-    HttpClientRequest.setUrlParams({ "include_session": options.params?.["include_session"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined, "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutSessionProfilePost200),
-      "400": decodeError("CheckoutSessionProfilePost400", CheckoutSessionProfilePost400),
-      "401": decodeError("CheckoutSessionProfilePost401", CheckoutSessionProfilePost401),
-      "403": decodeError("CheckoutSessionProfilePost403", CheckoutSessionProfilePost403),
-      "500": decodeError("CheckoutSessionProfilePost500", CheckoutSessionProfilePost500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "checkoutSessionGet": (sessionId, options) => HttpClientRequest.get(`/sessions/${sessionId}`).pipe(
-    HttpClientRequest.setUrlParams({ "includes": options?.params?.["includes"] as any }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutSessionGet200),
-      "400": decodeError("CheckoutSessionGet400", CheckoutSessionGet400),
-      "401": decodeError("CheckoutSessionGet401", CheckoutSessionGet401),
-      "403": decodeError("CheckoutSessionGet403", CheckoutSessionGet403),
-      "404": decodeError("CheckoutSessionGet404", CheckoutSessionGet404),
-      "500": decodeError("CheckoutSessionGet500", CheckoutSessionGet500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "checkoutSessionPut": (sessionId, options) => HttpClientRequest.put(`/sessions/${sessionId}`).pipe(
-    HttpClientRequest.setUrlParams({ "force_shipping_address_callback": options.params?.["force_shipping_address_callback"] as any, "update_without_lock": options.params?.["update_without_lock"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined, "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutSessionPut200),
-      "400": decodeError("CheckoutSessionPut400", CheckoutSessionPut400),
-      "401": decodeError("CheckoutSessionPut401", CheckoutSessionPut401),
-      "403": decodeError("CheckoutSessionPut403", CheckoutSessionPut403),
-      "404": decodeError("CheckoutSessionPut404", CheckoutSessionPut404),
-      "500": decodeError("CheckoutSessionPut500", CheckoutSessionPut500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "checkoutSessionCancelPost": (sessionId, options) => HttpClientRequest.post(`/sessions/${sessionId}/cancel`).pipe(
-    HttpClientRequest.setHeaders({ "Dintero-System-Name": options?.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options?.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options?.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options?.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutSessionCancelPost200),
-      "400": decodeError("CheckoutSessionCancelPost400", CheckoutSessionCancelPost400),
-      "401": decodeError("CheckoutSessionCancelPost401", CheckoutSessionCancelPost401),
-      "403": decodeError("CheckoutSessionCancelPost403", CheckoutSessionCancelPost403),
-      "404": decodeError("CheckoutSessionCancelPost404", CheckoutSessionCancelPost404),
-      "500": decodeError("CheckoutSessionCancelPost500", CheckoutSessionCancelPost500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "checkoutPaymentTokenSessionPost": (options) => HttpClientRequest.post(`/sessions/payment-token`).pipe(
-    HttpClientRequest.setUrlParams({ "include_session": options.params?.["include_session"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutPaymentTokenSessionPost200),
-      "400": decodeError("CheckoutPaymentTokenSessionPost400", CheckoutPaymentTokenSessionPost400),
-      "401": decodeError("CheckoutPaymentTokenSessionPost401", CheckoutPaymentTokenSessionPost401),
-      "403": decodeError("CheckoutPaymentTokenSessionPost403", CheckoutPaymentTokenSessionPost403),
-      "500": decodeError("CheckoutPaymentTokenSessionPost500", CheckoutPaymentTokenSessionPost500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsIdCapturePost": (id, options) => HttpClientRequest.post(`/transactions/${id}/capture`).pipe(
-    HttpClientRequest.setUrlParams({ "includes": options.params?.["includes"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "200": decodeSuccess(TransactionsIdCapturePost200),
-      "202": decodeSuccess(TransactionsIdCapturePost202),
-      "400": decodeError("TransactionsIdCapturePost400", TransactionsIdCapturePost400),
-      "401": decodeError("TransactionsIdCapturePost401", TransactionsIdCapturePost401),
-      "403": decodeError("TransactionsIdCapturePost403", TransactionsIdCapturePost403),
-      "404": decodeError("TransactionsIdCapturePost404", TransactionsIdCapturePost404),
-      "500": decodeError("TransactionsIdCapturePost500", TransactionsIdCapturePost500),
-      "503": decodeError("TransactionsIdCapturePost503", TransactionsIdCapturePost503),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionTidExtendAuthorizationPost": (id, options) => HttpClientRequest.post(`/transactions/${id}/authorization`).pipe(
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(TransactionTidExtendAuthorizationPost200),
-      "400": decodeError("TransactionTidExtendAuthorizationPost400", TransactionTidExtendAuthorizationPost400),
-      "404": decodeError("TransactionTidExtendAuthorizationPost404", TransactionTidExtendAuthorizationPost404),
-      "409": decodeError("TransactionTidExtendAuthorizationPost409", TransactionTidExtendAuthorizationPost409),
-      "500": decodeError("TransactionTidExtendAuthorizationPost500", TransactionTidExtendAuthorizationPost500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsIdRefundPost": (id, options) => HttpClientRequest.post(`/transactions/${id}/refund`).pipe(
-    HttpClientRequest.setUrlParams({ "includes": options.params?.["includes"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "200": decodeSuccess(TransactionsIdRefundPost200),
-      "202": decodeSuccess(TransactionsIdRefundPost202),
-      "400": decodeError("TransactionsIdRefundPost400", TransactionsIdRefundPost400),
-      "401": decodeError("TransactionsIdRefundPost401", TransactionsIdRefundPost401),
-      "403": decodeError("TransactionsIdRefundPost403", TransactionsIdRefundPost403),
-      "404": decodeError("TransactionsIdRefundPost404", TransactionsIdRefundPost404),
-      "500": decodeError("TransactionsIdRefundPost500", TransactionsIdRefundPost500),
-      "503": decodeError("TransactionsIdRefundPost503", TransactionsIdRefundPost503),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsIdVoidPost": (id, options) => HttpClientRequest.post(`/transactions/${id}/void`).pipe(
-    HttpClientRequest.setUrlParams({ "includes": options?.params?.["includes"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-System-Name": options?.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options?.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options?.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options?.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "200": decodeSuccess(TransactionsIdVoidPost200),
-      "202": decodeSuccess(TransactionsIdVoidPost202),
-      "400": decodeError("TransactionsIdVoidPost400", TransactionsIdVoidPost400),
-      "401": decodeError("TransactionsIdVoidPost401", TransactionsIdVoidPost401),
-      "403": decodeError("TransactionsIdVoidPost403", TransactionsIdVoidPost403),
-      "404": decodeError("TransactionsIdVoidPost404", TransactionsIdVoidPost404),
-      "500": decodeError("TransactionsIdVoidPost500", TransactionsIdVoidPost500),
-      "503": decodeError("TransactionsIdVoidPost503", TransactionsIdVoidPost503),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsIdGet": (id, options) => HttpClientRequest.get(`/transactions/${id}`).pipe(
-    HttpClientRequest.setUrlParams({ "includes": options?.params?.["includes"] as any }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(TransactionsIdGet200),
-      "400": decodeError("TransactionsIdGet400", TransactionsIdGet400),
-      "401": decodeError("TransactionsIdGet401", TransactionsIdGet401),
-      "403": decodeError("TransactionsIdGet403", TransactionsIdGet403),
-      "404": decodeError("TransactionsIdGet404", TransactionsIdGet404),
-      "500": decodeError("TransactionsIdGet500", TransactionsIdGet500),
-      "503": decodeError("TransactionsIdGet503", TransactionsIdGet503),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsIdPut": (id, options) => HttpClientRequest.put(`/transactions/${id}`).pipe(
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(TransactionsIdPut200),
-      "400": decodeError("TransactionsIdPut400", TransactionsIdPut400),
-      "401": decodeError("TransactionsIdPut401", TransactionsIdPut401),
-      "403": decodeError("TransactionsIdPut403", TransactionsIdPut403),
-      "404": decodeError("TransactionsIdPut404", TransactionsIdPut404),
-      "500": decodeError("TransactionsIdPut500", TransactionsIdPut500),
-      "503": decodeError("TransactionsIdPut503", TransactionsIdPut503),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "transactionsGet": (options) => HttpClientRequest.get(`/transactions`).pipe(
-    HttpClientRequest.setUrlParams({ "id": options?.params?.["id"] as any, "limit": options?.params?.["limit"] as any, "starting_after": options?.params?.["starting_after"] as any, "status": options?.params?.["status"] as any, "payment_product": options?.params?.["payment_product"] as any, "payment_product_type": options?.params?.["payment_product_type"] as any, "card_brand": options?.params?.["card_brand"] as any, "merchant_reference": options?.params?.["merchant_reference"] as any, "merchant_reference_2": options?.params?.["merchant_reference_2"] as any, "session_id": options?.params?.["session_id"] as any, "store_id": options?.params?.["store_id"] as any, "payout_correlation_id": options?.params?.["payout_correlation_id"] as any, "currency": options?.params?.["currency"] as any, "amount": options?.params?.["amount"] as any, "amount.gte": options?.params?.["amount.gte"] as any, "amount.lte": options?.params?.["amount.lte"] as any, "created_at.gte": options?.params?.["created_at.gte"] as any, "created_at.lte": options?.params?.["created_at.lte"] as any, "captured_at.gte": options?.params?.["captured_at.gte"] as any, "captured_at.lte": options?.params?.["captured_at.lte"] as any, "refunded_at.gte": options?.params?.["refunded_at.gte"] as any, "refunded_at.lte": options?.params?.["refunded_at.lte"] as any, "search": options?.params?.["search"] as any, "payment_operation": options?.params?.["payment_operation"] as any, "customer_id": options?.params?.["customer_id"] as any }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(TransactionsGet200),
-      "400": decodeError("TransactionsGet400", TransactionsGet400),
-      "401": decodeError("TransactionsGet401", TransactionsGet401),
-      "403": decodeError("TransactionsGet403", TransactionsGet403),
-      "500": decodeError("TransactionsGet500", TransactionsGet500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "aidSettlementsList": (aid, options) => HttpClientRequest.get(`/accounts/${aid}/settlements`).pipe(
-    HttpClientRequest.setUrlParams({ "limit": options?.params?.["limit"] as any, "starting_after_id": options?.params?.["starting_after_id"] as any, "starting_after_date": options?.params?.["starting_after_date"] as any, "created_at.gte": options?.params?.["created_at.gte"] as any, "created_at.lte": options?.params?.["created_at.lte"] as any, "payment_provider": options?.params?.["payment_provider"] as any, "payout_destination_id": options?.params?.["payout_destination_id"] as any, "search": options?.params?.["search"] as any }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(AidSettlementsList200),
-      "401": decodeError("AidSettlementsList401", AidSettlementsList401),
-      "403": decodeError("AidSettlementsList403", AidSettlementsList403),
-      "500": decodeError("AidSettlementsList500", AidSettlementsList500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "apiReportsMetadataListGet": (aid, options) => HttpClientRequest.get(`/accounts/${aid}/reports/metadata`).pipe(
-    HttpClientRequest.setUrlParams({ "limit": options?.params?.["limit"] as any, "starting_after": options?.params?.["starting_after"] as any }),
-    withResponse(options?.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(ApiReportsMetadataListGet200),
-      "400": decodeError("ApiReportsMetadataListGet400", ApiReportsMetadataListGet400),
-      "401": decodeError("ApiReportsMetadataListGet401", ApiReportsMetadataListGet401),
-      "403": decodeError("ApiReportsMetadataListGet403", ApiReportsMetadataListGet403),
-      "500": decodeError("ApiReportsMetadataListGet500", ApiReportsMetadataListGet500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "checkoutSessionPayPost": (options) => HttpClientRequest.post(`/sessions/pay`).pipe(
-    HttpClientRequest.setHeaders({ "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined, "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined, "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined, "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined, "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(CheckoutSessionPayPost200),
-      "400": decodeError("CheckoutSessionPayPost400", CheckoutSessionPayPost400),
-      "401": decodeError("CheckoutSessionPayPost401", CheckoutSessionPayPost401),
-      "403": decodeError("CheckoutSessionPayPost403", CheckoutSessionPayPost403),
-      "500": decodeError("CheckoutSessionPayPost500", CheckoutSessionPayPost500),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "exampleSessionGetCallbackUrl": (options) => HttpClientRequest.get(`/examples/session_url_callback`).pipe(
-    HttpClientRequest.setUrlParams({ "transaction_id": options.params["transaction_id"] as any, "session_id": options.params["session_id"] as any, "sid": options.params["sid"] as any, "merchant_reference": options.params["merchant_reference"] as any, "time": options.params["time"] as any, "error": options.params["error"] as any, "event": options.params["event"] as any, "event_id": options.params["event_id"] as any, "method": options.params["method"] as any, "report_error": options.params["report_error"] as any, "delay_callback": options.params["delay_callback"] as any, "report_event": options.params["report_event"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-Signature": options.params["Dintero-Signature"] ?? undefined }),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(ExampleSessionGetCallbackUrl200),
-      orElse: unexpectedStatus
-    }))
-  ),
-    "exampleSessionPostCallbackUrl": (options) => HttpClientRequest.post(`/examples/session_url_callback`).pipe(
-    HttpClientRequest.setUrlParams({ "transaction_id": options.params["transaction_id"] as any, "session_id": options.params["session_id"] as any, "sid": options.params["sid"] as any, "merchant_reference": options.params["merchant_reference"] as any, "time": options.params["time"] as any, "error": options.params["error"] as any, "event": options.params["event"] as any, "event_id": options.params["event_id"] as any, "report_error": options.params["report_error"] as any, "delay_callback": options.params["delay_callback"] as any, "report_event": options.params["report_event"] as any, "method": options.params["method"] as any, "includes": options.params["includes"] as any }),
-    HttpClientRequest.setHeaders({ "Dintero-Signature": options.params["Dintero-Signature"] ?? undefined }),
-    HttpClientRequest.bodyJsonUnsafe(options.payload),
-    withResponse(options.config)(HttpClientResponse.matchStatus({
-      "2xx": decodeSuccess(ExampleSessionPostCallbackUrl200),
-      orElse: unexpectedStatus
-    }))
-  )
+    checkoutSessionProfilePost: (options) =>
+      HttpClientRequest.post(`/sessions-profile`).pipe(
+        HttpClientRequest.setUrlParams({ include_session: options.params?.["include_session"] as any }),
+        HttpClientRequest.setHeaders({
+          "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined,
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutSessionProfilePost200),
+            "400": decodeError("CheckoutSessionProfilePost400", CheckoutSessionProfilePost400),
+            "401": decodeError("CheckoutSessionProfilePost401", CheckoutSessionProfilePost401),
+            "403": decodeError("CheckoutSessionProfilePost403", CheckoutSessionProfilePost403),
+            "500": decodeError("CheckoutSessionProfilePost500", CheckoutSessionProfilePost500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    checkoutSessionGet: (sessionId, options) =>
+      HttpClientRequest.get(`/sessions/${sessionId}`).pipe(
+        HttpClientRequest.setUrlParams({ includes: options?.params?.["includes"] as any }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutSessionGet200),
+            "400": decodeError("CheckoutSessionGet400", CheckoutSessionGet400),
+            "401": decodeError("CheckoutSessionGet401", CheckoutSessionGet401),
+            "403": decodeError("CheckoutSessionGet403", CheckoutSessionGet403),
+            "404": decodeError("CheckoutSessionGet404", CheckoutSessionGet404),
+            "500": decodeError("CheckoutSessionGet500", CheckoutSessionGet500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    checkoutSessionPut: (sessionId, options) =>
+      HttpClientRequest.put(`/sessions/${sessionId}`).pipe(
+        HttpClientRequest.setUrlParams({
+          force_shipping_address_callback: options.params?.["force_shipping_address_callback"] as any,
+          update_without_lock: options.params?.["update_without_lock"] as any
+        }),
+        HttpClientRequest.setHeaders({
+          "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined,
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutSessionPut200),
+            "400": decodeError("CheckoutSessionPut400", CheckoutSessionPut400),
+            "401": decodeError("CheckoutSessionPut401", CheckoutSessionPut401),
+            "403": decodeError("CheckoutSessionPut403", CheckoutSessionPut403),
+            "404": decodeError("CheckoutSessionPut404", CheckoutSessionPut404),
+            "500": decodeError("CheckoutSessionPut500", CheckoutSessionPut500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    checkoutSessionCancelPost: (sessionId, options) =>
+      HttpClientRequest.post(`/sessions/${sessionId}/cancel`).pipe(
+        HttpClientRequest.setHeaders({
+          "Dintero-System-Name": options?.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options?.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options?.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options?.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutSessionCancelPost200),
+            "400": decodeError("CheckoutSessionCancelPost400", CheckoutSessionCancelPost400),
+            "401": decodeError("CheckoutSessionCancelPost401", CheckoutSessionCancelPost401),
+            "403": decodeError("CheckoutSessionCancelPost403", CheckoutSessionCancelPost403),
+            "404": decodeError("CheckoutSessionCancelPost404", CheckoutSessionCancelPost404),
+            "500": decodeError("CheckoutSessionCancelPost500", CheckoutSessionCancelPost500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    checkoutPaymentTokenSessionPost: (options) =>
+      HttpClientRequest.post(`/sessions/payment-token`).pipe(
+        HttpClientRequest.setUrlParams({ include_session: options.params?.["include_session"] as any }),
+        HttpClientRequest.setHeaders({
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutPaymentTokenSessionPost200),
+            "400": decodeError("CheckoutPaymentTokenSessionPost400", CheckoutPaymentTokenSessionPost400),
+            "401": decodeError("CheckoutPaymentTokenSessionPost401", CheckoutPaymentTokenSessionPost401),
+            "403": decodeError("CheckoutPaymentTokenSessionPost403", CheckoutPaymentTokenSessionPost403),
+            "500": decodeError("CheckoutPaymentTokenSessionPost500", CheckoutPaymentTokenSessionPost500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsIdCapturePost: (id, options) =>
+      HttpClientRequest.post(`/transactions/${id}/capture`).pipe(
+        HttpClientRequest.setUrlParams({ includes: options.params?.["includes"] as any }),
+        HttpClientRequest.setHeaders({
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "200": decodeSuccess(TransactionsIdCapturePost200),
+            "202": decodeSuccess(TransactionsIdCapturePost202),
+            "400": decodeError("TransactionsIdCapturePost400", TransactionsIdCapturePost400),
+            "401": decodeError("TransactionsIdCapturePost401", TransactionsIdCapturePost401),
+            "403": decodeError("TransactionsIdCapturePost403", TransactionsIdCapturePost403),
+            "404": decodeError("TransactionsIdCapturePost404", TransactionsIdCapturePost404),
+            "500": decodeError("TransactionsIdCapturePost500", TransactionsIdCapturePost500),
+            "503": decodeError("TransactionsIdCapturePost503", TransactionsIdCapturePost503),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionTidExtendAuthorizationPost: (id, options) =>
+      HttpClientRequest.post(`/transactions/${id}/authorization`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(TransactionTidExtendAuthorizationPost200),
+            "400": decodeError("TransactionTidExtendAuthorizationPost400", TransactionTidExtendAuthorizationPost400),
+            "404": decodeError("TransactionTidExtendAuthorizationPost404", TransactionTidExtendAuthorizationPost404),
+            "409": decodeError("TransactionTidExtendAuthorizationPost409", TransactionTidExtendAuthorizationPost409),
+            "500": decodeError("TransactionTidExtendAuthorizationPost500", TransactionTidExtendAuthorizationPost500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsIdRefundPost: (id, options) =>
+      HttpClientRequest.post(`/transactions/${id}/refund`).pipe(
+        HttpClientRequest.setUrlParams({ includes: options.params?.["includes"] as any }),
+        HttpClientRequest.setHeaders({
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "200": decodeSuccess(TransactionsIdRefundPost200),
+            "202": decodeSuccess(TransactionsIdRefundPost202),
+            "400": decodeError("TransactionsIdRefundPost400", TransactionsIdRefundPost400),
+            "401": decodeError("TransactionsIdRefundPost401", TransactionsIdRefundPost401),
+            "403": decodeError("TransactionsIdRefundPost403", TransactionsIdRefundPost403),
+            "404": decodeError("TransactionsIdRefundPost404", TransactionsIdRefundPost404),
+            "500": decodeError("TransactionsIdRefundPost500", TransactionsIdRefundPost500),
+            "503": decodeError("TransactionsIdRefundPost503", TransactionsIdRefundPost503),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsIdVoidPost: (id, options) =>
+      HttpClientRequest.post(`/transactions/${id}/void`).pipe(
+        HttpClientRequest.setUrlParams({ includes: options?.params?.["includes"] as any }),
+        HttpClientRequest.setHeaders({
+          "Dintero-System-Name": options?.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options?.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options?.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options?.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "200": decodeSuccess(TransactionsIdVoidPost200),
+            "202": decodeSuccess(TransactionsIdVoidPost202),
+            "400": decodeError("TransactionsIdVoidPost400", TransactionsIdVoidPost400),
+            "401": decodeError("TransactionsIdVoidPost401", TransactionsIdVoidPost401),
+            "403": decodeError("TransactionsIdVoidPost403", TransactionsIdVoidPost403),
+            "404": decodeError("TransactionsIdVoidPost404", TransactionsIdVoidPost404),
+            "500": decodeError("TransactionsIdVoidPost500", TransactionsIdVoidPost500),
+            "503": decodeError("TransactionsIdVoidPost503", TransactionsIdVoidPost503),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsIdGet: (id, options) =>
+      HttpClientRequest.get(`/transactions/${id}`).pipe(
+        HttpClientRequest.setUrlParams({ includes: options?.params?.["includes"] as any }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(TransactionsIdGet200),
+            "400": decodeError("TransactionsIdGet400", TransactionsIdGet400),
+            "401": decodeError("TransactionsIdGet401", TransactionsIdGet401),
+            "403": decodeError("TransactionsIdGet403", TransactionsIdGet403),
+            "404": decodeError("TransactionsIdGet404", TransactionsIdGet404),
+            "500": decodeError("TransactionsIdGet500", TransactionsIdGet500),
+            "503": decodeError("TransactionsIdGet503", TransactionsIdGet503),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsIdPut: (id, options) =>
+      HttpClientRequest.put(`/transactions/${id}`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(TransactionsIdPut200),
+            "400": decodeError("TransactionsIdPut400", TransactionsIdPut400),
+            "401": decodeError("TransactionsIdPut401", TransactionsIdPut401),
+            "403": decodeError("TransactionsIdPut403", TransactionsIdPut403),
+            "404": decodeError("TransactionsIdPut404", TransactionsIdPut404),
+            "500": decodeError("TransactionsIdPut500", TransactionsIdPut500),
+            "503": decodeError("TransactionsIdPut503", TransactionsIdPut503),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    transactionsGet: (options) =>
+      HttpClientRequest.get(`/transactions`).pipe(
+        HttpClientRequest.setUrlParams({
+          id: options?.params?.["id"] as any,
+          limit: options?.params?.["limit"] as any,
+          starting_after: options?.params?.["starting_after"] as any,
+          status: options?.params?.["status"] as any,
+          payment_product: options?.params?.["payment_product"] as any,
+          payment_product_type: options?.params?.["payment_product_type"] as any,
+          card_brand: options?.params?.["card_brand"] as any,
+          merchant_reference: options?.params?.["merchant_reference"] as any,
+          merchant_reference_2: options?.params?.["merchant_reference_2"] as any,
+          session_id: options?.params?.["session_id"] as any,
+          store_id: options?.params?.["store_id"] as any,
+          payout_correlation_id: options?.params?.["payout_correlation_id"] as any,
+          currency: options?.params?.["currency"] as any,
+          amount: options?.params?.["amount"] as any,
+          "amount.gte": options?.params?.["amount.gte"] as any,
+          "amount.lte": options?.params?.["amount.lte"] as any,
+          "created_at.gte": options?.params?.["created_at.gte"] as any,
+          "created_at.lte": options?.params?.["created_at.lte"] as any,
+          "captured_at.gte": options?.params?.["captured_at.gte"] as any,
+          "captured_at.lte": options?.params?.["captured_at.lte"] as any,
+          "refunded_at.gte": options?.params?.["refunded_at.gte"] as any,
+          "refunded_at.lte": options?.params?.["refunded_at.lte"] as any,
+          search: options?.params?.["search"] as any,
+          payment_operation: options?.params?.["payment_operation"] as any,
+          customer_id: options?.params?.["customer_id"] as any
+        }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(TransactionsGet200),
+            "400": decodeError("TransactionsGet400", TransactionsGet400),
+            "401": decodeError("TransactionsGet401", TransactionsGet401),
+            "403": decodeError("TransactionsGet403", TransactionsGet403),
+            "500": decodeError("TransactionsGet500", TransactionsGet500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    aidSettlementsList: (aid, options) =>
+      HttpClientRequest.get(`/accounts/${aid}/settlements`).pipe(
+        HttpClientRequest.setUrlParams({
+          limit: options?.params?.["limit"] as any,
+          starting_after_id: options?.params?.["starting_after_id"] as any,
+          starting_after_date: options?.params?.["starting_after_date"] as any,
+          "created_at.gte": options?.params?.["created_at.gte"] as any,
+          "created_at.lte": options?.params?.["created_at.lte"] as any,
+          payment_provider: options?.params?.["payment_provider"] as any,
+          payout_destination_id: options?.params?.["payout_destination_id"] as any,
+          search: options?.params?.["search"] as any
+        }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(AidSettlementsList200),
+            "401": decodeError("AidSettlementsList401", AidSettlementsList401),
+            "403": decodeError("AidSettlementsList403", AidSettlementsList403),
+            "500": decodeError("AidSettlementsList500", AidSettlementsList500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    apiReportsMetadataListGet: (aid, options) =>
+      HttpClientRequest.get(`/accounts/${aid}/reports/metadata`).pipe(
+        HttpClientRequest.setUrlParams({
+          limit: options?.params?.["limit"] as any,
+          starting_after: options?.params?.["starting_after"] as any
+        }),
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(ApiReportsMetadataListGet200),
+            "400": decodeError("ApiReportsMetadataListGet400", ApiReportsMetadataListGet400),
+            "401": decodeError("ApiReportsMetadataListGet401", ApiReportsMetadataListGet401),
+            "403": decodeError("ApiReportsMetadataListGet403", ApiReportsMetadataListGet403),
+            "500": decodeError("ApiReportsMetadataListGet500", ApiReportsMetadataListGet500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    checkoutSessionPayPost: (options) =>
+      HttpClientRequest.post(`/sessions/pay`).pipe(
+        HttpClientRequest.setHeaders({
+          "Dintero-Feature-Toggles": options.params?.["Dintero-Feature-Toggles"] ?? undefined,
+          "Dintero-System-Name": options.params?.["Dintero-System-Name"] ?? undefined,
+          "Dintero-System-Version": options.params?.["Dintero-System-Version"] ?? undefined,
+          "Dintero-System-Plugin-Name": options.params?.["Dintero-System-Plugin-Name"] ?? undefined,
+          "Dintero-System-Plugin-Version": options.params?.["Dintero-System-Plugin-Version"] ?? undefined
+        }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(CheckoutSessionPayPost200),
+            "400": decodeError("CheckoutSessionPayPost400", CheckoutSessionPayPost400),
+            "401": decodeError("CheckoutSessionPayPost401", CheckoutSessionPayPost401),
+            "403": decodeError("CheckoutSessionPayPost403", CheckoutSessionPayPost403),
+            "500": decodeError("CheckoutSessionPayPost500", CheckoutSessionPayPost500),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    exampleSessionGetCallbackUrl: (options) =>
+      HttpClientRequest.get(`/examples/session_url_callback`).pipe(
+        HttpClientRequest.setUrlParams({
+          transaction_id: options.params["transaction_id"] as any,
+          session_id: options.params["session_id"] as any,
+          sid: options.params["sid"] as any,
+          merchant_reference: options.params["merchant_reference"] as any,
+          time: options.params["time"] as any,
+          error: options.params["error"] as any,
+          event: options.params["event"] as any,
+          event_id: options.params["event_id"] as any,
+          method: options.params["method"] as any,
+          report_error: options.params["report_error"] as any,
+          delay_callback: options.params["delay_callback"] as any,
+          report_event: options.params["report_event"] as any
+        }),
+        HttpClientRequest.setHeaders({ "Dintero-Signature": options.params["Dintero-Signature"] ?? undefined }),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(ExampleSessionGetCallbackUrl200),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    exampleSessionPostCallbackUrl: (options) =>
+      HttpClientRequest.post(`/examples/session_url_callback`).pipe(
+        HttpClientRequest.setUrlParams({
+          transaction_id: options.params["transaction_id"] as any,
+          session_id: options.params["session_id"] as any,
+          sid: options.params["sid"] as any,
+          merchant_reference: options.params["merchant_reference"] as any,
+          time: options.params["time"] as any,
+          error: options.params["error"] as any,
+          event: options.params["event"] as any,
+          event_id: options.params["event_id"] as any,
+          report_error: options.params["report_error"] as any,
+          delay_callback: options.params["delay_callback"] as any,
+          report_event: options.params["report_event"] as any,
+          method: options.params["method"] as any,
+          includes: options.params["includes"] as any
+        }),
+        HttpClientRequest.setHeaders({ "Dintero-Signature": options.params["Dintero-Signature"] ?? undefined }),
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(ExampleSessionPostCallbackUrl200),
+            orElse: unexpectedStatus
+          })
+        )
+      )
   }
 }
 
 export interface DinteroApi {
   readonly httpClient: HttpClient.HttpClient
   /**
-* Create checkout session from profile
-*/
-readonly "checkoutSessionProfilePost": <Config extends OperationConfig>(options: { readonly params?: typeof CheckoutSessionProfilePostParams.Encoded | undefined; readonly payload: typeof CheckoutSessionProfilePostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof CheckoutSessionProfilePost200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutSessionProfilePost400", typeof CheckoutSessionProfilePost400.Type> | DinteroApiError<"CheckoutSessionProfilePost401", typeof CheckoutSessionProfilePost401.Type> | DinteroApiError<"CheckoutSessionProfilePost403", typeof CheckoutSessionProfilePost403.Type> | DinteroApiError<"CheckoutSessionProfilePost500", typeof CheckoutSessionProfilePost500.Type>>
+   * Create checkout session from profile
+   */
+  readonly checkoutSessionProfilePost: <Config extends OperationConfig>(options: {
+    readonly params?: typeof CheckoutSessionProfilePostParams.Encoded | undefined
+    readonly payload: typeof CheckoutSessionProfilePostRequestJson.Encoded
+    readonly config?: Config | undefined
+  }) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutSessionProfilePost200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutSessionProfilePost400", typeof CheckoutSessionProfilePost400.Type>
+    | DinteroApiError<"CheckoutSessionProfilePost401", typeof CheckoutSessionProfilePost401.Type>
+    | DinteroApiError<"CheckoutSessionProfilePost403", typeof CheckoutSessionProfilePost403.Type>
+    | DinteroApiError<"CheckoutSessionProfilePost500", typeof CheckoutSessionProfilePost500.Type>
+  >
   /**
-* Get checkout session details
-*/
-readonly "checkoutSessionGet": <Config extends OperationConfig>(sessionId: string, options: { readonly params?: typeof CheckoutSessionGetParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof CheckoutSessionGet200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutSessionGet400", typeof CheckoutSessionGet400.Type> | DinteroApiError<"CheckoutSessionGet401", typeof CheckoutSessionGet401.Type> | DinteroApiError<"CheckoutSessionGet403", typeof CheckoutSessionGet403.Type> | DinteroApiError<"CheckoutSessionGet404", typeof CheckoutSessionGet404.Type> | DinteroApiError<"CheckoutSessionGet500", typeof CheckoutSessionGet500.Type>>
+   * Get checkout session details
+   */
+  readonly checkoutSessionGet: <Config extends OperationConfig>(
+    sessionId: string,
+    options:
+      | { readonly params?: typeof CheckoutSessionGetParams.Encoded | undefined; readonly config?: Config | undefined }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutSessionGet200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutSessionGet400", typeof CheckoutSessionGet400.Type>
+    | DinteroApiError<"CheckoutSessionGet401", typeof CheckoutSessionGet401.Type>
+    | DinteroApiError<"CheckoutSessionGet403", typeof CheckoutSessionGet403.Type>
+    | DinteroApiError<"CheckoutSessionGet404", typeof CheckoutSessionGet404.Type>
+    | DinteroApiError<"CheckoutSessionGet500", typeof CheckoutSessionGet500.Type>
+  >
   /**
-* Update checkout session details
-*/
-readonly "checkoutSessionPut": <Config extends OperationConfig>(sessionId: string, options: { readonly params?: typeof CheckoutSessionPutParams.Encoded | undefined; readonly payload: typeof CheckoutSessionPutRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof CheckoutSessionPut200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutSessionPut400", typeof CheckoutSessionPut400.Type> | DinteroApiError<"CheckoutSessionPut401", typeof CheckoutSessionPut401.Type> | DinteroApiError<"CheckoutSessionPut403", typeof CheckoutSessionPut403.Type> | DinteroApiError<"CheckoutSessionPut404", typeof CheckoutSessionPut404.Type> | DinteroApiError<"CheckoutSessionPut500", typeof CheckoutSessionPut500.Type>>
+   * Update checkout session details
+   */
+  readonly checkoutSessionPut: <Config extends OperationConfig>(
+    sessionId: string,
+    options: {
+      readonly params?: typeof CheckoutSessionPutParams.Encoded | undefined
+      readonly payload: typeof CheckoutSessionPutRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutSessionPut200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutSessionPut400", typeof CheckoutSessionPut400.Type>
+    | DinteroApiError<"CheckoutSessionPut401", typeof CheckoutSessionPut401.Type>
+    | DinteroApiError<"CheckoutSessionPut403", typeof CheckoutSessionPut403.Type>
+    | DinteroApiError<"CheckoutSessionPut404", typeof CheckoutSessionPut404.Type>
+    | DinteroApiError<"CheckoutSessionPut500", typeof CheckoutSessionPut500.Type>
+  >
   /**
-* Cancel session
-*/
-readonly "checkoutSessionCancelPost": <Config extends OperationConfig>(sessionId: string, options: { readonly params?: typeof CheckoutSessionCancelPostParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof CheckoutSessionCancelPost200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutSessionCancelPost400", typeof CheckoutSessionCancelPost400.Type> | DinteroApiError<"CheckoutSessionCancelPost401", typeof CheckoutSessionCancelPost401.Type> | DinteroApiError<"CheckoutSessionCancelPost403", typeof CheckoutSessionCancelPost403.Type> | DinteroApiError<"CheckoutSessionCancelPost404", typeof CheckoutSessionCancelPost404.Type> | DinteroApiError<"CheckoutSessionCancelPost500", typeof CheckoutSessionCancelPost500.Type>>
+   * Cancel session
+   */
+  readonly checkoutSessionCancelPost: <Config extends OperationConfig>(
+    sessionId: string,
+    options:
+      | {
+          readonly params?: typeof CheckoutSessionCancelPostParams.Encoded | undefined
+          readonly config?: Config | undefined
+        }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutSessionCancelPost200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutSessionCancelPost400", typeof CheckoutSessionCancelPost400.Type>
+    | DinteroApiError<"CheckoutSessionCancelPost401", typeof CheckoutSessionCancelPost401.Type>
+    | DinteroApiError<"CheckoutSessionCancelPost403", typeof CheckoutSessionCancelPost403.Type>
+    | DinteroApiError<"CheckoutSessionCancelPost404", typeof CheckoutSessionCancelPost404.Type>
+    | DinteroApiError<"CheckoutSessionCancelPost500", typeof CheckoutSessionCancelPost500.Type>
+  >
   /**
-* Payment token session
-*/
-readonly "checkoutPaymentTokenSessionPost": <Config extends OperationConfig>(options: { readonly params?: typeof CheckoutPaymentTokenSessionPostParams.Encoded | undefined; readonly payload: typeof CheckoutPaymentTokenSessionPostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof CheckoutPaymentTokenSessionPost200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutPaymentTokenSessionPost400", typeof CheckoutPaymentTokenSessionPost400.Type> | DinteroApiError<"CheckoutPaymentTokenSessionPost401", typeof CheckoutPaymentTokenSessionPost401.Type> | DinteroApiError<"CheckoutPaymentTokenSessionPost403", typeof CheckoutPaymentTokenSessionPost403.Type> | DinteroApiError<"CheckoutPaymentTokenSessionPost500", typeof CheckoutPaymentTokenSessionPost500.Type>>
+   * Payment token session
+   */
+  readonly checkoutPaymentTokenSessionPost: <Config extends OperationConfig>(options: {
+    readonly params?: typeof CheckoutPaymentTokenSessionPostParams.Encoded | undefined
+    readonly payload: typeof CheckoutPaymentTokenSessionPostRequestJson.Encoded
+    readonly config?: Config | undefined
+  }) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutPaymentTokenSessionPost200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutPaymentTokenSessionPost400", typeof CheckoutPaymentTokenSessionPost400.Type>
+    | DinteroApiError<"CheckoutPaymentTokenSessionPost401", typeof CheckoutPaymentTokenSessionPost401.Type>
+    | DinteroApiError<"CheckoutPaymentTokenSessionPost403", typeof CheckoutPaymentTokenSessionPost403.Type>
+    | DinteroApiError<"CheckoutPaymentTokenSessionPost500", typeof CheckoutPaymentTokenSessionPost500.Type>
+  >
   /**
-* Capture a transaction
-*/
-readonly "transactionsIdCapturePost": <Config extends OperationConfig>(id: string, options: { readonly params?: typeof TransactionsIdCapturePostParams.Encoded | undefined; readonly payload: typeof TransactionsIdCapturePostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof TransactionsIdCapturePost200.Type | typeof TransactionsIdCapturePost202.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsIdCapturePost400", typeof TransactionsIdCapturePost400.Type> | DinteroApiError<"TransactionsIdCapturePost401", typeof TransactionsIdCapturePost401.Type> | DinteroApiError<"TransactionsIdCapturePost403", typeof TransactionsIdCapturePost403.Type> | DinteroApiError<"TransactionsIdCapturePost404", typeof TransactionsIdCapturePost404.Type> | DinteroApiError<"TransactionsIdCapturePost500", typeof TransactionsIdCapturePost500.Type> | DinteroApiError<"TransactionsIdCapturePost503", typeof TransactionsIdCapturePost503.Type>>
+   * Capture a transaction
+   */
+  readonly transactionsIdCapturePost: <Config extends OperationConfig>(
+    id: string,
+    options: {
+      readonly params?: typeof TransactionsIdCapturePostParams.Encoded | undefined
+      readonly payload: typeof TransactionsIdCapturePostRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsIdCapturePost200.Type | typeof TransactionsIdCapturePost202.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsIdCapturePost400", typeof TransactionsIdCapturePost400.Type>
+    | DinteroApiError<"TransactionsIdCapturePost401", typeof TransactionsIdCapturePost401.Type>
+    | DinteroApiError<"TransactionsIdCapturePost403", typeof TransactionsIdCapturePost403.Type>
+    | DinteroApiError<"TransactionsIdCapturePost404", typeof TransactionsIdCapturePost404.Type>
+    | DinteroApiError<"TransactionsIdCapturePost500", typeof TransactionsIdCapturePost500.Type>
+    | DinteroApiError<"TransactionsIdCapturePost503", typeof TransactionsIdCapturePost503.Type>
+  >
   /**
-* Extend authorization on transaction
-*/
-readonly "transactionTidExtendAuthorizationPost": <Config extends OperationConfig>(id: string, options: { readonly payload: typeof TransactionTidExtendAuthorizationPostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof TransactionTidExtendAuthorizationPost200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionTidExtendAuthorizationPost400", typeof TransactionTidExtendAuthorizationPost400.Type> | DinteroApiError<"TransactionTidExtendAuthorizationPost404", typeof TransactionTidExtendAuthorizationPost404.Type> | DinteroApiError<"TransactionTidExtendAuthorizationPost409", typeof TransactionTidExtendAuthorizationPost409.Type> | DinteroApiError<"TransactionTidExtendAuthorizationPost500", typeof TransactionTidExtendAuthorizationPost500.Type>>
+   * Extend authorization on transaction
+   */
+  readonly transactionTidExtendAuthorizationPost: <Config extends OperationConfig>(
+    id: string,
+    options: {
+      readonly payload: typeof TransactionTidExtendAuthorizationPostRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionTidExtendAuthorizationPost200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionTidExtendAuthorizationPost400", typeof TransactionTidExtendAuthorizationPost400.Type>
+    | DinteroApiError<"TransactionTidExtendAuthorizationPost404", typeof TransactionTidExtendAuthorizationPost404.Type>
+    | DinteroApiError<"TransactionTidExtendAuthorizationPost409", typeof TransactionTidExtendAuthorizationPost409.Type>
+    | DinteroApiError<"TransactionTidExtendAuthorizationPost500", typeof TransactionTidExtendAuthorizationPost500.Type>
+  >
   /**
-* Refund transaction
-*/
-readonly "transactionsIdRefundPost": <Config extends OperationConfig>(id: string, options: { readonly params?: typeof TransactionsIdRefundPostParams.Encoded | undefined; readonly payload: typeof TransactionsIdRefundPostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof TransactionsIdRefundPost200.Type | typeof TransactionsIdRefundPost202.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsIdRefundPost400", typeof TransactionsIdRefundPost400.Type> | DinteroApiError<"TransactionsIdRefundPost401", typeof TransactionsIdRefundPost401.Type> | DinteroApiError<"TransactionsIdRefundPost403", typeof TransactionsIdRefundPost403.Type> | DinteroApiError<"TransactionsIdRefundPost404", typeof TransactionsIdRefundPost404.Type> | DinteroApiError<"TransactionsIdRefundPost500", typeof TransactionsIdRefundPost500.Type> | DinteroApiError<"TransactionsIdRefundPost503", typeof TransactionsIdRefundPost503.Type>>
+   * Refund transaction
+   */
+  readonly transactionsIdRefundPost: <Config extends OperationConfig>(
+    id: string,
+    options: {
+      readonly params?: typeof TransactionsIdRefundPostParams.Encoded | undefined
+      readonly payload: typeof TransactionsIdRefundPostRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsIdRefundPost200.Type | typeof TransactionsIdRefundPost202.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsIdRefundPost400", typeof TransactionsIdRefundPost400.Type>
+    | DinteroApiError<"TransactionsIdRefundPost401", typeof TransactionsIdRefundPost401.Type>
+    | DinteroApiError<"TransactionsIdRefundPost403", typeof TransactionsIdRefundPost403.Type>
+    | DinteroApiError<"TransactionsIdRefundPost404", typeof TransactionsIdRefundPost404.Type>
+    | DinteroApiError<"TransactionsIdRefundPost500", typeof TransactionsIdRefundPost500.Type>
+    | DinteroApiError<"TransactionsIdRefundPost503", typeof TransactionsIdRefundPost503.Type>
+  >
   /**
-* Void transaction
-*/
-readonly "transactionsIdVoidPost": <Config extends OperationConfig>(id: string, options: { readonly params?: typeof TransactionsIdVoidPostParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof TransactionsIdVoidPost200.Type | typeof TransactionsIdVoidPost202.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsIdVoidPost400", typeof TransactionsIdVoidPost400.Type> | DinteroApiError<"TransactionsIdVoidPost401", typeof TransactionsIdVoidPost401.Type> | DinteroApiError<"TransactionsIdVoidPost403", typeof TransactionsIdVoidPost403.Type> | DinteroApiError<"TransactionsIdVoidPost404", typeof TransactionsIdVoidPost404.Type> | DinteroApiError<"TransactionsIdVoidPost500", typeof TransactionsIdVoidPost500.Type> | DinteroApiError<"TransactionsIdVoidPost503", typeof TransactionsIdVoidPost503.Type>>
+   * Void transaction
+   */
+  readonly transactionsIdVoidPost: <Config extends OperationConfig>(
+    id: string,
+    options:
+      | {
+          readonly params?: typeof TransactionsIdVoidPostParams.Encoded | undefined
+          readonly config?: Config | undefined
+        }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsIdVoidPost200.Type | typeof TransactionsIdVoidPost202.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsIdVoidPost400", typeof TransactionsIdVoidPost400.Type>
+    | DinteroApiError<"TransactionsIdVoidPost401", typeof TransactionsIdVoidPost401.Type>
+    | DinteroApiError<"TransactionsIdVoidPost403", typeof TransactionsIdVoidPost403.Type>
+    | DinteroApiError<"TransactionsIdVoidPost404", typeof TransactionsIdVoidPost404.Type>
+    | DinteroApiError<"TransactionsIdVoidPost500", typeof TransactionsIdVoidPost500.Type>
+    | DinteroApiError<"TransactionsIdVoidPost503", typeof TransactionsIdVoidPost503.Type>
+  >
   /**
-* Get a transaction
-*/
-readonly "transactionsIdGet": <Config extends OperationConfig>(id: string, options: { readonly params?: typeof TransactionsIdGetParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof TransactionsIdGet200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsIdGet400", typeof TransactionsIdGet400.Type> | DinteroApiError<"TransactionsIdGet401", typeof TransactionsIdGet401.Type> | DinteroApiError<"TransactionsIdGet403", typeof TransactionsIdGet403.Type> | DinteroApiError<"TransactionsIdGet404", typeof TransactionsIdGet404.Type> | DinteroApiError<"TransactionsIdGet500", typeof TransactionsIdGet500.Type> | DinteroApiError<"TransactionsIdGet503", typeof TransactionsIdGet503.Type>>
+   * Get a transaction
+   */
+  readonly transactionsIdGet: <Config extends OperationConfig>(
+    id: string,
+    options:
+      | { readonly params?: typeof TransactionsIdGetParams.Encoded | undefined; readonly config?: Config | undefined }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsIdGet200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsIdGet400", typeof TransactionsIdGet400.Type>
+    | DinteroApiError<"TransactionsIdGet401", typeof TransactionsIdGet401.Type>
+    | DinteroApiError<"TransactionsIdGet403", typeof TransactionsIdGet403.Type>
+    | DinteroApiError<"TransactionsIdGet404", typeof TransactionsIdGet404.Type>
+    | DinteroApiError<"TransactionsIdGet500", typeof TransactionsIdGet500.Type>
+    | DinteroApiError<"TransactionsIdGet503", typeof TransactionsIdGet503.Type>
+  >
   /**
-* Update a transaction
-*/
-readonly "transactionsIdPut": <Config extends OperationConfig>(id: string, options: { readonly payload: typeof TransactionsIdPutRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof TransactionsIdPut200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsIdPut400", typeof TransactionsIdPut400.Type> | DinteroApiError<"TransactionsIdPut401", typeof TransactionsIdPut401.Type> | DinteroApiError<"TransactionsIdPut403", typeof TransactionsIdPut403.Type> | DinteroApiError<"TransactionsIdPut404", typeof TransactionsIdPut404.Type> | DinteroApiError<"TransactionsIdPut500", typeof TransactionsIdPut500.Type> | DinteroApiError<"TransactionsIdPut503", typeof TransactionsIdPut503.Type>>
+   * Update a transaction
+   */
+  readonly transactionsIdPut: <Config extends OperationConfig>(
+    id: string,
+    options: { readonly payload: typeof TransactionsIdPutRequestJson.Encoded; readonly config?: Config | undefined }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsIdPut200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsIdPut400", typeof TransactionsIdPut400.Type>
+    | DinteroApiError<"TransactionsIdPut401", typeof TransactionsIdPut401.Type>
+    | DinteroApiError<"TransactionsIdPut403", typeof TransactionsIdPut403.Type>
+    | DinteroApiError<"TransactionsIdPut404", typeof TransactionsIdPut404.Type>
+    | DinteroApiError<"TransactionsIdPut500", typeof TransactionsIdPut500.Type>
+    | DinteroApiError<"TransactionsIdPut503", typeof TransactionsIdPut503.Type>
+  >
   /**
-* List all transactions
-*/
-readonly "transactionsGet": <Config extends OperationConfig>(options: { readonly params?: typeof TransactionsGetParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof TransactionsGet200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"TransactionsGet400", typeof TransactionsGet400.Type> | DinteroApiError<"TransactionsGet401", typeof TransactionsGet401.Type> | DinteroApiError<"TransactionsGet403", typeof TransactionsGet403.Type> | DinteroApiError<"TransactionsGet500", typeof TransactionsGet500.Type>>
+   * List all transactions
+   */
+  readonly transactionsGet: <Config extends OperationConfig>(
+    options:
+      | { readonly params?: typeof TransactionsGetParams.Encoded | undefined; readonly config?: Config | undefined }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof TransactionsGet200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"TransactionsGet400", typeof TransactionsGet400.Type>
+    | DinteroApiError<"TransactionsGet401", typeof TransactionsGet401.Type>
+    | DinteroApiError<"TransactionsGet403", typeof TransactionsGet403.Type>
+    | DinteroApiError<"TransactionsGet500", typeof TransactionsGet500.Type>
+  >
   /**
-* List settlements
-*/
-readonly "aidSettlementsList": <Config extends OperationConfig>(aid: string, options: { readonly params?: typeof AidSettlementsListParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof AidSettlementsList200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"AidSettlementsList401", typeof AidSettlementsList401.Type> | DinteroApiError<"AidSettlementsList403", typeof AidSettlementsList403.Type> | DinteroApiError<"AidSettlementsList500", typeof AidSettlementsList500.Type>>
+   * List settlements
+   */
+  readonly aidSettlementsList: <Config extends OperationConfig>(
+    aid: string,
+    options:
+      | { readonly params?: typeof AidSettlementsListParams.Encoded | undefined; readonly config?: Config | undefined }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof AidSettlementsList200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"AidSettlementsList401", typeof AidSettlementsList401.Type>
+    | DinteroApiError<"AidSettlementsList403", typeof AidSettlementsList403.Type>
+    | DinteroApiError<"AidSettlementsList500", typeof AidSettlementsList500.Type>
+  >
   /**
-* List report metadata
-*/
-readonly "apiReportsMetadataListGet": <Config extends OperationConfig>(aid: string, options: { readonly params?: typeof ApiReportsMetadataListGetParams.Encoded | undefined; readonly config?: Config | undefined } | undefined) => Effect.Effect<WithOptionalResponse<typeof ApiReportsMetadataListGet200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"ApiReportsMetadataListGet400", typeof ApiReportsMetadataListGet400.Type> | DinteroApiError<"ApiReportsMetadataListGet401", typeof ApiReportsMetadataListGet401.Type> | DinteroApiError<"ApiReportsMetadataListGet403", typeof ApiReportsMetadataListGet403.Type> | DinteroApiError<"ApiReportsMetadataListGet500", typeof ApiReportsMetadataListGet500.Type>>
+   * List report metadata
+   */
+  readonly apiReportsMetadataListGet: <Config extends OperationConfig>(
+    aid: string,
+    options:
+      | {
+          readonly params?: typeof ApiReportsMetadataListGetParams.Encoded | undefined
+          readonly config?: Config | undefined
+        }
+      | undefined
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof ApiReportsMetadataListGet200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"ApiReportsMetadataListGet400", typeof ApiReportsMetadataListGet400.Type>
+    | DinteroApiError<"ApiReportsMetadataListGet401", typeof ApiReportsMetadataListGet401.Type>
+    | DinteroApiError<"ApiReportsMetadataListGet403", typeof ApiReportsMetadataListGet403.Type>
+    | DinteroApiError<"ApiReportsMetadataListGet500", typeof ApiReportsMetadataListGet500.Type>
+  >
   /**
-* Create and pay merchant initiated session
-*/
-readonly "checkoutSessionPayPost": <Config extends OperationConfig>(options: { readonly params?: typeof CheckoutSessionPayPostParams.Encoded | undefined; readonly payload: typeof CheckoutSessionPayPostRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof CheckoutSessionPayPost200.Type, Config>, HttpClientError.HttpClientError | SchemaError | DinteroApiError<"CheckoutSessionPayPost400", typeof CheckoutSessionPayPost400.Type> | DinteroApiError<"CheckoutSessionPayPost401", typeof CheckoutSessionPayPost401.Type> | DinteroApiError<"CheckoutSessionPayPost403", typeof CheckoutSessionPayPost403.Type> | DinteroApiError<"CheckoutSessionPayPost500", typeof CheckoutSessionPayPost500.Type>>
+   * Create and pay merchant initiated session
+   */
+  readonly checkoutSessionPayPost: <Config extends OperationConfig>(options: {
+    readonly params?: typeof CheckoutSessionPayPostParams.Encoded | undefined
+    readonly payload: typeof CheckoutSessionPayPostRequestJson.Encoded
+    readonly config?: Config | undefined
+  }) => Effect.Effect<
+    WithOptionalResponse<typeof CheckoutSessionPayPost200.Type, Config>,
+    | HttpClientError.HttpClientError
+    | SchemaError
+    | DinteroApiError<"CheckoutSessionPayPost400", typeof CheckoutSessionPayPost400.Type>
+    | DinteroApiError<"CheckoutSessionPayPost401", typeof CheckoutSessionPayPost401.Type>
+    | DinteroApiError<"CheckoutSessionPayPost403", typeof CheckoutSessionPayPost403.Type>
+    | DinteroApiError<"CheckoutSessionPayPost500", typeof CheckoutSessionPayPost500.Type>
+  >
   /**
-* Session Callback
-*/
-readonly "exampleSessionGetCallbackUrl": <Config extends OperationConfig>(options: { readonly params: typeof ExampleSessionGetCallbackUrlParams.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof ExampleSessionGetCallbackUrl200.Type, Config>, HttpClientError.HttpClientError | SchemaError>
+   * Session Callback
+   */
+  readonly exampleSessionGetCallbackUrl: <Config extends OperationConfig>(options: {
+    readonly params: typeof ExampleSessionGetCallbackUrlParams.Encoded
+    readonly config?: Config | undefined
+  }) => Effect.Effect<
+    WithOptionalResponse<typeof ExampleSessionGetCallbackUrl200.Type, Config>,
+    HttpClientError.HttpClientError | SchemaError
+  >
   /**
-* Session Callback
-*/
-readonly "exampleSessionPostCallbackUrl": <Config extends OperationConfig>(options: { readonly params: typeof ExampleSessionPostCallbackUrlParams.Encoded; readonly payload: typeof ExampleSessionPostCallbackUrlRequestJson.Encoded; readonly config?: Config | undefined }) => Effect.Effect<WithOptionalResponse<typeof ExampleSessionPostCallbackUrl200.Type, Config>, HttpClientError.HttpClientError | SchemaError>
+   * Session Callback
+   */
+  readonly exampleSessionPostCallbackUrl: <Config extends OperationConfig>(options: {
+    readonly params: typeof ExampleSessionPostCallbackUrlParams.Encoded
+    readonly payload: typeof ExampleSessionPostCallbackUrlRequestJson.Encoded
+    readonly config?: Config | undefined
+  }) => Effect.Effect<
+    WithOptionalResponse<typeof ExampleSessionPostCallbackUrl200.Type, Config>,
+    HttpClientError.HttpClientError | SchemaError
+  >
 }
 
 export interface DinteroApiError<Tag extends string, E> {
@@ -795,11 +8920,11 @@ class DinteroApiErrorImpl extends Data.Error<{
 export const DinteroApiError = <Tag extends string, E>(
   tag: Tag,
   cause: E,
-  response: HttpClientResponse.HttpClientResponse,
+  response: HttpClientResponse.HttpClientResponse
 ): DinteroApiError<Tag, E> =>
   new DinteroApiErrorImpl({
     _tag: tag,
     cause,
     response,
-    request: response.request,
+    request: response.request
   }) as any

@@ -1,0 +1,263 @@
+/**
+ * Dintero's session callbacks, receiving side: parse the callback, verify its `Dintero-Signature`, refuse replays.
+ *
+ * When a session is paid (and, with `report_event`, on later transaction events) Dintero calls the session's
+ * `url.callback_url` — a `GET` with `transaction_id`, `merchant_reference`, `session_id`, `time`, `error`, `event`
+ * in the query, or a `POST` (when the callback URL carries `method=POST`) with the transaction in the body.
+ *
+ * With a signature secret (created once with `DinteroClient.createSignatureSecret`) every callback carries
+ * `Dintero-Signature: t=<unix seconds>,v0-hmac-sha256=<hex>`: HMAC-SHA256 with the secret over
+ *
+ * ```
+ * <t>\n<account id>\n<METHOD>\n<hostname>\n<pathname>\n<query parameters, sorted, form-encoded (space = +)>
+ * ```
+ *
+ * Only the URL is signed — never a POST body. So a verified callback says "Dintero told you to look at transaction
+ * X", nothing more: read the transaction back from Dintero before acting (`DinteroClient.fetchCallbackTransaction`
+ * does both in one call, and checks the transaction belongs to the callback's session and reference).
+ *
+ * The verifier refuses a missing or malformed signature, a timestamp outside the tolerance (default 5 minutes,
+ * either way, as Dintero recommends), a wrong signature (compared in constant time) and a replay of a signature
+ * already accepted. Browser-safe: HMAC through `effect/crypto` (WebCrypto).
+ */
+import * as Clock from "effect/Clock"
+import * as Mac from "effect/crypto/Mac"
+import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Effect from "effect/Effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+
+const provider = "dintero"
+
+/** Why a callback was refused. Carries no secret, signature or body. */
+export class CallbackVerificationError extends Schema.TaggedError<CallbackVerificationError>()(
+  "CallbackVerificationError",
+  {
+    provider: Schema.String,
+    reason: Schema.Literals([
+      "missing_signature",
+      "malformed_signature",
+      "stale",
+      "future",
+      "invalid_signature",
+      "replayed",
+      "replay_store_unavailable",
+      "invalid_callback",
+      "transaction_mismatch"
+    ]),
+    transactionId: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    return `${this.provider}: callback refused (${this.reason})${this.transactionId ? ` transaction ${this.transactionId}` : ""}`
+  }
+}
+
+/** What a callback tells you (the query of a GET, or of a POST; a POST body is kept raw and never trusted). */
+export interface Callback {
+  readonly method: string
+  readonly transactionId: string | undefined
+  readonly merchantReference: string | undefined
+  readonly sessionId: string | undefined
+  readonly time: string | undefined
+  /** Set when the payment failed (`report_error=true` callbacks), e.g. `cancelled`, `authorization`, `failed`. */
+  readonly error: string | undefined
+  /** The transaction event that caused this callback (`report_event`), e.g. `CAPTURE`. */
+  readonly event: string | undefined
+  readonly eventId: string | undefined
+  /** All query parameters as received. */
+  readonly query: Readonly<Record<string, string>>
+  /** The POST body as received (unsigned: do not act on it; re-fetch the transaction). */
+  readonly body: unknown
+}
+
+export interface VerifiedCallback extends Callback {
+  /** `t` of the signature, Unix seconds. */
+  readonly timestamp: number
+}
+
+/** Reads a callback from its full URL (as Dintero called it), its method and, for POST, the body text. */
+export const parse = (url: string | URL, method = "GET", body?: string): Callback => {
+  const parsed = typeof url === "string" ? new URL(url, "http://callback.invalid") : url
+  const query: Record<string, string> = {}
+  for (const [k, v] of parsed.searchParams) query[k] = v
+  let json: unknown
+  if (body !== undefined && body.length > 0) {
+    try {
+      json = JSON.parse(body)
+    } catch {
+      json = undefined
+    }
+  }
+  return {
+    method: method.toUpperCase(),
+    transactionId: query.transaction_id,
+    merchantReference: query.merchant_reference,
+    sessionId: query.session_id ?? query.sid,
+    time: query.time,
+    error: query.error,
+    event: query.event,
+    eventId: query.event_id,
+    query,
+    body: json
+  }
+}
+
+/** The exact text Dintero signs for a callback (see the module comment). */
+export const signedPayload = (options: {
+  readonly timestamp: number | string
+  readonly accountId: string
+  readonly method: string
+  readonly url: string | URL
+}): string => {
+  const url = typeof options.url === "string" ? new URL(options.url) : options.url
+  const params = new URLSearchParams(url.searchParams)
+  params.sort()
+  return [
+    String(options.timestamp),
+    options.accountId,
+    options.method.toUpperCase(),
+    url.hostname,
+    url.pathname,
+    params.toString()
+  ].join("\n")
+}
+
+const encoder = new TextEncoder()
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+
+const hmacSha256 = (secret: string, payload: string) =>
+  Effect.gen(function* () {
+    const mac = yield* Mac.Mac
+    const key = yield* Mac.key(Mac.hmacSha256, encoder.encode(secret))
+    return yield* mac.sign(key, encoder.encode(payload))
+  }).pipe(Effect.provide(Mac.layerWebCrypto), Effect.provide(SecureRandom.layerWebCrypto), Effect.orDie)
+
+const secretValue = (secret: Redacted.Redacted<string> | string) =>
+  typeof secret === "string" ? secret : Redacted.value(secret)
+
+/** The `Dintero-Signature` header for a callback, e.g. to test your own callback route. */
+export const sign = (options: {
+  readonly secret: Redacted.Redacted<string> | string
+  readonly accountId: string
+  readonly method: string
+  readonly url: string | URL
+  readonly timestamp: number
+}): Effect.Effect<string> =>
+  Effect.map(
+    hmacSha256(secretValue(options.secret), signedPayload(options)),
+    (tag) => `t=${options.timestamp},v0-hmac-sha256=${hex(tag)}`
+  )
+
+/** Where accepted signatures are remembered (same shape as core's `Pkce.UsedStates` service, e.g. in Redis). */
+export interface SeenSignatures {
+  /** Records `key` for `ttlMillis`; true when it was not seen before. */
+  readonly markUsed: (key: string, ttlMillis: number) => Effect.Effect<boolean, unknown>
+}
+
+/** Accepted signatures in this process's memory (oldest evicted first). */
+export const makeSeenSignaturesMemory = (): SeenSignatures => {
+  const seen = new Map<string, number>()
+  return {
+    markUsed: (key, ttlMillis) =>
+      Effect.map(Clock.currentTimeMillis, (now) => {
+        for (const [k, expiresAt] of seen) {
+          if (expiresAt > now) break
+          seen.delete(k)
+        }
+        const expiresAt = seen.get(key)
+        if (expiresAt !== undefined && expiresAt > now) return false
+        seen.delete(key)
+        seen.set(key, now + ttlMillis)
+        return true
+      })
+  }
+}
+
+export interface VerifierOptions {
+  /** The signature secret of `POST /v1/admin/signature`. */
+  readonly secret: Redacted.Redacted<string>
+  /** The account the callbacks are for, e.g. `T12345678` (part of the signed text). */
+  readonly accountId: string
+  /**
+   * The public origin of your callback URL, e.g. `https://shop.example` — the host Dintero called, which a proxy
+   * in front of your server may have rewritten. Used by `verifyRequest`; default: the request's `Host` header.
+   */
+  readonly publicOrigin?: string | undefined
+  /** How far `t` may be from now, either way. Default 300 s (Dintero's recommendation). */
+  readonly toleranceSeconds?: number | undefined
+  /** Where accepted signatures live. Default: this process's memory. */
+  readonly seen?: SeenSignatures | undefined
+}
+
+export interface Verifier {
+  /** Verifies a callback from its full URL, method, `Dintero-Signature` header and (POST) body text. */
+  readonly verify: (callback: {
+    readonly url: string | URL
+    readonly method: string
+    readonly signature: string | undefined
+    readonly body?: string | undefined
+  }) => Effect.Effect<VerifiedCallback, CallbackVerificationError>
+  /** The same for the request an Effect HTTP server is handling. */
+  readonly verifyRequest: Effect.Effect<
+    VerifiedCallback,
+    CallbackVerificationError,
+    HttpServerRequest.HttpServerRequest
+  >
+}
+
+const signaturePattern = /^t=(\d{1,12}),v0-hmac-sha256=([0-9a-f]{64})$/
+
+/** A verifier for one account's signature secret. */
+export const makeVerifier = (options: VerifierOptions): Verifier => {
+  const tolerance = (options.toleranceSeconds ?? 300) * 1000
+  const seen = options.seen ?? makeSeenSignaturesMemory()
+  const refuse = (reason: CallbackVerificationError["reason"], transactionId?: string) =>
+    Effect.fail(new CallbackVerificationError({ provider, reason, transactionId }))
+
+  const verify: Verifier["verify"] = (input) =>
+    Effect.gen(function* () {
+      const url = typeof input.url === "string" ? new URL(input.url) : input.url
+      const callback = parse(url, input.method, input.body)
+      const transactionId =
+        callback.transactionId !== undefined && callback.transactionId.length <= 100
+          ? callback.transactionId
+          : undefined
+      if (input.signature === undefined || input.signature.length === 0) {
+        return yield* refuse("missing_signature", transactionId)
+      }
+      const match = signaturePattern.exec(input.signature.trim())
+      if (match === null) return yield* refuse("malformed_signature", transactionId)
+      const timestamp = Number(match[1])
+      const now = yield* Clock.currentTimeMillis
+      if (timestamp * 1000 < now - tolerance) return yield* refuse("stale", transactionId)
+      if (timestamp * 1000 > now + tolerance) return yield* refuse("future", transactionId)
+      const expected = yield* hmacSha256(
+        Redacted.value(options.secret),
+        signedPayload({ timestamp, accountId: options.accountId, method: input.method, url })
+      )
+      const given = Uint8Array.from(match[2].match(/../g)!, (h) => Number.parseInt(h, 16))
+      if (!Mac.timingSafeEqual(expected, given)) return yield* refuse("invalid_signature", transactionId)
+      const first = yield* seen
+        .markUsed(`dintero-callback:${match[2]}`, 2 * tolerance)
+        .pipe(Effect.catch(() => refuse("replay_store_unavailable", transactionId)))
+      if (!first) return yield* refuse("replayed", transactionId)
+      return { ...callback, timestamp }
+    })
+
+  const verifyRequest = Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const origin = options.publicOrigin ?? `http://${request.headers.host ?? "localhost"}`
+    const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.text, () => "") : undefined
+    return yield* verify({
+      url: new URL(request.url, origin),
+      method: request.method,
+      signature: request.headers["dintero-signature"],
+      body
+    })
+  })
+
+  return { verify, verifyRequest }
+}
