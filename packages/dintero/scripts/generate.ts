@@ -122,7 +122,7 @@ for (const [name, definition] of Object.entries<any>(spec.definitions)) {
     } else {
       continue
     }
-    ;(newer[name] ??= []).push(property)
+    newer[name] = [...(newer[name] ?? []), property]
   }
 }
 // The patched definitions are carried into the generator as `add` operations replacing the whole definition.
@@ -150,7 +150,10 @@ for (const [path, item] of Object.entries<any>(spec.paths)) {
 
 const reached = { definitions: new Set<string>(), parameters: new Set<string>(), responses: new Set<string>() }
 const visit = (value: unknown): void => {
-  if (Array.isArray(value)) return value.forEach(visit)
+  if (Array.isArray(value)) {
+    for (const v of value) visit(v)
+    return
+  }
   if (value === null || typeof value !== "object") return
   const ref = (value as { $ref?: unknown }).$ref
   if (typeof ref === "string") {
@@ -173,7 +176,12 @@ for (const section of ["definitions", "parameters", "responses"] as const) {
 }
 
 const strip = (value: unknown, path: ReadonlyArray<string | number>): void => {
-  if (Array.isArray(value)) return value.forEach((v, i) => strip(v, [...path, i]))
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      strip(v, [...path, i])
+    })
+    return
+  }
   if (value === null || typeof value !== "object") return
   const replaced = path[0] === "definitions" && newer[String(path[1])] !== undefined
   for (const [key, child] of Object.entries(value)) {
@@ -188,10 +196,7 @@ const strip = (value: unknown, path: ReadonlyArray<string | number>): void => {
   }
 }
 for (const name of Object.keys(newer)) strip(spec.definitions[name], ["definitions", name])
-strip(
-  Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "definitions")),
-  []
-)
+strip(Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "definitions")), [])
 for (const [name, definition] of Object.entries(spec.definitions)) {
   if (newer[name] === undefined) strip(definition, ["definitions", name])
 }
@@ -333,6 +338,12 @@ mkdirp(join(pkg, "test/contract"))
 writeFileSync(
   join(pkg, "test/contract/facts.json"),
   `${JSON.stringify({ source: "Dintero Checkout OpenAPI 2024-09 + 2026-07 typings (newer wins)", newer, operations: facts }, null, 1)}\n`
+)
+// Formatted as the repository's formatter would, so a re-run without spec changes leaves git clean.
+execFileSync(
+  join(root, "node_modules/.bin/biome"),
+  ["check", "--write", join(pkg, "src/generated/DinteroApi.ts"), join(pkg, "test/contract/facts.json")],
+  { stdio: "ignore" }
 )
 console.log(
   `generated src/generated/DinteroApi.ts (${output.length} chars), test/contract/facts.json (${Object.keys(facts).length} operations)`
