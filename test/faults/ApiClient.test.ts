@@ -1,0 +1,272 @@
+/**
+ * The core request pipeline against real loopback servers that misbehave, with each of the three platform
+ * HttpClients an app may provide (undici, fetch, node:http): deadlines, bounded bodies, redirects, header values,
+ * transport failures, dot segments. Counts what each server received.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ApiClient, NordkitError, RequestLimits } from "@nordkit/core"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import * as HostileServer from "./HostileServer.ts"
+
+const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
+  ["layerUndici", NodeHttpClient.layerUndici],
+  ["FetchHttpClient", FetchHttpClient.layer],
+  ["layerNodeHttp", NodeHttpClient.layerNodeHttp]
+]
+
+const TIMEOUT = 300
+/** Scheduling slack on a shared 2-core machine. */
+const MARGIN = 700
+
+const Thing = Schema.Struct({ id: Schema.String })
+
+const clientFor = (baseUrl: string, limits: RequestLimits.Limits = {}) =>
+  Effect.map(HttpClient.HttpClient, (http) =>
+    ApiClient.make(http, {
+      provider: "fault",
+      baseUrl,
+      retry: { attempts: 2, baseDelay: 10, maxDelay: 20 },
+      limits: { timeout: TIMEOUT, ...limits }
+    })
+  )
+
+const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const start = Date.now()
+    const result = yield* Effect.result(effect)
+    return { result, millis: Date.now() - start }
+  })
+
+const failureOf = <A, E>(result: { _tag: "Success"; success: A } | { _tag: "Failure"; failure: E }): E => {
+  if (result._tag === "Success") throw new Error("expected a failure")
+  return result.failure
+}
+
+for (const [name, platform] of platforms) {
+  describe(`ApiClient on ${name}`, () => {
+    it.live("a server that never answers: GET fails with TimeoutError(headers) after its retries, in time", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Hang" }))
+        const api = yield* clientFor(server.url)
+        const { result, millis } = yield* timed(api.json(Thing)(HttpClientRequest.get("/things/1")))
+        const error = failureOf(result)
+        assert.strictEqual(error._tag, "TimeoutError")
+        if (error._tag === "TimeoutError") {
+          assert.strictEqual(error.phase, "headers")
+          assert.strictEqual(error.mayHaveReachedServer, true)
+          assert.strictEqual(error.timeoutMillis, TIMEOUT)
+        }
+        assert.strictEqual(server.count("/things"), 2, "idempotent: retried once (2 attempts)")
+        assert.isBelow(millis, 2 * TIMEOUT + 20 + MARGIN)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a server that never answers: a POST times out once and is not replayed", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Hang" }))
+        const api = yield* clientFor(server.url)
+        const { result, millis } = yield* timed(
+          api.json(Thing)(HttpClientRequest.post("/things").pipe(HttpClientRequest.bodyText("{}", "application/json")))
+        )
+        assert.strictEqual(failureOf(result)._tag, "TimeoutError")
+        assert.strictEqual(server.count("/things"), 1)
+        assert.isBelow(millis, TIMEOUT + MARGIN)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("headers then a stalled body: TimeoutError(body)", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "StallBody", contentLength: 1000 }))
+        const api = yield* clientFor(server.url)
+        const { result, millis } = yield* timed(
+          api
+            .json(Thing)(HttpClientRequest.get("/things/1"))
+            .pipe(RequestLimits.provide({ timeout: 200 }))
+        )
+        const error = failureOf(result)
+        assert.strictEqual(error._tag, "TimeoutError")
+        if (error._tag === "TimeoutError") {
+          assert.strictEqual(error.phase, "body")
+          assert.strictEqual(error.timeoutMillis, 200, "the per-call deadline wins over the client's")
+        }
+        assert.isBelow(millis, 2 * 200 + 20 + MARGIN)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a trickling body (1 byte / 20 ms) runs into the whole-body deadline", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({
+          _tag: "Trickle",
+          body: JSON.stringify({ id: "x".repeat(200) }),
+          everyMillis: 20
+        }))
+        const api = yield* clientFor(server.url, { timeout: 250 })
+        const { result, millis } = yield* timed(
+          api.json(Thing)(HttpClientRequest.post("/things").pipe(HttpClientRequest.bodyText("{}", "application/json")))
+        )
+        const error = failureOf(result)
+        assert.strictEqual(error._tag, "TimeoutError")
+        if (error._tag === "TimeoutError") assert.strictEqual(error.phase, "body")
+        assert.strictEqual(server.count(), 1)
+        assert.isBelow(millis, 250 + MARGIN)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a 200 MB body (announced or chunked) is refused at the cap with ResponseTooLargeError", () =>
+      Effect.gen(function* () {
+        for (const chunked of [false, true]) {
+          const server = yield* HostileServer.make(() => ({
+            _tag: "Huge",
+            status: 200,
+            bytes: 200 * 1024 * 1024,
+            chunked
+          }))
+          const api = yield* clientFor(server.url, { maxBodyBytes: 1024 * 1024, timeout: 5_000 })
+          const { result, millis } = yield* timed(api.json(Thing)(HttpClientRequest.get("/big")))
+          const error = failureOf(result)
+          assert.strictEqual(error._tag, "ResponseTooLargeError", `chunked=${chunked}`)
+          if (error._tag === "ResponseTooLargeError") {
+            assert.strictEqual(error.limitBytes, 1024 * 1024)
+            assert.strictEqual(error.contentLength, chunked ? undefined : 200 * 1024 * 1024)
+          }
+          assert.strictEqual(server.count(), 1, "not retried")
+          assert.isBelow(millis, 2_000)
+        }
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("an error body over the cap is a ResponseTooLargeError too (never buffered whole)", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({
+          _tag: "Huge",
+          status: 500,
+          bytes: 50 * 1024 * 1024,
+          chunked: true
+        }))
+        const api = yield* clientFor(server.url, { maxBodyBytes: 64 * 1024, timeout: 5_000 })
+        const error = failureOf((yield* timed(api.ok(HttpClientRequest.post("/x")))).result)
+        assert.strictEqual(error._tag, "ResponseTooLargeError")
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("downloads have their own cap (ApiClient.bytes)", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Huge", status: 200, bytes: 3 * 1024 * 1024 }))
+        const small = yield* clientFor(server.url, { maxBodyBytes: 1024, maxDownloadBytes: 4 * 1024 * 1024 })
+        const bytes = yield* small
+          .bytes(HttpClientRequest.get("/invoice.pdf"))
+          .pipe(RequestLimits.provide({ timeout: 5_000 }))
+        assert.strictEqual(bytes.byteLength, 3 * 1024 * 1024)
+        const tooSmall = yield* clientFor(server.url, { maxDownloadBytes: 1024 * 1024, timeout: 5_000 })
+        const error = yield* Effect.flip(tooSmall.bytes(HttpClientRequest.get("/invoice.pdf")))
+        assert.strictEqual(error._tag, "ResponseTooLargeError")
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a redirect to another origin is refused: typed ApiError, 0 requests at the other origin", () =>
+      Effect.gen(function* () {
+        const other = yield* HostileServer.make(() => ({ _tag: "Json", status: 200, body: { id: "stolen" } }))
+        for (const status of [301, 302, 303, 307, 308]) {
+          const server = yield* HostileServer.make(() => ({
+            _tag: "Redirect",
+            status,
+            location: `${other.url}/collect`
+          }))
+          const api = yield* clientFor(server.url)
+          const error = yield* Effect.flip(
+            api.json(Thing)(
+              HttpClientRequest.post("/token").pipe(HttpClientRequest.bodyText("client_secret=s3cr3t-value"))
+            )
+          )
+          assert.strictEqual(error._tag, "ApiError")
+          if (error._tag === "ApiError") {
+            assert.strictEqual(error.code, "redirect_refused")
+            assert.strictEqual(error.status, status)
+          }
+          assert.strictEqual(server.count(), 1)
+        }
+        assert.strictEqual(other.count(), 0)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a header value with CR/LF, NUL or non-Latin-1 is an InvalidRequestError, nothing sent, no defect", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Json", status: 200, body: { id: "1" } }))
+        const api = yield* clientFor(server.url)
+        for (const value of ["a\r\nX-Injected: 1", "a\u0000b", "naïve ✓"]) {
+          const exit = yield* Effect.exit(
+            api.json(Thing)(HttpClientRequest.get("/things/1").pipe(HttpClientRequest.setHeader("x-system", value)))
+          )
+          assert.strictEqual(exit._tag, "Failure")
+          if (exit._tag === "Failure") {
+            const reason = exit.cause.reasons[0]
+            assert.strictEqual(reason?._tag, "Fail", "a typed failure, never a defect")
+            if (reason?._tag === "Fail")
+              assert.strictEqual((reason.error as { _tag: string })._tag, "InvalidRequestError")
+          }
+        }
+        assert.strictEqual(server.count(), 0)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("dot segments left in a path are refused before sending", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Json", status: 200, body: { id: "1" } }))
+        const api = yield* clientFor(`${server.url}/v1`)
+        for (const path of ["/transactions/../void", "/transactions/./x", "/transactions/%2e%2e", "/.."]) {
+          const error = yield* Effect.flip(api.json(Thing)(HttpClientRequest.post(path)))
+          assert.strictEqual(error._tag, "InvalidRequestError", path)
+        }
+        assert.strictEqual(server.count(), 0)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live("a refused connection is TransportError(refused) that did not reach the server; a reset may have", () =>
+      Effect.gen(function* () {
+        const closed = yield* Effect.scoped(
+          Effect.map(
+            HostileServer.make(() => ({ _tag: "Hang" })),
+            (s) => s.url
+          )
+        )
+        const api = yield* clientFor(closed)
+        const refused = yield* Effect.flip(api.ok(HttpClientRequest.post("/x")))
+        assert.strictEqual(refused._tag, "TransportError")
+        if (refused._tag === "TransportError") {
+          assert.strictEqual(refused.kind, "refused")
+          assert.strictEqual(refused.mayHaveReachedServer, false)
+          assert.include(refused.message, "did not reach the server")
+        }
+        const server = yield* HostileServer.make(() => ({ _tag: "Reset" }))
+        const resetting = yield* clientFor(server.url)
+        const reset = yield* Effect.flip(resetting.ok(HttpClientRequest.post("/x")))
+        assert.strictEqual(reset._tag, "TransportError")
+        if (reset._tag === "TransportError") {
+          assert.notStrictEqual(reset.kind, "refused")
+          assert.strictEqual(reset.mayHaveReachedServer, true)
+        }
+        assert.strictEqual(server.count(), 1, "a POST that may have reached the server is not replayed")
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+  })
+}
+
+describe("TimeoutError", () => {
+  it("is part of the error family and says the phase", () => {
+    const error = new NordkitError.TimeoutError({
+      provider: "p",
+      method: "GET",
+      path: "/x",
+      phase: "body",
+      timeoutMillis: 5,
+      mayHaveReachedServer: true
+    })
+    assert.include(error.message, "no complete body within 5 ms")
+  })
+})
