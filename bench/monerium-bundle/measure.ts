@@ -9,9 +9,10 @@
  * each with esbuild and with rolldown (both pinned in the root package.json). The esbuild metafile shows which
  * packages the bytes come from (`--metafile` below writes it for a closer look).
  *
- * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write bench/monerium-bundle/*.meta.json)
+ * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write the esbuild metafiles to the temp dir)
  */
 import { writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
@@ -101,7 +102,7 @@ for (const entry of entries) {
   results.push({ entry, esbuild: sizes(e.code), rolldown: sizes(r.code) })
   breakdown.push([entry.name, shares(e.metafile)])
   if (writeMetafile) {
-    const file = join(here, `${entry.file.replace(/\.[jt]s$/, "")}${entry.perModule ? "-modules" : ""}.meta.json`)
+    const file = join(tmpdir(), `nordkit-bundle-${entry.file.replace(/\.[jt]s$/, "")}${entry.perModule ? "-modules" : ""}.meta.json`)
     writeFileSync(file, JSON.stringify(e.metafile))
     console.log(`metafile: ${file}`)
   }

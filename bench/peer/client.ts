@@ -65,7 +65,7 @@ const fetchToken = async (): Promise<string> => {
   return ((await response.json()) as { access_token: string }).access_token
 }
 
-const bare = async (): Promise<Client> => {
+const bare = async (transport?: Layer.Layer<HttpClient.HttpClient>, fixedToken?: string): Promise<Client> => {
   const { Balances } = await import("@nordkit/monerium/MoneriumSchema")
   const NodeHttpClient = await import("@effect/platform-node/NodeHttpClient")
   const Effect = await import("effect/Effect")
@@ -73,8 +73,8 @@ const bare = async (): Promise<Client> => {
   const HttpClientRequest = await import("effect/http/HttpClientRequest")
   const HttpClientResponse = await import("effect/http/HttpClientResponse")
   const ManagedRuntime = await import("effect/ManagedRuntime")
-  const token = await fetchToken()
-  const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+  const token = fixedToken ?? (await fetchToken())
+  const runtime = ManagedRuntime.make(transport ?? NodeHttpClient.layerUndici)
   const client = await runtime.runPromise(Effect.service(HttpClient.HttpClient))
   const http = client.pipe(
     HttpClient.mapRequest((request) =>
@@ -128,6 +128,37 @@ const sdk = async (): Promise<Client> => {
     },
     close: async () => {}
   }
+}
+
+/** An HttpClient answering in memory like server.ts (no sockets), for the in-process overhead comparison. */
+const memoryTransport = async (): Promise<Layer.Layer<HttpClient.HttpClient>> => {
+  const Effect = await import("effect/Effect")
+  const HttpClient = await import("effect/http/HttpClient")
+  const HttpClientResponse = await import("effect/http/HttpClientResponse")
+  const Layer = await import("effect/Layer")
+  const token = JSON.stringify({ access_token: "memory-token", token_type: "Bearer", expires_in: 3600 })
+  const balances = JSON.stringify({
+    id: "4b208818-44e3-11ed-b878-0242ac120002",
+    address: ADDRESS,
+    chain: CHAIN,
+    balances: [
+      { currency: "eur", amount: "1234.56" },
+      { currency: "usd", amount: "0" },
+      { currency: "gbp", amount: "12.5" }
+    ]
+  })
+  const headers = { "content-type": "application/json" }
+  return Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.sync(() =>
+        HttpClientResponse.fromWeb(
+          request,
+          new Response(request.url.endsWith("/auth/token") ? token : balances, { status: 200, headers })
+        )
+      )
+    )
+  )
 }
 
 const makeClient = async (name: string): Promise<Client> => {
@@ -224,23 +255,32 @@ if (mode === "throughput") {
   await client.close()
   output({ kind, callers: COLD_CALLERS, tokenRequests, wallMs: wall })
 } else if (mode === "overhead") {
+  // Alternating samples of the floor and nordkit, CPU µs per request (user + system), medians.
+  const compare = async (floor: Client, full: Client, sample: number, samples: number) => {
+    for (let i = 0; i < 3; i++) {
+      await drive(floor, sample, 1)
+      await drive(full, sample, 1)
+    }
+    const floorTimes: Array<number> = []
+    const fullTimes: Array<number> = []
+    for (let i = 0; i < samples; i++) {
+      floorTimes.push(await cpuPerRequest(floor, sample))
+      fullTimes.push(await cpuPerRequest(full, sample))
+    }
+    await floor.close()
+    await full.close()
+    return { sample, samples, bareCpuUs: median(floorTimes), nordkitCpuUs: median(fullTimes) }
+  }
   await reset()
-  const floor = await makeClient("bare")
-  const full = await makeClient("nordkit-undici")
-  const sample = Math.max(500, Math.floor(REQUESTS / 10))
-  for (let i = 0; i < 3; i++) {
-    await drive(floor, sample, 1)
-    await drive(full, sample, 1)
-  }
-  const floorTimes: Array<number> = []
-  const fullTimes: Array<number> = []
-  for (let i = 0; i < 9; i++) {
-    floorTimes.push(await cpuPerRequest(floor, sample))
-    fullTimes.push(await cpuPerRequest(full, sample))
-  }
-  await floor.close()
-  await full.close()
-  output({ kind: "overhead", samples: 9, sample, bareCpuUs: median(floorTimes), nordkitCpuUs: median(fullTimes) })
+  const loopback = await compare(
+    await makeClient("bare"),
+    await makeClient("nordkit-undici"),
+    Math.max(500, Math.floor(REQUESTS / 10)),
+    9
+  )
+  const memory = await memoryTransport()
+  const inMemory = await compare(await bare(memory, "memory-token"), await nordkit(memory), 5_000, 9)
+  output({ kind: "overhead", loopback, inMemory })
 } else {
   throw new Error(`unknown mode ${mode}`)
 }

@@ -84,11 +84,15 @@ try {
       `| ${labels[kind]} | ${fmt(t.c1.rps)} | ${t.c1.p50.toFixed(2)} / ${t.c1.p99.toFixed(2)} | ${fmt(t.c64.rps)} | ${t.c64.p50.toFixed(1)} / ${t.c64.p99.toFixed(1)} | ${(t.c1.rps / naive.c1.rps).toFixed(2)}× / ${(t.c64.rps / naive.c64.rps).toFixed(2)}× | ${fmt(t.maxRssMiB)} MiB | ${cold[kind].tokenRequests} |`
     )
   }
+  const line = (where: string, o: { sample: number; samples: number; bareCpuUs: number; nordkitCpuUs: number }) =>
+    `| ${where} | ${o.bareCpuUs.toFixed(1)} µs | ${o.nordkitCpuUs.toFixed(1)} µs | **${(o.nordkitCpuUs - o.bareCpuUs).toFixed(1)} µs** | ${o.samples} × ${o.sample} |`
   console.log(
-    `\nnordkit's own CPU per request (median of ${overhead.samples} alternating samples × ${overhead.sample}, c=1, undici):` +
-      ` bare HttpClient + Schema decode ${overhead.bareCpuUs.toFixed(1)} µs, nordkit ${overhead.nordkitCpuUs.toFixed(1)} µs,` +
-      ` nordkit adds ${(overhead.nordkitCpuUs - overhead.bareCpuUs).toFixed(1)} µs`
+    "\nnordkit's own CPU per request (c=1, CPU time of the client process, medians of alternating samples):\n"
   )
+  console.log("| transport | bare HttpClient + Schema decode | nordkit `getBalances` | nordkit adds | samples |")
+  console.log("|---|---:|---:|---:|---:|")
+  console.log(line("undici, loopback server", overhead.loopback))
+  console.log(line("in memory (no sockets)", overhead.inMemory))
   console.log(`\n(whole run ${((performance.now() - started) / 1000).toFixed(0)} s)`)
 } finally {
   server.stdin?.end()
