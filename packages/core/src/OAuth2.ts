@@ -272,6 +272,7 @@ export const makeTokenProvider = (
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
     return yield* TokenProvider.make<RequestError, never>({
+      ...(typeof request === "function" ? {} : { provider: request.provider, endpoint: request.endpoint }),
       ...options,
       acquire: (latest) => {
         const resolved = typeof request === "function" ? request(latest) : request

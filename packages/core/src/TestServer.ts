@@ -50,6 +50,8 @@ export interface Fault {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Only requests whose path contains this string consume the fault. */
   readonly pathIncludes?: string | undefined
+  /** Never answer: the request is logged (status 0) and the response never comes. */
+  readonly hang?: boolean | undefined
 }
 
 export interface Controls {
@@ -64,6 +66,8 @@ export interface Controls {
     retryAfter: string | undefined,
     options?: { readonly pathIncludes?: string; readonly body?: string; readonly contentType?: string }
   ) => Effect.Effect<void>
+  /** Never answer the next `count` matching requests (they are logged with status 0). */
+  readonly hangNext: (count: number, options?: { readonly pathIncludes?: string }) => Effect.Effect<void>
   /** Delay every response by `millis` (Effect Clock). */
   readonly setLatency: (millis: number) => Effect.Effect<void>
   readonly reset: Effect.Effect<void>
@@ -114,6 +118,10 @@ export const make = Effect.fnUntraced(function* (handle: Handler) {
     const delay = yield* Ref.get(latency)
     if (delay > 0) yield* Effect.sleep(delay)
     const fault = yield* takeFault(request.path)
+    if (fault?.hang === true) {
+      yield* Ref.update(log, (entries) => [...entries, { ...request, status: 0 }])
+      return yield* Effect.never
+    }
     const response =
       fault === undefined
         ? yield* handle(request)
@@ -144,6 +152,11 @@ export const make = Effect.fnUntraced(function* (handle: Handler) {
             pathIncludes: options?.pathIncludes
           }
         }
+      ]),
+    hangNext: (count, options) =>
+      Ref.update(faults, (queue) => [
+        ...queue,
+        { remaining: count, fault: { status: 0, hang: true, pathIncludes: options?.pathIncludes } }
       ]),
     setLatency: (millis) => Ref.set(latency, millis),
     reset: Effect.all([Ref.set(log, []), Ref.set(faults, []), Ref.set(latency, 0)], { discard: true })

@@ -6,11 +6,13 @@ import * as Fiber from "effect/Fiber"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/testing/TestClock"
 import * as AccessToken from "../src/AccessToken.ts"
 import * as ApiClient from "../src/ApiClient.ts"
 import { ApiError } from "../src/NordkitError.ts"
 import * as OAuth2 from "../src/OAuth2.ts"
+import * as RetryPolicy from "../src/RetryPolicy.ts"
 import * as TestServer from "../src/TestServer.ts"
 import * as TokenProvider from "../src/TokenProvider.ts"
 import * as OAuthServer from "./fixtures/OAuthServer.ts"
@@ -143,16 +145,38 @@ describe("TokenProvider", () => {
         assert.strictEqual(failures, 0)
         const attempts = (yield* server.requests).filter((r) => r.path === "/oauth/token").slice(1)
         assert.isAbove(attempts.length, 1)
-        // Each background attempt is 3 requests (the token request's own bounded retry); attempts are ≥ 1 s apart.
+        // One request per background attempt (the token request's own retry is switched off below), so the gaps
+        // between requests are the gaps between background attempts: each at least 1 s.
         const starts = attempts.map((r) => r.at)
         assert.isBelow(attempts.length, 300, "no tight loop")
-        for (let i = 1; i < starts.length; i++) assert.isAtLeast(starts[i] - starts[i - 1], 250)
+        for (let i = 1; i < starts.length; i++) assert.isAtLeast(starts[i] - starts[i - 1], 1_000)
         // After hard expiry, callers see the failure (and it is not cached).
         yield* TestClock.adjust("10 minutes")
         const fiber = yield* Effect.forkChild(Effect.exit(tokens.get))
         yield* TestClock.adjust("1 minute")
         assert.isTrue(Exit.isFailure(yield* Fiber.join(fiber)))
-      })
+      }).pipe(Effect.provide(RetryPolicy.layer(Schedule.recurs(0))))
+  )
+
+  it.effect("a token request that never answers: waiters fail with TimeoutError, the next caller gets a token", () =>
+    Effect.gen(function* () {
+      const { server, tokens } = yield* setup(undefined, { acquireTimeout: "10 seconds" })
+      yield* server.hangNext(1, { pathIncludes: "/oauth/token" })
+      const waiters = yield* Effect.forEach(Array.from({ length: 20 }), () => Effect.forkChild(Effect.flip(tokens.get)))
+      yield* TestClock.adjust("10 seconds")
+      const errors = yield* Effect.forEach(waiters, Fiber.join)
+      assert.isTrue(errors.every((e) => e._tag === "TimeoutError" && e.phase === "token"))
+      const first = errors[0]
+      if (first._tag === "TimeoutError") {
+        assert.strictEqual(first.provider, "core-test")
+        assert.strictEqual(first.path, "/oauth/token")
+      }
+      // The next caller starts a fresh acquisition, which the (now normal) endpoint answers.
+      const token = yield* tokens.get
+      assert.isTrue(Redacted.value(token.value).startsWith("CANARY-access"))
+      assert.strictEqual(yield* server.tokenRequests, 2)
+      assert.strictEqual(yield* tokens.acquisitions, 2)
+    }).pipe(Effect.provide(RetryPolicy.layer(Schedule.recurs(0))))
   )
 
   it.effect("a failed acquisition is not cached: the next call tries again", () =>
