@@ -212,3 +212,79 @@ describe("BaseUrl.validate", () => {
     })
   )
 })
+
+describe("OAuth2 hostile token responses", () => {
+  it.effect("Basic client authentication form-urlencodes id and secret (RFC 6749 §2.3.1)", () =>
+    Effect.gen(function* () {
+      const { server, request } = yield* recording(ok)
+      const clientId = "app id:1"
+      const clientSecret = "s+/=:%é&x"
+      yield* request({
+        grantType: "client_credentials",
+        client: { _tag: "Basic", clientId, clientSecret: Redacted.make(clientSecret) }
+      })
+      const [sent] = yield* server.requests
+      assert.strictEqual(sent.headers.authorization, `Basic ${btoa("app+id%3A1:s%2B%2F%3D%3A%25%C3%A9%26x")}`)
+      assert.deepStrictEqual(TestServer.parseBasic(sent.headers.authorization), { user: clientId, pass: clientSecret })
+    })
+  )
+
+  it.effect("expires_in of 0, negative, below the skew or 1e306 is clamped to [60 s, 24 h]", () =>
+    Effect.gen(function* () {
+      for (const [expiresIn, lifetime] of [
+        [0, 60_000],
+        [-5, 60_000],
+        [3, 60_000],
+        [1e306, 86_400_000],
+        ["1e306", 86_400_000],
+        [7200, 7_200_000]
+      ] as const) {
+        const { request } = yield* recording(() => TestServer.json({ access_token: "at", expires_in: expiresIn }))
+        const token = yield* request({ grantType: "client_credentials", client: basic })
+        assert.strictEqual(token.expiresAt - token.issuedAt, lifetime, String(expiresIn))
+      }
+    })
+  )
+
+  it.effect("expires_in 0: many calls through the token provider cause one token request, not one per call", () =>
+    Effect.gen(function* () {
+      const server = yield* TestServer.make(() =>
+        Effect.succeed(TestServer.json({ access_token: "at", expires_in: 0 }))
+      )
+      const client = yield* TestServer.makeMemoryClient(server.app)
+      const tokens = yield* OAuth2.makeTokenProvider({
+        provider: "oauth-test",
+        endpoint: "http://auth.test/token",
+        grantType: "client_credentials",
+        client: basic
+      }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+      for (let i = 0; i < 20; i++) yield* tokens.get
+      assert.strictEqual((yield* server.requests).length, 1)
+    })
+  )
+
+  it.effect("an empty or unsendable access_token is a DecodeError that does not quote the token", () =>
+    Effect.gen(function* () {
+      for (const accessToken of ["", "two words", "line\r\nbreak"]) {
+        const { request } = yield* recording(() => TestServer.json({ access_token: accessToken, expires_in: 60 }))
+        const error = yield* Effect.flip(request({ grantType: "client_credentials", client: basic }))
+        assert.strictEqual(error._tag, "DecodeError", JSON.stringify(accessToken))
+        if (accessToken !== "") assert.notInclude(error.message, accessToken)
+      }
+    })
+  )
+
+  it.effect("extra token-response fields outside the allow-list (an id_token) are kept Redacted", () =>
+    Effect.gen(function* () {
+      const { request } = yield* recording(() =>
+        TestServer.json({ access_token: "at", expires_in: 60, id_token: "eyJ-SECRET-id-token", profile: "p1" })
+      )
+      const token = yield* request({ grantType: "client_credentials", client: basic })
+      assert.strictEqual(token.extra.profile, "p1")
+      assert.isTrue(Redacted.isRedacted(token.extra.id_token))
+      assert.strictEqual(Redacted.value(token.extra.id_token as Redacted.Redacted<unknown>), "eyJ-SECRET-id-token")
+      assert.notInclude(JSON.stringify(token.extra), "SECRET")
+      assert.notInclude(String(token.extra.id_token), "SECRET")
+    })
+  )
+})
