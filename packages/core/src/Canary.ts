@@ -34,7 +34,10 @@ export interface Capture {
   readonly observe: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<Exit.Exit<A, E>, never, R>
   /** The secrets found in any captured line or rendering (empty when clean). */
   readonly leaks: (secrets: ReadonlyArray<string>) => Array<{ readonly secret: string; readonly where: string }>
-  /** The error tags among `tags` that no observed failure rendered (empty when every path was exercised). */
+  /**
+   * The error tags among `tags` that no observed failure had (compared with each failure's `_tag` exactly, never
+   * searched for in rendered text); empty when every path was exercised.
+   */
   readonly unexercised: (tags: ReadonlyArray<string>) => Array<string>
   /** A layer installing the capturing logger at level "All". */
   readonly layer: Layer.Layer<never>
@@ -59,9 +62,17 @@ const render = (value: unknown): Array<string> => {
   return out
 }
 
+/** The `_tag` of a failure value, if it has one. */
+const tagOf = (value: unknown): string | undefined => {
+  if (typeof value !== "object" || value === null) return undefined
+  const tag = (value as { readonly _tag?: unknown })._tag
+  return typeof tag === "string" ? tag : undefined
+}
+
 export const make = (): Capture => {
   const lines: Array<string> = []
   const renderings: Array<string> = []
+  const observedTags = new Set<string>()
   const logger = Logger.make((options) => {
     lines.push(
       `${options.logLevel} ${render(options.message).join(" ")} ${Cause.pretty(options.cause)} ${JSON.stringify(
@@ -80,8 +91,11 @@ export const make = (): Capture => {
         renderings.push(Cause.pretty(exit.cause))
         for (const error of Cause.prettyErrors(exit.cause)) renderings.push(...render(error))
         for (const reason of exit.cause.reasons) {
-          if (reason._tag === "Fail") renderings.push(...render(reason.error))
-          if (reason._tag === "Die") renderings.push(...render(reason.defect))
+          const failure = reason._tag === "Fail" ? reason.error : reason._tag === "Die" ? reason.defect : undefined
+          if (failure === undefined) continue
+          renderings.push(...render(failure))
+          const tag = tagOf(failure)
+          if (tag !== undefined) observedTags.add(tag)
         }
         yield* Effect.logError("observed failure", exit.cause)
         yield* Effect.logDebug(exit.cause)
@@ -100,9 +114,6 @@ export const make = (): Capture => {
     }
     return found
   }
-  const unexercised = (tags: ReadonlyArray<string>) => {
-    const all = renderings.join("\n")
-    return tags.filter((tag) => !all.includes(tag))
-  }
+  const unexercised = (tags: ReadonlyArray<string>) => tags.filter((tag) => !observedTags.has(tag))
   return { lines, renderings, observe, leaks, unexercised, layer }
 }
