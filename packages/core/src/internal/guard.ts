@@ -289,7 +289,8 @@ export const guard =
           )
           phase = "body"
           const status = response.status
-          if (status === 0 || (status >= 300 && status < 400)) {
+          // 304 Not Modified is an answer, not a redirect (e.g. Monerium's `POST /ibans` when an IBAN exists).
+          if (status === 0 || (status >= 300 && status < 400 && status !== 304)) {
             yield* discard(response)
             yield* Metrics.increment(Metrics.redirectsRefused, provider)
             const location = response.headers.location
