@@ -257,6 +257,22 @@ for (const [name, platform] of platforms) {
   })
 }
 
+describe("ApiClient.validateHeaders", () => {
+  it.effect(
+    "configured header values with CR/LF, NUL or non-Latin-1 are a ConfigurationError that does not echo them",
+    () =>
+      Effect.gen(function* () {
+        for (const value of ["sys\r\nX-Evil: 1", "a\u0000", "✓ naïve", "tab\tok?\n"]) {
+          const error = yield* Effect.flip(ApiClient.validateHeaders("p", { "x-system-name": value }))
+          assert.strictEqual(error._tag, "ConfigurationError")
+          assert.notInclude(error.message, value)
+          assert.include(error.message, "x-system-name")
+        }
+        yield* ApiClient.validateHeaders("p", { "x-system-name": "shop 1.0 (æøå)", "x-empty": undefined })
+      })
+  )
+})
+
 describe("TimeoutError", () => {
   it("is part of the error family and says the phase", () => {
     const error = new NordkitError.TimeoutError({

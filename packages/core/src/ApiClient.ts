@@ -19,6 +19,7 @@ import * as Guard from "./internal/guard.ts"
 import {
   ApiError,
   AuthenticationError,
+  ConfigurationError,
   DecodeError,
   ForbiddenError,
   InvalidRequestError,
@@ -163,6 +164,25 @@ export const jsonBody =
         }),
       onSuccess: (encoded) => HttpClientRequest.bodyJsonUnsafe(request, encoded)
     })
+
+/**
+ * Checks header values that come from configuration (a system name, an app key) when the client layer is
+ * built: a value with CR, LF, NUL, another control character or a character outside Latin-1 would make every
+ * request fail (and crash some platform clients), so it is a `ConfigurationError` up front. Values are never
+ * echoed (an app key may be a secret).
+ */
+export const validateHeaders = (
+  provider: string,
+  headers: Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, ConfigurationError> =>
+  Effect.suspend(() => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === undefined) continue
+      const problem = Guard.headerProblem(name.toLowerCase(), value)
+      if (problem !== undefined) return Effect.fail(new ConfigurationError({ provider, detail: problem }))
+    }
+    return Effect.void
+  })
 
 /** Maps a failed HTTP response to the error family (after a provider's own classifier had its say). */
 export const classifyStatus = (response: FailedResponse): RequestError => {
