@@ -255,6 +255,7 @@ export const make = Effect.fnUntraced(function* (
   const headers: Record<string, string> = { accept: "application/json" }
   if (options.systemName !== undefined) headers["dintero-system-name"] = options.systemName
   if (options.systemVersion !== undefined) headers["dintero-system-version"] = options.systemVersion
+  yield* ApiClient.validateHeaders("dintero", headers)
   const common = {
     provider: "dintero",
     tokens,
