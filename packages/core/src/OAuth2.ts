@@ -26,6 +26,7 @@ import { AuthenticationError, DecodeError, type RequestError } from "./NordkitEr
 import * as Redaction from "./Redaction.ts"
 import type * as RequestLimits from "./RequestLimits.ts"
 import type * as RetryPolicy from "./RetryPolicy.ts"
+import * as TokenCoordinator from "./TokenCoordinator.ts"
 import * as TokenProvider from "./TokenProvider.ts"
 
 export type GrantType = "client_credentials" | "password" | "authorization_code" | "refresh_token"
@@ -271,8 +272,24 @@ export const makeTokenProvider = (
 ): Effect.Effect<TokenProvider.TokenProvider<RequestError>, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
+    // A fixed request is one credential set: processes sharing it share acquisitions (with a TokenCoordinator).
+    const shared =
+      typeof request === "function"
+        ? undefined
+        : {
+            key: yield* TokenCoordinator.keyOf(request.provider, [
+              request.endpoint,
+              request.grantType,
+              request.client.clientId,
+              request.client.clientSecret,
+              ...Object.entries(request.params ?? {})
+                .sort(([a], [b]) => (a < b ? -1 : 1))
+                .flatMap(([name, value]) => [name, value])
+            ])
+          }
     return yield* TokenProvider.make<RequestError, never>({
       ...(typeof request === "function" ? {} : { provider: request.provider, endpoint: request.endpoint }),
+      shared,
       ...options,
       acquire: (latest) => {
         const resolved = typeof request === "function" ? request(latest) : request

@@ -45,7 +45,29 @@ export interface Options {
   readonly lockTtl?: Duration.Input | undefined
   /** The longest a waiter sleeps between checks when no notification arrives. Default 250 ms. */
   readonly pollInterval?: Duration.Input | undefined
+  /**
+   * Deadline of each Redis command. A client that queues commands while reconnecting (node-redis does) would
+   * otherwise hold every acquisition until Redis is back. Default 2 s.
+   */
+  readonly commandTimeout?: Duration.Input | undefined
 }
+
+const timeoutOf = (options: { readonly commandTimeout?: Duration.Input | undefined } | undefined) =>
+  Math.max(1, Duration.toMillis(Duration.fromInputUnsafe(options?.commandTimeout ?? "2 seconds")))
+
+/** Runs a Redis command with a deadline, mapping its failure (and the deadline) with `onError`. */
+const command = <A, X>(
+  effect: Effect.Effect<A, Redis.RedisError>,
+  millis: number,
+  onError: (error: unknown) => X
+): Effect.Effect<A, X> =>
+  effect.pipe(
+    Effect.mapError(onError),
+    Effect.timeoutOrElse({
+      duration: millis,
+      orElse: () => Effect.fail(onError(new Error(`no answer within ${millis} ms`)))
+    })
+  )
 
 /** Describes a Redis failure without its cause's text (which may quote a connection URL with its password). */
 export const describeError = (error: unknown): string => {
@@ -53,13 +75,15 @@ export const describeError = (error: unknown): string => {
   const name = cause instanceof Error ? cause.name : typeof cause
   const text = cause instanceof Error ? cause.message : ""
   const code = (cause as { code?: unknown } | undefined)?.code
-  const kind = /NOAUTH|WRONGPASS/.test(text)
-    ? "authentication refused"
-    : /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|closed|Socket|socket|connect/i.test(`${text} ${String(code)}`)
-      ? "connection unavailable"
-      : /NOSCRIPT|ERR|WRONGTYPE|OOM|READONLY|LOADING/.test(text)
-        ? (text.match(/^(NOSCRIPT|ERR|WRONGTYPE|OOM|READONLY|LOADING)/)?.[1] ?? "command refused")
-        : "request failed"
+  const kind = /^no answer within \d+ ms$/.test(text)
+    ? text
+    : /NOAUTH|WRONGPASS/.test(text)
+      ? "authentication refused"
+      : /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|closed|Socket|socket|connect/i.test(`${text} ${String(code)}`)
+        ? "connection unavailable"
+        : /NOSCRIPT|ERR|WRONGTYPE|OOM|READONLY|LOADING/.test(text)
+          ? (text.match(/^(NOSCRIPT|ERR|WRONGTYPE|OOM|READONLY|LOADING)/)?.[1] ?? "command refused")
+          : "request failed"
   return `redis ${kind} (${name})`
 }
 
@@ -140,6 +164,7 @@ export const makeBackend = (
   Effect.gen(function* () {
     const redis = yield* Redis.Redis
     const prefix = options?.prefix ?? "nordkit:"
+    const timeout = timeoutOf(options)
     const lockTtl = Math.max(100, Duration.toMillis(Duration.fromInputUnsafe(options?.lockTtl ?? "10 seconds")))
     const poll = Math.max(5, Duration.toMillis(Duration.fromInputUnsafe(options?.pollInterval ?? "250 millis")))
     const channel = `${prefix}token-changed`
@@ -176,7 +201,7 @@ export const makeBackend = (
     )
 
     const readRaw = (key: string) =>
-      Effect.mapError(redis.send<string | null>("GET", tokenKey(key)), failure("read", key))
+      command(redis.send<string | null>("GET", tokenKey(key)), timeout, failure("read", key))
     const decodeRaw = (key: string, raw: string | null) =>
       raw === null
         ? Effect.succeedNone
@@ -203,18 +228,20 @@ export const makeBackend = (
         while (true) {
           // Taken before the attempt, so a release between the attempt and the wait is not missed.
           const signal = signalOf(key)
-          const pttl = yield* Effect.mapError(acquireLock(locked, fence, lockTtl), failure("lock", key))
+          const pttl = yield* command(acquireLock(locked, fence, lockTtl), timeout, failure("lock", key))
           if (pttl === -100) break
           const ready = yield* check
           if (Option.isSome(ready)) return { _tag: "Ready", value: ready.value } as const
           const wait = pttl > 0 ? Math.min(poll, pttl + 1) : poll
           yield* Effect.ignore(Effect.timeout(Deferred.await(signal), wait))
         }
-        yield* Effect.addFinalizer(() => Effect.ignore(release(locked, fence, channel, key)))
+        yield* Effect.addFinalizer(() =>
+          Effect.ignore(command(release(locked, fence, channel, key), timeout, failure("release", key)))
+        )
         // Renewed while held; a renewal that finds the lock gone stops renewing (the fenced writes then fail).
         yield* Effect.forkScoped(
           Effect.ignore(
-            extend(locked, fence, lockTtl).pipe(
+            command(extend(locked, fence, lockTtl), timeout, failure("extend", key)).pipe(
               Effect.delay(Math.floor(lockTtl / 3)),
               Effect.repeat({ schedule: Schedule.spaced(Math.floor(lockTtl / 3)), while: (renewed) => renewed === 1 })
             )
@@ -229,7 +256,7 @@ export const makeBackend = (
           write: (token) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
               Effect.map(
-                Effect.mapError(
+                command(
                   cas(
                     locked,
                     tokenKey(key),
@@ -240,6 +267,7 @@ export const makeBackend = (
                     channel,
                     key
                   ),
+                  timeout,
                   failure("write", key)
                 ),
                 (result) => result === 1
@@ -264,9 +292,11 @@ export const layer = (options?: Options): Layer.Layer<never, never, Redis.Redis>
  */
 export const makeTokenStore = (options?: {
   readonly prefix?: string | undefined
+  readonly commandTimeout?: Duration.Input | undefined
 }): Effect.Effect<TokenStore.Service, never, Redis.Redis> =>
   Effect.gen(function* () {
     const redis = yield* Redis.Redis
+    const timeout = timeoutOf(options)
     const prefix = `${options?.prefix ?? "nordkit:"}store:`
     const fencedSet = redis.eval(fencedSetScript)
     const storeError = (operation: string, key: string) => (error: unknown) =>
@@ -274,7 +304,7 @@ export const makeTokenStore = (options?: {
     return {
       get: (key) =>
         Effect.flatMap(
-          Effect.mapError(redis.send<string | null>("GET", prefix + key), storeError("get", key)),
+          command(redis.send<string | null>("GET", prefix + key), timeout, storeError("get", key)),
           (text): Effect.Effect<Option.Option<AccessToken.AccessToken>, TokenStore.TokenStoreError> => {
             if (text === null) return Effect.succeedNone
             const token = TokenStore.decode(text)
@@ -289,11 +319,12 @@ export const makeTokenStore = (options?: {
         Effect.flatMap(Effect.service(HeldLock), (held) =>
           held === undefined
             ? Effect.asVoid(
-                Effect.mapError(redis.send("SET", prefix + key, TokenStore.encode(token)), storeError("set", key))
+                command(redis.send("SET", prefix + key, TokenStore.encode(token)), timeout, storeError("set", key))
               )
             : Effect.flatMap(
-                Effect.mapError(
+                command(
                   fencedSet(held.lockKey, prefix + key, held.fence, TokenStore.encode(token)),
+                  timeout,
                   storeError("set", key)
                 ),
                 (written) =>
@@ -304,27 +335,30 @@ export const makeTokenStore = (options?: {
                       )
               )
         ),
-      remove: (key) => Effect.asVoid(Effect.mapError(redis.send("DEL", prefix + key), storeError("remove", key)))
+      remove: (key) => Effect.asVoid(command(redis.send("DEL", prefix + key), timeout, storeError("remove", key)))
     } satisfies TokenStore.Service
   })
 
 /** The Redis `TokenStore` as a layer. */
 export const layerTokenStore = (options?: {
   readonly prefix?: string | undefined
+  readonly commandTimeout?: Duration.Input | undefined
 }): Layer.Layer<TokenStore.TokenStore, never, Redis.Redis> =>
   Layer.effect(TokenStore.TokenStore, makeTokenStore(options))
 
 /** Used states in Redis: `SET <prefix>state:<sha256(state)> 1 NX PX ttl` — the first replica to set it wins. */
 export const makeUsedStates = (options?: {
   readonly prefix?: string | undefined
+  readonly commandTimeout?: Duration.Input | undefined
 }): Effect.Effect<Pkce.UsedStatesService, never, Redis.Redis> =>
   Effect.gen(function* () {
     const redis = yield* Redis.Redis
+    const timeout = timeoutOf(options)
     const prefix = `${options?.prefix ?? "nordkit:"}state:`
     return {
       markUsed: (state, ttlMillis) =>
         Effect.flatMap(Pkce.challenge(state), (hash) =>
-          Effect.mapError(
+          command(
             Effect.map(
               redis.send<string | null>(
                 "SET",
@@ -336,6 +370,7 @@ export const makeUsedStates = (options?: {
               ),
               (reply) => reply === "OK"
             ),
+            timeout,
             (error) => new Pkce.UsedStatesError({ detail: describeError(error) })
           )
         )
@@ -345,6 +380,7 @@ export const makeUsedStates = (options?: {
 /** Used PKCE/OAuth2 states shared by every replica (the app opts in by providing this layer). */
 export const layerUsedStates = (options?: {
   readonly prefix?: string | undefined
+  readonly commandTimeout?: Duration.Input | undefined
 }): Layer.Layer<never, never, Redis.Redis> => Layer.effect(Pkce.UsedStates, makeUsedStates(options))
 
 /** effect's `RateLimiter` with its counters in Redis (`RateLimiter.layerStoreRedis`). */

@@ -23,9 +23,12 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
+import { sameValue } from "./AccessToken.ts"
+import * as Pkce from "./Pkce.ts"
 
 /** The coordinator (Redis, Web Locks, ...) could not be used. Names the operation and credential key only. */
 export class CoordinationError extends Schema.TaggedError<CoordinationError>()("CoordinationError", {
@@ -118,3 +121,60 @@ export const fromBackend = (backend: Backend): Service => ({
       })
     )
 })
+
+export interface CoordinatedOptions<E, R> {
+  /** The credential set's key; no coordination without one. */
+  readonly key: string | undefined
+  /** A shared token is used only while `now < expiresAt - skewMillis`. */
+  readonly skewMillis: number
+  /** The last token this process obtained (it is being replaced, so it is never taken back from the share). */
+  readonly latest: Option.Option<AccessToken.AccessToken>
+  /** The acquisition; receives the newest token known (the shared one when there is one). */
+  readonly acquire: (latest: Option.Option<AccessToken.AccessToken>) => Effect.Effect<AccessToken.AccessToken, E, R>
+  /**
+   * For credentials that rotate: the error to fail with when the coordinator cannot be used. Without it, the
+   * acquisition runs unsynchronized in this process (documented fallback for grants that can be repeated).
+   */
+  readonly unavailable?: ((error: CoordinationError) => E) | undefined
+}
+
+/** Runs a token provider's acquisition through the coordinator in context, if there is one and a key. */
+export const coordinated = <E, R>(options: CoordinatedOptions<E, R>): Effect.Effect<AccessToken.AccessToken, E, R> =>
+  Effect.flatMap(Effect.service(TokenCoordinator), (coordinator) => {
+    if (coordinator === undefined || options.key === undefined) return options.acquire(options.latest)
+    const latest = Option.getOrUndefined(options.latest)
+    return coordinator
+      .acquire<E, R>({
+        key: options.key,
+        usable: (token, now) =>
+          now < token.expiresAt - options.skewMillis && (latest === undefined || !sameValue(token, latest)),
+        acquire: (shared) => options.acquire(Option.isSome(shared) ? shared : options.latest)
+      })
+      .pipe(
+        Effect.catchIf(
+          (error): error is CoordinationError => error instanceof CoordinationError,
+          (error) =>
+            options.unavailable === undefined
+              ? options.acquire(options.latest)
+              : Effect.fail(options.unavailable(error))
+        )
+      )
+  })
+
+/**
+ * A credential set's key for `TokenProvider`'s `shared.key`: the provider's name and a SHA-256 of everything that
+ * identifies the credential (endpoint, grant, client id, parameters — secrets included, only hashed), so the
+ * same credential gives the same key in every process and no secret appears in it.
+ */
+export const keyOf = (
+  provider: string,
+  parts: ReadonlyArray<string | Redacted.Redacted<string> | undefined>
+): Effect.Effect<string> =>
+  Effect.map(
+    Pkce.challenge(
+      JSON.stringify(
+        parts.map((part) => (part === undefined ? null : Redacted.isRedacted(part) ? Redacted.value(part) : part))
+      )
+    ),
+    (hash) => `${provider}:${hash.slice(0, 32)}`
+  )

@@ -17,6 +17,11 @@
  * receives the latest token ever obtained (even if expired or invalidated) so refresh-token grants can use it;
  * calls to `acquire` never overlap (a timed-out one is interrupted before the next starts), which is what makes
  * rotating refresh tokens safe.
+ *
+ * Across processes (replicas, browser tabs): give the provider a `shared.key` and provide a `TokenCoordinator`
+ * layer (`RedisCoordination.layer`, `WebLocks.layer`); each acquisition then goes through it — at most one token
+ * request per expiry for every process sharing the key, and a rotating refresh token presented by one holder at
+ * a time. The fast path does not change: a fresh token still comes from memory, with no round trip.
  */
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -30,6 +35,7 @@ import * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
 import { sameValue } from "./AccessToken.ts"
 import { TimeoutError } from "./NordkitError.ts"
+import * as TokenCoordinator from "./TokenCoordinator.ts"
 
 export interface TokenProvider<E> {
   /** A usable token: from memory when fresh, else from the shared acquisition. */
@@ -63,6 +69,17 @@ export interface Options<E, R> {
   readonly endpoint?: string | undefined
   /** A token to start with (e.g. restored from a store). */
   readonly initial?: AccessToken.AccessToken | undefined
+  /**
+   * Shares acquisitions with every process that uses the same key, through the `TokenCoordinator` in context
+   * (none by default: this option then changes nothing). `unavailable`: for credentials that rotate, the error to
+   * fail with when the coordinator cannot be reached; without it the acquisition runs unsynchronized here.
+   */
+  readonly shared?:
+    | {
+        readonly key: string
+        readonly unavailable?: ((error: TokenCoordinator.CoordinationError) => E) | undefined
+      }
+    | undefined
 }
 
 const defaultWindow = (token: AccessToken.AccessToken): number =>
@@ -142,7 +159,18 @@ export const make = <E, R>(
 
     /** Runs one acquisition in the provider's scope (never in a waiter) and settles `deferred` with its exit. */
     const start = (deferred: Deferred.Deferred<AccessToken.AccessToken, EE>) =>
-      Effect.suspend(() => options.acquire(Option.fromUndefinedOr(Ref.getUnsafe(state).latest))).pipe(
+      Effect.suspend(() => {
+        const latest = Option.fromUndefinedOr(Ref.getUnsafe(state).latest)
+        return options.shared === undefined
+          ? options.acquire(latest)
+          : TokenCoordinator.coordinated({
+              key: options.shared.key,
+              skewMillis: skew,
+              latest,
+              acquire: options.acquire,
+              unavailable: options.shared.unavailable
+            })
+      }).pipe(
         Effect.provideContext(context),
         // The timed-out acquisition is interrupted, so two calls to `acquire` never overlap.
         Effect.timeoutOrElse({ duration: acquireTimeout, orElse: () => Effect.fail(timedOut()) }),
