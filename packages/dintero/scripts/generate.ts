@@ -125,8 +125,61 @@ for (const [name, definition] of Object.entries<any>(spec.definitions)) {
     newer[name] = [...(newer[name] ?? []), property]
   }
 }
+// Request bodies written inline in an operation: the typings' top-level body properties win too.
+const operationBodyTypes = (operationId: string): Map<string, string> => {
+  const out = new Map<string, string>()
+  const start = typings.indexOf(`    ${operationId}: {`)
+  if (start < 0) return out
+  let inBody = false
+  for (const line of typings.slice(start + 1)) {
+    if (/^ {4}\S/.test(line)) break
+    if (/^ {8}requestBody\??: \{/.test(line)) inBody = true
+    else if (/^ {8}\S/.test(line)) inBody = false
+    const property = inBody ? /^ {20}"?([\w.@-]+)"?\??: (.*)$/.exec(line) : null
+    if (property !== null) out.set(property[1], property[2])
+  }
+  return out
+}
+const newerBodies: Record<string, Array<string>> = {}
+for (const [path, method] of wrapped) {
+  const operation = spec.paths[path]?.[method]
+  const body = (operation?.parameters ?? []).find((p: any) => p.in === "body")
+  if (body?.schema === undefined || body.schema.$ref !== undefined) continue
+  const known = ownProperties(body.schema)
+  for (const [property, type] of operationBodyTypes(operation.operationId)) {
+    if (known.has(property)) continue
+    const target =
+      body.schema.properties !== undefined
+        ? body.schema
+        : (body.schema.allOf ?? []).find((part: any) => part.$ref === undefined && part.properties !== undefined)
+    if (target === undefined) continue
+    target.properties[property] = schemaOfType(type)
+    newerBodies[operation.operationId] = [...(newerBodies[operation.operationId] ?? []), property]
+    patch.push({ op: "add", path: pointer("paths", path, method), value: operation })
+  }
+}
+
+// Swagger 2 polymorphism (`discriminator` + subtypes with `x-discriminator-value`) is lost in generation: only the
+// base survives, so a subtype's fields (e.g. `token_types`, `operation`) would be dropped on encode. Each base gets
+// its subtypes' fields as optional properties instead — loose, but nothing a caller passes is lost.
+const polymorphic: Record<string, Array<string>> = {}
+for (const [name, base] of Object.entries<any>(spec.definitions)) {
+  if (typeof base.discriminator !== "string" || base.properties === undefined) continue
+  for (const [subName, sub] of Object.entries<any>(spec.definitions)) {
+    const parts: Array<any> = sub.allOf ?? []
+    if (!parts.some((part) => part.$ref === `#/definitions/${name}`)) continue
+    for (const part of parts) {
+      for (const [property, schema] of Object.entries<any>(part.properties ?? {})) {
+        if (base.properties[property] !== undefined) continue
+        base.properties[property] = schema
+        polymorphic[name] = [...(polymorphic[name] ?? []), `${property} (${sub["x-discriminator-value"] ?? subName})`]
+      }
+    }
+  }
+}
+const replaced = new Set([...Object.keys(newer), ...Object.keys(polymorphic)])
 // The patched definitions are carried into the generator as `add` operations replacing the whole definition.
-for (const name of Object.keys(newer)) {
+for (const name of replaced) {
   patch.push({ op: "add", path: pointer("definitions", name), value: spec.definitions[name] })
 }
 
@@ -183,22 +236,24 @@ const strip = (value: unknown, path: ReadonlyArray<string | number>): void => {
     return
   }
   if (value === null || typeof value !== "object") return
-  const replaced = path[0] === "definitions" && newer[String(path[1])] !== undefined
+  const inReplaced = path[0] === "definitions" && replaced.has(String(path[1]))
   for (const [key, child] of Object.entries(value)) {
     const prose = (key === "description" || key === "pattern" || key === "example") && typeof child === "string"
     if (prose || key === "example" || key === "x-examples") {
       // inside a definition replaced by an `add` above, delete in place (the add carries the stripped value)
-      if (replaced) delete (value as Record<string, unknown>)[key]
+      if (inReplaced) delete (value as Record<string, unknown>)[key]
       else patch.push({ op: "remove", path: pointer(...path, key) })
     } else {
       strip(child, [...path, key])
     }
   }
 }
-for (const name of Object.keys(newer)) strip(spec.definitions[name], ["definitions", name])
+for (const name of replaced) {
+  if (spec.definitions[name] !== undefined) strip(spec.definitions[name], ["definitions", name])
+}
 strip(Object.fromEntries(Object.entries(spec).filter(([k]) => k !== "definitions")), [])
 for (const [name, definition] of Object.entries(spec.definitions)) {
-  if (newer[name] === undefined) strip(definition, ["definitions", name])
+  if (!replaced.has(name)) strip(definition, ["definitions", name])
 }
 // drop the top-level prose too (the tags' descriptions are tag docs, not types)
 patch.push({ op: "remove", path: "/tags" })
@@ -248,6 +303,8 @@ writeFileSync(join(pkg, "src/generated/DinteroApi.ts"), output)
 interface Shape {
   readonly fields: Record<string, string>
   readonly required: ReadonlyArray<string>
+  /** The schema allows fields it does not name (`additionalProperties`), e.g. `metadata`. */
+  readonly open?: boolean
   readonly enums?: Record<string, ReadonlyArray<string>>
   readonly nested?: Record<string, Shape>
 }
@@ -262,12 +319,14 @@ const shapeOf = (input: any, depth: number): Shape | undefined => {
   const enums: Record<string, ReadonlyArray<string>> = {}
   const nested: Record<string, Shape> = {}
   let object = false
+  let open = false
   const add = (raw: any): void => {
     const schema = resolveSchema(raw)
     if (schema === undefined) return
     for (const part of schema.allOf ?? []) add(part)
     if (schema.properties === undefined && schema.type !== "object") return
     object = true
+    if (schema.additionalProperties !== undefined && schema.additionalProperties !== false) open = true
     for (const r of schema.required ?? []) required.add(r)
     for (const [name, propertyRaw] of Object.entries<any>(schema.properties ?? {})) {
       const property = resolveSchema(propertyRaw)
@@ -292,6 +351,7 @@ const shapeOf = (input: any, depth: number): Shape | undefined => {
   return {
     fields,
     required: [...required].sort(),
+    ...(open ? { open } : {}),
     ...(Object.keys(enums).length > 0 ? { enums } : {}),
     ...(Object.keys(nested).length > 0 ? { nested } : {})
   }
@@ -306,6 +366,7 @@ function mergeShapes(a: Shape | undefined, b: Shape): Shape {
   return {
     fields: { ...a.fields, ...b.fields },
     required: [...new Set([...a.required, ...b.required])].sort(),
+    ...(a.open === true || b.open === true ? { open: true } : {}),
     ...(Object.keys(enums).length > 0 ? { enums } : {}),
     ...(Object.keys(nested).length > 0 ? { nested } : {})
   }
@@ -337,7 +398,17 @@ for (const [path, method, name] of wrapped) {
 mkdirp(join(pkg, "test/contract"))
 writeFileSync(
   join(pkg, "test/contract/facts.json"),
-  `${JSON.stringify({ source: "Dintero Checkout OpenAPI 2024-09 + 2026-07 typings (newer wins)", newer, operations: facts }, null, 1)}\n`
+  `${JSON.stringify(
+    {
+      source: "Dintero Checkout OpenAPI 2024-09 + 2026-07 typings (newer wins)",
+      newer,
+      newerBodies,
+      polymorphic,
+      operations: facts
+    },
+    null,
+    1
+  )}\n`
 )
 // Formatted as the repository's formatter would, so a re-run without spec changes leaves git clean.
 execFileSync(

@@ -200,12 +200,16 @@ export const make = (options: Options = {}) =>
       const { accountId: _, ...rest } = tx
       if (includes.includes("session") && tx.session_id !== undefined) {
         const session = sessions.get(tx.session_id)
-        if (session !== undefined) return { ...rest, session: viewSession(session) }
+        if (session !== undefined) {
+          // The session as a transaction embeds it: no metadata, no merchant data (those are the session's own).
+          const { metadata: _m, merchant: _mm, locked: _l, cancelled_at: _c, ...embedded } = viewSession(session)
+          return { ...rest, session: embedded }
+        }
       }
       return rest
     }
-    const viewSession = (s: StoredSession) => {
-      const { accountId: _, ...rest } = s
+    const viewSession = (s: StoredSession): Json => {
+      const { accountId: _, locked: _locked, ...rest } = s
       return rest
     }
 
@@ -410,17 +414,7 @@ export const make = (options: Options = {}) =>
           const tx = transactions.get(txId)!
           tx.payment_product_type = payment.payment_product_type
           tx.payment_product = String(payment.payment_product_type).split(".")[0]
-          return TestServer.json({
-            id: sessionId,
-            created_at: tx.created_at,
-            payment_product: tx.payment_product,
-            payment_product_type: tx.payment_product_type,
-            transaction_id: txId,
-            success: true,
-            status: "AUTHORIZED",
-            amount: tx.amount,
-            currency: tx.currency
-          })
+          return TestServer.json({ ...view(tx), success: true })
         }
         if (resource === "sessions" && id !== undefined) {
           const session = sessions.get(decodeURIComponent(id))
@@ -481,17 +475,8 @@ export const make = (options: Options = {}) =>
             if (tx.status !== "AUTHORIZED" && tx.status !== "PARTIALLY_CAPTURED") {
               return dinteroError(409, "INVALID_STATE", `Cannot extend an authorization in state ${tx.status}`)
             }
-            const body = (TestServer.jsonBody(request) ?? {}) as any
+            // Dintero records no published event kind for an extension; the authorization simply lasts longer.
             const now = yield* isoNow
-            tx.events.push({
-              id: `evt_${randomHex(6)}`,
-              event: "EXTEND_AUTHORIZATION",
-              success: true,
-              created_at: now,
-              request_id: randomHex(16),
-              transaction_status: tx.status,
-              ...(typeof body.reference === "string" ? { event_reference: body.reference } : {})
-            })
             tx.updated_at = now
             return TestServer.json(view(tx))
           }
@@ -654,7 +639,7 @@ export const make = (options: Options = {}) =>
     /** Adds a settlement to the account's settlements (API host). */
     const seedSettlement = (settlement: Json) =>
       Effect.sync(() => {
-        settlements.push({ id: `stl_${randomHex(6)}`, account_id: defaultAccount.accountId, ...settlement })
+        settlements.push({ id: `stl_${randomHex(6)}`, ...settlement })
       })
 
     yield* seedTransaction({ amount: 25_000, merchantReference: "seed-order-1" })

@@ -1013,10 +1013,14 @@ export const SessionThemeConfiguration = Schema.Struct({
     })
   )
 }).annotate({ identifier: "SessionThemeConfiguration" })
-export type TokenProvider = { readonly payment_product_type: string }
-export const TokenProvider = Schema.Struct({ payment_product_type: Schema.String }).annotate({
-  identifier: "TokenProvider"
-})
+export type TokenProvider = {
+  readonly payment_product_type: string
+  readonly token_types?: ReadonlyArray<"payment_token" | "recurrence_token" | (string & {})>
+}
+export const TokenProvider = Schema.Struct({
+  payment_product_type: Schema.String,
+  token_types: Schema.optionalKey(Schema.Array(openLiterals(["payment_token", "recurrence_token"])))
+}).annotate({ identifier: "TokenProvider" })
 export type SettlementStatus = "NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})
 export const SettlementStatus = openLiterals([
   "NOT_SETTLED",
@@ -1121,8 +1125,14 @@ export const AutoCaptureConfiguration = Schema.StructWithRest(
   Schema.Struct({ auto_capture: Schema.optionalKey(Schema.Boolean) }),
   [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
 ).annotate({ identifier: "AutoCaptureConfiguration" })
-export type PayPayment = { readonly payment_product_type: string }
-export const PayPayment = Schema.Struct({ payment_product_type: Schema.String }).annotate({ identifier: "PayPayment" })
+export type PayPayment = {
+  readonly payment_product_type: string
+  readonly operation?: "unscheduled_purchase" | "recurring_purchase" | (string & {})
+}
+export const PayPayment = Schema.Struct({
+  payment_product_type: Schema.String,
+  operation: Schema.optionalKey(openLiterals(["unscheduled_purchase", "recurring_purchase"]))
+}).annotate({ identifier: "PayPayment" })
 export type SessionUrls = {
   readonly return_url: string
   readonly callback_url?: CallbackUrl
@@ -6667,6 +6677,7 @@ export type TransactionsIdCapturePostRequestJson = {
     readonly store?: Store
     readonly discount_lines?: ReadonlyArray<DiscountItem>
   }>
+  readonly final_capture?: boolean
 }
 export const TransactionsIdCapturePostRequestJson = Schema.Struct({
   amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
@@ -6707,7 +6718,8 @@ export const TransactionsIdCapturePostRequestJson = Schema.Struct({
         discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
       })
     )
-  )
+  ),
+  final_capture: Schema.optionalKey(Schema.Boolean)
 })
 export type TransactionsIdCapturePost200 = Transaction
 export const TransactionsIdCapturePost200 = Transaction
@@ -6725,10 +6737,21 @@ export type TransactionsIdCapturePost500 = Error
 export const TransactionsIdCapturePost500 = Error
 export type TransactionsIdCapturePost503 = Error
 export const TransactionsIdCapturePost503 = Error
-export type TransactionTidExtendAuthorizationPostRequestJson = { readonly reason?: string; readonly reference?: string }
+export type TransactionTidExtendAuthorizationPostRequestJson = {
+  readonly reason?: string
+  readonly reference?: string
+  readonly amount?: number
+  readonly final_authorization?: boolean
+  readonly items?: Schema.Json
+  readonly description?: string
+}
 export const TransactionTidExtendAuthorizationPostRequestJson = Schema.Struct({
   reason: Schema.optionalKey(Schema.String),
-  reference: Schema.optionalKey(Schema.String)
+  reference: Schema.optionalKey(Schema.String),
+  amount: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
+  final_authorization: Schema.optionalKey(Schema.Boolean),
+  items: Schema.optionalKey(Schema.Json.annotate({ expected: "JSON value" })),
+  description: Schema.optionalKey(Schema.String)
 })
 export type TransactionTidExtendAuthorizationPost200 = Transaction
 export const TransactionTidExtendAuthorizationPost200 = Transaction
