@@ -25,8 +25,9 @@ import {
   OAuth2,
   Pkce,
   type RetryPolicy,
+  TokenCoordinator,
   TokenProvider,
-  type TokenStore
+  TokenStore
 } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -280,7 +281,14 @@ export const makeCodeFlow = (
 
     const tokens = yield* TokenProvider.make<TokenError, never>({
       acquire,
-      expirySkew: skew
+      expirySkew: skew,
+      // Every process (or tab) that shares this session's store shares its refreshes through the TokenCoordinator
+      // in context: one holder at a time reads, presents and replaces the rotating refresh token. Without a
+      // reachable coordinator there is no unsynchronized refresh: a typed TokenStoreError instead.
+      shared: {
+        key: yield* TokenCoordinator.keyOf(provider, [endpoint, options.clientId, key]),
+        unavailable: (error) => new TokenStore.TokenStoreError({ operation: "lock", key, detail: error.detail })
+      }
     })
 
     const authorize = (params?: AuthorizeParams) =>
