@@ -3,6 +3,10 @@
  * depends only on that provider's tarball, @nordkit/core's tarball, `effect` and `@effect/platform-node`, and run
  * the provider's demo flow there (its test server on loopback: token, calls, typed results) from the built dist/.
  * Proves that per-provider install works outside the workspace: exports map, dist/, `effect` as a peer.
+ *
+ * Each installed package must also resolve both of its entries from the tarball: the main entry (which exports no
+ * test server, `TestServer` or `Canary`) and `<package>/testing` (which does). `@nordkit/core` is checked in a
+ * project of its own, installed alone.
  */
 import { execFileSync } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -23,6 +27,18 @@ const env = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !/^(DINERO|DINTERO|MONERIUM|NETGIRO)_/.test(key))
 )
 
+/** Imports a package's main and `testing` entries from an installed project and checks what each exports. */
+const entries = `const name = process.argv[2]
+const main = await import(name)
+const testing = await import(name + "/testing")
+const isTestTool = (key) => /TestServer$/.test(key) || key === "Canary"
+const leaked = Object.keys(main).filter(isTestTool)
+if (leaked.length > 0) throw new Error(name + ": the main entry exports test tools: " + leaked.join(", "))
+const tools = Object.keys(testing).filter(isTestTool)
+if (tools.length === 0) throw new Error(name + "/testing exports no test server")
+console.log(name + ": main entry (" + Object.keys(main).length + " modules, no test tools); " + name + "/testing: " + tools.join(", "))
+`
+
 const runner = `import { NodeHttpClient } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 const { flow } = await import("./flow.ts")
@@ -34,6 +50,32 @@ try {
     run("pnpm", ["pack", "--pack-destination", packs], join(root, "packages", name))
   const tarballs = readdirSync(packs)
   const tarball = (name: string) => `file:${join(packs, tarballs.find((f) => f.startsWith(`nordkit-${name}-`))!)}`
+
+  const coreApp = join(work, "core")
+  mkdirSync(coreApp)
+  writeFileSync(
+    join(coreApp, "package.json"),
+    JSON.stringify({
+      name: "smoke-core",
+      private: true,
+      type: "module",
+      dependencies: { "@nordkit/core": tarball("core"), effect: rootPkg.devDependencies.effect }
+    })
+  )
+  writeFileSync(join(coreApp, "entries.mjs"), entries)
+  run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"], coreApp)
+  process.stdout.write(`smoke: ${run("node", ["entries.mjs", "@nordkit/core"], coreApp, env).trim()}\n`)
+  const coreTesting = run(
+    "node",
+    [
+      "--input-type=module",
+      "-e",
+      'const t = await import("@nordkit/core/testing"); console.log(Object.keys(t).sort().join(","))'
+    ],
+    coreApp,
+    env
+  ).trim()
+  if (coreTesting !== "Canary,TestServer") throw new Error(`@nordkit/core/testing exports ${coreTesting}`)
   for (const provider of providers) {
     const app = join(work, provider)
     mkdirSync(app)
@@ -53,11 +95,13 @@ try {
     )
     copyFileSync(join(root, "examples", "flows", `${provider}.ts`), join(app, "flow.ts"))
     writeFileSync(join(app, "main.mjs"), runner)
+    writeFileSync(join(app, "entries.mjs"), entries)
     run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefer-offline"], app)
     const installed = readdirSync(join(app, "node_modules", "@nordkit")).sort()
     if (installed.join(",") !== ["core", provider].sort().join(",")) {
       throw new Error(`${provider}: expected only core and ${provider}, got ${installed.join(", ")}`)
     }
+    process.stdout.write(`smoke: ${run("node", ["entries.mjs", `@nordkit/${provider}`], app, env).trim()}\n`)
     const output = run("node", ["main.mjs"], app, env)
     const lines = output.trim().split("\n")
     if (lines.some((line) => /FAILED/.test(line))) throw new Error(`${provider} flow failed:\n${output}`)
