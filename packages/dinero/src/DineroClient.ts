@@ -252,7 +252,7 @@ export const make = Effect.fnUntraced(function* (
           window: options.pacing?.window ?? defaultPacing.window,
           limiter: options.pacing?.limiter
         }
-  const limiter = pacing === undefined ? undefined : (pacing.limiter ?? (yield* Pacing.memoryLimiter))
+  const limiter = pacing === undefined ? undefined : (pacing.limiter ?? (yield* Pacing.limiter))
 
   const organizationApi = Effect.fnUntraced(function* (credentials: OrganizationCredentials) {
     const organizationId = credentials.organizationId
