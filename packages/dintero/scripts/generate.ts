@@ -3,7 +3,7 @@
  *
  * Run from the repository root: `./nk pnpm --filter @nordkit/dintero run generate`.
  *
- * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the reference folder (`../shared/reference/dintero`).
+ * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the providers' reference folder (path in `reference` below).
  *    Where they differ the 2026 typings win: properties they add to a definition are patched into the spec.
  * 2. Keeps only the operations nordkit wraps (and the definitions they reach), strips prose and regex `pattern`s
  *    (the generator cannot revive them), and hands the spec plus that JSON patch to `@effect/openapi-generator`

@@ -504,7 +504,7 @@ export const layer = (
 ): Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(DinteroClient, make(options))
 
-/** The configuration `layerConfig` reads: the fixed `DINTERO_*` variables of DESIGN.md. */
+/** The configuration `layerConfig` reads: the fixed `DINTERO_*` variables (see the package README). */
 export const config: Config.Config<Options> = Config.all({
   accountId: Config.String("DINTERO_ACCOUNT_ID"),
   clientId: Config.String("DINTERO_CLIENT_ID"),
