@@ -6,7 +6,9 @@
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { MoneriumClient, MoneriumTestServer } from "@nordkit/monerium"
+import { TokenStore } from "@nordkit/core"
+import { MoneriumClient } from "@nordkit/monerium"
+import { MoneriumTestServer } from "@nordkit/monerium/testing"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -25,7 +27,7 @@ const live = Effect.gen(function* () {
   for (const profile of profiles.slice(0, 5)) {
     yield* Console.log(`             ${profile.id} ${profile.kind} ${profile.state ?? ""}`)
   }
-}).pipe(Effect.provide(MoneriumClient.layerConfig()))
+}).pipe(Effect.provide(MoneriumClient.layerConfig()), Effect.provide(TokenStore.layerMemory))
 
 const local = Effect.gen(function* () {
   const server = yield* MoneriumTestServer.make()
@@ -47,15 +49,17 @@ const local = Effect.gen(function* () {
   yield* Console.log(`  context    ${context.name}: ${context.profiles.map((p) => `${p.name} (${p.kind})`).join(", ")}`)
   const addresses = yield* client.listAddresses()
   const first = addresses[0]
-  const balances = yield* client.getBalances({ chain: first.chains[0], address: first.address })
+  const chain = first.chains[0] ?? "ethereum"
+  const address = first.address ?? ""
+  const balances = yield* client.getBalances({ chain, address })
   yield* Console.log(
-    `  balances   ${first.chains[0]} ${first.address.slice(0, 10)}…: ${balances.balances
-      .map((b) => `${b.amount} ${b.currency.toUpperCase()}`)
+    `  balances   ${chain} ${address.slice(0, 10)}…: ${balances.balances
+      .map((b) => `${b.amount} ${(b.currency ?? "").toUpperCase()}`)
       .join(", ")} (decimal strings)`
   )
   const ibans = yield* client.listIbans()
   yield* Console.log(`  ibans      ${ibans.map((i) => i.iban).join(", ")}`)
-  const orders = yield* client.listOrders({ address: first.address })
+  const orders = yield* client.listOrders({ address })
   for (const order of orders) {
     yield* Console.log(
       `  order      ${order.id} ${order.kind} ${order.amount} ${order.currency.toUpperCase()} ${order.state}`

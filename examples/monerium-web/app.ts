@@ -13,8 +13,10 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
+import { TokenStore } from "@nordkit/core"
 import { TestServer } from "@nordkit/core/testing"
-import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "@nordkit/monerium"
+import { MoneriumAuth, MoneriumClient, MoneriumServer } from "@nordkit/monerium"
+import { MoneriumTestServer } from "@nordkit/monerium/testing"
 import * as Config from "effect/Config"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -71,23 +73,24 @@ const home = (client: MoneriumClient.Service) =>
   Effect.gen(function* () {
     if (!(yield* client.isConnected)) return page(`<p>Not connected.</p>${connectButton}`)
     const context = yield* client.authContext
-    const profile = yield* client.getProfile(context.defaultProfile ?? context.profiles[0].id)
-    const addresses = yield* client.listAddresses({ profile: profile.id })
+    const profileId = context.defaultProfile ?? context.profiles[0]?.id ?? ""
+    const profile = yield* client.getProfile(profileId)
+    const addresses = yield* client.listAddresses({ profile: profileId })
     const rows: Array<string> = []
     for (const address of addresses) {
       for (const chain of address.chains) {
-        const balances = yield* client.getBalances({ chain, address: address.address })
+        const balances = yield* client.getBalances({ chain, address: address.address ?? "" })
         for (const balance of balances.balances) {
           rows.push(
-            `<tr><td>${escape(chain)}</td><td><code>${escape(address.address)}</code></td><td>${escape(
-              balance.currency.toUpperCase()
-            )}</td><td class="amount">${escape(balance.amount)}</td></tr>`
+            `<tr><td>${escape(chain)}</td><td><code>${escape(address.address ?? "")}</code></td><td>${escape(
+              (balance.currency ?? "").toUpperCase()
+            )}</td><td class="amount">${escape(balance.amount ?? "")}</td></tr>`
           )
         }
       }
     }
-    return page(`<p id="profile">Connected as <strong>${escape(context.name ?? context.email ?? context.userId)}</strong>
-— profile <strong>${escape(profile.name)}</strong> (${escape(profile.kind)}, ${escape(profile.state ?? "unknown")})</p>
+    return page(`<p id="profile">Connected as <strong>${escape(context.name ?? context.email ?? context.userId ?? "")}</strong>
+— profile <strong>${escape(profile.name ?? "")}</strong> (${escape(profile.kind ?? "")}, ${escape(profile.state ?? "unknown")})</p>
 <table id="balances"><thead><tr><th>chain</th><th>address</th><th>currency</th><th>amount</th></tr></thead>
 <tbody>${rows.join("")}</tbody></table>
 <p><a id="disconnect" href="/disconnect">Disconnect</a></p>`)
@@ -117,8 +120,12 @@ const spaPage = (client: MoneriumClient.Service) =>
 <body data-client-id="${escape(MoneriumTestServer.defaultCodeApp.clientId)}" data-api-url="${escape(client.apiUrl)}">
 <h1>nordkit × Monerium, in the browser</h1><script type="module" src="/spa.js"></script></body></html>`)
 
-/** The web app's HTTP handler, for a client built with authorization-code credentials. */
-export const handler = (client: MoneriumClient.Service, redirectUri: string) =>
+/**
+ * The web app's HTTP handler. `client` runs the server-rendered flow (/connect, /callback); `spaClient` is the
+ * server half of the browser flow at /spa (its redirect URI is /spa): it exchanges the code the page read and
+ * hands the page access tokens, keeping the refresh token here.
+ */
+export const handler = (client: MoneriumClient.Service, redirectUri: string, spaClient?: MoneriumClient.Service) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, redirectUri)
@@ -155,6 +162,14 @@ export const handler = (client: MoneriumClient.Service, redirectUri: string) =>
       }
       case "/spa":
         return spaPage(client)
+      case "/monerium/exchange":
+        return spaClient === undefined
+          ? HttpServerResponse.text("Not found", { status: 404 })
+          : yield* MoneriumServer.exchangeRoute(spaClient, { allowedOrigins: [url.origin] })
+      case "/monerium/token":
+        return spaClient === undefined
+          ? HttpServerResponse.text("Not found", { status: 404 })
+          : yield* MoneriumServer.accessTokenRoute(spaClient, { allowedOrigins: [url.origin] })
       case "/spa.js":
         return HttpServerResponse.text(yield* bundleSpa(), { contentType: "text/javascript" })
       case "/disconnect":
@@ -196,8 +211,15 @@ export const start = (options?: {
 }): Effect.Effect<Started, unknown, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function* () {
     const env = yield* configured
-    const ready = yield* Deferred.make<{ client: MoneriumClient.Service; redirectUri: string }>()
-    const app = Effect.flatMap(Deferred.await(ready), ({ client, redirectUri }) => handler(client, redirectUri))
+    const store = TokenStore.makeMemory()
+    const ready = yield* Deferred.make<{
+      client: MoneriumClient.Service
+      redirectUri: string
+      spaClient?: MoneriumClient.Service
+    }>()
+    const app = Effect.flatMap(Deferred.await(ready), ({ client, redirectUri, spaClient }) =>
+      handler(client, redirectUri, spaClient)
+    )
     if (Option.isSome(env)) {
       const redirect = new URL(env.value.redirectUri)
       const appUrl = yield* serveOnLoopback(app, Number(redirect.port || options?.port || 0))
@@ -207,7 +229,7 @@ export const start = (options?: {
           Config.withDefault("sandbox")
         )) as MoneriumClient.Environment,
         apiUrl: Option.getOrUndefined(yield* Config.option(Config.String("MONERIUM_API_URL")))
-      })
+      }).pipe(Effect.provideService(TokenStore.TokenStore, store))
       yield* Deferred.succeed(ready, { client, redirectUri: env.value.redirectUri })
       return { appUrl, apiUrl: client.apiUrl, server: undefined }
     }
@@ -223,7 +245,16 @@ export const start = (options?: {
         clientId: MoneriumTestServer.defaultCodeApp.clientId,
         redirectUri
       })
-    })
-    yield* Deferred.succeed(ready, { client, redirectUri })
+    }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+    // The browser flow's server half: same app, its own redirect URI and session key in the same store.
+    const spaClient = yield* MoneriumClient.make({
+      apiUrl,
+      credentials: MoneriumClient.authorizationCode({
+        clientId: MoneriumTestServer.defaultCodeApp.clientId,
+        redirectUri: `${appUrl}/spa`,
+        sessionKey: "spa"
+      })
+    }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+    yield* Deferred.succeed(ready, { client, redirectUri, spaClient })
     return { appUrl, apiUrl, server }
   })

@@ -94,7 +94,7 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
   )
 
-  it.live("the package itself runs in the browser: FetchHttpClient + WebCrypto, code flow, balances", () =>
+  it.live("browser split: PKCE and URL in the page, code exchanged on the app's server, API called from the page", () =>
     Effect.gen(function* () {
       const app = yield* start()
       const server = app.server!
@@ -108,10 +108,24 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
         await page.waitForSelector("#balances, #error")
         const error = await page.$("#error")
         const balances = await page.$("#balances")
+        // What Monerium's token endpoint does with a cross-origin request from the page: no CORS, refused.
+        const direct = await page.evaluate(async (tokenUrl) => {
+          try {
+            const response = await fetch(tokenUrl, {
+              method: "POST",
+              headers: { "content-type": "application/x-www-form-urlencoded" },
+              body: "grant_type=refresh_token&client_id=nordkit-code-app&refresh_token=stolen"
+            })
+            return `read ${response.status}`
+          } catch (e) {
+            return `blocked ${(e as Error).name}`
+          }
+        }, `${app.apiUrl}/auth/token`)
         return {
           balances: balances === null ? null : await balances.textContent(),
           error: error === null ? null : await error.textContent(),
           url: page.url(),
+          direct,
           errors
         }
       })
@@ -119,10 +133,19 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
       assert.isNull(seen.error)
       assert.strictEqual(seen.url, `${app.appUrl}/spa`, "the code and state were removed from the address bar")
       assert.include(seen.balances ?? "", "ethereum eur 1234.56")
-      // The token exchange and the API calls came from the page (cross-origin, through CORS).
-      const [exchange] = yield* server.grantsOf("authorization_code")
-      assert.strictEqual(exchange.headers.origin, app.appUrl)
-      assert.strictEqual(new URLSearchParams(exchange.body).get("redirect_uri"), `${app.appUrl}/spa`)
+      // The page could not read an answer from the token endpoint.
+      assert.strictEqual(seen.direct, "blocked TypeError")
+      const tokenRequests = yield* server.tokenRequests
+      const fromPage = tokenRequests.filter((r) => r.headers.origin !== undefined)
+      assert.strictEqual(fromPage.length, 1, "only the probe came from the page, and it was refused")
+      // The code was exchanged by the app's server (no Origin: not a browser), with the page's PKCE verifier.
+      const exchanges = yield* server.grantsOf("authorization_code")
+      assert.strictEqual(exchanges.length, 1)
+      assert.isUndefined(exchanges[0].headers.origin)
+      const form = new URLSearchParams(exchanges[0].body)
+      assert.strictEqual(form.get("redirect_uri"), `${app.appUrl}/spa`)
+      assert.match(form.get("code_verifier") ?? "", /^[A-Za-z0-9_-]{43,128}$/)
+      // The API calls came from the page (cross-origin, through CORS), with the access token the server handed out.
       const api = (yield* server.requests).filter((r) => r.path.startsWith("/balances"))
       assert.isAbove(api.length, 0)
       for (const r of api) assert.strictEqual(r.headers.origin, app.appUrl)

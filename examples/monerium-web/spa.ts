@@ -1,17 +1,23 @@
 /**
- * The same flow entirely in the browser: @nordkit/monerium bundled by esbuild, running on FetchHttpClient and
- * WebCrypto, the pending record and tokens in sessionStorage (served by app.ts at /spa; the browser test runs it).
+ * The browser split of Monerium's code flow (served by app.ts at /spa; the browser test runs it), bundled by
+ * esbuild with @nordkit/monerium's browser module only:
+ *
+ * - the authorization URL and the PKCE verifier/challenge are made here, the pending record kept in
+ *   sessionStorage (`MoneriumBrowser.authorize`);
+ * - back on /spa, the state is checked here (`MoneriumBrowser.readCallback`) and the code handed to the app's
+ *   server route /monerium/exchange, which exchanges it — Monerium's token endpoint refuses browsers — and keeps
+ *   the refresh token; the page gets a short-lived access token;
+ * - the page calls the API itself with access tokens from /monerium/token (refreshed on the server).
  */
-import { TokenStore } from "@nordkit/core"
-import { MoneriumAuth, MoneriumClient } from "@nordkit/monerium"
+import { MoneriumAuthorization, MoneriumBrowser } from "@nordkit/monerium"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
-import * as KeyValueStore from "effect/persistence/KeyValueStore"
 
 const pendingKey = "monerium-pending"
 const { clientId = "", apiUrl = "" } = document.body.dataset
-const redirectUri = `${window.location.origin}${window.location.pathname}`
+const origin = window.location.origin
+const redirectUri = `${origin}${window.location.pathname}`
 
 const show = (id: string, text: string) => {
   const element = document.createElement("pre")
@@ -20,46 +26,48 @@ const show = (id: string, text: string) => {
   document.body.append(element)
 }
 
+const connect = Effect.gen(function* () {
+  const { url, pending } = yield* MoneriumBrowser.authorize({ apiUrl, clientId, redirectUri })
+  sessionStorage.setItem(pendingKey, MoneriumAuthorization.encodePending(pending))
+  window.location.assign(url)
+})
+
 const program = Effect.gen(function* () {
-  const monerium = yield* MoneriumClient.MoneriumClient
   const here = new URL(window.location.href)
   const saved = sessionStorage.getItem(pendingKey)
-  if (here.searchParams.has("state") && saved !== null) {
-    sessionStorage.removeItem(pendingKey)
-    history.replaceState(null, "", here.pathname)
-    yield* monerium.handleCallback(here, yield* MoneriumAuth.decodePending(saved))
-  }
-  if (!(yield* monerium.isConnected)) {
+  if (!here.searchParams.has("state") || saved === null) {
     const button = document.createElement("button")
     button.id = "connect"
     button.textContent = "Connect Monerium"
-    button.onclick = () =>
-      Effect.runPromise(monerium.authorize()).then(({ url, pending }) => {
-        sessionStorage.setItem(pendingKey, MoneriumAuth.encodePending(pending))
-        window.location.assign(url)
-      })
+    button.onclick = () => Effect.runPromise(connect)
     document.body.append(button)
     return
   }
+  sessionStorage.removeItem(pendingKey)
+  history.replaceState(null, "", here.pathname)
+  const pending = yield* MoneriumAuthorization.decodePending(saved)
+  const code = yield* MoneriumBrowser.readCallback(here, pending)
+  yield* MoneriumBrowser.exchangeOnServer(`${origin}/monerium/exchange`, code)
+
+  const monerium = yield* MoneriumBrowser.MoneriumBrowser
   const context = yield* monerium.authContext
   const lines: Array<string> = []
   for (const address of yield* monerium.listAddresses({ profile: context.defaultProfile })) {
-    const balances = yield* monerium.getBalances({ chain: address.chains[0], address: address.address })
-    for (const b of balances.balances) lines.push(`${address.chains[0]} ${b.currency} ${b.amount}`)
+    const chain = address.chains[0] ?? "ethereum"
+    const balances = yield* monerium.getBalances({ chain, address: address.address ?? "" })
+    for (const b of balances.balances) lines.push(`${chain} ${b.currency} ${b.amount}`)
   }
-  show("profile", context.name ?? context.userId)
+  show("profile", context.name ?? context.userId ?? "")
   show("balances", lines.join("\n"))
 })
 
-const layer = MoneriumClient.layer({
+const layer = MoneriumBrowser.layer({
   apiUrl,
-  credentials: MoneriumClient.authorizationCode({ clientId, redirectUri })
-}).pipe(
-  Layer.provide(TokenStore.layerKeyValueStore()),
-  Layer.provide(KeyValueStore.layerStorage(() => sessionStorage)),
-  Layer.provide(FetchHttpClient.layer)
-)
+  accessToken: MoneriumBrowser.tokenFromServer(`${origin}/monerium/token`)
+}).pipe(Layer.provide(FetchHttpClient.layer))
 
-Effect.runPromise(program.pipe(Effect.provide(layer))).catch((error: unknown) => {
-  show("error", error instanceof Error ? `${error.name}: ${error.message}` : String(error))
-})
+Effect.runPromise(program.pipe(Effect.provide(layer), Effect.provide(FetchHttpClient.layer))).catch(
+  (error: unknown) => {
+    show("error", error instanceof Error ? `${error.name}: ${error.message}` : String(error))
+  }
+)

@@ -34,126 +34,37 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { acceptV2, provider } from "./MoneriumApi.ts"
 import {
-  AuthorizationDeniedError,
+  type AuthorizationRequest,
+  type AuthorizeParams,
+  type PendingAuthorization,
+  readCallback,
+  start
+} from "./MoneriumAuthorization.ts"
+import {
   type CallbackError,
   InvalidCallbackError,
   ReauthorizationRequiredError,
-  StateMismatchError,
   tokenErrorFields
 } from "./MoneriumError.ts"
 
-export const provider = "monerium"
+export { acceptV2, provider } from "./MoneriumApi.ts"
 
-/** Monerium API v2 media type, sent as `Accept` on every request. */
-export const acceptV2 = "application/vnd.monerium.api-v2+json"
-
-/** What the app keeps between `authorize` and `handleCallback` (server side: it holds the PKCE verifier). */
-export interface PendingAuthorization {
-  readonly state: string
-  readonly codeVerifier: Redacted.Redacted<string>
-  readonly clientId: string
-  readonly redirectUri: string
-  /** Effect Clock millis when the authorization was started; old records are refused. */
-  readonly issuedAt: number
-}
-
-export interface AuthorizationRequest {
-  /** Send the user's browser here. */
-  readonly url: string
-  readonly pending: PendingAuthorization
-}
-
-export interface AuthorizeParams {
-  /** Pre-fills the email on Monerium's login/sign-up page. */
-  readonly email?: string | undefined
-  /** Opens Monerium on its login or its sign-up page. */
-  readonly authMode?: "login" | "signup" | undefined
-  /** Lets the user skip KYC onboarding at this point (Monerium's `skip_kyc`). */
-  readonly skipKyc?: boolean | undefined
-}
-
-const PendingJson = Schema.Struct({
-  v: Schema.Literal(1),
-  state: Schema.String,
-  codeVerifier: Schema.String,
-  clientId: Schema.String,
-  redirectUri: Schema.String,
-  issuedAt: Schema.Finite
-})
-const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
-
-/**
- * The pending authorization as a string (JSON) for a session store or an HttpOnly, Secure cookie. It contains
- * the PKCE verifier in clear: keep it server side (or encrypted), never in a URL.
- */
-export const encodePending = (pending: PendingAuthorization): string =>
-  JSON.stringify({
-    v: 1,
-    state: pending.state,
-    codeVerifier: Redacted.value(pending.codeVerifier),
-    clientId: pending.clientId,
-    redirectUri: pending.redirectUri,
-    issuedAt: pending.issuedAt
-  })
-
-/** Reads what {@link encodePending} wrote. */
-export const decodePending = (text: string): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Effect.suspend(() => {
-    const decoded = decodePendingJson(text)
-    if (
-      Option.isNone(decoded) ||
-      !Pkce.isValidVerifier(decoded.value.codeVerifier) ||
-      !Pkce.isHttpUrl(decoded.value.redirectUri)
-    ) {
-      return Effect.fail(new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" }))
-    }
-    const { v: _, codeVerifier, ...rest } = decoded.value
-    return Effect.succeed({ ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) })
-  })
-
-/**
- * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
- * cookie or in browser storage — it can be neither read (it holds the verifier) nor altered (a forged
- * `issuedAt`, state or redirect URI is refused by {@link openPending}). Without a key, keep {@link encodePending}'s
- * text server side only (a session store).
- */
-export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey): Effect.Effect<string> =>
-  Effect.orDie(Pkce.seal(encodePending(pending), key))
-
-/** Reads what {@link sealPending} wrote with the same key; anything else is an `InvalidCallbackError`. */
-export const openPending = (
-  text: string,
-  key: Pkce.SealingKey
-): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Pkce.unseal(text, key).pipe(
-    Effect.mapError(() => new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })),
-    Effect.flatMap(decodePending)
-  )
-
-/** The authorize URL for a challenge and state (exported for tests and custom front ends). */
-export const authorizeUrl = (options: {
-  readonly apiUrl: string
-  readonly clientId: string
-  readonly redirectUri: string
-  readonly challenge: string
-  readonly state: string
-  readonly params?: AuthorizeParams | undefined
-}): string => {
-  const query = new URLSearchParams({
-    client_id: options.clientId,
-    redirect_uri: options.redirectUri,
-    code_challenge: options.challenge,
-    code_challenge_method: "S256",
-    state: options.state
-  })
-  if (options.params?.email !== undefined) query.set("email", options.params.email)
-  if (options.params?.authMode !== undefined) query.set("auth_mode", options.params.authMode)
-  if (options.params?.skipKyc !== undefined) query.set("skip_kyc", String(options.params.skipKyc))
-  return `${options.apiUrl}/auth?${query.toString()}`
-}
+export {
+  type AuthorizationCode,
+  type AuthorizationRequest,
+  type AuthorizeParams,
+  authorizeUrl,
+  decodePending,
+  encodePending,
+  openPending,
+  type PendingAuthorization,
+  readCallback,
+  sealPending,
+  start
+} from "./MoneriumAuthorization.ts"
 
 /** Errors of getting a token in the authorization-code flow. */
 export type TokenError = NordkitError.RequestError | ReauthorizationRequiredError | TokenStore.TokenStoreError
@@ -164,6 +75,14 @@ export interface CodeFlow {
     callbackUrl: string | URL,
     pending: PendingAuthorization
   ) => Effect.Effect<AccessToken.AccessToken, CallbackError>
+  /**
+   * Exchanges a code the browser read from its callback (with `MoneriumAuthorization.readCallback`) for tokens,
+   * with this flow's redirect URI, and stores them. Server side only: Monerium's token endpoint refuses browsers.
+   */
+  readonly exchangeCode: (grant: {
+    readonly code: Redacted.Redacted<string> | string
+    readonly codeVerifier: Redacted.Redacted<string> | string
+  }) => Effect.Effect<AccessToken.AccessToken, CallbackError>
   readonly tokens: TokenProvider.TokenProvider<TokenError>
   /** Whether the store holds a grant for this session. */
   readonly isConnected: Effect.Effect<boolean, TokenStore.TokenStoreError>
@@ -292,64 +211,26 @@ export const makeCodeFlow = (
     })
 
     const authorize = (params?: AuthorizeParams) =>
-      Effect.gen(function* () {
-        const pair = yield* Pkce.makePair
-        const state = yield* Pkce.makeState
-        const issuedAt = yield* Clock.currentTimeMillis
-        const pending: PendingAuthorization = {
-          state,
-          codeVerifier: pair.verifier,
-          clientId: options.clientId,
-          redirectUri: options.redirectUri,
-          issuedAt
-        }
-        const url = authorizeUrl({
-          apiUrl: options.apiUrl,
-          clientId: options.clientId,
-          redirectUri: options.redirectUri,
-          challenge: pair.challenge,
-          state,
-          params
-        })
-        return { url, pending }
-      })
+      start({ apiUrl: options.apiUrl, clientId: options.clientId, redirectUri: options.redirectUri, params })
 
-    const handleCallback = (callbackUrl: string | URL, pending: PendingAuthorization) =>
+    /** Exchanges a code (read from the callback by the browser or by this server) and stores the grant. */
+    const exchangeCode = (grant: {
+      readonly code: Redacted.Redacted<string> | string
+      readonly codeVerifier: Redacted.Redacted<string> | string
+    }) =>
       Effect.gen(function* () {
-        const text = typeof callbackUrl === "string" ? callbackUrl : callbackUrl.href
-        if (!URL.canParse(text)) {
-          return yield* new InvalidCallbackError({ provider, detail: "the callback URL is not a URL" })
-        }
-        const url = new URL(text)
-        if (pending.clientId !== options.clientId || pending.redirectUri !== options.redirectUri) {
-          return yield* new InvalidCallbackError({
-            provider,
-            detail: "the pending authorization was started by another client or redirect URI"
-          })
-        }
-        const query = url.searchParams
-        const problem = yield* guard.consume({
-          expected: pending.state,
-          received: query.get("state"),
-          issuedAt: pending.issuedAt
-        })
-        if (problem !== undefined) return yield* new StateMismatchError({ provider, problem })
-        const error = query.get("error")
-        if (error !== null) {
-          return yield* new AuthorizationDeniedError({
-            provider,
-            error,
-            errorDescription: query.get("error_description") ?? undefined
-          })
-        }
-        const code = query.get("code")
-        if (code === null || code.length === 0) {
-          return yield* new InvalidCallbackError({ provider, detail: "the callback has neither code nor error" })
+        const verifier =
+          typeof grant.codeVerifier === "string"
+            ? Redacted.make(grant.codeVerifier, { label: "code_verifier" })
+            : grant.codeVerifier
+        const code = typeof grant.code === "string" ? Redacted.make(grant.code, { label: "code" }) : grant.code
+        if (Redacted.value(code).length === 0 || !Pkce.isValidVerifier(Redacted.value(verifier))) {
+          return yield* new InvalidCallbackError({ provider, detail: "the code or the PKCE verifier is not usable" })
         }
         const token = yield* request("authorization_code", {
-          code: Redacted.make(code, { label: "code" }),
-          code_verifier: pending.codeVerifier,
-          redirect_uri: pending.redirectUri
+          code,
+          code_verifier: verifier,
+          redirect_uri: options.redirectUri
         })
         yield* save(token)
         // The next `tokens.get` picks the new grant from the store (the token provider's acquisition reads it).
@@ -357,6 +238,15 @@ export const makeCodeFlow = (
         if (Option.isSome(current)) yield* tokens.invalidate(current.value)
         return token
       })
+
+    const handleCallback = (callbackUrl: string | URL, pending: PendingAuthorization) =>
+      Effect.flatMap(
+        readCallback(callbackUrl, pending, {
+          guard,
+          expect: { clientId: options.clientId, redirectUri: options.redirectUri }
+        }),
+        exchangeCode
+      )
 
     const isConnected = Effect.map(store.get(key), Option.isSome)
     const disconnect = Effect.gen(function* () {
@@ -366,7 +256,7 @@ export const makeCodeFlow = (
       if (Option.isSome(current)) yield* tokens.invalidate(current.value)
     })
 
-    return { authorize, handleCallback, tokens, isConnected, disconnect } satisfies CodeFlow
+    return { authorize, handleCallback, exchangeCode, tokens, isConnected, disconnect } satisfies CodeFlow
   })
 
 export interface ClientCredentialsOptions {

@@ -32,29 +32,13 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import type * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { isSuccess, makeOperations, type Operations } from "./MoneriumApi.ts"
 import * as MoneriumAuth from "./MoneriumAuth.ts"
 import { type CallbackError, errorFields, type MoneriumError } from "./MoneriumError.ts"
-import {
-  type Address,
-  AddressList,
-  AuthContext,
-  Balances,
-  type Iban,
-  IbanList,
-  type ListOrdersParams,
-  NewOrder,
-  Order,
-  OrderList,
-  Profile,
-  ProfileList,
-  RequestIban
-} from "./MoneriumSchema.ts"
 
 export type Environment = "sandbox" | "production"
 
@@ -63,42 +47,54 @@ export const apiUrls: Record<Environment, string> = {
   production: "https://api.monerium.app"
 }
 
+/** The authorization-code flow with PKCE (an app acting for a user); tokens live in the `TokenStore`. */
+export interface AuthorizationCodeCredentials {
+  readonly _tag: "AuthorizationCode"
+  readonly clientId: string
+  /** Exactly one of the redirect URIs registered for the app. */
+  readonly redirectUri: string
+  /** The session's key in the `TokenStore` (one per user; default "default"). */
+  readonly sessionKey?: string | undefined
+}
+
+/** Client credentials (private and whitelabel apps): the secret goes in the form body. */
+export interface ClientCredentials {
+  readonly _tag: "ClientCredentials"
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+}
+
 /** How the client obtains tokens. The two kinds of Monerium apps have different client ids. */
-export type Credentials =
-  | {
-      readonly _tag: "AuthorizationCode"
-      readonly clientId: string
-      /** Exactly one of the redirect URIs registered for the app. */
-      readonly redirectUri: string
-      /** The session's key in the `TokenStore` (one per user; default "default"). */
-      readonly sessionKey?: string | undefined
-    }
-  | {
-      readonly _tag: "ClientCredentials"
-      readonly clientId: string
-      readonly clientSecret: Redacted.Redacted<string>
-    }
+export type Credentials = AuthorizationCodeCredentials | ClientCredentials
+
+/**
+ * What a client needs besides an `HttpClient`: the code flow keeps its rotating refresh tokens in a `TokenStore`
+ * you provide (`TokenStore.layerMemory`, `TokenStore.layerKeyValueStore()`, Redis, ...) — never a silent default.
+ */
+export type Requirements<C extends Credentials> = C extends AuthorizationCodeCredentials ? TokenStore.TokenStore : never
 
 /** Credentials for the authorization-code flow with PKCE (an app acting for a user). */
 export const authorizationCode = (options: {
   readonly clientId: string
   readonly redirectUri: string
   readonly sessionKey?: string | undefined
-}): Credentials => ({ _tag: "AuthorizationCode", ...options })
+}): AuthorizationCodeCredentials => ({ _tag: "AuthorizationCode", ...options })
 
-/** Credentials for a partner app (client credentials, secret in the form body). */
+/** Credentials for a private or whitelabel app (client credentials, secret in the form body). */
 export const clientCredentials = (options: {
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
-}): Credentials => ({ _tag: "ClientCredentials", ...options })
+}): ClientCredentials => ({ _tag: "ClientCredentials", ...options })
 
-export interface Options {
-  readonly credentials: Credentials
+export interface Options<C extends Credentials = Credentials> {
+  readonly credentials: C
   /** `sandbox` (default) or `production`; selects the default API URL. */
   readonly environment?: Environment | undefined
   /** Replaces the environment's API URL (a test server, a proxy). */
   readonly apiUrl?: string | undefined
   readonly retry?: RetryPolicy.Options | undefined
+  /** Your own HttpClient middleware, applied to each attempt (logging, a circuit breaker, ...). */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
   /** How long a pending authorization stays valid. Default 10 minutes. */
   readonly pendingMaxAgeMillis?: number | undefined
   /**
@@ -110,7 +106,7 @@ export interface Options {
 
 type E = MoneriumError
 
-export interface Service {
+export interface Service extends Operations<E> {
   readonly environment: Environment
   readonly apiUrl: string
   readonly flow: Credentials["_tag"]
@@ -123,6 +119,15 @@ export interface Service {
     callbackUrl: string | URL,
     pending: MoneriumAuth.PendingAuthorization
   ) => Effect.Effect<AccessToken.AccessToken, CallbackError | NordkitError.ConfigurationError>
+  /**
+   * The code flow's server half: exchanges a code the browser read from its callback
+   * (`MoneriumAuthorization.readCallback`) for tokens and stores them. Monerium's token endpoint does not answer
+   * browsers (no CORS), so this runs on the app's server (see `MoneriumServer.exchangeRoute`).
+   */
+  readonly exchangeCode: (grant: {
+    readonly code: Redacted.Redacted<string> | string
+    readonly codeVerifier: Redacted.Redacted<string> | string
+  }) => Effect.Effect<AccessToken.AccessToken, CallbackError | NordkitError.ConfigurationError>
   /** Whether a grant is stored for this session (always true for client credentials). */
   readonly isConnected: Effect.Effect<boolean, TokenStore.TokenStoreError>
   /** Forgets this session's tokens. */
@@ -132,28 +137,9 @@ export interface Service {
   readonly tokens: TokenProvider.TokenProvider<E>
   /** Authenticated, retried HttpClient on the API base URL (v2 `Accept` added), for endpoints not wrapped here. */
   readonly http: ApiClient.RawClient<E>
-  readonly authContext: Effect.Effect<AuthContext, E>
-  readonly listProfiles: Effect.Effect<ReadonlyArray<Profile>, E>
-  readonly getProfile: (profileId: string) => Effect.Effect<Profile, E>
-  readonly listAddresses: (params?: {
-    readonly profile?: string | undefined
-  }) => Effect.Effect<ReadonlyArray<Address>, E>
-  readonly getBalances: (options: {
-    readonly chain: string
-    readonly address: string
-    readonly currency?: string | ReadonlyArray<string> | undefined
-  }) => Effect.Effect<Balances, E>
-  readonly listIbans: (params?: { readonly profile?: string | undefined }) => Effect.Effect<ReadonlyArray<Iban>, E>
-  /** Requests an IBAN for an address (Monerium answers 202: poll `listIbans`). */
-  readonly requestIban: (request: RequestIban) => Effect.Effect<void, E>
-  readonly listOrders: (params?: ListOrdersParams) => Effect.Effect<ReadonlyArray<Order>, E>
-  readonly getOrder: (orderId: string) => Effect.Effect<Order, E>
-  readonly placeOrder: (order: NewOrder) => Effect.Effect<Order, E>
 }
 
 export class MoneriumClient extends Context.Service<MoneriumClient, Service>()("@nordkit/monerium/MoneriumClient") {}
-
-const segment = (id: string) => encodeURIComponent(id)
 
 const codeFlowOnly = new NordkitError.ConfigurationError({
   provider: MoneriumAuth.provider,
@@ -161,12 +147,25 @@ const codeFlowOnly = new NordkitError.ConfigurationError({
 })
 
 /**
- * Builds the client. Uses the `TokenStore` in context for the code flow, or an in-memory one. Fails with
+ * Builds the client. The code flow needs a `TokenStore` (its type says so); client credentials do not. Fails with
  * `ConfigurationError` for an insecure URL or empty credentials.
  */
-export const make = Effect.fnUntraced(function* (
+export const make = <C extends Credentials>(
+  options: Options<C>
+): Effect.Effect<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope | Requirements<C>> =>
+  makeAny(options) as Effect.Effect<
+    Service,
+    NordkitError.ConfigurationError,
+    HttpClient.HttpClient | Scope.Scope | Requirements<C>
+  >
+
+const makeAny = Effect.fnUntraced(function* (
   options: Options
-): Effect.fn.Return<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope> {
+): Effect.fn.Return<
+  Service,
+  NordkitError.ConfigurationError,
+  HttpClient.HttpClient | Scope.Scope | TokenStore.TokenStore
+> {
   const environment = options.environment ?? "sandbox"
   const credentials = options.credentials
   if (credentials.clientId.length === 0) {
@@ -189,7 +188,7 @@ export const make = Effect.fnUntraced(function* (
       clientId: credentials.clientId,
       redirectUri: credentials.redirectUri,
       sessionKey: credentials.sessionKey ?? "default",
-      store: yield* TokenStore.serviceOrMemory,
+      store: yield* TokenStore.TokenStore,
       retry: options.retry,
       pendingMaxAgeMillis: options.pendingMaxAgeMillis
     }).pipe(Effect.provideService(HttpClient.HttpClient, httpClient))
@@ -216,76 +215,11 @@ export const make = Effect.fnUntraced(function* (
     propagateTraceHeaders: options.propagateTraceHeaders,
     headers: { accept: MoneriumAuth.acceptV2 },
     errorFields,
-    retry: options.retry
+    isSuccess,
+    retry: options.retry,
+    transformClient: options.transformClient
   })
-  const json =
-    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
-    (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], E> =>
-      api.json(schema)(request)
-
-  /** Encodes a body with its schema; refused input (e.g. a float amount) is an InvalidRequestError, nothing sent. */
-  const withBody = ApiClient.jsonBody("monerium")
-
-  const authContext = Effect.fn("MoneriumClient.authContext")(function* () {
-    return yield* json(AuthContext)(HttpClientRequest.get("/auth/context"))
-  })()
-
-  const listProfiles = Effect.fn("MoneriumClient.listProfiles")(function* () {
-    return (yield* json(ProfileList)(HttpClientRequest.get("/profiles"))).profiles
-  })()
-
-  const getProfile = Effect.fn("MoneriumClient.getProfile")(function* (profileId: string) {
-    return yield* json(Profile)(HttpClientRequest.get(`/profiles/${segment(profileId)}`))
-  })
-
-  const listAddresses = Effect.fn("MoneriumClient.listAddresses")(function* (params?: {
-    readonly profile?: string | undefined
-  }) {
-    const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
-    return (yield* json(AddressList)(HttpClientRequest.get("/addresses", { urlParams }))).addresses
-  })
-
-  const getBalances = Effect.fn("MoneriumClient.getBalances")(function* (options: {
-    readonly chain: string
-    readonly address: string
-    readonly currency?: string | ReadonlyArray<string> | undefined
-  }) {
-    const currencies = options.currency === undefined ? [] : [options.currency].flat()
-    const urlParams = currencies.map((currency) => ["currency", currency] as const)
-    return yield* json(Balances)(
-      HttpClientRequest.get(`/balances/${segment(options.chain)}/${segment(options.address)}`, { urlParams })
-    )
-  })
-
-  const listIbans = Effect.fn("MoneriumClient.listIbans")(function* (params?: {
-    readonly profile?: string | undefined
-  }) {
-    const urlParams = params?.profile === undefined ? {} : { profile: params.profile }
-    return (yield* json(IbanList)(HttpClientRequest.get("/ibans", { urlParams }))).ibans
-  })
-
-  const requestIban = Effect.fn("MoneriumClient.requestIban")(function* (request: RequestIban) {
-    const http = yield* withBody(RequestIban, request)(HttpClientRequest.post("/ibans"))
-    yield* api.ok(http) as Effect.Effect<unknown, E>
-  })
-
-  const listOrders = Effect.fn("MoneriumClient.listOrders")(function* (params?: ListOrdersParams) {
-    const urlParams: Record<string, string> = {}
-    for (const key of ["address", "txHash", "profile", "memo", "state"] as const) {
-      const value = params?.[key]
-      if (value !== undefined) urlParams[key] = value
-    }
-    return (yield* json(OrderList)(HttpClientRequest.get("/orders", { urlParams }))).orders
-  })
-
-  const getOrder = Effect.fn("MoneriumClient.getOrder")(function* (orderId: string) {
-    return yield* json(Order)(HttpClientRequest.get(`/orders/${segment(orderId)}`))
-  })
-
-  const placeOrder = Effect.fn("MoneriumClient.placeOrder")(function* (order: NewOrder) {
-    const http = yield* withBody(NewOrder, order)(HttpClientRequest.post("/orders"))
-    return yield* json(Order)(http)
-  })
+  const operations = makeOperations(api)
 
   const codeFlow = flow
   return MoneriumClient.of({
@@ -295,32 +229,24 @@ export const make = Effect.fnUntraced(function* (
     authorize: (params) => (codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.authorize(params)),
     handleCallback: (url, pending) =>
       codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.handleCallback(url, pending),
+    exchangeCode: (grant) => (codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.exchangeCode(grant)),
     isConnected: codeFlow === undefined ? Effect.succeed(true) : codeFlow.isConnected,
     disconnect: codeFlow === undefined ? Effect.void : codeFlow.disconnect,
     accessToken: tokens.get,
     tokens,
     http: api.http,
-    authContext,
-    listProfiles,
-    getProfile,
-    listAddresses,
-    getBalances,
-    listIbans,
-    requestIban,
-    listOrders,
-    getOrder,
-    placeOrder
+    ...operations
   })
 })
 
 /**
- * The client as a layer. Needs an `HttpClient` (`FetchHttpClient.layer`, `NodeHttpClient.layerUndici`); uses the
- * `TokenStore` in context when there is one (e.g. `TokenStore.layerKeyValueStore()` for sessions that survive
- * restarts), else keeps tokens in memory.
+ * The client as a layer. Needs an `HttpClient` (`FetchHttpClient.layer`, `NodeHttpClient.layerUndici`), and for
+ * the code flow a `TokenStore` (`TokenStore.layerMemory`, or `TokenStore.layerKeyValueStore()` for sessions that
+ * survive restarts).
  */
-export const layer = (
-  options: Options
-): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
+export const layer = <C extends Credentials>(
+  options: Options<C>
+): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient | Requirements<C>> =>
   Layer.effect(MoneriumClient, make(options))
 
 const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
@@ -365,11 +291,12 @@ export const optionsFromConfig = (
 
 /**
  * The client as a layer configured from the `MONERIUM_*` variables (see {@link config}). `overrides` set what the
- * environment does not (retry, pending max age, ...).
+ * environment does not (retry, pending max age, ...). The environment may select the code flow, so a `TokenStore`
+ * is required (`TokenStore.layerMemory` when you use client credentials).
  */
 export const layerConfig = (
   overrides?: Partial<Omit<Options, "credentials">>
-): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
+): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient | TokenStore.TokenStore> =>
   Layer.effect(
     MoneriumClient,
     ClientConfig.load("monerium", config).pipe(

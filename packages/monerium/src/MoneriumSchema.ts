@@ -1,9 +1,29 @@
 /**
- * Monerium API v2 wire shapes (`Accept: application/vnd.monerium.api-v2+json`). Amounts are decimal strings
- * exactly as Monerium sends them (`"1234.56"`), never floats: convert with a decimal library if you must compute.
- * Fields this package does not know are ignored on decode, so additions on Monerium's side do not break you.
+ * Monerium API v2 wire shapes (`Accept: application/vnd.monerium.api-v2+json`), written from Monerium's published
+ * OpenAPI document (the facts this package relies on are extracted into `test/contract/facts.json` by
+ * `scripts/facts.ts`, and `test/contract/Contract.test.ts` holds these schemas, the test server and the client's
+ * requests to them).
+ *
+ * Reading answers is lenient where the spec is: a field the spec does not mark required is optional here, and
+ * every enum is open — a value Monerium adds later (a new profile state, order state, chain, currency) is kept as
+ * the raw string instead of failing the whole read. Fields this package does not know are ignored. Writing
+ * requests is strict: refused input is an `InvalidRequestError` and nothing is sent.
+ *
+ * Amounts are decimal strings exactly as Monerium sends them (`"1234.56"`), never floats.
  */
+import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+
+/**
+ * An enum read from a response: one of the published values, or any other string Monerium may add later
+ * (kept as is, never a decode failure). The type is `string`; the known values are exported beside each enum.
+ */
+const openEnum = <const L extends ReadonlyArray<string>>(values: L) =>
+  Schema.Union([Schema.Literals(values), Schema.String])
+
+/** A list the spec does not mark required: absent reads as empty. */
+const list = <S extends Schema.Constraint>(item: S) =>
+  Schema.Array(item).pipe(Schema.withDecodingDefault(Effect.succeed([] as ReadonlyArray<S["Encoded"]>)))
 
 /** A decimal amount as a string, e.g. "100", "1234.56" (no exponent, no float). */
 export const DecimalAmount = Schema.String.check(
@@ -11,148 +31,328 @@ export const DecimalAmount = Schema.String.check(
 )
 export type DecimalAmount = typeof DecimalAmount.Type
 
-/** Blockchain name, e.g. "ethereum", "gnosis", "polygon", "arbitrum" (open set: Monerium adds chains). */
-export const Chain = Schema.String
-/** Lower-case currency code, e.g. "eur", "usd", "gbp", "isk". */
-export const Currency = Schema.String
+/** An order amount: digits, optionally a point and one or two decimals (the spec's `NewOrder.amount`). */
+export const OrderAmount = Schema.String.check(
+  Schema.isPattern(/^\d+(\.\d{1,2})?$/, { message: "an order amount is a decimal string with at most 2 decimals" })
+)
 
-export const ProfilePermissions = Schema.Struct({
-  id: Schema.String,
-  kind: Schema.String,
-  name: Schema.String,
-  perms: Schema.Array(Schema.String)
+export const knownChains = [
+  "ethereum",
+  "gnosis",
+  "polygon",
+  "arbitrum",
+  "linea",
+  "base",
+  "noble",
+  "sepolia",
+  "chiado",
+  "amoy",
+  "arbitrumsepolia",
+  "lineasepolia",
+  "basesepolia",
+  "grand"
+] as const
+/** Blockchain name, e.g. "ethereum", "gnosis" ({@link knownChains}; open: Monerium adds chains). */
+export const Chain = openEnum(knownChains)
+export type Chain = typeof Chain.Type
+
+export const knownCurrencies = ["eur", "usd", "gbp", "isk"] as const
+/** Lower-case currency code ({@link knownCurrencies}; open). */
+export const Currency = openEnum(knownCurrencies)
+export type Currency = typeof Currency.Type
+
+// ---------------------------------------------------------------------------------------------- profiles
+
+export const knownProfileKinds = ["corporate", "personal"] as const
+export const ProfileKind = openEnum(knownProfileKinds)
+
+/** `created` → `incomplete` → `pending` → `approved` | `rejected` (open). */
+export const knownProfileStates = ["created", "incomplete", "pending", "approved", "rejected"] as const
+export const ProfileState = openEnum(knownProfileStates)
+export type ProfileState = typeof ProfileState.Type
+
+export const knownSectionStates = ["incomplete", "pending", "approved", "rejected"] as const
+export const SectionState = openEnum(knownSectionStates)
+
+export const ProfileSection = Schema.Struct({ state: Schema.optional(SectionState) })
+
+export const ProfileVerification = Schema.Struct({
+  kind: Schema.optional(Schema.String),
+  state: Schema.optional(SectionState)
 })
-export type ProfilePermissions = typeof ProfilePermissions.Type
 
-/** `GET /auth/context`: who the token speaks for. */
-export const AuthContext = Schema.Struct({
-  userId: Schema.String,
-  email: Schema.optional(Schema.String),
+/** A profile in a list or an auth context (`ProfileSummary`). */
+export const ProfileSummary = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  kind: Schema.optional(ProfileKind),
   name: Schema.optional(Schema.String),
-  roles: Schema.optional(Schema.Array(Schema.String)),
-  defaultProfile: Schema.optional(Schema.String),
-  profiles: Schema.Array(ProfilePermissions)
-})
-export type AuthContext = typeof AuthContext.Type
-
-export const ProfileKind = Schema.Literals(["personal", "corporate"])
-export const ProfileState = Schema.Literals(["created", "pending", "approved", "rejected", "blocked"])
-
-export const Profile = Schema.Struct({
-  id: Schema.String,
-  name: Schema.String,
-  kind: ProfileKind,
   state: Schema.optional(ProfileState)
+})
+export type ProfileSummary = typeof ProfileSummary.Type
+
+/** `GET /profiles/{profile}`: a personal or corporate profile with its onboarding sections. */
+export const Profile = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  kind: Schema.optional(ProfileKind),
+  name: Schema.optional(Schema.String),
+  state: Schema.optional(ProfileState),
+  details: Schema.optional(ProfileSection),
+  form: Schema.optional(ProfileSection),
+  verifications: list(ProfileVerification)
 })
 export type Profile = typeof Profile.Type
 
-export const ProfileList = Schema.Struct({ profiles: Schema.Array(Profile) })
+export const ProfileList = Schema.Struct({ profiles: list(ProfileSummary) })
 
-/** A blockchain address linked to a profile. */
+/** Filters of `GET /profiles`. */
+export interface ListProfilesParams {
+  readonly state?: ProfileState | undefined
+  readonly kind?: "personal" | "corporate" | undefined
+}
+
+/** `POST /profiles` (partners): a new profile of a kind, optionally with the partner's own UUID. */
+export const NewProfile = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  kind: Schema.Literals(["personal", "corporate"])
+})
+export type NewProfile = typeof NewProfile.Type
+
+// ---------------------------------------------------------------------------------------------- auth context
+
+export const knownAuthMethods = ["password", "resource", "jwt", "apikey", "bearer"] as const
+
+/** `GET /auth/context` (`UserContext`): who the token speaks for and the profiles it may use. */
+export const AuthContext = Schema.Struct({
+  userId: Schema.optional(Schema.String),
+  email: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  roles: list(Schema.String),
+  auth: Schema.optional(
+    Schema.Struct({
+      method: Schema.optional(openEnum(knownAuthMethods)),
+      subject: Schema.optional(Schema.String),
+      verified: Schema.optional(Schema.Boolean)
+    })
+  ),
+  defaultProfile: Schema.optional(Schema.String),
+  profiles: list(ProfileSummary)
+})
+export type AuthContext = typeof AuthContext.Type
+
+// ---------------------------------------------------------------------------------------------- addresses
+
+/** A blockchain address linked to a profile (`AddressObject`). */
 export const Address = Schema.Struct({
-  profile: Schema.String,
-  address: Schema.String,
-  chains: Schema.Array(Chain)
+  profile: Schema.optional(Schema.String),
+  address: Schema.optional(Schema.String),
+  chains: list(Chain)
 })
 export type Address = typeof Address.Type
 
-export const AddressList = Schema.Struct({ addresses: Schema.Array(Address) })
+export const AddressList = Schema.Struct({ addresses: list(Address) })
 
-export const Balance = Schema.Struct({ currency: Currency, amount: DecimalAmount })
-export type Balance = typeof Balance.Type
+/** Filters of `GET /addresses`. */
+export interface ListAddressesParams {
+  readonly profile?: string | undefined
+  readonly chain?: string | undefined
+}
+
+/** The message an address owner signs to link the address (`POST /addresses`). */
+export const linkAddressMessage = "I hereby declare that I am the address owner."
+
+/** `POST /addresses`. */
+export const LinkAddress = Schema.Struct({
+  /** The profile that will own the address; default: the token's own profile. */
+  profile: Schema.optional(Schema.String),
+  address: Schema.String,
+  chain: Schema.String,
+  /** Exactly {@link linkAddressMessage}. */
+  message: Schema.String,
+  /** EIP-191 signature of `message` by `address` (0x + 130 hex), "0x" for an on-chain Safe signature, or a Safe off-chain signature. */
+  signature: Schema.String.check(Schema.isPattern(/^0x[0-9a-fA-F]*$/, { message: "a signature is 0x-hex" }))
+})
+export type LinkAddress = typeof LinkAddress.Type
+
+/** `POST /addresses` answers 201 (linked) or 202 (a Safe / contract wallet: Monerium verifies on chain). */
+export type LinkAddressResult = { readonly _tag: "Linked" } | { readonly _tag: "Accepted" }
 
 /** `GET /balances/{chain}/{address}`. */
+export const Balance = Schema.Struct({ currency: Schema.optional(Currency), amount: Schema.optional(Schema.String) })
+export type Balance = typeof Balance.Type
+
 export const Balances = Schema.Struct({
-  id: Schema.optional(Schema.String),
-  address: Schema.String,
-  chain: Chain,
-  balances: Schema.Array(Balance)
+  address: Schema.optional(Schema.String),
+  chain: Schema.optional(Chain),
+  balances: list(Balance)
 })
 export type Balances = typeof Balances.Type
 
+// ---------------------------------------------------------------------------------------------- IBANs
+
+/** `IBANObject`. */
 export const Iban = Schema.Struct({
-  iban: Schema.String,
+  iban: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
   bic: Schema.optional(Schema.String),
-  profile: Schema.String,
-  address: Schema.String,
-  chain: Chain,
-  state: Schema.optional(Schema.String),
-  emailNotifications: Schema.optional(Schema.Boolean)
+  profile: Schema.optional(Schema.String),
+  address: Schema.optional(Schema.String),
+  chain: Schema.optional(Chain),
+  /** Not in the schema, but in the docs' `iban.updated` webhook example (`pending` → `active` / `approved`). */
+  state: Schema.optional(Schema.String)
 })
 export type Iban = typeof Iban.Type
 
-export const IbanList = Schema.Struct({ ibans: Schema.Array(Iban) })
+export const IbanList = Schema.Struct({ ibans: list(Iban) })
 
-/** `POST /ibans`: request an IBAN for an address (or move one to it). */
-export const RequestIban = Schema.Struct({
-  address: Schema.String,
-  chain: Chain,
-  emailNotifications: Schema.optional(Schema.Boolean)
-})
+/** Filters of `GET /ibans`. */
+export interface ListIbansParams {
+  readonly profile?: string | undefined
+  readonly chain?: string | undefined
+}
+
+/** `POST /ibans`: an IBAN for an address on a chain. */
+export const RequestIban = Schema.Struct({ address: Schema.String, chain: Schema.String })
 export type RequestIban = typeof RequestIban.Type
 
-export const Identifier = Schema.Struct({
-  standard: Schema.String,
-  iban: Schema.optional(Schema.String),
-  address: Schema.optional(Schema.String),
-  chain: Schema.optional(Chain)
-})
+/** `POST /ibans` answers 202 (being provisioned: poll `getIban`/`listIbans` or use the webhook) or 304 (the profile already has one: move it). */
+export type RequestIbanResult = { readonly _tag: "Requested" } | { readonly _tag: "AlreadyExists" }
 
+/** `PATCH /ibans/{iban}`: route the IBAN's incoming payments to another address / chain. */
+export const MoveIban = Schema.Struct({ address: Schema.String, chain: Schema.String })
+export type MoveIban = typeof MoveIban.Type
+
+// ---------------------------------------------------------------------------------------------- orders
+
+export const IbanIdentifier = Schema.Struct({ standard: Schema.Literal("iban"), iban: Schema.String })
+export const ChainIdentifier = Schema.Struct({
+  standard: Schema.Literal("chain"),
+  address: Schema.String,
+  chain: Schema.String
+})
+/** Generic bank account details, when no IBAN is available (answers only). */
+export const AccountIdentifier = Schema.Struct({
+  standard: Schema.Literal("account"),
+  accountNumber: Schema.String,
+  address: Schema.String,
+  bic: Schema.optional(Schema.String)
+})
+/** An identifier standard Monerium adds later: its `standard` is kept. */
+export const OtherIdentifier = Schema.Struct({ standard: Schema.String })
+
+/** Where an order's money goes (requests): an IBAN, or an address on another chain. */
+export const Identifier = Schema.Union([IbanIdentifier, ChainIdentifier])
+export type Identifier = typeof Identifier.Type
+
+/** The counterpart's account in an answer: IBAN, chain, bank account, or a later standard. */
+export const IdentifierResponse = Schema.Union([IbanIdentifier, ChainIdentifier, AccountIdentifier, OtherIdentifier])
+export type IdentifierResponse = typeof IdentifierResponse.Type
+
+/**
+ * Who receives an order's money: an individual (`firstName`, `lastName`, `country`), a company (`companyName`,
+ * `country`), or nothing for a cross-chain transfer (`{}`).
+ */
 export const CounterpartDetails = Schema.Struct({
-  name: Schema.optional(Schema.String),
   firstName: Schema.optional(Schema.String),
   lastName: Schema.optional(Schema.String),
   companyName: Schema.optional(Schema.String),
   country: Schema.optional(Schema.String)
-})
+}).check(
+  Schema.makeFilter((d) => {
+    const keys = Object.keys(d).filter((k) => (d as Record<string, unknown>)[k] !== undefined)
+    if (keys.length === 0) return undefined
+    const individual = d.firstName !== undefined && d.lastName !== undefined && d.companyName === undefined
+    const company = d.companyName !== undefined && d.firstName === undefined && d.lastName === undefined
+    if (!individual && !company) return "details are an individual (firstName, lastName) or a company (companyName)"
+    if (d.country === undefined || !/^[A-Z]{2}$/.test(d.country)) {
+      return { path: ["country"], issue: "country is an ISO 3166-1 alpha-2 code" }
+    }
+    return undefined
+  })
+)
+export type CounterpartDetails = typeof CounterpartDetails.Type
 
 export const Counterpart = Schema.Struct({ identifier: Identifier, details: CounterpartDetails })
 export type Counterpart = typeof Counterpart.Type
 
-export const OrderKind = Schema.Literals(["issue", "redeem"])
-export const OrderState = Schema.Literals(["placed", "pending", "processed", "rejected"])
+/** The counterpart in an answer: also the sender of an issue order (`name`, postal `address`). */
+export const CounterpartResponse = Schema.Struct({
+  identifier: IdentifierResponse,
+  details: Schema.Struct({
+    firstName: Schema.optional(Schema.String),
+    lastName: Schema.optional(Schema.String),
+    companyName: Schema.optional(Schema.String),
+    country: Schema.optional(Schema.String),
+    name: Schema.optional(Schema.String),
+    address: Schema.optional(Schema.String)
+  })
+})
+export type CounterpartResponse = typeof CounterpartResponse.Type
+
+export const knownOrderKinds = ["issue", "redeem"] as const
+export const OrderKind = openEnum(knownOrderKinds)
+
+/** `placed` → `pending` → `processed` | `rejected` (open). */
+export const knownOrderStates = ["placed", "pending", "processed", "rejected"] as const
+export const OrderState = openEnum(knownOrderStates)
 export type OrderState = typeof OrderState.Type
 
 export const OrderMeta = Schema.Struct({
   placedAt: Schema.String,
   processedAt: Schema.optional(Schema.NullOr(Schema.String)),
   rejectedReason: Schema.optional(Schema.NullOr(Schema.String)),
+  supportingDocumentId: Schema.optional(Schema.NullOr(Schema.String)),
   txHashes: Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
 })
 
 export const Order = Schema.Struct({
   id: Schema.String,
+  kind: OrderKind,
   profile: Schema.String,
   address: Schema.String,
-  kind: OrderKind,
   chain: Chain,
-  amount: DecimalAmount,
   currency: Currency,
-  counterpart: Counterpart,
+  amount: Schema.String,
+  counterpart: CounterpartResponse,
+  /** Required by the spec; read leniently (absent or null on older orders). */
   memo: Schema.optional(Schema.NullOr(Schema.String)),
-  meta: OrderMeta,
-  state: OrderState
+  referenceNumber: Schema.optional(Schema.NullOr(Schema.String)),
+  state: OrderState,
+  meta: OrderMeta
 })
 export type Order = typeof Order.Type
 
-export const OrderList = Schema.Struct({ orders: Schema.Array(Order) })
+export const OrderList = Schema.Struct({ orders: list(Order) })
 
-/** `POST /orders`: a redeem order (EURe burned on chain, euros sent to the counterpart's IBAN). */
+/**
+ * `POST /orders`: a redeem order — tokens burned on `chain` from `address`, sent to an IBAN (SEPA) or to an
+ * address on another chain. Build `message` with `MoneriumMessage.orderMessage` and have the address owner sign it.
+ */
 export const NewOrder = Schema.Struct({
+  /** Your own UUID for the order (optional). */
+  id: Schema.optional(Schema.String),
   kind: Schema.Literal("redeem"),
-  amount: DecimalAmount,
-  currency: Currency,
+  amount: OrderAmount,
+  currency: Schema.String,
   address: Schema.String,
-  chain: Chain,
+  chain: Schema.String,
   counterpart: Counterpart,
-  memo: Schema.optional(Schema.String),
-  /** The message the address owner signed, e.g. "Send EUR 10 to GR16... at 2024-07-12T12:02:49Z". */
+  /** e.g. "Send EUR 10 to GR16...6789 at 2024-07-12T12:02:00Z" (see `MoneriumMessage.orderMessage`). */
   message: Schema.String,
-  /** The signature of `message` by `address` (0x-hex), or "0x" for a Safe that signs on chain. */
-  signature: Schema.String,
+  /** EIP-191 signature of `message` by `address`, "0x" for a Safe signing on chain (answered 202), or a Safe off-chain signature. */
+  signature: Schema.String.check(Schema.isPattern(/^0x[0-9a-fA-F]*$/, { message: "a signature is 0x-hex" })),
+  /** Unstructured payment reference, 5–140 characters. */
+  memo: Schema.optional(
+    Schema.String.check(Schema.isMinLength(5, { message: "memo: 5 to 140 characters" }), Schema.isMaxLength(140))
+  ),
+  /** Structured payment reference (e.g. an RF reference), up to 35 characters. */
+  referenceNumber: Schema.optional(Schema.String.check(Schema.isMaxLength(35))),
+  /** A file id from `uploadFile`; required for amounts of €15,000 and more. */
   supportingDocumentId: Schema.optional(Schema.String)
 })
 export type NewOrder = typeof NewOrder.Type
+
+/** `POST /orders` answers the order (200/201) or 202: accepted, waiting for a multi-signature (Safe) confirmation on chain. */
+export type PlaceOrderResult = { readonly _tag: "Placed"; readonly order: Order } | { readonly _tag: "Accepted" }
 
 /** Filters of `GET /orders`. */
 export interface ListOrdersParams {
@@ -162,6 +362,110 @@ export interface ListOrdersParams {
   readonly memo?: string | undefined
   readonly state?: OrderState | undefined
 }
+
+/** `POST /files`: the stored file (the docs of the onboarding guide call the id `fileId`; both are read). */
+export const FileInfo = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  fileId: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
+  type: Schema.optional(Schema.String),
+  size: Schema.optional(Schema.Number),
+  hash: Schema.optional(Schema.String),
+  meta: Schema.optional(
+    Schema.Struct({
+      uploadedBy: Schema.optional(Schema.String),
+      createdAt: Schema.optional(Schema.String),
+      updatedAt: Schema.optional(Schema.String)
+    })
+  )
+})
+export type FileInfo = typeof FileInfo.Type
+
+// ---------------------------------------------------------------------------------------------- tokens, signatures
+
+/** `GET /tokens`: the e-money token contracts. */
+export const Token = Schema.Struct({
+  currency: Schema.optional(Currency),
+  ticker: Schema.optional(Schema.String),
+  symbol: Schema.optional(Schema.String),
+  chain: Schema.optional(Chain),
+  address: Schema.optional(Schema.String),
+  /** A string in the schema, a number in its example: both are read. */
+  decimals: Schema.optional(Schema.Union([Schema.String, Schema.Number]))
+})
+export type Token = typeof Token.Type
+export const TokenList = Schema.Array(Token)
+
+export const knownSignatureKinds = ["linkAddress", "order"] as const
+
+/** `GET /signatures`: a signature Monerium waits for (Safe / contract wallets signing on chain). */
+export const PendingSignature = Schema.Struct({
+  id: Schema.optional(Schema.String),
+  kind: openEnum(knownSignatureKinds),
+  chain: Chain,
+  address: Schema.String,
+  amount: Schema.optional(Schema.String),
+  counterpart: Schema.optional(CounterpartResponse),
+  currency: Schema.optional(Currency),
+  message: Schema.optional(Schema.String),
+  createdAt: Schema.String
+})
+export type PendingSignature = typeof PendingSignature.Type
+
+export const PendingSignatures = Schema.Struct({
+  pending: list(PendingSignature),
+  total: Schema.optional(Schema.Number)
+})
+export type PendingSignatures = typeof PendingSignatures.Type
+
+/** Filters of `GET /signatures`. */
+export interface ListSignaturesParams {
+  readonly address?: string | undefined
+  readonly chain?: string | undefined
+  readonly kind?: "linkAddress" | "order" | undefined
+  readonly profile?: string | undefined
+}
+
+// ---------------------------------------------------------------------------------------------- webhooks
+
+export const knownWebhookEventTypes = [
+  "iban.updated",
+  "order.created",
+  "order.updated",
+  "profile.error",
+  "profile.updated"
+] as const
+export type WebhookEventType = (typeof knownWebhookEventTypes)[number]
+
+export const knownSubscriptionStates = ["active", "inactive"] as const
+
+export const WebhookSubscription = Schema.Struct({
+  id: Schema.String,
+  url: Schema.String,
+  types: Schema.Array(Schema.String),
+  state: openEnum(knownSubscriptionStates)
+})
+export type WebhookSubscription = typeof WebhookSubscription.Type
+
+export const WebhookSubscriptionList = Schema.Struct({
+  subscriptions: list(WebhookSubscription)
+})
+
+/** `POST /webhooks` (the secret is `whsec_` + base64 of 24–64 random bytes: see `MoneriumWebhook.generateSecret`). */
+export const NewWebhookSubscription = Schema.Struct({
+  url: Schema.String,
+  secret: Schema.String,
+  types: Schema.optional(Schema.Array(Schema.Literals(knownWebhookEventTypes)))
+})
+
+/** `PATCH /webhooks/{subscription}`. */
+export const UpdateWebhookSubscription = Schema.Struct({
+  state: Schema.optional(Schema.Literals(knownSubscriptionStates)),
+  types: Schema.optional(Schema.Array(Schema.Literals(knownWebhookEventTypes)))
+})
+export type UpdateWebhookSubscription = typeof UpdateWebhookSubscription.Type
+
+// ---------------------------------------------------------------------------------------------- errors, tokens
 
 /** Monerium's error body. */
 export const ErrorBody = Schema.Struct({

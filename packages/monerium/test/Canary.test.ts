@@ -12,7 +12,8 @@ import * as Option from "effect/Option"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "../src/index.ts"
+import { MoneriumAuth, MoneriumClient } from "../src/index.ts"
+import { MoneriumTestServer } from "../src/testing.ts"
 
 const SECRET = "CANARY-monerium-client-secret-4b7e20d1"
 const WRONG_SECRET = "CANARY-monerium-wrong-secret-91aa"
@@ -38,7 +39,7 @@ describe("secret canary (Monerium + core)", () => {
         apiUrl: "http://127.0.0.1",
         credentials: MoneriumClient.authorizationCode({ clientId: app.clientId, redirectUri: app.redirectUris[0] })
       }
-      const ccOptions = (secret: string): MoneriumClient.Options => ({
+      const ccOptions = (secret: string): MoneriumClient.Options<MoneriumClient.ClientCredentials> => ({
         apiUrl: "http://127.0.0.1",
         credentials: MoneriumClient.clientCredentials({
           clientId: partner.clientId,
@@ -139,6 +140,7 @@ describe("secret canary (Monerium + core)", () => {
       yield* observe(
         Layer.build(MoneriumClient.layerConfig()).pipe(
           Effect.provide(Layer.succeed(HttpClient.HttpClient, memory)),
+          Effect.provide(TokenStore.layerMemory),
           Effect.provide(
             ConfigProvider.layer(
               ConfigProvider.fromEnv({ env: { MONERIUM_CLIENT_SECRET: SECRET, MONERIUM_ENVIRONMENT: "x" } })

@@ -5,7 +5,8 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { MoneriumAuth, MoneriumClient, MoneriumTestServer } from "../src/index.ts"
+import { MoneriumAuth, MoneriumClient } from "../src/index.ts"
+import { MoneriumTestServer } from "../src/testing.ts"
 
 const app = MoneriumTestServer.defaultCodeApp
 
@@ -68,7 +69,7 @@ describe("MoneriumAuth", () => {
         credentials: MoneriumClient.authorizationCode({ clientId: app.clientId, redirectUri: app.redirectUris[0] })
       }).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provideService(TokenStore.TokenStore, store))
       const token = yield* other.handleCallback(yield* server.approve(url), restored)
-      assert.strictEqual(token.extra.userId, MoneriumTestServer.seed.userId)
+      assert.isDefined(token.refreshToken)
       assert.isTrue(Option.isSome(yield* store.get("default")))
       const bad = yield* Effect.flip(MoneriumAuth.decodePending('{"v":1,"state":"x"}'))
       assert.strictEqual(bad._tag, "InvalidCallbackError")
@@ -91,7 +92,6 @@ describe("MoneriumAuth", () => {
       const stored = Option.getOrThrow(yield* store.get("default"))
       assert.strictEqual(Redacted.value(stored.value), Redacted.value(token.value))
       assert.isDefined(stored.refreshToken)
-      assert.strictEqual(stored.extra.profile, MoneriumTestServer.seed.profileId)
       // The stored token serves the next call: no further token request.
       yield* client.authContext
       assert.strictEqual((yield* server.tokenRequests).length, 1)

@@ -4,7 +4,8 @@ import * as Effect from "effect/Effect"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { MoneriumAuth, MoneriumTestServer } from "../src/index.ts"
+import { MoneriumAuth } from "../src/index.ts"
+import { MoneriumTestServer } from "../src/testing.ts"
 
 const app = MoneriumTestServer.defaultCodeApp
 const partner = MoneriumTestServer.defaultPartnerApp
@@ -110,7 +111,8 @@ describe("MoneriumTestServer", () => {
       assert.strictEqual(ok.body.token_type, "Bearer")
       assert.strictEqual(ok.body.expires_in, 3600)
       assert.isString(ok.body.refresh_token)
-      assert.strictEqual(ok.body.userId, MoneriumTestServer.seed.userId)
+      // The published AccessToken shape: nothing beyond its four fields.
+      assert.deepStrictEqual(Object.keys(ok.body).sort(), ["access_token", "expires_in", "refresh_token", "token_type"])
       const again = yield* exchange(c.code, c.verifier)
       assert.deepStrictEqual([again.status, again.body.error], [400, "invalid_grant"])
 
@@ -196,33 +198,51 @@ describe("MoneriumTestServer", () => {
       assert.deepStrictEqual(JSON.parse(none.text), {
         code: 401,
         status: "Unauthorized",
-        message: "Missing bearer token"
+        message: "Not authenticated"
       })
       const ok = yield* get("/profiles", { authorization: `Bearer ${token}`, accept: MoneriumTestServer.acceptV2 })
       assert.strictEqual(ok.status, 200)
       yield* TestClock.adjust("1 hour")
       const expired = yield* get("/profiles", { authorization: `Bearer ${token}`, accept: MoneriumTestServer.acceptV2 })
-      assert.strictEqual(JSON.parse(expired.text).message, "Access token expired")
+      assert.strictEqual(expired.status, 401)
     })
   )
 
-  it.effect("CORS: preflight and responses allow browser apps", () =>
+  it.effect("CORS on the API routes only: the token endpoint refuses a browser's cross-origin request", () =>
     Effect.gen(function* () {
       const { http } = yield* setup
-      const preflight = yield* Effect.orDie(
-        http.execute(
-          HttpClientRequest.make("OPTIONS")(`${base}/auth/token`).pipe(
-            HttpClientRequest.setHeaders({
-              origin: "http://app.localhost",
-              "access-control-request-method": "POST",
-              "access-control-request-headers": "content-type"
-            })
+      const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+        Effect.orDie(
+          http.execute(
+            HttpClientRequest.make(method as "POST")(`${base}${path}`).pipe(
+              HttpClientRequest.setHeaders(headers),
+              body === undefined ? (r) => r : HttpClientRequest.bodyText(body, "application/x-www-form-urlencoded")
+            )
           )
         )
-      )
-      assert.strictEqual(preflight.status, 204)
-      assert.strictEqual(preflight.headers["access-control-allow-origin"], "*")
-      assert.include(preflight.headers["access-control-allow-headers"], "authorization")
+      const apiPreflight = yield* send("OPTIONS", "/profiles", {
+        origin: "http://app.localhost",
+        "access-control-request-method": "GET",
+        "access-control-request-headers": "authorization, accept"
+      })
+      assert.strictEqual(apiPreflight.status, 204)
+      assert.strictEqual(apiPreflight.headers["access-control-allow-origin"], "*")
+      assert.include(apiPreflight.headers["access-control-allow-headers"], "authorization")
+      const tokenPreflight = yield* send("OPTIONS", "/auth/token", {
+        origin: "http://app.localhost",
+        "access-control-request-method": "POST"
+      })
+      assert.strictEqual(tokenPreflight.status, 403)
+      assert.isUndefined(tokenPreflight.headers["access-control-allow-origin"])
+      // A "simple" cross-origin form post needs no preflight; the endpoint still refuses it.
+      const form = `grant_type=client_credentials&client_id=${partner.clientId}&client_secret=${partner.clientSecret}`
+      const crossOrigin = yield* send("POST", "/auth/token", { origin: "http://app.localhost" }, form)
+      assert.strictEqual(crossOrigin.status, 403)
+      assert.isUndefined(crossOrigin.headers["access-control-allow-origin"])
+      // The same request from a server (no Origin) is served.
+      const server = yield* send("POST", "/auth/token", {}, form)
+      assert.strictEqual(server.status, 200)
+      assert.isUndefined(server.headers["access-control-allow-origin"])
     })
   )
 })

@@ -1,0 +1,221 @@
+/**
+ * The authorization request and its callback for Monerium's authorization-code flow with PKCE — the part that
+ * may run in a browser (no token endpoint here: Monerium's `/auth/token` does not answer cross-origin requests,
+ * so the code is exchanged on the app's server, see `MoneriumClient.exchangeCode` / `MoneriumServer`):
+ *
+ * 1. {@link start} makes the S256 verifier/challenge and a single-use `state`, and returns the URL of
+ *    `{api}/auth` to send the user to, with the {@link PendingAuthorization} to keep until the user comes back.
+ * 2. {@link readCallback} checks the callback's `state` exactly and once, turns `error=access_denied` into
+ *    `AuthorizationDeniedError`, and returns the code with the verifier, to hand to the app's server.
+ */
+import { Pkce } from "@nordkit/core"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { AuthorizationDeniedError, InvalidCallbackError, StateMismatchError } from "./MoneriumError.ts"
+
+const provider = "monerium"
+
+/** What the app keeps between `authorize` and `handleCallback` (server side: it holds the PKCE verifier). */
+export interface PendingAuthorization {
+  readonly state: string
+  readonly codeVerifier: Redacted.Redacted<string>
+  readonly clientId: string
+  readonly redirectUri: string
+  /** Effect Clock millis when the authorization was started; old records are refused. */
+  readonly issuedAt: number
+}
+
+export interface AuthorizationRequest {
+  /** Send the user's browser here. */
+  readonly url: string
+  readonly pending: PendingAuthorization
+}
+
+export interface AuthorizeParams {
+  /** Pre-fills the email on Monerium's login/sign-up page. */
+  readonly email?: string | undefined
+  /** Opens Monerium on its login or its sign-up page. */
+  readonly authMode?: "login" | "signup" | undefined
+  /** Lets the user skip KYC onboarding at this point (Monerium's `skip_kyc`). */
+  readonly skipKyc?: boolean | undefined
+}
+
+const PendingJson = Schema.Struct({
+  v: Schema.Literal(1),
+  state: Schema.String,
+  codeVerifier: Schema.String,
+  clientId: Schema.String,
+  redirectUri: Schema.String,
+  issuedAt: Schema.Finite
+})
+const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
+
+/**
+ * The pending authorization as a string (JSON) for a session store or an HttpOnly, Secure cookie. It contains
+ * the PKCE verifier in clear: keep it server side (or encrypted), never in a URL.
+ */
+export const encodePending = (pending: PendingAuthorization): string =>
+  JSON.stringify({
+    v: 1,
+    state: pending.state,
+    codeVerifier: Redacted.value(pending.codeVerifier),
+    clientId: pending.clientId,
+    redirectUri: pending.redirectUri,
+    issuedAt: pending.issuedAt
+  })
+
+/** Reads what {@link encodePending} wrote. */
+export const decodePending = (text: string): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
+  Effect.suspend(() => {
+    const decoded = decodePendingJson(text)
+    if (
+      Option.isNone(decoded) ||
+      !Pkce.isValidVerifier(decoded.value.codeVerifier) ||
+      !Pkce.isHttpUrl(decoded.value.redirectUri)
+    ) {
+      return Effect.fail(new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" }))
+    }
+    const { v: _, codeVerifier, ...rest } = decoded.value
+    return Effect.succeed({ ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) })
+  })
+
+/**
+ * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
+ * cookie or in browser storage — it can be neither read (it holds the verifier) nor altered (a forged
+ * `issuedAt`, state or redirect URI is refused by {@link openPending}). Without a key, keep {@link encodePending}'s
+ * text server side only (a session store).
+ */
+export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey): Effect.Effect<string> =>
+  Effect.orDie(Pkce.seal(encodePending(pending), key))
+
+/** Reads what {@link sealPending} wrote with the same key; anything else is an `InvalidCallbackError`. */
+export const openPending = (
+  text: string,
+  key: Pkce.SealingKey
+): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
+  Pkce.unseal(text, key).pipe(
+    Effect.mapError(() => new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })),
+    Effect.flatMap(decodePending)
+  )
+
+/** The authorize URL for a challenge and state (exported for tests and custom front ends). */
+export const authorizeUrl = (options: {
+  readonly apiUrl: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly challenge: string
+  readonly state: string
+  readonly params?: AuthorizeParams | undefined
+}): string => {
+  const query = new URLSearchParams({
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    code_challenge: options.challenge,
+    code_challenge_method: "S256",
+    state: options.state
+  })
+  if (options.params?.email !== undefined) query.set("email", options.params.email)
+  if (options.params?.authMode !== undefined) query.set("auth_mode", options.params.authMode)
+  if (options.params?.skipKyc !== undefined) query.set("skip_kyc", String(options.params.skipKyc))
+  return `${options.apiUrl}/auth?${query.toString()}`
+}
+
+export interface StartOptions {
+  /** The API base URL (`https://api.monerium.dev` for the sandbox), where `/auth` lives. */
+  readonly apiUrl: string
+  readonly clientId: string
+  /** Exactly one of the redirect URIs registered for the app (absolute http(s)). */
+  readonly redirectUri: string
+  readonly params?: AuthorizeParams | undefined
+}
+
+/** Step 1: a fresh verifier, challenge and state; the URL to send the user to and the record to keep. */
+export const start = (options: StartOptions): Effect.Effect<AuthorizationRequest> =>
+  Effect.gen(function* () {
+    const pair = yield* Pkce.makePair
+    const state = yield* Pkce.makeState
+    const issuedAt = yield* Clock.currentTimeMillis
+    const pending: PendingAuthorization = {
+      state,
+      codeVerifier: pair.verifier,
+      clientId: options.clientId,
+      redirectUri: options.redirectUri,
+      issuedAt
+    }
+    const url = authorizeUrl({
+      apiUrl: options.apiUrl,
+      clientId: options.clientId,
+      redirectUri: options.redirectUri,
+      challenge: pair.challenge,
+      state,
+      params: options.params
+    })
+    return { url, pending }
+  })
+
+/** What a successful callback yields: exchange it on the server (`MoneriumClient.exchangeCode`). */
+export interface AuthorizationCode {
+  readonly code: Redacted.Redacted<string>
+  readonly codeVerifier: Redacted.Redacted<string>
+  readonly redirectUri: string
+}
+
+/** What reading a callback can fail with. */
+export type ReadCallbackError = StateMismatchError | AuthorizationDeniedError | InvalidCallbackError
+
+const defaultGuard = Pkce.makeStateGuard()
+
+/**
+ * Step 2: reads the URL the user came back to against the pending record — the state must match exactly and is
+ * accepted once (through `guard`, default: a 10-minute guard on core's `Pkce.UsedStates`); an `error` is an
+ * `AuthorizationDeniedError`. `expect` (client id, redirect URI) must match the record when given.
+ */
+export const readCallback = (
+  callbackUrl: string | URL,
+  pending: PendingAuthorization,
+  options?: {
+    readonly guard?: Pkce.StateGuard | undefined
+    readonly expect?: { readonly clientId: string; readonly redirectUri: string } | undefined
+  }
+): Effect.Effect<AuthorizationCode, ReadCallbackError> =>
+  Effect.gen(function* () {
+    const text = typeof callbackUrl === "string" ? callbackUrl : callbackUrl.href
+    if (!URL.canParse(text)) {
+      return yield* new InvalidCallbackError({ provider, detail: "the callback URL is not a URL" })
+    }
+    const url = new URL(text)
+    const expect = options?.expect
+    if (expect !== undefined && (pending.clientId !== expect.clientId || pending.redirectUri !== expect.redirectUri)) {
+      return yield* new InvalidCallbackError({
+        provider,
+        detail: "the pending authorization was started by another client or redirect URI"
+      })
+    }
+    const query = url.searchParams
+    const problem = yield* (options?.guard ?? defaultGuard).consume({
+      expected: pending.state,
+      received: query.get("state"),
+      issuedAt: pending.issuedAt
+    })
+    if (problem !== undefined) return yield* new StateMismatchError({ provider, problem })
+    const error = query.get("error")
+    if (error !== null) {
+      return yield* new AuthorizationDeniedError({
+        provider,
+        error,
+        errorDescription: query.get("error_description") ?? undefined
+      })
+    }
+    const code = query.get("code")
+    if (code === null || code.length === 0) {
+      return yield* new InvalidCallbackError({ provider, detail: "the callback has neither code nor error" })
+    }
+    return {
+      code: Redacted.make(code, { label: "code" }),
+      codeVerifier: pending.codeVerifier,
+      redirectUri: pending.redirectUri
+    }
+  })
