@@ -17,8 +17,8 @@
  * does both in one call, and checks the transaction belongs to the callback's session and reference).
  *
  * The verifier refuses a missing or malformed signature, a timestamp outside the tolerance (default 5 minutes,
- * either way, as Dintero recommends), a wrong signature (compared in constant time) and a replay of a signature
- * already accepted. Browser-safe: HMAC through `effect/crypto` (WebCrypto).
+ * either way, as Dintero recommends), a wrong signature (compared in constant time), a replay of a signature
+ * already accepted, and a POST body that names another transaction or reference than the signed query. Browser-safe: HMAC through `effect/crypto` (WebCrypto).
  */
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
@@ -44,6 +44,7 @@ export class CallbackVerificationError extends Schema.TaggedError<CallbackVerifi
       "replayed",
       "replay_store_unavailable",
       "invalid_callback",
+      "body_mismatch",
       "transaction_mismatch"
     ]),
     transactionId: Schema.optional(Schema.String)
@@ -208,6 +209,8 @@ export interface Verifier {
   >
 }
 
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
 const signaturePattern = /^t=(\d{1,12}),v0-hmac-sha256=([0-9a-f]{64})$/
 
 /** A verifier for one account's signature secret. */
@@ -244,6 +247,14 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
         .markUsed(`dintero-callback:${match[2]}`, 2 * tolerance)
         .pipe(Effect.catch(() => refuse("replay_store_unavailable", transactionId)))
       if (!first) return yield* refuse("replayed", transactionId)
+      // The body is not signed: one that names another transaction or order than the signed query is forged.
+      if (isRecord(callback.body)) {
+        const { id, merchant_reference } = callback.body
+        if (id !== undefined && id !== callback.transactionId) return yield* refuse("body_mismatch", transactionId)
+        if (merchant_reference !== undefined && merchant_reference !== callback.merchantReference) {
+          return yield* refuse("body_mismatch", transactionId)
+        }
+      }
       return { ...callback, timestamp }
     })
 

@@ -147,7 +147,9 @@ export type ListReportsParams = Partial<typeof Api.ApiReportsMetadataListGetPara
 // --- callback secret (not in the published OpenAPI: `POST /v1/admin/signature`) -------------------------------------
 
 /** Answer of `POST /v1/admin/signature`: the secret Dintero signs callbacks with. */
-export const SignatureSecret = Schema.Struct({ secret: Schema.Redacted(Schema.String) })
+export const SignatureSecret = Schema.Struct({
+  secret: Schema.RedactedFromValue(Schema.String, { label: "dintero callback signature secret" })
+})
 export type SignatureSecret = typeof SignatureSecret.Type
 
 /** Dintero's error body: `{ error: { code?, message, errors? } }`. */
