@@ -6,7 +6,8 @@
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { NetgiroClient, NetgiroSchema, NetgiroTestServer } from "@nordkit/netgiro"
+import { NetgiroClient, NetgiroSchema } from "@nordkit/netgiro"
+import { NetgiroTestServer } from "@nordkit/netgiro/testing"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -22,7 +23,7 @@ const live = Effect.gen(function* () {
   yield* Console.log(
     `  read       sales list: ${sales.Message ?? "ok"} (ResultCode ${sales.ResultCode}), response signature verified`
   )
-  yield* Console.log(`  reference  netgiro_referenceId ${sales.referenceId ?? "(none)"}`)
+  yield* Console.log(`  reference  netgiro_referenceId ${sales.requestId ?? "(none)"}`)
 }).pipe(Effect.provide(NetgiroClient.layerConfig()))
 
 const local = Effect.gen(function* () {
@@ -50,7 +51,7 @@ const local = Effect.gen(function* () {
   const confirmed = yield* client.confirmCart({ TransactionId: cart.TransactionId })
   yield* Console.log(
     `  confirm    ${confirmed.Message} (ResultCode ${confirmed.ResultCode}), invoice ${confirmed.PaymentInfo?.InvoiceNumber}, ` +
-      `ref ${confirmed.referenceId}`
+      `ref ${confirmed.requestId}`
   )
 
   const declined = yield* client.insertCart({

@@ -1,30 +1,59 @@
 /**
- * Merchant callbacks: Netgíró POSTs to the `CallbackUrl` of a cart when the customer confirmed it (server
- * callback confirmation). The request carries `netgiro_nonce` and `netgiro_signature` over
- * `secret + nonce + callbackUrl + rawBody`; verify it before acting on it, then answer 2xx (Netgíró retries a
- * failed callback once, then cancels the sale).
+ * Merchant callbacks: Netgíró POSTs to a cart's `CallbackUrl` when the customer confirmed it and to its
+ * `CallbackCancelUrl` when the cart was canceled. Answer 2xx: Netgíró retries a failed callback once, then
+ * cancels the sale.
  *
- * Use `verify` with whatever your HTTP server gives you, or `verifyRequest` inside an Effect HTTP handler:
+ * The V1 body is the payment response the official .NET demo decodes, nested:
+ * `{ PaymentSuccessful, PaymentInfo: { TransactionId, InvoiceNumber, ReferenceNumber, StatusId, TotalAmount, ... },
+ * Success, Message, ResultCode }`. The V2 and hosted-checkout body is flat:
+ * `{ Success, Message, TransactionId, ReferenceNumber, TotalAmount }`. Both decode into one `Callback`.
+ *
+ * **How a V1 callback is signed is not published**, so verification is a choice of `mode`:
+ *
+ * - `"recheck"` (the default): no signature rule is trusted. `settle` re-reads the cart with a signed
+ *   `CheckCart` (whose answer is verified and bound to the transaction) and reports what that says. Default
+ *   because it is the only check that holds whichever rule Netgíró's V1 server uses.
+ * - `"requestSignature"`: `netgiro_signature = SHA-256(secret + netgiro_nonce + callbackUrl + body)`, the rule
+ *   of API requests applied to the callback.
+ * - `"transactionSignature"`: `X-Netgiro-Signature = SHA-256(secret + TransactionId + TotalAmount)`, the rule the
+ *   V2 and hosted-checkout documentation gives.
+ * - `"demoSignature"`: `netgiro_signature = SHA-256(netgiro_appkey + TransactionId + netgiro_nonce)`, what the
+ *   official demo checks. It contains no secret — anyone can compute it — so it rejects garbage but proves
+ *   nothing: `authenticated` stays false and `settle` re-reads the cart.
+ *
+ * Only a callback verified by a rule containing the secret is `authenticated`; `settle` trusts it without a
+ * re-read. Everything else is re-read before it can move money.
+ *
+ * `make` adds a replay guard: the same callback (nonce, or signature and transaction) delivered again within
+ * the window fails with `NetgiroReplayError` — answer it 2xx (it was handled already) but do not act twice.
  *
  * ```ts
+ * const callbacks = yield* NetgiroCallback.make({ secret, callbackUrl: "https://shop.example/netgiro/callback" })
  * HttpRouter.add("POST", "/netgiro/callback", Effect.gen(function*() {
- *   const callback = yield* NetgiroCallback.verifyRequest({ secret, callbackUrl: "https://shop.example/netgiro/callback" })
- *   yield* markPaid(callback.payload.TransactionId)
+ *   const callback = yield* callbacks.verifyRequest
+ *   const settled = yield* NetgiroCallback.settle(callback)   // needs NetgiroClient (the re-read)
+ *   if (settled._tag === "Confirmed") yield* markPaid(settled.transactionId)
  *   return HttpServerResponse.empty()
  * }))
  * ```
  *
- * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (that is what Netgíró signs), not
+ * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (what `requestSignature` covers), not
  * whatever host header the request arrived with behind your proxy.
  */
 import { NordkitError } from "@nordkit/core"
+import * as Digest from "effect/crypto/Digest"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as ReplayWindow from "./internal/ReplayWindow.ts"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
-import { NetgiroSignatureError } from "./NetgiroError.ts"
-import { CallbackPayload } from "./NetgiroSchema.ts"
+import { type CheckCartResult, NetgiroClient } from "./NetgiroClient.ts"
+import { NetgiroReplayError, NetgiroSignatureError, resultCaseOf } from "./NetgiroError.ts"
+import { CallbackPayload, PaymentStatus } from "./NetgiroSchema.ts"
+
+export type Mode = "recheck" | "requestSignature" | "transactionSignature" | "demoSignature"
 
 export interface Incoming {
   /** Request headers; names are matched case-insensitively. */
@@ -35,21 +64,69 @@ export interface Incoming {
 
 export interface Options {
   readonly secret: Redacted.Redacted<string>
-  /** The `CallbackUrl` exactly as sent in `InsertCart`. */
+  /** The `CallbackUrl` (or `CallbackCancelUrl`) exactly as sent in `InsertCart`. */
   readonly callbackUrl: string
+  /** How the callback is verified. Default `"recheck"` (see the module documentation). */
+  readonly mode?: Mode | undefined
+  /** `demoSignature`: your app key; a callback naming another one is refused. */
+  readonly appKey?: string | undefined
 }
 
-export interface Verified {
-  readonly payload: CallbackPayload
-  /** The whole JSON body, including fields the payload schema does not name. */
+/** A V2 callback's flat body. */
+export const FlatCallbackPayload = Schema.Struct({
+  Success: Schema.Boolean,
+  Message: Schema.optional(Schema.NullOr(Schema.String)),
+  TransactionId: Schema.String,
+  ReferenceNumber: Schema.optional(Schema.NullOr(Schema.String)),
+  TotalAmount: Schema.Number
+})
+export type FlatCallbackPayload = typeof FlatCallbackPayload.Type
+
+/** A verified (or, for `recheck`/`demoSignature`, merely well-formed) callback. */
+export interface Callback {
+  /** `confirm`: the customer confirmed; `cancel`: the cart was canceled or expired. */
+  readonly kind: "confirm" | "cancel"
+  readonly transactionId: string
+  readonly referenceNumber: string | undefined
+  readonly totalAmount: number | undefined
+  /** The nested V1 payload, when the body had that shape. */
+  readonly payload: CallbackPayload | undefined
+  /** The whole JSON body, including fields no schema names. */
   readonly raw: unknown
-  readonly nonce: string
-  readonly referenceId: string | undefined
+  readonly nonce: string | undefined
+  readonly requestId: string | undefined
+  readonly mode: Mode
+  /** True only when a rule containing the secret verified the callback. */
+  readonly authenticated: boolean
 }
+
+/** What a callback turned out to mean, after `settle`. */
+export type Settled =
+  | {
+      readonly _tag: "Confirmed"
+      readonly transactionId: string
+      readonly source: Source
+      readonly check?: CheckCartResult
+    }
+  | {
+      readonly _tag: "Canceled"
+      readonly transactionId: string
+      readonly source: Source
+      readonly check?: CheckCartResult
+    }
+  /** The re-read does not support the callback (e.g. still pending): act on nothing. */
+  | {
+      readonly _tag: "Unconfirmed"
+      readonly transactionId: string
+      readonly source: Source
+      readonly check?: CheckCartResult
+    }
+export type Source = "signature" | "checkCart"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-const decodePayload = Schema.decodeUnknownEffect(CallbackPayload)
+const decodeNested = Schema.decodeUnknownOption(CallbackPayload)
+const decodeFlat = Schema.decodeUnknownOption(FlatCallbackPayload)
 
 const notJson = Symbol("notJson")
 const parseJson = (text: string): unknown => {
@@ -61,51 +138,221 @@ const parseJson = (text: string): unknown => {
 }
 
 const header = (headers: Incoming["headers"], name: string): string | undefined => {
+  const wanted = name.toLowerCase()
   for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === name) return typeof value === "string" ? value : value?.[0]
+    if (key.toLowerCase() === wanted) return typeof value === "string" ? value : value?.[0]
   }
   return undefined
 }
 
-/** Verifies a callback's signature, then decodes its body. A bad or missing signature is never decoded. */
-export const verify = Effect.fn("NetgiroCallback.verify")(function* (options: Options, incoming: Incoming) {
-  const bytes = typeof incoming.body === "string" ? encoder.encode(incoming.body) : incoming.body
-  const nonce = header(incoming.headers, NetgiroAuth.headerNames.nonce)
-  const referenceId = header(incoming.headers, NetgiroAuth.headerNames.referenceId)
-  const where = { provider: "netgiro", method: "POST", path: pathOf(options.callbackUrl), referenceId }
-  const digest = yield* NetgiroAuth.digestService
-  const verdict = yield* NetgiroAuth.verify(
-    digest,
-    options.secret,
-    { nonce, signature: header(incoming.headers, NetgiroAuth.headerNames.signature) },
-    options.callbackUrl,
-    bytes
-  )
-  if (verdict !== "valid") return yield* new NetgiroSignatureError({ ...where, reason: verdict })
-  const fail = (detail: string) => new NordkitError.DecodeError({ ...where, detail })
-  const raw = parseJson(decoder.decode(bytes))
-  if (raw === notJson) return yield* fail("callback body is not JSON")
-  const payload = yield* Effect.mapError(decodePayload(raw), (e) => fail(e.message.slice(0, 500)))
-  return { payload, raw, nonce: nonce as string, referenceId } satisfies Verified
-})
+const pathOf = (url: string) => (URL.canParse(url) ? new URL(url).pathname : "/")
 
-/** `verify` for the current request of an Effect HTTP server. */
-export const verifyRequest = (options: Options) =>
+/** The `TotalAmount` texts a signer may have hashed: the JSON token as sent, and the plain number. */
+const amountTexts = (body: string, amount: number | undefined): ReadonlyArray<string> => {
+  const token = /"TotalAmount"\s*:\s*"?(-?[0-9]+(?:\.[0-9]+)?)"?/.exec(body)?.[1]
+  const texts = new Set<string>()
+  if (token !== undefined) texts.add(token)
+  if (amount !== undefined) texts.add(String(amount))
+  return [...texts]
+}
+
+/** Lowercase hex SHA-256 of the UTF-8 concatenation of `parts`. */
+export const sha256Hex = (digest: NetgiroAuth.DigestService, ...parts: ReadonlyArray<string>) =>
+  digest.digestHex(Digest.sha256, encoder.encode(parts.join("")))
+
+/**
+ * The V2 / hosted-checkout callback signature: `SHA-256(secret + TransactionId + TotalAmount)`, UTF-8, hex.
+ * `TotalAmount` as its decimal text without grouping (`5000`): the documentation's example; the encoding and
+ * the format of non-integer amounts are not stated (an assumption).
+ */
+export const transactionSignature = (
+  digest: NetgiroAuth.DigestService,
+  secret: Redacted.Redacted<string>,
+  transactionId: string,
+  totalAmount: string
+) => sha256Hex(digest, Redacted.value(secret), transactionId, totalAmount)
+
+const normalize = (raw: unknown) => {
+  const nested = decodeNested(raw)
+  if (nested._tag === "Some") {
+    const payload = nested.value
+    const canceled =
+      payload.PaymentInfo.StatusId === PaymentStatus.Canceled ||
+      payload.PaymentSuccessful === false ||
+      (payload.ResultCode !== undefined &&
+        payload.ResultCode !== null &&
+        resultCaseOf(payload.ResultCode) === "PaymentCanceled")
+    return {
+      kind: canceled ? ("cancel" as const) : ("confirm" as const),
+      transactionId: payload.PaymentInfo.TransactionId,
+      referenceNumber: payload.PaymentInfo.ReferenceNumber ?? undefined,
+      totalAmount: payload.PaymentInfo.TotalAmount ?? undefined,
+      payload
+    }
+  }
+  const flat = decodeFlat(raw)
+  if (flat._tag === "Some") {
+    return {
+      kind: flat.value.Success ? ("confirm" as const) : ("cancel" as const),
+      transactionId: flat.value.TransactionId,
+      referenceNumber: flat.value.ReferenceNumber ?? undefined,
+      totalAmount: flat.value.TotalAmount,
+      payload: undefined
+    }
+  }
+  return undefined
+}
+
+/**
+ * Decodes a callback and checks it by `options.mode`. A signature that does not match (or is missing, for the
+ * signature modes) is a `NetgiroSignatureError`; its body is not acted on.
+ */
+export const verify: (
+  options: Options,
+  incoming: Incoming
+) => Effect.Effect<Callback, NetgiroSignatureError | NordkitError.DecodeError> = Effect.fn("NetgiroCallback.verify")(
+  function* (options: Options, incoming: Incoming) {
+    const mode = options.mode ?? "recheck"
+    const bytes = typeof incoming.body === "string" ? encoder.encode(incoming.body) : incoming.body
+    const text = decoder.decode(bytes)
+    const nonce = header(incoming.headers, NetgiroAuth.headerNames.nonce)
+    const requestId = header(incoming.headers, NetgiroAuth.headerNames.referenceId)
+    const where = { provider: "netgiro", method: "POST", path: pathOf(options.callbackUrl), requestId }
+    const digest = yield* NetgiroAuth.digestService
+    const refuse = (reason: "missing" | "mismatch") => new NetgiroSignatureError({ ...where, reason })
+
+    if (mode === "requestSignature") {
+      const verdict = yield* NetgiroAuth.verify(
+        digest,
+        options.secret,
+        { nonce, signature: header(incoming.headers, NetgiroAuth.headerNames.signature) },
+        options.callbackUrl,
+        bytes
+      )
+      if (verdict !== "valid") return yield* refuse(verdict)
+    }
+    const fail = (detail: string) => new NordkitError.DecodeError({ ...where, detail })
+    const raw = parseJson(text)
+    if (raw === notJson) return yield* fail("callback body is not JSON")
+    const callback = normalize(raw)
+    if (callback === undefined) return yield* fail("callback body is neither the nested V1 nor the flat V2 shape")
+
+    if (mode === "transactionSignature") {
+      const given =
+        header(incoming.headers, "x-netgiro-signature") ?? header(incoming.headers, NetgiroAuth.headerNames.signature)
+      if (given === undefined || given === "") return yield* refuse("missing")
+      let matched = false
+      for (const amount of amountTexts(text, callback.totalAmount)) {
+        const expected = yield* transactionSignature(digest, options.secret, callback.transactionId, amount)
+        if (NetgiroAuth.constantTimeEqual(expected, given.toLowerCase())) matched = true
+      }
+      if (!matched) return yield* refuse("mismatch")
+    }
+    if (mode === "demoSignature") {
+      const appKey = header(incoming.headers, NetgiroAuth.headerNames.appKey)
+      const given = header(incoming.headers, NetgiroAuth.headerNames.signature)
+      if (appKey === undefined || nonce === undefined || given === undefined) return yield* refuse("missing")
+      if (options.appKey !== undefined && appKey.toLowerCase() !== options.appKey.toLowerCase()) {
+        return yield* refuse("mismatch")
+      }
+      const expected = yield* sha256Hex(digest, appKey, callback.transactionId, nonce)
+      if (!NetgiroAuth.constantTimeEqual(expected, given.toLowerCase())) return yield* refuse("mismatch")
+    }
+    const verified: Callback = {
+      ...callback,
+      raw,
+      nonce,
+      requestId,
+      mode,
+      authenticated: mode === "requestSignature" || mode === "transactionSignature"
+    }
+    return verified
+  }
+)
+
+const readBody = (callbackUrl: string) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const body = new Uint8Array(
-      yield* Effect.mapError(
-        request.arrayBuffer,
-        () =>
-          new NordkitError.DecodeError({
-            provider: "netgiro",
-            method: "POST",
-            path: pathOf(options.callbackUrl),
-            detail: "callback body unreadable"
-          })
-      )
+    const body = yield* Effect.mapError(
+      request.arrayBuffer,
+      () =>
+        new NordkitError.DecodeError({
+          provider: "netgiro",
+          method: "POST",
+          path: pathOf(callbackUrl),
+          detail: "callback body unreadable"
+        })
     )
-    return yield* verify(options, { headers: request.headers, body })
+    const incoming: Incoming = { headers: request.headers, body: new Uint8Array(body) }
+    return incoming
   })
 
-const pathOf = (url: string) => (URL.canParse(url) ? new URL(url).pathname : "/")
+/** `verify` for the current request of an Effect HTTP server (no replay guard: see `make`). */
+export const verifyRequest = (options: Options) =>
+  Effect.flatMap(readBody(options.callbackUrl), (incoming) => verify(options, incoming))
+
+export interface Verifier {
+  /** `verify`, then refuse a callback already seen within the window (`NetgiroReplayError`). */
+  readonly verify: (
+    incoming: Incoming
+  ) => Effect.Effect<Callback, NetgiroSignatureError | NetgiroReplayError | NordkitError.DecodeError>
+  readonly verifyRequest: Effect.Effect<
+    Callback,
+    NetgiroSignatureError | NetgiroReplayError | NordkitError.DecodeError,
+    HttpServerRequest.HttpServerRequest
+  >
+}
+
+/** A verifier with a replay guard (default window 24 hours: Netgíró's retry comes within minutes). */
+export const make = (options: Options & { readonly replayWindow?: Duration.Input | undefined }) =>
+  Effect.map(ReplayWindow.make(options.replayWindow ?? "24 hours"), (window): Verifier => {
+    const guarded = (incoming: Incoming) =>
+      Effect.flatMap(verify(options, incoming), (callback) => {
+        const signature =
+          header(incoming.headers, "x-netgiro-signature") ?? header(incoming.headers, NetgiroAuth.headerNames.signature)
+        const key = `${callback.kind}:${callback.transactionId}:${callback.nonce ?? ""}:${signature ?? ""}`
+        return Effect.flatMap(window.admit(key), (fresh) =>
+          fresh
+            ? Effect.succeed(callback)
+            : Effect.fail(
+                new NetgiroReplayError({
+                  provider: "netgiro",
+                  method: "POST",
+                  path: pathOf(options.callbackUrl),
+                  requestId: callback.requestId,
+                  reason: "nonceReused",
+                  received: callback.transactionId
+                })
+              )
+        )
+      })
+    return { verify: guarded, verifyRequest: Effect.flatMap(readBody(options.callbackUrl), guarded) }
+  })
+
+/**
+ * What a callback means for money. An `authenticated` callback is taken at its word. Any other is re-read
+ * with `CheckCart` (signed, verified and bound to the transaction): a confirm callback stands when the cart is
+ * paid or waiting for this very callback (10429); a cancel callback when the cart is canceled.
+ */
+export const settle = Effect.fn("NetgiroCallback.settle")(function* (callback: Callback) {
+  const transactionId = callback.transactionId
+  if (callback.authenticated) {
+    return callback.kind === "confirm"
+      ? ({ _tag: "Confirmed", transactionId, source: "signature" } as const)
+      : ({ _tag: "Canceled", transactionId, source: "signature" } as const)
+  }
+  const client = yield* NetgiroClient
+  const check = yield* Effect.catchTag(client.checkCart(transactionId), "NetgiroResultError", (e) =>
+    Effect.succeed({ ResultCode: e.resultCode, PaymentSuccessful: false, Success: false } as CheckCartResult)
+  )
+  const reason = resultCaseOf(check.ResultCode)
+  const paid = check.PaymentSuccessful || reason === "PaymentCompleted" || reason === "PendingProviderCallback"
+  const canceled = reason === "PaymentCanceled" || reason === "AlreadyCanceled"
+  const settled: Settled =
+    callback.kind === "confirm" && paid
+      ? { _tag: "Confirmed", transactionId, source: "checkCart", check }
+      : callback.kind === "cancel" && canceled
+        ? { _tag: "Canceled", transactionId, source: "checkCart", check }
+        : { _tag: "Unconfirmed", transactionId, source: "checkCart", check }
+  return settled
+})

@@ -3,7 +3,11 @@
  * `waitForPayment` to follow a cart until the customer decides, and the signed HttpClient for endpoints nordkit
  * does not wrap. Requests are signed per attempt, responses verified (`verifyResponses`), and the
  * `{Success, Message, ResultCode}` envelope turned into results or a `NetgiroResultError` naming the code.
- * Every result and error carries `netgiro_referenceId`.
+ * A verified answer is also bound to its request: its nonce may not repeat within `replayWindow`, and the
+ * transaction it names must be the one asked about (`NetgiroReplayError` otherwise). Refunds and transaction
+ * status of V1 merchants go through Netgíró's Partner API (`refund`, `transactionStatus`), authenticated with
+ * the `token` header. Every result carries `requestId` (Netgíró's `netgiro_referenceId`), and so does every
+ * error.
  *
  * ```ts
  * const program = Effect.gen(function*() {
@@ -12,11 +16,20 @@
  *     ConfirmationType: NetgiroSchema.ConfirmationTypes.Manual })
  *   const outcome = yield* netgiro.waitForPayment(cart, { timeout: "5 minutes" })
  *   if (outcome._tag === "Reserved") yield* netgiro.confirmCart({ TransactionId: cart.TransactionId })
+ *   if (outcome._tag === "SmsCodeNeeded") yield* netgiro.confirmCart({ TransactionId: cart.TransactionId, smsCode })
  * })
  * program.pipe(Effect.provide(NetgiroClient.layerConfig()), Effect.provide(NodeHttpClient.layerUndici))
  * ```
  */
-import { ApiClient, BaseUrl, ClientConfig, NordkitError, RequestSigner, type RetryPolicy } from "@nordkit/core"
+import {
+  ApiClient,
+  BaseUrl,
+  ClientConfig,
+  NordkitError,
+  PathSegment,
+  RequestSigner,
+  type RetryPolicy
+} from "@nordkit/core"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -27,12 +40,17 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as ReplayWindow from "./internal/ReplayWindow.ts"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import {
   errorFields,
+  NetgiroRefundError,
+  NetgiroReplayError,
   NetgiroResultError,
   NetgiroSignatureError,
   PaymentTimeoutError,
@@ -48,6 +66,9 @@ import {
   type Environment,
   InsertCartRequest,
   InsertCartResponse,
+  PartnerRefundRequest,
+  PartnerTransaction,
+  type PaymentInfo,
   SalesListResponse,
   TransactionRequest,
   type VerifyMode
@@ -57,6 +78,12 @@ export const provider = "netgiro"
 export const defaultApiUrls: Readonly<Record<Environment, string>> = {
   test: "https://api.test.netgiro.is/v1",
   production: "https://api.netgiro.is/v1"
+}
+
+/** Partner API hosts (refunds and transaction status for V1 merchants). */
+export const defaultPartnerUrls: Readonly<Record<Environment, string>> = {
+  test: "https://partner-api.test.netgiro.is",
+  production: "https://api.netgiro.is/partner"
 }
 
 export interface Options {
@@ -76,19 +103,52 @@ export interface Options {
    * an integer larger than any before). Default: ticks since 1900 from the Effect Clock, strictly increasing.
    */
   readonly nonce?: Effect.Effect<bigint> | undefined
+  /** How long a response nonce is remembered: the same signed answer arriving again within it is refused. */
+  readonly replayWindow?: Duration.Input | undefined
+  /** Replaces the Partner API base URL of the environment (`NETGIRO_PARTNER_API_URL`). */
+  readonly partnerUrl?: string | undefined
+  /**
+   * The Partner API `token` header. Default: `secret` (Netgíró's WooCommerce plugin sends the signing secret as
+   * the token). Never rendered: redacted in spans and absent from every error.
+   */
+  readonly partnerToken?: Redacted.Redacted<string> | undefined
+  /** Your own HttpClient middleware (logging, a circuit breaker), applied where each attempt runs. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
-/** What every result carries besides its body: Netgíró's id of the call, for support. */
+/** What every result carries besides its body: Netgíró's id of the call (`netgiro_referenceId`), for support. */
 export interface Meta {
-  readonly referenceId: string | undefined
+  readonly requestId: string | undefined
 }
 
 export type InsertCartResult = InsertCartResponse & Meta
 export type CheckCartResult = CheckCartResponse & Meta
 export type ConfirmCartResult = ConfirmCartResponse & Meta
 export type CancelCartResult = CancelCartResponse & Meta
-export interface SalesListResult extends Envelope, Meta {
-  /** The whole JSON response (its shape beyond the envelope is not published). */
+export interface SalesListResult extends SalesListResponse, Meta {
+  /** The whole JSON response (the list's item shape is not published). */
+  readonly body: unknown
+}
+
+export interface RefundOptions {
+  /** At most 100 characters (Partner API). */
+  readonly reason?: string | undefined
+  /**
+   * Reuse the key of an earlier attempt of the same refund (e.g. after your process restarted mid-call): Netgíró
+   * processes one refund per key. Default: a fresh key per `refund` call, reused by the client's own retries.
+   */
+  readonly idempotencyKey?: string | undefined
+}
+
+export interface RefundResult extends Meta {
+  readonly transactionId: string
+  readonly amount: number
+  /** The key the refund was sent with: keep it to retry the same refund later. */
+  readonly idempotencyKey: string
+}
+
+export interface PartnerTransactionResult extends PartnerTransaction, Meta {
+  /** The whole JSON response (the shape is not published). */
   readonly body: unknown
 }
 
@@ -98,14 +158,19 @@ export type PaymentOutcome =
   | { readonly _tag: "Paid"; readonly check: CheckCartResult }
   /** The customer approved a `Manual` cart: call `confirmCart` to create the loan. */
   | { readonly _tag: "Reserved"; readonly check: CheckCartResult }
+  /**
+   * Result 10428: the customer was identified by SSN and got an SMS code. Ask them for it, then call
+   * `confirmCart({ TransactionId, smsCode })`.
+   */
+  | { readonly _tag: "SmsCodeNeeded"; readonly check: CheckCartResult }
   /** The cart was canceled (by the merchant, the customer, or a failed callback). */
-  | { readonly _tag: "Canceled"; readonly resultCode: number; readonly referenceId: string | undefined }
+  | { readonly _tag: "Canceled"; readonly resultCode: number; readonly requestId: string | undefined }
   /** The customer (or Netgíró, e.g. no credit) declined the payment. */
   | {
       readonly _tag: "Declined"
       readonly resultCode: number
       readonly message: string | undefined
-      readonly referenceId: string | undefined
+      readonly requestId: string | undefined
     }
 
 export interface WaitOptions {
@@ -116,7 +181,10 @@ export interface WaitOptions {
 }
 
 /** Every failure of a Netgíró call. */
-export type Error = NordkitError.RequestError | NetgiroResultError | NetgiroSignatureError
+export type Error = NordkitError.RequestError | NetgiroResultError | NetgiroSignatureError | NetgiroReplayError
+
+/** `ConfirmCart`'s body, plus the SMS code of a 10428 cart (sent as `Identifier`). */
+export type ConfirmCartInput = ConfirmCartRequest & { readonly smsCode?: string | undefined }
 
 export interface Service {
   readonly environment: Environment
@@ -125,13 +193,30 @@ export interface Service {
   readonly http: ApiClient.RawClient
   readonly insertCart: (request: InsertCartRequest) => Effect.Effect<InsertCartResult, Error>
   readonly checkCart: (transactionId: string) => Effect.Effect<CheckCartResult, Error>
-  /** Confirms a `Manual` cart. `PaymentSuccessful: false` is a `NetgiroResultError`. */
-  readonly confirmCart: (request: ConfirmCartRequest) => Effect.Effect<ConfirmCartResult, Error>
+  /**
+   * Confirms a `Manual` cart, or a 10428 cart with the customer's `smsCode`. `PaymentSuccessful: false` is a
+   * `NetgiroResultError`.
+   */
+  readonly confirmCart: (request: ConfirmCartInput) => Effect.Effect<ConfirmCartResult, Error>
   readonly cancelCart: (transactionId: string) => Effect.Effect<CancelCartResult, Error>
   readonly salesList: Effect.Effect<SalesListResult, Error>
   /**
-   * Polls `CheckCart` at the interval Netgíró asks for until the cart is paid, reserved (Manual), canceled or
-   * declined. Interruptible; fails with `PaymentTimeoutError` after `timeout`.
+   * Partner API refund, full or partial, in whole krónur. One idempotency key per call, reused on every retry,
+   * so a retried refund is processed once. A refused refund is a `NetgiroRefundError`.
+   */
+  readonly refund: (
+    transactionId: string,
+    amount: number,
+    options?: RefundOptions
+  ) => Effect.Effect<RefundResult, NordkitError.RequestError | NetgiroRefundError>
+  /** Partner API transaction status. */
+  readonly transactionStatus: (
+    transactionId: string
+  ) => Effect.Effect<PartnerTransactionResult, NordkitError.RequestError>
+  /**
+   * Polls `CheckCart` (an effect `Schedule`, at the interval Netgíró asks for) until the cart is paid, reserved
+   * (Manual), needs an SMS code (10428), or is canceled or declined. Interruptible; fails with
+   * `PaymentTimeoutError` after `timeout`.
    */
   readonly waitForPayment: (
     cart: string | Pick<InsertCartResponse, "TransactionId" | "ProcessCartCheckIntervalMiliseconds">,
@@ -150,10 +235,10 @@ const outcomeOfResult = (
   reason: ResultCase,
   resultCode: number,
   message: string | undefined,
-  referenceId: string | undefined
+  requestId: string | undefined
 ): PaymentOutcome | undefined => {
-  if (declined.has(reason)) return { _tag: "Declined", resultCode, message, referenceId }
-  if (canceled.has(reason)) return { _tag: "Canceled", resultCode, referenceId }
+  if (declined.has(reason)) return { _tag: "Declined", resultCode, message, requestId }
+  if (canceled.has(reason)) return { _tag: "Canceled", resultCode, requestId }
   return undefined
 }
 
@@ -161,8 +246,17 @@ const outcomeOfCheck = (check: CheckCartResult): PaymentOutcome | undefined => {
   const reason = resultCaseOf(check.ResultCode)
   if (check.PaymentSuccessful || reason === "PaymentCompleted") return { _tag: "Paid", check }
   if (reason === "PendingProviderConfirmation") return { _tag: "Reserved", check }
-  return outcomeOfResult(reason, check.ResultCode, check.Message ?? undefined, check.referenceId)
+  if (reason === "AdditionalConfirmationNeeded") return { _tag: "SmsCodeNeeded", check }
+  return outcomeOfResult(reason, check.ResultCode, check.Message ?? undefined, check.requestId)
 }
+
+/** Answers that move money (or say it moved) must name the transaction they answer. */
+const bindsMoney = (value: { readonly PaymentSuccessful?: boolean | undefined; readonly ResultCode: number }) =>
+  value.PaymentSuccessful === true || [10200, 10426, 10429].includes(value.ResultCode)
+
+/** Refusal messages that mean "more than is left" (the wording is not published: an assumption, see README). */
+const exceedsPattern = /exceed|remaining|greater than|higher than|too (high|large)|more than/i
+const notRefundablePattern = /not refundable|cannot be refunded|isrefundable/i
 const defaultInterval = 2_000
 
 const decoder = new TextDecoder()
@@ -177,6 +271,27 @@ const parseJson = (text: string): unknown => {
 }
 
 const decodeEnvelope = Schema.decodeUnknownOption(Envelope)
+
+/** The Partner API's error body: `{ Message }` or `{ message }` (casing varies), maybe with a code. */
+const partnerErrorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  if (typeof json !== "object" || json === null) return text.length > 0 ? { detail: text.slice(0, 200) } : {}
+  const record = json as Record<string, unknown>
+  const message = record.Message ?? record.message ?? record.title ?? record.detail
+  const code = record.ResultCode ?? record.code
+  return {
+    detail: typeof message === "string" ? message.slice(0, 300) : undefined,
+    code: typeof code === "number" || typeof code === "string" ? String(code) : undefined
+  }
+}
+
+const refundReason = (detail: string | undefined): NetgiroRefundError["reason"] =>
+  detail === undefined
+    ? "Rejected"
+    : exceedsPattern.test(detail)
+      ? "ExceedsRemaining"
+      : notRefundablePattern.test(detail)
+        ? "NotRefundable"
+        : "Rejected"
 
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for a missing key or an insecure URL. */
 export const make = Effect.fnUntraced(function* (
@@ -193,8 +308,14 @@ export const make = Effect.fnUntraced(function* (
     })
   }
   const apiUrl = yield* BaseUrl.validate(provider, "NETGIRO_API_URL", options.apiUrl ?? defaultApiUrls[environment])
+  const partnerUrl = yield* BaseUrl.validate(
+    provider,
+    "NETGIRO_PARTNER_API_URL",
+    options.partnerUrl ?? defaultPartnerUrls[environment]
+  )
   const mode: VerifyMode = options.verifyResponses ?? "enforce"
   const httpClient = yield* HttpClient.HttpClient
+  const replay = yield* ReplayWindow.make(options.replayWindow ?? "10 minutes")
   const digest = yield* NetgiroAuth.digestService
   const nonce = options.nonce ?? (yield* NetgiroAuth.makeNonce)
   const signer = { appKey: options.appKey, secret: options.secret, digest, nonce }
@@ -210,6 +331,7 @@ export const make = Effect.fnUntraced(function* (
     headers: { accept: "application/json" },
     errorFields,
     retry: { isIdempotent, ...options.retry },
+    transformClient: options.transformClient,
     perAttempt: NetgiroAuth.requestSigner(signer)
   })
 
@@ -238,7 +360,7 @@ export const make = Effect.fnUntraced(function* (
           })
       )
     )
-    const referenceId = response.headers[NetgiroAuth.headerNames.referenceId]
+    const requestId = response.headers[NetgiroAuth.headerNames.referenceId]
     const ok = response.status >= 200 && response.status < 300
     const received = {
       nonce: response.headers[NetgiroAuth.headerNames.nonce],
@@ -252,30 +374,34 @@ export const make = Effect.fnUntraced(function* (
       if (!trusted && ok) {
         const error = new NetgiroSignatureError({
           ...where(response),
-          referenceId,
+          requestId,
           reason: verdict === "missing" ? "missing" : "mismatch"
         })
         if (mode === "enforce") return yield* error
         yield* Effect.logWarning(`${error.message}; continuing (verifyResponses: warn)`)
         trusted = true
+      } else if (verdict === "valid" && ok && !(yield* replay.admit(received.nonce as string))) {
+        const error = new NetgiroReplayError({ ...where(response), requestId, reason: "nonceReused" })
+        if (mode === "enforce") return yield* error
+        yield* Effect.logWarning(`${error.message}; continuing (verifyResponses: warn)`)
       }
     }
     const text = decoder.decode(bytes)
-    return { response, text, json: trusted ? parseJson(text) : undefined, referenceId, ok }
+    return { response, text, json: trusted ? parseJson(text) : undefined, requestId, ok }
   })
 
   /** Maps a non-2xx response: a verified envelope becomes a `NetgiroResultError`, the rest the error family. */
   const failure = Effect.fnUntraced(function* (received: Effect.Success<ReturnType<typeof receive>>) {
-    const { response, text, json, referenceId } = received
+    const { response, text, json, requestId } = received
     const now = yield* Effect.clockWith((clock) => Effect.succeed(clock.currentTimeMillisUnsafe()))
     const envelope = decodeEnvelope(json)
     const status = response.status
     if (Option.isSome(envelope) && status !== 401 && status !== 403 && status !== 429) {
-      return yield* resultError(response, envelope.value, referenceId)
+      return yield* resultError(response, envelope.value, requestId)
     }
     return yield* ApiClient.classifyStatus({
       ...where(response),
-      requestId: referenceId,
+      requestId,
       headers: response.headers,
       text: json === undefined ? "" : text,
       json,
@@ -287,11 +413,11 @@ export const make = Effect.fnUntraced(function* (
   const resultError = (
     response: HttpClientResponse.HttpClientResponse,
     envelope: Envelope,
-    referenceId: string | undefined
+    requestId: string | undefined
   ) =>
     new NetgiroResultError({
       ...where(response),
-      referenceId,
+      requestId,
       resultCode: envelope.ResultCode,
       reason: resultCaseOf(envelope.ResultCode),
       resultMessage: envelope.Message ?? undefined
@@ -299,14 +425,17 @@ export const make = Effect.fnUntraced(function* (
 
   /**
    * Sends, verifies, checks the envelope and decodes with `schema`. `reject` turns a decoded success that is
-   * a failure in disguise (ConfirmCart's `PaymentSuccessful: false`) into a `NetgiroResultError`.
+   * a failure in disguise (ConfirmCart's `PaymentSuccessful: false`) into a `NetgiroResultError`. With
+   * `transactionId`, the answer must be about that transaction: a `PaymentInfo` naming another one, or an
+   * answer that says money moved without naming any, is a `NetgiroReplayError`.
    */
   const call = <S extends Schema.Top & { readonly DecodingServices: never }>(
     schema: S,
     request: HttpClientRequest.HttpClientRequest,
-    reject?: (value: S["Type"]) => boolean
+    reject?: (value: S["Type"]) => boolean,
+    transactionId?: string
   ): Effect.Effect<
-    { readonly value: S["Type"]; readonly json: unknown; readonly referenceId: string | undefined },
+    { readonly value: S["Type"]; readonly json: unknown; readonly requestId: string | undefined },
     Error
   > =>
     Effect.gen(function* () {
@@ -316,22 +445,43 @@ export const make = Effect.fnUntraced(function* (
       const received = yield* receive(response)
       if (!received.ok) return yield* failure(received)
       const fail = (detail: string) =>
-        new NordkitError.DecodeError({ ...where(response), requestId: received.referenceId, detail })
+        new NordkitError.DecodeError({ ...where(response), requestId: received.requestId, detail })
       if (received.json === undefined) return yield* fail(received.text === "" ? "empty body" : "body is not JSON")
       const envelope = decodeEnvelope(received.json)
       if (Option.isNone(envelope)) return yield* fail("no Success/ResultCode envelope")
-      if (!envelope.value.Success) return yield* resultError(response, envelope.value, received.referenceId)
+      if (transactionId !== undefined && mode !== "off") {
+        const answer = received.json as {
+          readonly PaymentInfo?: Pick<PaymentInfo, "TransactionId"> | null
+          readonly PaymentSuccessful?: boolean
+          readonly ResultCode: number
+        }
+        const named = answer.PaymentInfo?.TransactionId
+        const mismatch =
+          named === undefined || named === null
+            ? envelope.value.Success && bindsMoney(answer)
+            : typeof named !== "string" || named.toLowerCase() !== transactionId.toLowerCase()
+        if (mismatch) {
+          return yield* new NetgiroReplayError({
+            ...where(response),
+            requestId: received.requestId,
+            reason: "transactionMismatch",
+            expected: transactionId,
+            received: typeof named === "string" ? named : undefined
+          })
+        }
+      }
+      if (!envelope.value.Success) return yield* resultError(response, envelope.value, received.requestId)
       const value = yield* Effect.mapError(
         Schema.decodeUnknownEffect(schema)(received.json) as Effect.Effect<S["Type"], Schema.SchemaError>,
         (e) => fail(e.message.slice(0, 500))
       )
-      if (reject?.(value)) return yield* resultError(response, envelope.value, received.referenceId)
-      return { value, json: received.json, referenceId: received.referenceId }
+      if (reject?.(value)) return yield* resultError(response, envelope.value, received.requestId)
+      return { value, json: received.json, requestId: received.requestId }
     })
 
-  const withMeta = <A extends object>(result: { readonly value: A; readonly referenceId: string | undefined }) => ({
+  const withMeta = <A extends object>(result: { readonly value: A; readonly requestId: string | undefined }) => ({
     ...result.value,
-    referenceId: result.referenceId
+    requestId: result.requestId
   })
 
   const post = <S extends Schema.Constraint & { readonly EncodingServices: never }>(
@@ -346,26 +496,98 @@ export const make = Effect.fnUntraced(function* (
 
   const checkCart = Effect.fn("NetgiroClient.checkCart")(function* (transactionId: string) {
     const body = { TransactionId: transactionId }
-    return withMeta(yield* call(CheckCartResponse, yield* post("/Checkout/CheckCart", TransactionRequest, body)))
+    const http = yield* post("/Checkout/CheckCart", TransactionRequest, body)
+    return withMeta(yield* call(CheckCartResponse, http, undefined, transactionId))
   })
 
-  const confirmCart = Effect.fn("NetgiroClient.confirmCart")(function* (request: ConfirmCartRequest) {
+  const confirmCart = Effect.fn("NetgiroClient.confirmCart")(function* (input: ConfirmCartInput) {
+    const { smsCode, ...rest } = input
+    const request: ConfirmCartRequest = smsCode === undefined ? rest : { ...rest, Identifier: smsCode }
     const http = yield* post("/Checkout/ConfirmCart", ConfirmCartRequest, request)
-    return withMeta(yield* call(ConfirmCartResponse, http, (value) => value.PaymentSuccessful === false))
+    return withMeta(
+      yield* call(ConfirmCartResponse, http, (value) => value.PaymentSuccessful === false, input.TransactionId)
+    )
   })
 
   const cancelCart = Effect.fn("NetgiroClient.cancelCart")(function* (transactionId: string) {
     const body = { TransactionId: transactionId }
-    return withMeta(yield* call(CancelCartResponse, yield* post("/Checkout/CancelCart", TransactionRequest, body)))
+    const http = yield* post("/Checkout/CancelCart", TransactionRequest, body)
+    return withMeta(yield* call(CancelCartResponse, http, undefined, transactionId))
   })
 
   const salesList: Effect.Effect<SalesListResult, Error> = Effect.withSpan(
     Effect.map(
       call(SalesListResponse, HttpClientRequest.get("/sales/GetList", { urlParams: { AllForCompany: "true" } })),
-      (result) => ({ ...result.value, body: result.json, referenceId: result.referenceId })
+      (result) => ({ ...result.value, body: result.json, requestId: result.requestId })
     ),
     "NetgiroClient.salesList"
   )
+
+  // Partner API: the `token` header is added per attempt and redacted wherever effect renders headers.
+  const partnerToken = options.partnerToken ?? options.secret
+  const partner = ApiClient.make(httpClient, {
+    provider,
+    baseUrl: partnerUrl,
+    headers: { accept: "application/json" },
+    errorFields: partnerErrorFields,
+    // The idempotency key travels in the body: a refund is safe to send again, so it is retried like a read.
+    retry: { isIdempotent: (request) => request.method === "GET" || /\/refund$/.test(ApiClient.pathOf(request)) },
+    transformClient: options.transformClient,
+    perAttempt: RequestSigner.perAttempt(() => Effect.succeed({ token: Redacted.value(partnerToken) }), {
+      redactHeaders: ["token"]
+    })
+  })
+
+  const refund = Effect.fn("NetgiroClient.refund")(function* (
+    transactionId: string,
+    amount: number,
+    refundOptions: RefundOptions = {}
+  ) {
+    const idempotencyKey = refundOptions.idempotencyKey ?? globalThis.crypto.randomUUID()
+    const body: PartnerRefundRequest = {
+      transactionId,
+      refundAmount: amount,
+      idempotencyKey,
+      ...(refundOptions.reason === undefined ? {} : { reason: refundOptions.reason })
+    }
+    const request = yield* ApiClient.jsonBody(provider)(PartnerRefundRequest, body)(HttpClientRequest.post("/refund"))
+    const response = yield* partner.ok(request).pipe(
+      Effect.catchTag(
+        "ApiError",
+        (e): Effect.Effect<never, NordkitError.ApiError | NetgiroRefundError> =>
+          e.status !== undefined && e.status >= 400 && e.status < 500
+            ? Effect.fail(
+                new NetgiroRefundError({
+                  provider,
+                  method: e.method,
+                  path: e.path,
+                  status: e.status,
+                  requestId: e.requestId,
+                  reason: refundReason(e.detail),
+                  transactionId,
+                  amount,
+                  detail: e.detail
+                })
+              )
+            : Effect.fail(e)
+      )
+    )
+    return { transactionId, amount, idempotencyKey, requestId: response.headers[NetgiroAuth.headerNames.referenceId] }
+  })
+
+  const transactionStatus = Effect.fn("NetgiroClient.transactionStatus")(function* (transactionId: string) {
+    const path = `/transaction/${yield* PathSegment.encode(provider, "GET", transactionId, "/transaction/{}")}`
+    const response = yield* partner.ok(HttpClientRequest.get(path))
+    const json = yield* Effect.mapError(
+      response.json,
+      () => new NordkitError.DecodeError({ ...where(response), detail: "body is not JSON" })
+    )
+    const value = yield* Effect.mapError(
+      Schema.decodeUnknownEffect(PartnerTransaction)(json),
+      (e) => new NordkitError.DecodeError({ ...where(response), detail: e.message.slice(0, 500) })
+    )
+    return { ...value, body: json, requestId: response.headers[NetgiroAuth.headerNames.referenceId] }
+  })
 
   const waitForPayment = Effect.fn("NetgiroClient.waitForPayment")(function* (
     cart: string | Pick<InsertCartResponse, "TransactionId" | "ProcessCartCheckIntervalMiliseconds">,
@@ -381,38 +603,37 @@ export const make = Effect.fnUntraced(function* (
           : Duration.toMillis(Duration.fromInputUnsafe(waitOptions.interval)))
     )
     const timeout = Duration.fromInputUnsafe(waitOptions.timeout)
-    let last: { code: number; referenceId: string | undefined } | undefined
+    const last = yield* Ref.make<{ code: number; requestId: string | undefined } | undefined>(undefined)
 
-    const poll: Effect.Effect<PaymentOutcome, Error> = Effect.gen(function* () {
-      while (true) {
-        const checked: Effect.Effect<PaymentOutcome | undefined, Error> = Effect.map(
-          checkCart(transactionId),
-          (check) => {
-            last = { code: check.ResultCode, referenceId: check.referenceId }
-            return outcomeOfCheck(check)
-          }
-        )
-        const outcome = yield* Effect.catch(checked, (e): Effect.Effect<PaymentOutcome | undefined, Error> => {
-          if (e._tag !== "NetgiroResultError") return Effect.fail(e)
-          const final = outcomeOfResult(e.reason, e.resultCode, e.resultMessage, e.referenceId)
-          return final === undefined ? Effect.fail(e) : Effect.succeed(final)
-        })
-        if (outcome !== undefined) return outcome
-        yield* Effect.sleep(interval)
+    // One CheckCart: a final outcome, or undefined while the customer has not decided.
+    const once: Effect.Effect<PaymentOutcome | undefined, Error> = Effect.catch(
+      Effect.flatMap(checkCart(transactionId), (check) =>
+        Effect.as(Ref.set(last, { code: check.ResultCode, requestId: check.requestId }), outcomeOfCheck(check))
+      ),
+      (e): Effect.Effect<PaymentOutcome | undefined, Error> => {
+        if (e._tag !== "NetgiroResultError") return Effect.fail(e)
+        const final = outcomeOfResult(e.reason, e.resultCode, e.resultMessage, e.requestId)
+        return final === undefined ? Effect.fail(e) : Effect.succeed(final)
       }
-    })
+    )
+    const poll = Effect.map(
+      Effect.repeat(once, { schedule: Schedule.spaced(interval), until: (outcome) => outcome !== undefined }),
+      (outcome) => outcome as PaymentOutcome
+    )
 
     return yield* Effect.timeoutOrElse(poll, {
       duration: timeout,
       orElse: () =>
-        Effect.fail(
-          new PaymentTimeoutError({
-            provider,
-            transactionId,
-            waitedMillis: Duration.toMillis(timeout),
-            lastResultCode: last?.code,
-            referenceId: last?.referenceId
-          })
+        Effect.flatMap(Ref.get(last), (seen) =>
+          Effect.fail(
+            new PaymentTimeoutError({
+              provider,
+              transactionId,
+              waitedMillis: Duration.toMillis(timeout),
+              lastResultCode: seen?.code,
+              requestId: seen?.requestId
+            })
+          )
         )
     })
   })
@@ -426,6 +647,8 @@ export const make = Effect.fnUntraced(function* (
     confirmCart,
     cancelCart,
     salesList,
+    refund,
+    transactionStatus,
     waitForPayment
   })
 })
@@ -436,17 +659,20 @@ export const layer = (
 ): Layer.Layer<NetgiroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(NetgiroClient, make(options))
 
-/** The configuration `layerConfig` reads: the fixed `NETGIRO_*` variables of DESIGN.md. */
+/** The configuration `layerConfig` reads: the `NETGIRO_*` variables. */
 export const config: Config.Config<Options> = Config.all({
   appKey: Config.String("NETGIRO_APP_KEY"),
   secret: Config.Redacted("NETGIRO_SECRET"),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
-  apiUrl: Config.String("NETGIRO_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined))
+  apiUrl: Config.String("NETGIRO_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  partnerUrl: Config.String("NETGIRO_PARTNER_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  partnerToken: Config.Redacted("NETGIRO_PARTNER_TOKEN").pipe(Config.option, Config.map(Option.getOrUndefined))
 })
 
 /**
  * The client as a layer, configured from `NETGIRO_APP_KEY`, `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test`
- * default) and the optional `NETGIRO_API_URL`. `overrides` set what the environment does not.
+ * default) and the optional `NETGIRO_API_URL`, `NETGIRO_PARTNER_API_URL`, `NETGIRO_PARTNER_TOKEN`.
+ * `overrides` set what the environment does not.
  */
 export const layerConfig = (
   overrides?: Partial<Omit<Options, "appKey" | "secret">>

@@ -8,8 +8,13 @@
  *   was discarded, never decoded.
  * - `PaymentTimeoutError`: `waitForPayment` gave up.
  *
- * Every error raised from a Netgíró response carries `referenceId` (`netgiro_referenceId`), the id Netgíró
- * support asks for. `referenceIdOf` reads it from any error of the client.
+ * - `NetgiroReplayError`: a signed answer or callback that was already used (its nonce seen within the replay
+ *   window) or that answers another request (its transaction id is not the one asked about).
+ * - `NetgiroRefundError`: a refund the API refused; `reason: "ExceedsRemaining"` when the amount is above what
+ *   is left to refund.
+ *
+ * Every error raised from a Netgíró response carries `requestId` (`netgiro_referenceId` for the V1 API), the id
+ * Netgíró support asks for — the same field name as every other nordkit error.
  */
 import type { ApiClient } from "@nordkit/core"
 import * as Schema from "effect/Schema"
@@ -69,14 +74,14 @@ const requestFields = {
   path: Schema.String,
   status: Schema.optional(Schema.Number),
   /** `netgiro_referenceId` of the response: give it to Netgíró support. */
-  referenceId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String)
 }
 
 const where = (e: { provider: string; method: string; path: string; status?: number | undefined }) =>
   `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}`
 
-const reference = (e: { referenceId?: string | undefined }) =>
-  e.referenceId === undefined ? "" : ` (netgiro_referenceId ${e.referenceId})`
+const reference = (e: { requestId?: string | undefined }) =>
+  e.requestId === undefined ? "" : ` (netgiro_referenceId ${e.requestId})`
 
 /** The envelope said `Success: false`. */
 export class NetgiroResultError extends Schema.TaggedError<NetgiroResultError>()("NetgiroResultError", {
@@ -90,6 +95,44 @@ export class NetgiroResultError extends Schema.TaggedError<NetgiroResultError>()
 }) {
   override get message(): string {
     return `${where(this)}: ${this.reason} (${this.resultCode})${this.resultMessage ? `: ${this.resultMessage}` : ""}${reference(this)}`
+  }
+}
+
+/**
+ * A signed answer that is authentic but not an answer to this request: its nonce was already seen within the
+ * replay window (`nonceReused`), or it names another transaction (`transactionMismatch`). Also a merchant
+ * callback delivered again (`nonceReused`). Its body was not acted on.
+ */
+export class NetgiroReplayError extends Schema.TaggedError<NetgiroReplayError>()("NetgiroReplayError", {
+  ...requestFields,
+  reason: Schema.Literals(["nonceReused", "transactionMismatch"]),
+  /** The transaction id the request asked about. */
+  expected: Schema.optional(Schema.String),
+  /** The transaction id the answer named. */
+  received: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `${where(this)}: ${
+      this.reason === "nonceReused"
+        ? "signed answer replayed (nonce already seen)"
+        : `answer names transaction ${this.received ?? "(none)"}, not ${this.expected ?? "(none)"}`
+    }, not acted on${reference(this)}`
+  }
+}
+
+/** A refund the API refused. `ExceedsRemaining`: the amount is above what is left to refund. */
+export class NetgiroRefundError extends Schema.TaggedError<NetgiroRefundError>()("NetgiroRefundError", {
+  ...requestFields,
+  reason: Schema.Literals(["ExceedsRemaining", "NotRefundable", "Rejected"]),
+  transactionId: Schema.String,
+  amount: Schema.Number,
+  /** The provider's message. */
+  detail: Schema.optional(Schema.String)
+}) {
+  override get message(): string {
+    return `${where(this)}: refund of ${this.amount} on ${this.transactionId} refused: ${this.reason}${
+      this.detail ? `: ${this.detail}` : ""
+    }${reference(this)}`
   }
 }
 
@@ -113,7 +156,7 @@ export class PaymentTimeoutError extends Schema.TaggedError<PaymentTimeoutError>
   waitedMillis: Schema.Number,
   /** The last result code CheckCart answered, if any. */
   lastResultCode: Schema.optional(Schema.Int),
-  referenceId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String)
 }) {
   override get message(): string {
     return `${this.provider}: payment ${this.transactionId} not settled after ${Math.round(this.waitedMillis / 1000)} s${
@@ -131,13 +174,9 @@ export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields 
   return { code: String(envelope.value.ResultCode), detail: envelope.value.Message ?? undefined }
 }
 
-/**
- * The `netgiro_referenceId` an error carries: `referenceId` on Netgíró's own errors, `requestId` on core's
- * (AuthenticationError, ApiError, DecodeError, ...).
- */
+/** The `netgiro_referenceId` (`requestId`) any error of the client carries, if any. */
 export const referenceIdOf = (error: unknown): string | undefined => {
   if (typeof error !== "object" || error === null) return undefined
-  const { referenceId, requestId } = error as { referenceId?: unknown; requestId?: unknown }
-  if (typeof referenceId === "string") return referenceId
+  const { requestId } = error as { requestId?: unknown }
   return typeof requestId === "string" ? requestId : undefined
 }

@@ -63,13 +63,25 @@ export const PaymentStatus = { Unconfirmed: 1, Confirmed: 2, Canceled: 5 } as co
 
 const OptionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
+/**
+ * `PaymentInfo` of CheckCart, ConfirmCart and CancelCart answers and of the merchant callbacks. The first six
+ * fields are the documented ones; the rest are those the official .NET client models (all optional here).
+ */
 export const PaymentInfo = Schema.Struct({
   TransactionId: Schema.String,
   InvoiceNumber: OptionalNullable(Schema.Union([Schema.Int, Schema.String])),
   ReferenceNumber: OptionalNullable(Schema.String),
   StatusId: Schema.Int,
   Created: OptionalNullable(Schema.String),
-  TotalAmount: OptionalNullable(Schema.Number)
+  TotalAmount: OptionalNullable(Schema.Number),
+  DiscountAmount: OptionalNullable(Schema.Number),
+  ShippingAmount: OptionalNullable(Schema.Number),
+  HandlingAmount: OptionalNullable(Schema.Number),
+  AccountNumber: OptionalNullable(Schema.Union([Schema.Int, Schema.String])),
+  NumberOfInstallments: OptionalNullable(Schema.Int),
+  ClientIdentityConfirmed: OptionalNullable(Schema.Boolean),
+  LocationId: OptionalNullable(Schema.String),
+  RegisterId: OptionalNullable(Schema.String)
 })
 export type PaymentInfo = typeof PaymentInfo.Type
 
@@ -95,30 +107,79 @@ export const ConfirmCartResponse = Schema.Struct({
 })
 export type ConfirmCartResponse = typeof ConfirmCartResponse.Type
 
-export const CancelCartResponse = Envelope
+/** `CancelCart` answers the envelope and the documented `PaymentInfo` of the canceled cart. */
+export const CancelCartResponse = Schema.Struct({
+  ...Envelope.fields,
+  PaymentInfo: OptionalNullable(PaymentInfo)
+})
 export type CancelCartResponse = typeof CancelCartResponse.Type
 
 /**
- * `GET sales/GetList?AllForCompany=true`: the payload shape is not published, so only the envelope is
- * decoded; the whole JSON object is kept in `body` of the result.
+ * One sale of `sales/GetList`. Netgíró does not publish this list's item shape: the fields are those its sale
+ * details (`transactions`) document, every one optional, so an item never fails the read.
  */
-export const SalesListResponse = Envelope
-
-/**
- * The JSON body Netgíró POSTs to a `CallbackUrl` when a cart is confirmed. Its shape is not published for v1:
- * these fields are the most plausible reading (the CheckCart payment fields); all but `TransactionId` are
- * optional, and the raw JSON is kept beside the decoded value.
- */
-export const CallbackPayload = Schema.Struct({
-  TransactionId: Schema.String,
-  Reference: OptionalNullable(Schema.String),
-  PaymentSuccessful: Schema.optional(Schema.Boolean),
-  StatusId: OptionalNullable(Schema.Int),
+export const Sale = Schema.Struct({
+  TransactionId: OptionalNullable(Schema.String),
   InvoiceNumber: OptionalNullable(Schema.Union([Schema.Int, Schema.String])),
   ReferenceNumber: OptionalNullable(Schema.String),
-  TotalAmount: OptionalNullable(Schema.Number)
+  Status: OptionalNullable(Schema.String),
+  StatusId: OptionalNullable(Schema.Int),
+  Created: OptionalNullable(Schema.String),
+  TotalAmount: OptionalNullable(Schema.Number),
+  IsRefundable: OptionalNullable(Schema.Boolean),
+  SettlementDate: OptionalNullable(Schema.String)
+})
+export type Sale = typeof Sale.Type
+
+/** `GET sales/GetList?AllForCompany=true`: the envelope and the sales (an empty list when none is given). */
+export const SalesListResponse = Schema.Struct({
+  ...Envelope.fields,
+  Sales: OptionalNullable(Schema.Array(Sale))
+})
+export type SalesListResponse = typeof SalesListResponse.Type
+
+/**
+ * The JSON body Netgíró POSTs to a cart's `CallbackUrl` (confirmed) or `CallbackCancelUrl` (canceled): the
+ * payment response the official .NET demo decodes, nested — `PaymentInfo.TransactionId`, not a top-level one.
+ */
+export const CallbackPayload = Schema.Struct({
+  PaymentSuccessful: Schema.optional(Schema.Boolean),
+  PaymentInfo: PaymentInfo,
+  Success: Schema.optional(Schema.Boolean),
+  Message: OptionalNullable(Schema.String),
+  ResultCode: OptionalNullable(Schema.Int)
 })
 export type CallbackPayload = typeof CallbackPayload.Type
+
+// ---------------------------------------------------------------------------------------------------------
+// Partner API (refunds and transaction status for V1 merchants)
+
+/** Body of `POST {partner}/refund`. `refundAmount` is whole krónur; `reason` at most 100 characters. */
+export const PartnerRefundRequest = Schema.Struct({
+  transactionId: Schema.String,
+  refundAmount: Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0))),
+  idempotencyKey: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
+  reason: Schema.optional(Schema.String.pipe(Schema.check(Schema.isMaxLength(100))))
+})
+export type PartnerRefundRequest = typeof PartnerRefundRequest.Type
+
+/**
+ * `GET {partner}/transaction/{id}`. Not published: read as the sale details of the V1 API (`IsRefundable`,
+ * `Status`, `TotalAmount`, ...), every field optional; the raw JSON is kept beside it.
+ */
+export const PartnerTransaction = Schema.Struct({
+  Success: Schema.optional(Schema.Boolean),
+  Message: OptionalNullable(Schema.String),
+  TransactionId: OptionalNullable(Schema.String),
+  IsRefundable: OptionalNullable(Schema.Boolean),
+  Status: OptionalNullable(Schema.String),
+  Created: OptionalNullable(Schema.String),
+  InvoiceNumber: OptionalNullable(Schema.Union([Schema.Int, Schema.String])),
+  TotalAmount: OptionalNullable(Schema.Number),
+  RefundedAmount: OptionalNullable(Schema.Number),
+  SettlementDate: OptionalNullable(Schema.String)
+})
+export type PartnerTransaction = typeof PartnerTransaction.Type
 
 /** Where the client runs: Netgíró's test or production host. */
 export type Environment = "test" | "production"

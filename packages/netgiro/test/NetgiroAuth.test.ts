@@ -1,10 +1,12 @@
+import { createHash } from "node:crypto"
 import { NodeCrypto } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as Digest from "effect/crypto/Digest"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Redacted from "effect/Redacted"
-import { NetgiroAuth, NetgiroClient, NetgiroTestServer } from "../src/index.ts"
+import { NetgiroAuth, NetgiroClient } from "../src/index.ts"
+import { NetgiroTestServer } from "../src/testing.ts"
 
 const app = NetgiroTestServer.publicTestApp
 
@@ -85,12 +87,18 @@ describe("NetgiroAuth", () => {
     })
   )
 
-  it.effect("the URL is signed case-sensitively: another casing gives another signature", () =>
+  it.effect("the URL is signed case-sensitively: each casing gives its own, independently computed signature", () =>
     Effect.gen(function* () {
       const digest = yield* NetgiroAuth.digestService
       const secret = Redacted.make(app.secret)
-      const a = yield* NetgiroAuth.signature(digest, secret, "1", "https://h/v1/Checkout/CheckCart", new Uint8Array(0))
-      const b = yield* NetgiroAuth.signature(digest, secret, "1", "https://h/v1/checkout/checkcart", new Uint8Array(0))
+      const body = new TextEncoder().encode(`{"TransactionId":"abc"}`)
+      for (const url of ["https://h/v1/Checkout/CheckCart", "https://h/v1/checkout/checkcart"]) {
+        // The rule, computed outside the module under test: hex SHA-256 of secret + nonce + url, then the body.
+        const expected = createHash("sha256").update(`${app.secret}1${url}`, "utf8").update(body).digest("hex")
+        assert.strictEqual(yield* NetgiroAuth.signature(digest, secret, "1", url, body), expected, url)
+      }
+      const a = yield* NetgiroAuth.signature(digest, secret, "1", "https://h/v1/Checkout/CheckCart", body)
+      const b = yield* NetgiroAuth.signature(digest, secret, "1", "https://h/v1/checkout/checkcart", body)
       assert.notStrictEqual(a, b)
     })
   )

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -8,68 +9,157 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpServer from "effect/http/HttpServer"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Redacted from "effect/Redacted"
-import { NetgiroCallback, NetgiroClient, NetgiroSchema, NetgiroTestServer } from "../src/index.ts"
+import { NetgiroCallback, NetgiroClient, NetgiroSchema } from "../src/index.ts"
+import { NetgiroTestServer } from "../src/testing.ts"
 
 const app = NetgiroTestServer.publicTestApp
 const secret = Redacted.make(app.secret)
 const callbackUrl = "https://shop.example/netgiro/Callback?order=17"
 
-/** A genuine callback: the test server approves a server-callback cart and signs the POST to the merchant. */
-const genuineCallback = Effect.gen(function* () {
-  const sink = yield* TestServer.make(() => Effect.succeed(TestServer.json({ ok: true })))
-  const server = yield* NetgiroTestServer.make().pipe(
-    Effect.provideServiceEffect(HttpClient.HttpClient, TestServer.makeMemoryClient(sink.app))
-  )
-  const client = yield* NetgiroClient.make({
-    appKey: app.appKey,
-    secret,
-    apiUrl: "http://127.0.0.1/v1"
-  }).pipe(Effect.provideServiceEffect(HttpClient.HttpClient, NetgiroTestServer.makeClient(server)))
-  const cart = yield* client.insertCart({
-    Amount: 2_500,
-    Reference: "order-17",
-    CustomerId: NetgiroTestServer.customers.silent,
-    ConfirmationType: NetgiroSchema.ConfirmationTypes.ServerCallback,
-    CallbackUrl: callbackUrl
+/** A genuine callback: the test server approves a server-callback cart and POSTs to the merchant. */
+const genuineCallback = (callbackSignature?: NetgiroTestServer.CallbackSignature) =>
+  Effect.gen(function* () {
+    const sink = yield* TestServer.make(() => Effect.succeed(TestServer.json({ ok: true })))
+    const server = yield* NetgiroTestServer.make({ callbackSignature }).pipe(
+      Effect.provideServiceEffect(HttpClient.HttpClient, TestServer.makeMemoryClient(sink.app))
+    )
+    const client = yield* NetgiroClient.make({
+      appKey: app.appKey,
+      secret,
+      apiUrl: "http://127.0.0.1/v1"
+    }).pipe(Effect.provideServiceEffect(HttpClient.HttpClient, NetgiroTestServer.makeClient(server)))
+    const cart = yield* client.insertCart({
+      Amount: 2_500,
+      Reference: "order-17",
+      CustomerId: NetgiroTestServer.customers.silent,
+      ConfirmationType: NetgiroSchema.ConfirmationTypes.ServerCallback,
+      CallbackUrl: callbackUrl,
+      CallbackCancelUrl: `${callbackUrl}&cancel=1`
+    })
+    yield* server.approve(cart.TransactionId)
+    const [delivery] = yield* server.callbacks
+    return { delivery, cart, client, server }
   })
-  yield* server.approve(cart.TransactionId)
-  const [delivery] = yield* server.callbacks
-  return { delivery, cart }
-})
+
+/** The body the official .NET demo's callback controller binds (`PaymentResponse` with `PaymentInfoData`). */
+const officialDemoBody = (transactionId: string) =>
+  JSON.stringify({
+    PaymentSuccessful: true,
+    PaymentInfo: {
+      TransactionId: transactionId,
+      InvoiceNumber: 1234,
+      ReferenceNumber: "order-17",
+      StatusId: 2,
+      Created: "2026-05-28T10:30:00",
+      TotalAmount: 2500,
+      DiscountAmount: 0,
+      ShippingAmount: 0,
+      HandlingAmount: 0,
+      AccountNumber: null,
+      NumberOfInstallments: 1,
+      ClientIdentityConfirmed: true,
+      LocationId: null,
+      RegisterId: null
+    },
+    Success: true,
+    Message: "Success",
+    ResultCode: 10200
+  })
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex")
 
 describe("NetgiroCallback", () => {
-  it.effect("a genuine callback verifies and decodes", () =>
+  it.effect("the V1 test server sends the official demo's nested shape, not a flat one", () =>
     Effect.gen(function* () {
-      const { delivery, cart } = yield* genuineCallback
-      const verified = yield* NetgiroCallback.verify(
-        { secret, callbackUrl },
-        { headers: delivery.headers, body: delivery.body }
+      const { delivery, cart } = yield* genuineCallback()
+      const body = JSON.parse(delivery.body)
+      assert.deepStrictEqual(Object.keys(body).sort(), [
+        "Message",
+        "PaymentInfo",
+        "PaymentSuccessful",
+        "ResultCode",
+        "Success"
+      ])
+      assert.isUndefined(body.TransactionId, "no top-level TransactionId")
+      assert.strictEqual(body.PaymentInfo.TransactionId, cart.TransactionId)
+      assert.strictEqual(body.PaymentInfo.StatusId, 2)
+    })
+  )
+
+  it.effect("a callback in the official demo's shape, signed by the demo's rule, verifies and decodes", () =>
+    Effect.gen(function* () {
+      const transactionId = "0f8fad5b-d9cb-469f-a165-70867728950e"
+      const nonce = "QwErTyUiOpAsDfGh" // the demo's nonces are 16 random letters
+      const headers = {
+        netgiro_appkey: app.appKey,
+        netgiro_nonce: nonce,
+        netgiro_signature: sha256(app.appKey + transactionId + nonce)
+      }
+      const callback = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "demoSignature", appKey: app.appKey },
+        { headers, body: officialDemoBody(transactionId) }
       )
-      assert.strictEqual(verified.payload.TransactionId, cart.TransactionId)
-      assert.isTrue(verified.payload.PaymentSuccessful)
-      assert.strictEqual(verified.nonce, delivery.headers.netgiro_nonce)
-      assert.isString(verified.referenceId)
+      assert.strictEqual(callback.transactionId, transactionId)
+      assert.strictEqual(callback.kind, "confirm")
+      assert.strictEqual(callback.totalAmount, 2500)
+      assert.strictEqual(callback.payload?.PaymentInfo.NumberOfInstallments, 1)
+      assert.isFalse(callback.authenticated, "the demo rule contains no secret: it proves nothing")
+      const forged = yield* Effect.flip(
+        NetgiroCallback.verify(
+          { secret, callbackUrl, mode: "demoSignature" },
+          {
+            headers: { ...headers, netgiro_signature: sha256(`x${transactionId}${nonce}`) },
+            body: officialDemoBody(transactionId)
+          }
+        )
+      )
+      assert.strictEqual(forged._tag, "NetgiroSignatureError")
+    })
+  )
+
+  it.effect("the test server's real callback verifies under its rule (demo, request, transaction)", () =>
+    Effect.gen(function* () {
+      const demo = yield* genuineCallback("demo")
+      const a = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "demoSignature", appKey: app.appKey },
+        { headers: demo.delivery.headers, body: demo.delivery.body }
+      )
+      assert.strictEqual(a.transactionId, demo.cart.TransactionId)
+      const request = yield* genuineCallback("request")
+      const b = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "requestSignature" },
+        { headers: request.delivery.headers, body: request.delivery.body }
+      )
+      assert.isTrue(b.authenticated)
+      assert.isString(b.requestId)
+      const transaction = yield* genuineCallback("transaction")
+      const c = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "transactionSignature" },
+        { headers: transaction.delivery.headers, body: transaction.delivery.body }
+      )
+      assert.isTrue(c.authenticated)
     })
   )
 
   it.effect("header names match in any case, and a Uint8Array body works like a string", () =>
     Effect.gen(function* () {
-      const { delivery } = yield* genuineCallback
+      const { delivery } = yield* genuineCallback("request")
       const upper = Object.fromEntries(Object.entries(delivery.headers).map(([k, v]) => [k.toUpperCase(), v]))
       const verified = yield* NetgiroCallback.verify(
-        { secret, callbackUrl },
+        { secret, callbackUrl, mode: "requestSignature" },
         { headers: upper, body: new TextEncoder().encode(delivery.body) }
       )
-      assert.isString(verified.payload.TransactionId)
+      assert.isString(verified.transactionId)
     })
   )
 
-  it.effect("a tampered callback is rejected before its body is decoded", () =>
+  it.effect("requestSignature: a tampered callback is rejected before its body is decoded", () =>
     Effect.gen(function* () {
-      const { delivery } = yield* genuineCallback
+      const { delivery } = yield* genuineCallback("request")
       const attempt = (headers: Record<string, string>, body: string, url = callbackUrl) =>
-        Effect.flip(NetgiroCallback.verify({ secret, callbackUrl: url }, { headers, body }))
+        Effect.flip(NetgiroCallback.verify({ secret, callbackUrl: url, mode: "requestSignature" }, { headers, body }))
       const paidMore = delivery.body.replace(/"TotalAmount":\d+/, `"TotalAmount":1`)
+      assert.notStrictEqual(paidMore, delivery.body)
       const body = yield* attempt(delivery.headers, paidMore)
       assert.strictEqual(body._tag === "NetgiroSignatureError" && body.reason, "mismatch")
       const nonce = yield* attempt({ ...delivery.headers, netgiro_nonce: "1" }, delivery.body)
@@ -81,11 +171,106 @@ describe("NetgiroCallback", () => {
       assert.strictEqual(missing._tag === "NetgiroSignatureError" && missing.reason, "missing")
       const wrongSecret = yield* Effect.flip(
         NetgiroCallback.verify(
-          { secret: Redacted.make("another-secret"), callbackUrl },
+          { secret: Redacted.make("another-secret"), callbackUrl, mode: "requestSignature" },
           { headers: delivery.headers, body: delivery.body }
         )
       )
       assert.strictEqual(wrongSecret._tag, "NetgiroSignatureError")
+    })
+  )
+
+  it.effect("transactionSignature: a changed amount or transaction is refused", () =>
+    Effect.gen(function* () {
+      const { delivery } = yield* genuineCallback("transaction")
+      const verify = (body: string) =>
+        Effect.flip(
+          NetgiroCallback.verify(
+            { secret, callbackUrl, mode: "transactionSignature" },
+            { headers: delivery.headers, body }
+          )
+        )
+      const amount = yield* verify(delivery.body.replace(/"TotalAmount":\d+/, `"TotalAmount":1`))
+      assert.strictEqual(amount._tag, "NetgiroSignatureError")
+      const other = yield* verify(delivery.body.replace(/"TransactionId":"[^"]+"/, `"TransactionId":"another"`))
+      assert.strictEqual(other._tag, "NetgiroSignatureError")
+    })
+  )
+
+  it.effect("a replayed callback is refused with NetgiroReplayError by a verifier", () =>
+    Effect.gen(function* () {
+      const { delivery } = yield* genuineCallback("request")
+      const verifier = yield* NetgiroCallback.make({ secret, callbackUrl, mode: "requestSignature" })
+      const incoming = { headers: delivery.headers, body: delivery.body }
+      yield* verifier.verify(incoming)
+      const again = yield* Effect.flip(verifier.verify(incoming))
+      assert.strictEqual(again._tag, "NetgiroReplayError")
+    })
+  )
+
+  it.effect(
+    "recheck (the default): a forged callback for a pending cart moves no money; a real one settles by CheckCart",
+    () =>
+      Effect.gen(function* () {
+        const { delivery, cart, client, server } = yield* genuineCallback("demo")
+        const settle = (c: NetgiroCallback.Callback) =>
+          NetgiroCallback.settle(c).pipe(Effect.provideService(NetgiroClient.NetgiroClient, client))
+        const real = yield* NetgiroCallback.verify(
+          { secret, callbackUrl },
+          { headers: delivery.headers, body: delivery.body }
+        )
+        assert.strictEqual(real.mode, "recheck")
+        const settled = yield* settle(real)
+        assert.strictEqual(settled._tag, "Confirmed")
+        assert.strictEqual(settled.source, "checkCart")
+
+        const pending = yield* client.insertCart({
+          Amount: 9_000,
+          Reference: "order-20",
+          CustomerId: NetgiroTestServer.customers.silent,
+          ConfirmationType: NetgiroSchema.ConfirmationTypes.ServerCallback,
+          CallbackUrl: callbackUrl
+        })
+        const before = (yield* server.requests).length
+        const forged = yield* NetgiroCallback.verify(
+          { secret, callbackUrl },
+          { headers: { netgiro_nonce: "1", netgiro_signature: "00" }, body: officialDemoBody(pending.TransactionId) }
+        )
+        const verdict = yield* settle(forged)
+        assert.strictEqual(verdict._tag, "Unconfirmed")
+        const reread = (yield* server.requests).slice(before)
+        assert.deepStrictEqual(
+          reread.map((r) => r.path),
+          ["/v1/Checkout/CheckCart"]
+        )
+        assert.notStrictEqual(cart.TransactionId, pending.TransactionId)
+      })
+  )
+
+  it.effect("a declined cart calls CallbackCancelUrl with PaymentInfo; recheck settles it as Canceled", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* genuineCallback("demo")
+      const cart = yield* client.insertCart({
+        Amount: 3_000,
+        Reference: "order-21",
+        CustomerId: NetgiroTestServer.customers.silent,
+        ConfirmationType: NetgiroSchema.ConfirmationTypes.ServerCallback,
+        CallbackUrl: callbackUrl,
+        CallbackCancelUrl: `${callbackUrl}&cancel=1`
+      })
+      yield* server.decline(cart.TransactionId)
+      const cancel = (yield* server.callbacks).find(
+        (c) => c.kind === "cancel" && c.transactionId === cart.TransactionId
+      )
+      assert.isDefined(cancel)
+      const callback = yield* NetgiroCallback.verify(
+        { secret, callbackUrl: `${callbackUrl}&cancel=1` },
+        {
+          headers: cancel?.headers ?? {},
+          body: cancel?.body ?? ""
+        }
+      )
+      assert.strictEqual(callback.kind, "cancel")
+      assert.strictEqual(callback.payload?.PaymentInfo.StatusId, 5)
     })
   )
 
@@ -97,8 +282,12 @@ describe("NetgiroCallback", () => {
       let merchantCallbackUrl = ""
       yield* HttpServer.serveEffect()(
         Effect.gen(function* () {
-          const verified = yield* NetgiroCallback.verifyRequest({ secret, callbackUrl: merchantCallbackUrl })
-          accepted.push(verified.payload.TransactionId)
+          const verified = yield* NetgiroCallback.verifyRequest({
+            secret,
+            callbackUrl: merchantCallbackUrl,
+            mode: "requestSignature"
+          })
+          accepted.push(verified.transactionId)
           return HttpServerResponse.empty({ status: 204 })
         }).pipe(
           Effect.catch((e) =>
@@ -108,7 +297,7 @@ describe("NetgiroCallback", () => {
       )
       const address = yield* HttpServer.addressFormattedWith((a) => Effect.succeed(a))
       merchantCallbackUrl = `${address.replace("0.0.0.0", "127.0.0.1")}/netgiro/callback`
-      const server = yield* NetgiroTestServer.make() // sends callbacks over real HTTP (the provided undici client)
+      const server = yield* NetgiroTestServer.make({ callbackSignature: "request" })
       const client = yield* NetgiroClient.make({ appKey: app.appKey, secret, apiUrl: "http://127.0.0.1/v1" }).pipe(
         Effect.provideServiceEffect(HttpClient.HttpClient, NetgiroTestServer.makeClient(server))
       )

@@ -12,7 +12,8 @@ import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
 import * as TestClock from "effect/testing/TestClock"
-import { NetgiroClient, NetgiroError, NetgiroSchema, NetgiroTestServer } from "../src/index.ts"
+import { NetgiroClient, NetgiroError, NetgiroSchema } from "../src/index.ts"
+import { NetgiroTestServer } from "../src/testing.ts"
 
 const app = NetgiroTestServer.publicTestApp
 const { customers } = NetgiroTestServer
@@ -109,7 +110,7 @@ describe("NetgiroClient", () => {
         // Drawn in one instant of the TestClock: the clock reading, then +1 each — no gaps, no repeats.
         for (let i = 1; i < nonces.length; i++) assert.strictEqual(nonces[i], nonces[i - 1] + 1n)
         assert.strictEqual(yield* server.verifiedCount, 1001)
-        assert.isTrue(results.every((r) => r.referenceId !== undefined))
+        assert.isTrue(results.every((r) => r.requestId !== undefined))
       })
   )
 
@@ -167,8 +168,8 @@ describe("NetgiroClient", () => {
         if (error._tag !== "NetgiroSignatureError") return
         assert.strictEqual(error.reason, "mismatch")
         assert.strictEqual(error.path, "/v1/Checkout/CheckCart")
-        assert.isString(error.referenceId)
-        assert.strictEqual(NetgiroError.referenceIdOf(error), error.referenceId)
+        assert.isString(error.requestId)
+        assert.strictEqual(NetgiroError.referenceIdOf(error), error.requestId)
       })
     )
   }
@@ -212,8 +213,8 @@ describe("NetgiroClient", () => {
           if (error._tag !== "NetgiroResultError") return
           assert.strictEqual(error.reason, reason)
           assert.strictEqual(error.resultCode, code)
-          assert.isString(error.referenceId)
-          assert.include(error.message, `netgiro_referenceId ${error.referenceId}`)
+          assert.isString(error.requestId)
+          assert.include(error.message, `netgiro_referenceId ${error.requestId}`)
         })
       yield* expectCase(client.checkCart("00000000-0000-0000-0000-000000000000"), "CartNotFound", 10424)
       yield* expectCase(client.insertCart(cart("0101010109")), "CustomerNotFound", 10306)
@@ -411,7 +412,7 @@ describe("NetgiroClient", () => {
       assert.strictEqual(merchantRequests[0].url, "/netgiro/callback?order=17")
       const [delivery] = yield* server.callbacks
       assert.strictEqual(delivery.status, 200)
-    })
+    }).pipe(Effect.provide(NodeCrypto.layerDigest))
   )
 
   it.effect("layerConfig reads NETGIRO_* (test environment by default) and refuses plain http to a remote host", () =>

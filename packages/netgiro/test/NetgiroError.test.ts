@@ -41,7 +41,7 @@ describe("NetgiroError", () => {
       status: 200,
       resultCode: 10999,
       reason: "Unknown",
-      referenceId: "3ff79557-bce0-4ecf-889e-6a9e909dcd1b"
+      requestId: "3ff79557-bce0-4ecf-889e-6a9e909dcd1b"
     })
     assert.strictEqual(error.resultCode, 10999)
     assert.include(error.message, "10999")

@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
+import { RequestSigner } from "@nordkit/core"
 import * as Effect from "effect/Effect"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Redacted from "effect/Redacted"
-import { NetgiroAuth, NetgiroTestServer } from "../src/index.ts"
+import { NetgiroAuth } from "../src/index.ts"
+import { NetgiroTestServer } from "../src/testing.ts"
 
 const app = NetgiroTestServer.publicTestApp
 const base = "http://127.0.0.1/v1"
@@ -52,7 +55,7 @@ describe("NetgiroTestServer", () => {
     })
   )
 
-  it.effect("rejects missing headers, unknown apps, non-integer nonces and bad signatures with 401", () =>
+  it.effect("rejects missing headers, unknown apps, malformed nonces and bad signatures with 401", () =>
     Effect.gen(function* () {
       const { server, send } = yield* setup
       const signed = yield* server.signRequest(insert())
@@ -67,8 +70,8 @@ describe("NetgiroTestServer", () => {
       )
       assert.strictEqual(unknown.status, 401)
       assert.isUndefined(unknown.headers.netgiro_signature, "an unknown app gets an unsigned answer")
-      const letters = yield* send(HttpClientRequest.setHeader(signed, "netgiro_nonce", "12ab"))
-      assert.strictEqual(letters.json.Message, "netgiro_nonce must be an integer")
+      const malformed = yield* send(HttpClientRequest.setHeader(signed, "netgiro_nonce", "12-ab"))
+      assert.strictEqual(malformed.json.Message, "netgiro_nonce must be 1-64 letters or digits")
       const forged = yield* send(HttpClientRequest.setHeader(signed, "netgiro_signature", "0".repeat(64)))
       assert.strictEqual(forged.json.Message, "Invalid signature")
       assert.isString(forged.headers.netgiro_signature, "a known app's rejection is signed")
@@ -90,6 +93,29 @@ describe("NetgiroTestServer", () => {
       // Routes are case-insensitive, as long as the signature was made over the URL actually sent.
       const lowerSigned = yield* server.signRequest(HttpClientRequest.setUrl(insert(), `${base}/checkout/insertcart`))
       assert.strictEqual((yield* send(lowerSigned)).status, 200)
+    })
+  )
+
+  it.effect("the official demo's nonces (16 random letters) are accepted when the signature covers them", () =>
+    Effect.gen(function* () {
+      const { send } = yield* setup
+      const request = insert()
+      const url = RequestSigner.urlAsSent(request) ?? request.url
+      const body = RequestSigner.bodyBytes(request.body) ?? new Uint8Array(0)
+      const nonce = "kQzXwPbnTrYuMsLe"
+      const signature = createHash("sha256")
+        .update(app.secret + nonce + url)
+        .update(body)
+        .digest("hex")
+      const response = yield* send(
+        HttpClientRequest.setHeaders(request, {
+          netgiro_appkey: app.appKey,
+          netgiro_nonce: nonce,
+          netgiro_signature: signature
+        })
+      )
+      assert.strictEqual(response.status, 200)
+      assert.isTrue(response.json.Success)
     })
   )
 

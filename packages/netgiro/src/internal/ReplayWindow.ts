@@ -1,0 +1,30 @@
+/**
+ * Remembers keys (response nonces, callback signatures) for a window of Effect Clock time: `admit` is true the
+ * first time a key is seen within the window and false for a repeat. Entries are kept in arrival order, so
+ * expired ones are evicted from the front: O(1) amortized per call, memory bounded by the traffic of one window.
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+
+export interface ReplayWindow {
+  readonly admit: (key: string) => Effect.Effect<boolean>
+}
+
+export const make = (window: Duration.Input): Effect.Effect<ReplayWindow> =>
+  Effect.sync(() => {
+    const millis = Duration.toMillis(Duration.fromInputUnsafe(window))
+    const seen = new Map<string, number>()
+    return {
+      admit: (key) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          for (const [oldest, expires] of seen) {
+            if (expires > now) break
+            seen.delete(oldest)
+          }
+          if (seen.has(key)) return false
+          seen.set(key, now + millis)
+          return true
+        })
+    }
+  })
