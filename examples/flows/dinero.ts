@@ -6,7 +6,8 @@
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { DineroClient, DineroTestServer } from "@nordkit/dinero"
+import { DineroClient } from "@nordkit/dinero"
+import { DineroTestServer } from "@nordkit/dinero/testing"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -84,9 +85,9 @@ const local = Effect.gen(function* () {
     Email: "bogholderi@fjordhus.dk",
     VatNumber: "DK12345678"
   })
-  yield* Console.log(`  contact    created ${contact.Guid}`)
+  yield* Console.log(`  contact    created ${contact.ContactGuid}`)
   const draft = yield* dinero.createInvoice({
-    ContactGuid: contact.Guid,
+    ContactGuid: contact.ContactGuid,
     Description: "Rådgivning, marts",
     ProductLines: [
       { Description: "Konsulenttime", Quantity: 7.5, AccountNumber: 1000, Unit: "hours", BaseAmountValue: "950" },
@@ -95,10 +96,10 @@ const local = Effect.gen(function* () {
   })
   const read = yield* dinero.getInvoice(draft.Guid)
   yield* Console.log(
-    `  invoice    draft ${draft.Guid}: ${read.TotalInclVat} ${read.Currency} incl. VAT, Timestamp ${draft.Timestamp}`
+    `  invoice    draft ${draft.Guid}: ${read.TotalInclVat} ${read.Currency} incl. VAT, TimeStamp ${draft.TimeStamp}`
   )
   const fresh = yield* server.touchInvoice(organization.organizationId, draft.Guid)
-  const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+  const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! }))
   yield* Console.log(
     `  book       with a stale Timestamp -> ${stale._tag} ${"status" in stale ? stale.status : ""}: ${
       stale._tag === "ApiError" ? stale.detail?.slice(0, 60) : ""
@@ -106,7 +107,7 @@ const local = Effect.gen(function* () {
   )
   const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: fresh! })
   yield* Console.log(
-    `  book       with the latest Timestamp -> invoice #${booked.Number}, Timestamp ${booked.Timestamp}`
+    `  book       with the latest Timestamp -> invoice #${booked.Number}, TimeStamp ${booked.TimeStamp}`
   )
   const pdf = yield* dinero.getInvoicePdf(draft.Guid)
   yield* Console.log(`  pdf        ${pdf.length} bytes, starts with ${new TextDecoder().decode(pdf.slice(0, 8))}`)

@@ -1,16 +1,21 @@
 /**
- * The Dinero client: typed operations over Dinero's organization-scoped API (organizations, contacts, invoices,
- * products), paginated lists also as lazy `Stream`s, and an authenticated HttpClient for endpoints nordkit does not
+ * The Dinero client: typed operations over Dinero's organization-scoped API — contacts, products, the invoice
+ * lifecycle (draft, update, totals, book, PDF, payments, email, credit note), receipts and expenses (file upload,
+ * purchase vouchers, manual vouchers, ledger items), reference data (accounts, accounting years, VAT types) and
+ * entries — paginated lists also as lazy `Stream`s, and an authenticated HttpClient for endpoints nordkit does not
  * wrap.
  *
- * - One token per organization: each configured organization has its own API key, token provider and request
- *   pipeline, so one organization's token is never sent on another's requests. Tokens come from the password
- *   grant (see `DineroAuth`), are cached and re-granted ahead of expiry, and replaced after a 401 — by
- *   `@nordkit/core`.
- * - Pacing: every request on the wire (retries and replays included) passes a per-organization limiter (default
- *   100 requests per 61 s: Dinero's 100 per minute plus a second of margin), so a burst is spread out instead of
- *   running into 429s. A 429 that still happens is waited out (a minute window, or `Retry-After`) and retried by
- *   core's bounded retry policy, then surfaces as `RateLimitedError`.
+ * Two ways to authenticate (see the README, "Personal integration or Visma Connect"):
+ * - a **personal integration** (`make` / `layer` / `layerConfig`): one API key per organization, each with its own
+ *   token provider and request pipeline, so one organization's token is never sent on another's requests (see
+ *   `DineroAuth`);
+ * - **Visma Connect** (`makeWithTokens`): one token provider (authorization code + PKCE, or client credentials
+ *   per tenant, see `DineroVismaConnect`) for the organizations the user granted.
+ *
+ * Pacing: every request on the wire (retries and replays included) passes a per-organization limiter (default 100
+ * requests per 61 s: Dinero's 100 per minute plus a second of margin), so a burst is spread out instead of running
+ * into 429s. A 429 that still happens is waited out (a minute window, or `Retry-After`) and retried by core's
+ * bounded retry policy, then surfaces as `RateLimitedError`.
  *
  * ```ts
  * const program = Effect.gen(function*() {
@@ -27,6 +32,7 @@ import {
   ClientConfig,
   NordkitError,
   Pacing,
+  PathSegment,
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
@@ -40,6 +46,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -49,26 +56,57 @@ import {
   classify,
   type DineroError,
   errorFields,
+  FileTooLargeError,
+  LedgerItemsNotBookedError,
   rateLimitWindowMillis,
   retryAfterFallback
 } from "./DineroError.ts"
 import {
-  BookInvoiceRequest,
+  AccountingYear,
+  BookRequest,
   Contact,
+  ContactCreated,
   ContactInput,
   ContactListItem,
   Created,
+  CreditNote,
+  DepositAccount,
+  EmailSent,
+  Entry,
+  EntryAccount,
+  FileSaved,
   Invoice,
   InvoiceInput,
   InvoiceListItem,
   type InvoiceListParams,
+  InvoicePayments,
+  InvoiceTotals,
+  InvoiceUpdate,
+  LedgerItemInput,
+  LedgerItemRef,
+  LedgerItemStatus,
   type ListParams,
+  MailoutInput,
+  ManualVoucher,
+  ManualVoucherInput,
+  ManualVoucherUpdate,
+  maxFileBytes,
   nextPage,
   OrganizationId,
   OrganizationList,
   Page,
+  PaymentCreated,
+  PaymentDeleted,
+  PaymentInput,
   Product,
-  ProductListItem
+  ProductListItem,
+  PurchaseVoucher,
+  PurchaseVoucherInput,
+  PurchaseVoucherUpdate,
+  queryDateTime,
+  TimestampBody,
+  Updated,
+  VatType
 } from "./DineroSchema.ts"
 
 export const defaultApiUrl = "https://api.dinero.dk"
@@ -89,7 +127,19 @@ export interface PacingOptions {
   readonly limiter?: RateLimiter.RateLimiter | undefined
 }
 
-export interface Options {
+/** What both credential modes share. */
+export interface CommonOptions {
+  /** API host. Default `https://api.dinero.dk`. */
+  readonly apiUrl?: string | undefined
+  readonly retry?: RetryPolicy.Options | undefined
+  /** Client-side pacing, or `false` to switch it off. */
+  readonly pacing?: PacingOptions | false | undefined
+  /** Your own HttpClient middleware (logging, a circuit breaker, ...), applied to each attempt. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/** A personal integration: client id and secret, and one API key per organization. */
+export interface Options extends CommonOptions {
   readonly clientId: string
   readonly clientSecret: Redacted.Redacted<string>
   /** The default organization (with `apiKey`). */
@@ -99,11 +149,16 @@ export interface Options {
   readonly organizations?: ReadonlyArray<OrganizationCredentials> | undefined
   /** Token endpoint. Default `https://authz.dinero.dk/dineroapi/oauth/token`. */
   readonly authUrl?: string | undefined
-  /** API host. Default `https://api.dinero.dk`. */
-  readonly apiUrl?: string | undefined
-  readonly retry?: RetryPolicy.Options | undefined
-  /** Client-side pacing, or `false` to switch it off. */
-  readonly pacing?: PacingOptions | false | undefined
+}
+
+/** Visma Connect (or any bearer-token source): one token provider for the granted organizations. */
+export interface TokenOptions<ET> extends CommonOptions {
+  /** The organizations this client works for (the first is the default). */
+  readonly organizationIds: ReadonlyArray<string>
+  /** Where the access tokens come from, e.g. `DineroVismaConnect.makeCodeFlow(...).tokens`. */
+  readonly tokens: TokenProvider.TokenProvider<ET>
+  /** A name for the pacing key (e.g. your Visma Connect client id). Default `visma-connect`. */
+  readonly pacingKey?: string | undefined
 }
 
 export const defaultPacing = { limit: 100, window: "61 seconds" } as const
@@ -114,45 +169,169 @@ type E = DineroError
 export type StreamParams = Omit<ListParams, "page">
 export type InvoiceStreamParams = Omit<InvoiceListParams, "page">
 
+/** A file to upload (a receipt, an invoice specification): PDF or image, at most 6 MB. */
+export interface FileUpload {
+  readonly data: Uint8Array
+  readonly fileName: string
+  /** e.g. `application/pdf`, `image/jpeg`. Default `application/octet-stream`. */
+  readonly contentType?: string | undefined
+}
+
+/** Options of `awaitLedgerItemsBooked`. */
+export interface AwaitBookingOptions {
+  /** How to poll the status. Default: every 2 seconds, 30 times (about a minute). */
+  readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
+}
+
+/** A range of entry changes and the cursor to resume after it. */
+export interface EntryChanges {
+  readonly entries: ReadonlyArray<Entry>
+  /** The end of the range read (UTC): pass it as `since` to continue where this left off. */
+  readonly cursor: Date
+}
+
 /** The operations of one organization. Every request carries that organization's token only. */
 export interface OrganizationApi {
   readonly organizationId: string
   /** Authenticated, paced, retried HttpClient on the API host, for endpoints not wrapped here. */
-  readonly http: ApiClient.RawClient
+  readonly http: ApiClient.RawClient<E>
   /** This organization's current access token (from cache when fresh). */
-  readonly accessToken: Effect.Effect<AccessToken.AccessToken, NordkitError.RequestError>
+  readonly accessToken: Effect.Effect<AccessToken.AccessToken, E>
   /** This organization's token provider (e.g. to count token requests). */
-  readonly tokens: TokenProvider.TokenProvider<NordkitError.RequestError>
+  readonly tokens: TokenProvider.TokenProvider<E>
 
   /** `GET /v1/organizations`: the organizations this token sees. `Id` and `Name` are always requested. */
   readonly listOrganizations: (options?: {
     readonly fields?: ReadonlyArray<string> | undefined
   }) => Effect.Effect<ReadonlyArray<(typeof OrganizationList.Type)[number]>, E>
 
+  /** `GET /v1/{org}/contacts`. Without `fields`, Dinero answers `name` and `contactGuid`. */
   readonly listContacts: (params?: ListParams) => Effect.Effect<Page<ContactListItem>, E>
   /** Every contact, page after page, fetched lazily as the stream is pulled. */
   readonly streamContacts: (params?: StreamParams) => Stream.Stream<ContactListItem, E>
+  /** `GET /v2/{org}/contacts`: like v1, but deleted contacts are included unless `deletedOnly` says otherwise. */
+  readonly listContactsV2: (params?: ListParams) => Effect.Effect<Page<ContactListItem>, E>
+  readonly streamContactsV2: (params?: StreamParams) => Stream.Stream<ContactListItem, E>
   readonly getContact: (contactGuid: string) => Effect.Effect<Contact, E>
-  readonly createContact: (contact: ContactInput) => Effect.Effect<Created, E>
+  /** Creates a contact; `IsMember` and `UseCvr` are sent as false unless given. */
+  readonly createContact: (contact: ContactInput) => Effect.Effect<ContactCreated, E>
+  /** `PUT /v2/{org}/contacts/{guid}` (the v1 path is deprecated): replaces the whole contact. */
   readonly updateContact: (contactGuid: string, contact: ContactInput) => Effect.Effect<void, E>
   readonly deleteContact: (contactGuid: string) => Effect.Effect<void, E>
-
-  readonly listInvoices: (params?: InvoiceListParams) => Effect.Effect<Page<InvoiceListItem>, E>
-  readonly streamInvoices: (params?: InvoiceStreamParams) => Stream.Stream<InvoiceListItem, E>
-  readonly getInvoice: (invoiceGuid: string) => Effect.Effect<Invoice, E>
-  /** The invoice as a PDF document (`Accept: application/pdf`). */
-  readonly getInvoicePdf: (invoiceGuid: string) => Effect.Effect<Uint8Array, E>
-  /** Creates a draft invoice; returns its `Guid` and `Timestamp`. */
-  readonly createInvoice: (invoice: InvoiceInput) => Effect.Effect<Created, E>
-  /**
-   * Books a draft. `Timestamp` must be the invoice's latest (from create or get): a stale one is refused by Dinero
-   * with 400 (`ApiError` carrying Dinero's message). Returns the new `Timestamp` and the invoice `Number`.
-   */
-  readonly bookInvoice: (invoiceGuid: string, request: BookInvoiceRequest) => Effect.Effect<Created, E>
 
   readonly listProducts: (params?: ListParams) => Effect.Effect<Page<ProductListItem>, E>
   readonly streamProducts: (params?: StreamParams) => Stream.Stream<ProductListItem, E>
   readonly getProduct: (productGuid: string) => Effect.Effect<Product, E>
+
+  readonly listInvoices: (params?: InvoiceListParams) => Effect.Effect<Page<InvoiceListItem>, E>
+  readonly streamInvoices: (params?: InvoiceStreamParams) => Stream.Stream<InvoiceListItem, E>
+  /** The invoice as JSON; its `TimeStamp` is what to book, update, pay or credit with. */
+  readonly getInvoice: (invoiceGuid: string) => Effect.Effect<Invoice, E>
+  /** The (booked) invoice as a PDF document (`Accept: application/octet-stream`). */
+  readonly getInvoicePdf: (invoiceGuid: string) => Effect.Effect<Uint8Array, E>
+  /** Creates a draft invoice; returns its `Guid` and `TimeStamp`. Line `Discount` is sent as 0 unless given. */
+  readonly createInvoice: (invoice: InvoiceInput) => Effect.Effect<Created, E>
+  /** Replaces a draft (`PUT /v1.2/...`); returns the new `TimeStamp`. */
+  readonly updateInvoice: (invoiceGuid: string, invoice: InvoiceUpdate) => Effect.Effect<Updated, E>
+  /** Deletes a draft (a booked invoice is credited instead). */
+  readonly deleteInvoice: (invoiceGuid: string, timestamp: string) => Effect.Effect<void, E>
+  /** Totals, line sums and payment date of a would-be invoice, nothing saved (`POST /v1/{org}/invoices/fetch`). */
+  readonly invoiceTotals: (invoice: InvoiceInput) => Effect.Effect<InvoiceTotals, E>
+  /**
+   * Books a draft with its latest timestamp (`{ Timestamp: invoice.TimeStamp }`): a stale one is an `ApiError`
+   * with Dinero's code 58. Returns the booked invoice (its `Number` and new `TimeStamp`).
+   */
+  readonly bookInvoice: (invoiceGuid: string, request: BookRequest) => Effect.Effect<Invoice, E>
+  /** Registers a payment on a booked invoice; returns the payment's `Guid` and the invoice's new `TimeStamp`. */
+  readonly addInvoicePayment: (invoiceGuid: string, payment: PaymentInput) => Effect.Effect<PaymentCreated, E>
+  readonly listInvoicePayments: (invoiceGuid: string) => Effect.Effect<InvoicePayments, E>
+  readonly deleteInvoicePayment: (
+    invoiceGuid: string,
+    paymentGuid: string,
+    timestamp: string
+  ) => Effect.Effect<PaymentDeleted, E>
+  /** Emails a booked invoice (a link to it, or the PDF attached). */
+  readonly sendInvoiceEmail: (invoiceGuid: string, mail?: MailoutInput) => Effect.Effect<EmailSent, E>
+  /** A credit-note draft for the whole of a booked invoice; book it with `bookCreditNote`. */
+  readonly createCreditNoteFromInvoice: (invoiceGuid: string, timestamp: string) => Effect.Effect<Created, E>
+
+  readonly getCreditNote: (creditNoteGuid: string) => Effect.Effect<CreditNote, E>
+  readonly bookCreditNote: (creditNoteGuid: string, request: BookRequest) => Effect.Effect<CreditNote, E>
+  readonly getCreditNotePdf: (creditNoteGuid: string) => Effect.Effect<Uint8Array, E>
+
+  /**
+   * Uploads a file to the organization's file archive (multipart); its `FileGuid` attaches it to vouchers and
+   * ledger items. Above 6 MB: `FileTooLargeError`, nothing sent.
+   */
+  readonly uploadFile: (file: FileUpload) => Effect.Effect<FileSaved, E>
+
+  readonly createPurchaseVoucher: (voucher: PurchaseVoucherInput) => Effect.Effect<PurchaseVoucher, E>
+  readonly getPurchaseVoucher: (voucherGuid: string) => Effect.Effect<PurchaseVoucher, E>
+  readonly updatePurchaseVoucher: (
+    voucherGuid: string,
+    voucher: PurchaseVoucherUpdate
+  ) => Effect.Effect<PurchaseVoucher, E>
+  readonly deletePurchaseVoucher: (voucherGuid: string, timestamp: string) => Effect.Effect<void, E>
+  /** Books a purchase voucher with its latest `Timestamp`. */
+  readonly bookPurchaseVoucher: (voucherGuid: string, request: BookRequest) => Effect.Effect<PurchaseVoucher, E>
+
+  readonly createManualVoucher: (voucher: ManualVoucherInput) => Effect.Effect<ManualVoucher, E>
+  readonly getManualVoucher: (voucherGuid: string) => Effect.Effect<ManualVoucher, E>
+  readonly updateManualVoucher: (voucherGuid: string, voucher: ManualVoucherUpdate) => Effect.Effect<ManualVoucher, E>
+  readonly deleteManualVoucher: (voucherGuid: string, timestamp: string) => Effect.Effect<void, E>
+  readonly bookManualVoucher: (voucherGuid: string, request: BookRequest) => Effect.Effect<ManualVoucher, E>
+
+  /** Adds one ledger item (balanced lines under one voucher number) to the daybook; returns its `Id`, `Version`. */
+  readonly addLedgerItem: (item: LedgerItemInput) => Effect.Effect<LedgerItemRef, E>
+  /** Starts booking (asynchronous at Dinero): follow up with `ledgerItemStatus` or `awaitLedgerItemsBooked`. */
+  readonly bookLedgerItems: (items: ReadonlyArray<LedgerItemRef>) => Effect.Effect<void, E>
+  readonly ledgerItemStatus: (ids: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<LedgerItemStatus>, E>
+  /**
+   * Polls the status on a `Schedule` until every item is `Booked`; `LedgerItemsNotBookedError` (with the
+   * statuses) when the schedule ends first.
+   */
+  readonly awaitLedgerItemsBooked: (
+    ids: ReadonlyArray<string>,
+    options?: AwaitBookingOptions
+  ) => Effect.Effect<ReadonlyArray<LedgerItemStatus>, E>
+
+  readonly listAccountingYears: () => Effect.Effect<ReadonlyArray<AccountingYear>, E>
+  /** All accounts (entry accounts), optionally of one category. */
+  readonly listEntryAccounts: (options?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+    readonly categoryFilter?: string | undefined
+  }) => Effect.Effect<ReadonlyArray<EntryAccount>, E>
+  /** The expense accounts (2000–9399) purchase vouchers book on. */
+  readonly listPurchaseAccounts: (options?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<ReadonlyArray<EntryAccount>, E>
+  /** Bank and cash accounts payments are registered on. */
+  readonly listDepositAccounts: (options?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<ReadonlyArray<DepositAccount>, E>
+  readonly listVatTypes: () => Effect.Effect<ReadonlyArray<VatType>, E>
+
+  /** Every entry in a period (within one accounting year): for the initial sync; then use the changes. */
+  readonly listEntries: (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }) => Effect.Effect<ReadonlyArray<Entry>, E>
+  /** Entries added or changed in a range of at most 31 days. */
+  readonly listEntryChanges: (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }) => Effect.Effect<ReadonlyArray<Entry>, E>
+  /**
+   * Entry changes since `since` up to `until` (default: now), in ranges of at most 31 days, lazily. Each element
+   * carries its `cursor`: store it and pass it as `since` to resume exactly after the last range read.
+   */
+  readonly streamEntryChanges: (options: {
+    readonly since: Date
+    readonly until?: Date | undefined
+    readonly includePrimo?: boolean | undefined
+  }) => Stream.Stream<EntryChanges, E>
 }
 
 export interface Service extends OrganizationApi {
@@ -165,8 +344,6 @@ export interface Service extends OrganizationApi {
 export class DineroClient extends Context.Service<DineroClient, Service>()("@nordkit/dinero/DineroClient") {}
 
 const isOrganizationId = Schema.is(OrganizationId)
-
-const segment = (id: string) => encodeURIComponent(id)
 
 const configurationError = (detail: string) => new NordkitError.ConfigurationError({ provider: "dinero", detail })
 
@@ -186,15 +363,9 @@ const organizationsOf = (
     if (list.length === 0) {
       return Effect.fail(configurationError("no organization: set DINERO_ORGANIZATION_ID and DINERO_API_KEY"))
     }
-    const seen = new Set<string>()
+    const invalid = checkIds(list.map((o) => o.organizationId))
+    if (invalid !== undefined) return Effect.fail(invalid)
     for (const organization of list) {
-      if (!isOrganizationId(organization.organizationId)) {
-        return Effect.fail(configurationError("DINERO_ORGANIZATION_ID must be a Dinero organization id (digits)"))
-      }
-      if (seen.has(organization.organizationId)) {
-        return Effect.fail(configurationError(`organization ${organization.organizationId} is configured twice`))
-      }
-      seen.add(organization.organizationId)
       if (Redacted.value(organization.apiKey).trim().length === 0) {
         return Effect.fail(configurationError(`DINERO_API_KEY of organization ${organization.organizationId} is empty`))
       }
@@ -202,18 +373,33 @@ const organizationsOf = (
     return Effect.succeed(list)
   })
 
-/** Query parameters of the list endpoints; `idField` is always part of `fields`. */
+const checkIds = (ids: ReadonlyArray<string>): NordkitError.ConfigurationError | undefined => {
+  if (ids.length === 0) return configurationError("no organization id")
+  const seen = new Set<string>()
+  for (const id of ids) {
+    if (!isOrganizationId(id))
+      return configurationError("DINERO_ORGANIZATION_ID must be a Dinero organization id (digits)")
+    if (seen.has(id)) return configurationError(`organization ${id} is configured twice`)
+    seen.add(id)
+  }
+  return undefined
+}
+
+/** Query parameters of the list endpoints; `idField` is added when `fields` are given. */
 const listParams = (params: InvoiceListParams | undefined, idField: string): Record<string, string> => {
   const urlParams: Record<string, string> = {}
   if (params?.fields !== undefined) urlParams.fields = [...new Set([idField, ...params.fields])].join(",")
   if (params?.queryFilter !== undefined) urlParams.queryFilter = params.queryFilter
-  if (params?.changesSince !== undefined) urlParams.changesSince = params.changesSince.toISOString()
+  if (params?.changesSince !== undefined) urlParams.changesSince = queryDateTime(params.changesSince)
   if (params?.deletedOnly !== undefined) urlParams.deletedOnly = String(params.deletedOnly)
   if (params?.page !== undefined) urlParams.page = String(params.page)
   if (params?.pageSize !== undefined) urlParams.pageSize = String(params.pageSize)
   if (params?.startDate !== undefined) urlParams.startDate = params.startDate
   if (params?.endDate !== undefined) urlParams.endDate = params.endDate
   if (params?.statusFilter !== undefined) urlParams.statusFilter = params.statusFilter
+  if (params?.freeTextSearch !== undefined) urlParams.freeTextSearch = params.freeTextSearch
+  if (params?.sort !== undefined) urlParams.sort = params.sort
+  if (params?.sortOrder !== undefined) urlParams.sortOrder = params.sortOrder
   return urlParams
 }
 
@@ -235,114 +421,95 @@ const streamPages = <A, P extends ListParams>(
 const isPdf = (bytes: Uint8Array) =>
   bytes.length >= 5 && bytes[0] === 0x25 && bytes[1] === 0x50 && bytes[2] === 0x44 && bytes[3] === 0x46
 
-/** Builds the client. Fails with `NordkitError.ConfigurationError` for bad ids, empty keys or insecure URLs. */
-export const make = Effect.fnUntraced(function* (
-  options: Options
-): Effect.fn.Return<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope> {
-  if (options.clientId.trim().length === 0) return yield* configurationError("DINERO_CLIENT_ID is empty")
-  const organizations = yield* organizationsOf(options)
-  const authUrl = yield* BaseUrl.validate("dinero", "DINERO_AUTH_URL", options.authUrl ?? defaultAuthUrl)
-  const apiUrl = yield* BaseUrl.validate("dinero", "DINERO_API_URL", options.apiUrl ?? defaultApiUrl)
-  const httpClient = yield* HttpClient.HttpClient
-  const pacing =
-    options.pacing === false
-      ? undefined
-      : {
-          limit: options.pacing?.limit ?? defaultPacing.limit,
-          window: options.pacing?.window ?? defaultPacing.window,
-          limiter: options.pacing?.limiter
-        }
-  const limiter = pacing === undefined ? undefined : (pacing.limiter ?? (yield* Pacing.limiter))
+const dayMillis = 86_400_000
+/** Dinero's longest range for entry changes. */
+export const maxChangesRangeDays = 31
 
-  const organizationApi = Effect.fnUntraced(function* (credentials: OrganizationCredentials) {
-    const organizationId = credentials.organizationId
-    const tokens = yield* DineroAuth.makeTokenProvider({
-      clientId: options.clientId,
-      clientSecret: options.clientSecret,
-      apiKey: credentials.apiKey,
-      authUrl
-    })
-    const pace =
-      pacing === undefined
-        ? undefined
-        : yield* Pacing.make({
-            key: `dinero:${options.clientId}:${organizationId}`,
-            limit: pacing.limit,
-            window: pacing.window,
-            limiter
-          })
-    const api = ApiClient.make<BrownoutError, NordkitError.RequestError>(httpClient, {
-      provider: "dinero",
-      baseUrl: apiUrl,
-      tokens,
-      headers: { accept: "application/json" },
-      errorFields,
-      classify,
-      // Waiting out Dinero's window (61 s without Retry-After) must stay within the cap.
-      retry: { retryAfterFallback, retryAfterCap: rateLimitWindowMillis, ...options.retry },
-      perAttempt: pace
-    })
-    const base = `/v1/${segment(organizationId)}`
+/** The default ledger status poll: every 2 seconds, 30 times. */
+export const defaultBookingSchedule: Schedule.Schedule<unknown, unknown> = Schedule.spaced("2 seconds").pipe(
+  Schedule.upTo({ times: 30 })
+)
 
-    /** Encodes a body with its schema; input the schema refuses is an `InvalidRequestError`, nothing is sent. */
-    const withBody = <S extends Schema.Constraint & { readonly EncodingServices: never }>(
-      request: HttpClientRequest.HttpClientRequest,
-      schema: S,
-      body: S["Type"]
-    ) => ApiClient.jsonBody("dinero")(schema, body)(request)
+interface Pipeline {
+  readonly organizationId: string
+  readonly tokens: TokenProvider.TokenProvider<E>
+  readonly pace: Pacing.Pacer | undefined
+}
 
-    const listOrganizations = Effect.fn("DineroClient.listOrganizations")(function* (listOptions?: {
-      readonly fields?: ReadonlyArray<string> | undefined
-    }) {
-      const fields = [...new Set(["Id", "Name", ...(listOptions?.fields ?? ["IsPro"])])].join(",")
-      return yield* api.json(OrganizationList)(HttpClientRequest.get("/v1/organizations", { urlParams: { fields } }))
-    })
+/** The operations of one organization over its own pipeline (token provider and pacer). */
+const makeOrganizationApi = (
+  httpClient: HttpClient.HttpClient,
+  apiUrl: string,
+  options: CommonOptions,
+  pipeline: Pipeline
+): OrganizationApi => {
+  const { organizationId, tokens, pace } = pipeline
+  const api = ApiClient.make<BrownoutError, E>(httpClient, {
+    provider: "dinero",
+    baseUrl: apiUrl,
+    tokens,
+    headers: { accept: "application/json" },
+    errorFields,
+    classify,
+    // Waiting out Dinero's window (61 s without Retry-After) must stay within the cap.
+    retry: { retryAfterFallback, retryAfterCap: rateLimitWindowMillis, ...options.retry },
+    transformClient: options.transformClient,
+    perAttempt: pace
+  })
 
-    const listContacts = Effect.fn("DineroClient.listContacts")(function* (params?: ListParams) {
-      return yield* api.json(Page(ContactListItem))(
-        HttpClientRequest.get(`${base}/contacts`, { urlParams: listParams(params, "ContactGuid") })
+  // `org` paths: `at("GET")\`/contacts/${guid}\`` → `/v1/{org}/contacts/{guid}`.
+  const at =
+    (method: string, version = "v1") =>
+    (strings: TemplateStringsArray, ...ids: ReadonlyArray<string>) =>
+      PathSegment.path("dinero", method)(
+        Object.assign([`/${version}/`, ...strings], { raw: [`/${version}/`, ...strings.raw] }) as TemplateStringsArray,
+        organizationId,
+        ...ids
       )
+
+  /** Encodes a body with its schema; input the schema refuses is an `InvalidRequestError`, nothing is sent. */
+  const withBody = <S extends Schema.Constraint & { readonly EncodingServices: never }>(
+    request: HttpClientRequest.HttpClientRequest,
+    schema: S,
+    body: S["Type"]
+  ) => ApiClient.jsonBody("dinero")(schema, body)(request)
+
+  const getJson = <S extends Schema.Constraint & { readonly DecodingServices: never }>(
+    schema: S,
+    url: Effect.Effect<string, E>,
+    urlParams?: Record<string, string>
+  ) => Effect.flatMap(url, (u) => api.json(schema)(HttpClientRequest.get(u, urlParams ? { urlParams } : undefined)))
+
+  const send = <
+    B extends Schema.Constraint & { readonly EncodingServices: never },
+    S extends Schema.Constraint & { readonly DecodingServices: never }
+  >(
+    method: "POST" | "PUT" | "DELETE",
+    url: Effect.Effect<string, E>,
+    bodySchema: B,
+    body: B["Type"],
+    schema?: S
+  ): Effect.Effect<S["Type"], E> =>
+    Effect.gen(function* () {
+      const u = yield* url
+      const base =
+        method === "POST"
+          ? HttpClientRequest.post(u)
+          : method === "PUT"
+            ? HttpClientRequest.put(u)
+            : HttpClientRequest.delete(u)
+      const request = yield* withBody(base, bodySchema, body)
+      if (schema === undefined) {
+        yield* api.ok(request)
+        return undefined as S["Type"]
+      }
+      return yield* api.json(schema)(request)
     })
 
-    const getContact = Effect.fn("DineroClient.getContact")(function* (contactGuid: string) {
-      return yield* api.json(Contact)(HttpClientRequest.get(`${base}/contacts/${segment(contactGuid)}`))
-    })
-
-    const createContact = Effect.fn("DineroClient.createContact")(function* (contact: ContactInput) {
-      const request = yield* withBody(HttpClientRequest.post(`${base}/contacts`), ContactInput, contact)
-      return yield* api.json(Created)(request)
-    })
-
-    const updateContact = Effect.fn("DineroClient.updateContact")(function* (
-      contactGuid: string,
-      contact: ContactInput
-    ) {
-      const request = yield* withBody(
-        HttpClientRequest.put(`${base}/contacts/${segment(contactGuid)}`),
-        ContactInput,
-        contact
-      )
-      yield* api.ok(request)
-    })
-
-    const deleteContact = Effect.fn("DineroClient.deleteContact")(function* (contactGuid: string) {
-      yield* api.ok(HttpClientRequest.delete(`${base}/contacts/${segment(contactGuid)}`))
-    })
-
-    const listInvoices = Effect.fn("DineroClient.listInvoices")(function* (params?: InvoiceListParams) {
-      return yield* api.json(Page(InvoiceListItem))(
-        HttpClientRequest.get(`${base}/invoices`, { urlParams: listParams(params, "Guid") })
-      )
-    })
-
-    const getInvoice = Effect.fn("DineroClient.getInvoice")(function* (invoiceGuid: string) {
-      return yield* api.json(Invoice)(HttpClientRequest.get(`${base}/invoices/${segment(invoiceGuid)}`))
-    })
-
-    const getInvoicePdf = Effect.fn("DineroClient.getInvoicePdf")(function* (invoiceGuid: string) {
-      const request = HttpClientRequest.get(`${base}/invoices/${segment(invoiceGuid)}`).pipe(
-        HttpClientRequest.setHeader("accept", "application/pdf")
-      )
+  const pdf = (url: Effect.Effect<string, E>) =>
+    Effect.gen(function* () {
+      const u = yield* url
+      const request = HttpClientRequest.get(u).pipe(HttpClientRequest.setHeader("accept", "application/octet-stream"))
       const response = yield* api.ok(request)
       const failDecode = (detail: string) =>
         new NordkitError.DecodeError({
@@ -354,81 +521,490 @@ export const make = Effect.fnUntraced(function* (
         })
       const buffer = yield* Effect.mapError(response.arrayBuffer, (e) => failDecode(e.reason._tag))
       const bytes = new Uint8Array(buffer)
-      const contentType = response.headers["content-type"] ?? ""
-      if (!contentType.startsWith("application/pdf") && !isPdf(bytes)) {
-        return yield* failDecode(`expected a PDF, got ${contentType || "no content type"}`)
+      if (!isPdf(bytes)) {
+        return yield* failDecode(`expected a PDF, got ${response.headers["content-type"] || "no content type"}`)
       }
       return bytes
     })
 
-    const createInvoice = Effect.fn("DineroClient.createInvoice")(function* (invoice: InvoiceInput) {
-      const request = yield* withBody(HttpClientRequest.post(`${base}/invoices`), InvoiceInput, invoice)
-      return yield* api.json(Created)(request)
-    })
+  const fieldsParam = (fields: ReadonlyArray<string> | undefined, extra: Record<string, string | undefined> = {}) => {
+    const params: Record<string, string> = {}
+    if (fields !== undefined) params.fields = fields.join(",")
+    for (const [key, value] of Object.entries(extra)) if (value !== undefined) params[key] = value
+    return params
+  }
 
-    const bookInvoice = Effect.fn("DineroClient.bookInvoice")(function* (
-      invoiceGuid: string,
-      book: BookInvoiceRequest
-    ) {
-      const request = yield* withBody(
-        HttpClientRequest.post(`${base}/invoices/${segment(invoiceGuid)}/book`),
-        BookInvoiceRequest,
-        book
-      )
-      return yield* api.json(Created)(request)
-    })
-
-    const listProducts = Effect.fn("DineroClient.listProducts")(function* (params?: ListParams) {
-      return yield* api.json(Page(ProductListItem))(
-        HttpClientRequest.get(`${base}/products`, { urlParams: listParams(params, "ProductGuid") })
-      )
-    })
-
-    const getProduct = Effect.fn("DineroClient.getProduct")(function* (productGuid: string) {
-      return yield* api.json(Product)(HttpClientRequest.get(`${base}/products/${segment(productGuid)}`))
-    })
-
-    const organization: OrganizationApi = {
-      organizationId,
-      http: api.http,
-      accessToken: tokens.get,
-      tokens,
-      listOrganizations,
-      listContacts,
-      streamContacts: (params) => streamPages(listContacts, params ?? {}),
-      getContact,
-      createContact,
-      updateContact,
-      deleteContact,
-      listInvoices,
-      streamInvoices: (params) => streamPages(listInvoices, params ?? {}),
-      getInvoice,
-      getInvoicePdf,
-      createInvoice,
-      bookInvoice,
-      listProducts,
-      streamProducts: (params) => streamPages(listProducts, params ?? {}),
-      getProduct
-    }
-    return organization
+  const listOrganizations = Effect.fn("DineroClient.listOrganizations")(function* (listOptions?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+  }) {
+    const fields = [...new Set(["Id", "Name", ...(listOptions?.fields ?? ["IsPro"])])].join(",")
+    return yield* api.json(OrganizationList)(HttpClientRequest.get("/v1/organizations", { urlParams: { fields } }))
   })
 
-  const apis = new Map<string, OrganizationApi>()
-  for (const credentials of organizations) {
-    apis.set(credentials.organizationId, yield* organizationApi(credentials))
-  }
-  const defaultApi = apis.get(organizations[0].organizationId)!
+  const listContacts = Effect.fn("DineroClient.listContacts")(function* (params?: ListParams) {
+    return yield* getJson(Page(ContactListItem), at("GET")`/contacts`, listParams(params, "ContactGuid"))
+  })
+  const listContactsV2 = Effect.fn("DineroClient.listContactsV2")(function* (params?: ListParams) {
+    return yield* getJson(Page(ContactListItem), at("GET", "v2")`/contacts`, listParams(params, "ContactGuid"))
+  })
+  const getContact = Effect.fn("DineroClient.getContact")(function* (contactGuid: string) {
+    return yield* getJson(Contact, at("GET")`/contacts/${contactGuid}`)
+  })
+  const contactDefaults = (contact: ContactInput): ContactInput => ({ IsMember: false, UseCvr: false, ...contact })
+  const createContact = Effect.fn("DineroClient.createContact")(function* (contact: ContactInput) {
+    return yield* send("POST", at("POST")`/contacts`, ContactInput, contactDefaults(contact), ContactCreated)
+  })
+  const updateContact = Effect.fn("DineroClient.updateContact")(function* (contactGuid: string, contact: ContactInput) {
+    yield* send("PUT", at("PUT", "v2")`/contacts/${contactGuid}`, ContactInput, contactDefaults(contact))
+  })
+  const deleteContact = Effect.fn("DineroClient.deleteContact")(function* (contactGuid: string) {
+    const url = yield* at("DELETE")`/contacts/${contactGuid}`
+    yield* api.ok(HttpClientRequest.delete(url))
+  })
 
+  const listProducts = Effect.fn("DineroClient.listProducts")(function* (params?: ListParams) {
+    return yield* getJson(Page(ProductListItem), at("GET")`/products`, listParams(params, "ProductGuid"))
+  })
+  const getProduct = Effect.fn("DineroClient.getProduct")(function* (productGuid: string) {
+    return yield* getJson(Product, at("GET")`/products/${productGuid}`)
+  })
+
+  const invoiceDefaults = <I extends InvoiceInput>(invoice: I): I => ({
+    ...invoice,
+    ProductLines: invoice.ProductLines.map((line) => ({ Discount: 0, ...line }))
+  })
+  const listInvoices = Effect.fn("DineroClient.listInvoices")(function* (params?: InvoiceListParams) {
+    return yield* getJson(Page(InvoiceListItem), at("GET")`/invoices`, listParams(params, "Guid"))
+  })
+  const getInvoice = Effect.fn("DineroClient.getInvoice")(function* (invoiceGuid: string) {
+    return yield* getJson(Invoice, at("GET")`/invoices/${invoiceGuid}`)
+  })
+  const getInvoicePdf = Effect.fn("DineroClient.getInvoicePdf")(function* (invoiceGuid: string) {
+    return yield* pdf(at("GET")`/invoices/${invoiceGuid}`)
+  })
+  const createInvoice = Effect.fn("DineroClient.createInvoice")(function* (invoice: InvoiceInput) {
+    return yield* send("POST", at("POST")`/invoices`, InvoiceInput, invoiceDefaults(invoice), Created)
+  })
+  const updateInvoice = Effect.fn("DineroClient.updateInvoice")(function* (
+    invoiceGuid: string,
+    invoice: InvoiceUpdate
+  ) {
+    return yield* send(
+      "PUT",
+      at("PUT", "v1.2")`/invoices/${invoiceGuid}`,
+      InvoiceUpdate,
+      invoiceDefaults(invoice),
+      Updated
+    )
+  })
+  const deleteInvoice = Effect.fn("DineroClient.deleteInvoice")(function* (invoiceGuid: string, timestamp: string) {
+    yield* send("DELETE", at("DELETE")`/invoices/${invoiceGuid}`, TimestampBody, { Timestamp: timestamp })
+  })
+  const invoiceTotals = Effect.fn("DineroClient.invoiceTotals")(function* (invoice: InvoiceInput) {
+    return yield* send("POST", at("POST")`/invoices/fetch`, InvoiceInput, invoiceDefaults(invoice), InvoiceTotals)
+  })
+  const bookInvoice = Effect.fn("DineroClient.bookInvoice")(function* (invoiceGuid: string, book: BookRequest) {
+    return yield* send("POST", at("POST")`/invoices/${invoiceGuid}/book`, BookRequest, book, Invoice)
+  })
+  const addInvoicePayment = Effect.fn("DineroClient.addInvoicePayment")(function* (
+    invoiceGuid: string,
+    payment: PaymentInput
+  ) {
+    return yield* send(
+      "POST",
+      at("POST")`/invoices/${invoiceGuid}/payments`,
+      PaymentInput,
+      { RemainderIsFee: false, ...payment },
+      PaymentCreated
+    )
+  })
+  const listInvoicePayments = Effect.fn("DineroClient.listInvoicePayments")(function* (invoiceGuid: string) {
+    return yield* getJson(InvoicePayments, at("GET", "v2")`/invoices/${invoiceGuid}/payments`)
+  })
+  const deleteInvoicePayment = Effect.fn("DineroClient.deleteInvoicePayment")(function* (
+    invoiceGuid: string,
+    paymentGuid: string,
+    timestamp: string
+  ) {
+    return yield* send(
+      "DELETE",
+      at("DELETE")`/invoices/${invoiceGuid}/payments/${paymentGuid}`,
+      TimestampBody,
+      { Timestamp: timestamp },
+      PaymentDeleted
+    )
+  })
+  const sendInvoiceEmail = Effect.fn("DineroClient.sendInvoiceEmail")(function* (
+    invoiceGuid: string,
+    mail?: MailoutInput
+  ) {
+    return yield* send(
+      "POST",
+      at("POST")`/invoices/${invoiceGuid}/email`,
+      MailoutInput,
+      { ShouldAddTrustPilotEmailAsBcc: false, ...mail },
+      EmailSent
+    )
+  })
+  const createCreditNoteFromInvoice = Effect.fn("DineroClient.createCreditNoteFromInvoice")(function* (
+    invoiceGuid: string,
+    timestamp: string
+  ) {
+    return yield* send(
+      "POST",
+      at("POST")`/invoices/${invoiceGuid}/generate-creditnote`,
+      TimestampBody,
+      { Timestamp: timestamp },
+      Created
+    )
+  })
+
+  const getCreditNote = Effect.fn("DineroClient.getCreditNote")(function* (creditNoteGuid: string) {
+    return yield* getJson(CreditNote, at("GET")`/sales/creditnotes/${creditNoteGuid}`)
+  })
+  const bookCreditNote = Effect.fn("DineroClient.bookCreditNote")(function* (
+    creditNoteGuid: string,
+    book: BookRequest
+  ) {
+    return yield* send("POST", at("POST")`/sales/creditnotes/${creditNoteGuid}/book`, BookRequest, book, CreditNote)
+  })
+  const getCreditNotePdf = Effect.fn("DineroClient.getCreditNotePdf")(function* (creditNoteGuid: string) {
+    return yield* pdf(at("GET")`/sales/creditnotes/${creditNoteGuid}/pdf`)
+  })
+
+  const uploadFile = Effect.fn("DineroClient.uploadFile")(function* (file: FileUpload) {
+    const url = yield* at("POST")`/files`
+    if (file.data.byteLength > maxFileBytes) {
+      return yield* new FileTooLargeError({ provider: "dinero", size: file.data.byteLength, limit: maxFileBytes })
+    }
+    const form = new FormData()
+    const bytes = new Uint8Array(file.data.byteLength)
+    bytes.set(file.data)
+    form.append("file", new Blob([bytes], { type: file.contentType ?? "application/octet-stream" }), file.fileName)
+    return yield* api.json(FileSaved)(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyFormData(form)))
+  })
+
+  const createPurchaseVoucher = Effect.fn("DineroClient.createPurchaseVoucher")(function* (
+    voucher: PurchaseVoucherInput
+  ) {
+    return yield* send("POST", at("POST", "v1.2")`/vouchers/purchase`, PurchaseVoucherInput, voucher, PurchaseVoucher)
+  })
+  const getPurchaseVoucher = Effect.fn("DineroClient.getPurchaseVoucher")(function* (voucherGuid: string) {
+    return yield* getJson(PurchaseVoucher, at("GET")`/vouchers/purchase/${voucherGuid}`)
+  })
+  const updatePurchaseVoucher = Effect.fn("DineroClient.updatePurchaseVoucher")(function* (
+    voucherGuid: string,
+    voucher: PurchaseVoucherUpdate
+  ) {
+    return yield* send(
+      "PUT",
+      at("PUT", "v1.1")`/vouchers/purchase/${voucherGuid}`,
+      PurchaseVoucherUpdate,
+      voucher,
+      PurchaseVoucher
+    )
+  })
+  const deletePurchaseVoucher = Effect.fn("DineroClient.deletePurchaseVoucher")(function* (
+    voucherGuid: string,
+    timestamp: string
+  ) {
+    yield* send("DELETE", at("DELETE")`/vouchers/purchase/${voucherGuid}`, TimestampBody, { Timestamp: timestamp })
+  })
+  const bookPurchaseVoucher = Effect.fn("DineroClient.bookPurchaseVoucher")(function* (
+    voucherGuid: string,
+    book: BookRequest
+  ) {
+    return yield* send("POST", at("POST")`/vouchers/purchase/${voucherGuid}/book`, BookRequest, book, PurchaseVoucher)
+  })
+
+  const createManualVoucher = Effect.fn("DineroClient.createManualVoucher")(function* (voucher: ManualVoucherInput) {
+    return yield* send("POST", at("POST")`/vouchers/manuel`, ManualVoucherInput, voucher, ManualVoucher)
+  })
+  const getManualVoucher = Effect.fn("DineroClient.getManualVoucher")(function* (voucherGuid: string) {
+    return yield* getJson(ManualVoucher, at("GET")`/vouchers/manuel/${voucherGuid}`)
+  })
+  const updateManualVoucher = Effect.fn("DineroClient.updateManualVoucher")(function* (
+    voucherGuid: string,
+    voucher: ManualVoucherUpdate
+  ) {
+    return yield* send("PUT", at("PUT")`/vouchers/manuel/${voucherGuid}`, ManualVoucherUpdate, voucher, ManualVoucher)
+  })
+  const deleteManualVoucher = Effect.fn("DineroClient.deleteManualVoucher")(function* (
+    voucherGuid: string,
+    timestamp: string
+  ) {
+    yield* send("DELETE", at("DELETE")`/vouchers/manuel/${voucherGuid}`, TimestampBody, { Timestamp: timestamp })
+  })
+  const bookManualVoucher = Effect.fn("DineroClient.bookManualVoucher")(function* (
+    voucherGuid: string,
+    book: BookRequest
+  ) {
+    return yield* send("POST", at("POST")`/vouchers/manuel/${voucherGuid}/book`, BookRequest, book, ManualVoucher)
+  })
+
+  const addLedgerItem = Effect.fn("DineroClient.addLedgerItem")(function* (item: LedgerItemInput) {
+    return yield* send("POST", at("POST", "v1.2")`/ledgeritems`, Schema.Array(LedgerItemInput), [item], LedgerItemRef)
+  })
+  const bookLedgerItems = Effect.fn("DineroClient.bookLedgerItems")(function* (items: ReadonlyArray<LedgerItemRef>) {
+    yield* send(
+      "POST",
+      at("POST")`/ledgeritems/book`,
+      Schema.Array(LedgerItemRef),
+      items.map((i) => ({ Id: i.Id, Version: i.Version }))
+    )
+  })
+  const ledgerItemStatus = Effect.fn("DineroClient.ledgerItemStatus")(function* (ids: ReadonlyArray<string>) {
+    return yield* send(
+      "POST",
+      at("POST")`/ledgeritems/status`,
+      Schema.Array(Schema.Struct({ Id: Schema.String })),
+      ids.map((Id) => ({ Id })),
+      Schema.Array(LedgerItemStatus)
+    )
+  })
+  const allBooked = (statuses: ReadonlyArray<LedgerItemStatus>, ids: ReadonlyArray<string>) =>
+    ids.every((id) => statuses.some((s) => s.Id.toLowerCase() === id.toLowerCase() && s.Status === "Booked"))
+  const awaitLedgerItemsBooked = Effect.fn("DineroClient.awaitLedgerItemsBooked")(function* (
+    ids: ReadonlyArray<string>,
+    awaitOptions?: AwaitBookingOptions
+  ) {
+    const statuses = yield* ledgerItemStatus(ids).pipe(
+      Effect.repeat({
+        schedule: awaitOptions?.schedule ?? defaultBookingSchedule,
+        until: (s: ReadonlyArray<LedgerItemStatus>) => allBooked(s, ids)
+      })
+    )
+    if (!allBooked(statuses, ids)) {
+      return yield* new LedgerItemsNotBookedError({
+        provider: "dinero",
+        statuses: statuses.map((s) => ({ id: s.Id, status: s.Status ?? undefined }))
+      })
+    }
+    return statuses
+  })
+
+  const listAccountingYears = Effect.fn("DineroClient.listAccountingYears")(function* () {
+    return yield* getJson(Schema.Array(AccountingYear), at("GET")`/accountingyears`)
+  })
+  const listEntryAccounts = Effect.fn("DineroClient.listEntryAccounts")(function* (o?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+    readonly categoryFilter?: string | undefined
+  }) {
+    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    return yield* getJson(
+      Schema.Array(EntryAccount),
+      at("GET")`/accounts/entry`,
+      fieldsParam(fields, { categoryFilter: o?.categoryFilter })
+    )
+  })
+  const listPurchaseAccounts = Effect.fn("DineroClient.listPurchaseAccounts")(function* (o?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+  }) {
+    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    return yield* getJson(Schema.Array(EntryAccount), at("GET")`/accounts/purchase`, fieldsParam(fields))
+  })
+  const listDepositAccounts = Effect.fn("DineroClient.listDepositAccounts")(function* (o?: {
+    readonly fields?: ReadonlyArray<string> | undefined
+  }) {
+    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    return yield* getJson(Schema.Array(DepositAccount), at("GET")`/accounts/deposit`, fieldsParam(fields))
+  })
+  const listVatTypes = Effect.fn("DineroClient.listVatTypes")(function* () {
+    return yield* getJson(Schema.Array(VatType), at("GET")`/vatTypes`)
+  })
+
+  const listEntries = Effect.fn("DineroClient.listEntries")(function* (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }) {
+    return yield* getJson(Schema.Array(Entry), at("GET")`/entries`, {
+      fromDate: queryDateTime(range.from),
+      toDate: queryDateTime(range.to),
+      ...(range.includePrimo === undefined ? {} : { includePrimo: String(range.includePrimo) })
+    })
+  })
+  const listEntryChanges = Effect.fn("DineroClient.listEntryChanges")(function* (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }) {
+    return yield* getJson(Schema.Array(Entry), at("GET")`/entries/changes`, {
+      changesFrom: queryDateTime(range.from),
+      changesTo: queryDateTime(range.to),
+      ...(range.includePrimo === undefined ? {} : { includePrimo: String(range.includePrimo) })
+    })
+  })
+  const streamEntryChanges = (o: {
+    readonly since: Date
+    readonly until?: Date | undefined
+    readonly includePrimo?: boolean | undefined
+  }): Stream.Stream<EntryChanges, E> =>
+    Stream.unwrap(
+      Effect.map(
+        o.until === undefined
+          ? Effect.clockWith((clock) => clock.currentTimeMillis)
+          : Effect.succeed(o.until.getTime()),
+        (until) =>
+          Stream.paginate(
+            // Whole seconds: the query format has no milliseconds, so the cursor must not either.
+            Math.floor(o.since.getTime() / 1000) * 1000,
+            (from): Effect.Effect<readonly [ReadonlyArray<EntryChanges>, Option.Option<number>], E> => {
+              const to = Math.min(until, from + maxChangesRangeDays * dayMillis)
+              if (to <= from) return Effect.succeed([[], Option.none()] as const)
+              const end = Math.floor(to / 1000) * 1000
+              return Effect.map(
+                listEntryChanges({ from: new Date(from), to: new Date(end), includePrimo: o.includePrimo }),
+                (entries) =>
+                  [[{ entries, cursor: new Date(end) }], end < until - 999 ? Option.some(end) : Option.none()] as const
+              )
+            }
+          )
+      )
+    )
+
+  return {
+    organizationId,
+    http: api.http,
+    accessToken: tokens.get,
+    tokens,
+    listOrganizations,
+    listContacts,
+    streamContacts: (params) => streamPages(listContacts, params ?? {}),
+    listContactsV2,
+    streamContactsV2: (params) => streamPages(listContactsV2, params ?? {}),
+    getContact,
+    createContact,
+    updateContact,
+    deleteContact,
+    listProducts,
+    streamProducts: (params) => streamPages(listProducts, params ?? {}),
+    getProduct,
+    listInvoices,
+    streamInvoices: (params) => streamPages(listInvoices, params ?? {}),
+    getInvoice,
+    getInvoicePdf,
+    createInvoice,
+    updateInvoice,
+    deleteInvoice,
+    invoiceTotals,
+    bookInvoice,
+    addInvoicePayment,
+    listInvoicePayments,
+    deleteInvoicePayment,
+    sendInvoiceEmail,
+    createCreditNoteFromInvoice,
+    getCreditNote,
+    bookCreditNote,
+    getCreditNotePdf,
+    uploadFile,
+    createPurchaseVoucher,
+    getPurchaseVoucher,
+    updatePurchaseVoucher,
+    deletePurchaseVoucher,
+    bookPurchaseVoucher,
+    createManualVoucher,
+    getManualVoucher,
+    updateManualVoucher,
+    deleteManualVoucher,
+    bookManualVoucher,
+    addLedgerItem,
+    bookLedgerItems,
+    ledgerItemStatus,
+    awaitLedgerItemsBooked,
+    listAccountingYears,
+    listEntryAccounts,
+    listPurchaseAccounts,
+    listDepositAccounts,
+    listVatTypes,
+    listEntries,
+    listEntryChanges,
+    streamEntryChanges
+  }
+}
+
+const pacingOf = (options: CommonOptions) =>
+  options.pacing === false
+    ? undefined
+    : {
+        limit: options.pacing?.limit ?? defaultPacing.limit,
+        window: options.pacing?.window ?? defaultPacing.window,
+        limiter: options.pacing?.limiter
+      }
+
+/** The service over one pipeline per organization. */
+const serviceOf = (apis: ReadonlyArray<OrganizationApi>): Service => {
+  const byId = new Map(apis.map((api) => [api.organizationId, api]))
   return DineroClient.of({
-    ...defaultApi,
-    organizationIds: organizations.map((o) => o.organizationId),
+    ...apis[0]!,
+    organizationIds: apis.map((api) => api.organizationId),
     organization: (organizationId) => {
-      const api = apis.get(organizationId)
+      const api = byId.get(organizationId)
       return api === undefined
-        ? Effect.fail(configurationError(`organization ${organizationId} is not configured (no API key for it)`))
+        ? Effect.fail(configurationError(`organization ${organizationId} is not configured`))
         : Effect.succeed(api)
     }
   })
+}
+
+/**
+ * Builds the client for a personal integration. Fails with `NordkitError.ConfigurationError` for bad ids, empty
+ * keys or insecure URLs.
+ */
+export const make = Effect.fnUntraced(function* (
+  options: Options
+): Effect.fn.Return<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope> {
+  if (options.clientId.trim().length === 0) return yield* configurationError("DINERO_CLIENT_ID is empty")
+  const organizations = yield* organizationsOf(options)
+  const authUrl = yield* BaseUrl.validate("dinero", "DINERO_AUTH_URL", options.authUrl ?? defaultAuthUrl)
+  const apiUrl = yield* BaseUrl.validate("dinero", "DINERO_API_URL", options.apiUrl ?? defaultApiUrl)
+  const httpClient = yield* HttpClient.HttpClient
+  const pacing = pacingOf(options)
+  const limiter = pacing === undefined ? undefined : (pacing.limiter ?? (yield* Pacing.limiter))
+  const apis: Array<OrganizationApi> = []
+  for (const credentials of organizations) {
+    const organizationId = credentials.organizationId
+    const tokens = yield* DineroAuth.makeTokenProvider({
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      apiKey: credentials.apiKey,
+      authUrl
+    })
+    const pace =
+      pacing === undefined
+        ? undefined
+        : yield* Pacing.make({ key: `dinero:${options.clientId}:${organizationId}`, ...pacing, limiter })
+    apis.push(makeOrganizationApi(httpClient, apiUrl, options, { organizationId, tokens, pace }))
+  }
+  return serviceOf(apis)
+})
+
+/**
+ * Builds the client over a token provider of your own — Visma Connect's (`DineroVismaConnect`): every organization
+ * shares it, and each organization still has its own pacing.
+ */
+export const makeWithTokens = Effect.fnUntraced(function* <ET extends E>(
+  options: TokenOptions<ET>
+): Effect.fn.Return<Service, NordkitError.ConfigurationError, HttpClient.HttpClient | Scope.Scope> {
+  const invalid = checkIds(options.organizationIds)
+  if (invalid !== undefined) return yield* invalid
+  const apiUrl = yield* BaseUrl.validate("dinero", "DINERO_API_URL", options.apiUrl ?? defaultApiUrl)
+  const httpClient = yield* HttpClient.HttpClient
+  const pacing = pacingOf(options)
+  const limiter = pacing === undefined ? undefined : (pacing.limiter ?? (yield* Pacing.limiter))
+  const apis: Array<OrganizationApi> = []
+  for (const organizationId of options.organizationIds) {
+    const pace =
+      pacing === undefined
+        ? undefined
+        : yield* Pacing.make({
+            key: `dinero:${options.pacingKey ?? "visma-connect"}:${organizationId}`,
+            ...pacing,
+            limiter
+          })
+    apis.push(makeOrganizationApi(httpClient, apiUrl, options, { organizationId, tokens: options.tokens, pace }))
+  }
+  return serviceOf(apis)
 })
 
 /** The client as a layer, from explicit options. Needs an `HttpClient` (e.g. `NodeHttpClient.layerUndici`). */
@@ -439,7 +1015,7 @@ export const layer = (
 
 const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
 
-/** The configuration `layerConfig` reads: the fixed `DINERO_*` variables of DESIGN.md. */
+/** The configuration `layerConfig` reads by default: the fixed `DINERO_*` variables. */
 export const config: Config.Config<Options> = Config.all({
   clientId: Config.String("DINERO_CLIENT_ID"),
   clientSecret: Config.Redacted("DINERO_CLIENT_SECRET"),
@@ -451,13 +1027,14 @@ export const config: Config.Config<Options> = Config.all({
 
 /**
  * The client as a layer, configured from `DINERO_CLIENT_ID`, `DINERO_CLIENT_SECRET`, `DINERO_API_KEY`,
- * `DINERO_ORGANIZATION_ID` and the optional `DINERO_AUTH_URL`, `DINERO_API_URL`. `overrides` set what the
- * environment does not (more organizations, pacing, retry).
+ * `DINERO_ORGANIZATION_ID` and the optional `DINERO_AUTH_URL`, `DINERO_API_URL` (or your own `Config` of the
+ * same options). `overrides` set what the configuration does not (more organizations, pacing, retry).
  */
 export const layerConfig = (
-  overrides?: Partial<Omit<Options, "clientId" | "clientSecret" | "organizationId" | "apiKey">>
+  overrides?: Partial<Omit<Options, "clientId" | "clientSecret" | "organizationId" | "apiKey">>,
+  configuration: Config.Config<Options> = config
 ): Layer.Layer<DineroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(
     DineroClient,
-    Effect.flatMap(ClientConfig.load("dinero", config), (loaded) => make({ ...loaded, ...overrides }))
+    Effect.flatMap(ClientConfig.load("dinero", configuration), (loaded) => make({ ...loaded, ...overrides }))
   )

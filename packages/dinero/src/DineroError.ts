@@ -10,7 +10,7 @@
  * - 480 "Brownout" (sent at random for endpoints about to be removed) → `BrownoutError`: not transient, not
  *   retried, a signal to move off the endpoint.
  */
-import { type ApiClient, type NordkitError as NE, NordkitError, RetryPolicy } from "@nordkit/core"
+import { type ApiClient, type NordkitError as NE, NordkitError, RetryPolicy, type TokenStore } from "@nordkit/core"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DineroSchema.ts"
@@ -30,8 +30,95 @@ export class BrownoutError extends Schema.TaggedError<BrownoutError>()("Brownout
   }
 }
 
-/** Every failure a Dinero operation can end in. */
-export type DineroError = NE.RequestError | BrownoutError
+/** A file above Dinero's 6 MB limit: refused before anything is sent. */
+export class FileTooLargeError extends Schema.TaggedError<FileTooLargeError>()("FileTooLargeError", {
+  provider: Schema.String,
+  size: Schema.Number,
+  limit: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.provider}: the file is ${this.size} bytes; the limit is ${this.limit} bytes (nothing was sent)`
+  }
+}
+
+/** Ledger items that were not all `Booked` when the status poll's schedule ended. */
+export class LedgerItemsNotBookedError extends Schema.TaggedError<LedgerItemsNotBookedError>()(
+  "LedgerItemsNotBookedError",
+  {
+    provider: Schema.String,
+    statuses: Schema.Array(Schema.Struct({ id: Schema.String, status: Schema.optional(Schema.String) }))
+  }
+) {
+  override get message(): string {
+    return `${this.provider}: ledger items not booked yet: ${this.statuses
+      .filter((s) => s.status !== "Booked")
+      .map((s) => `${s.id} ${s.status ?? "unknown"}`)
+      .join(", ")}`
+  }
+}
+
+/** Visma Connect: the returned `state` was refused (missing, wrong, reused, expired, ...). */
+export class StateMismatchError extends Schema.TaggedError<StateMismatchError>()("StateMismatchError", {
+  provider: Schema.String,
+  problem: Schema.Literals(["missing", "mismatch", "reused", "expired", "future", "unavailable"])
+}) {
+  override get message(): string {
+    return `${this.provider}: authorization callback refused: state ${this.problem}`
+  }
+}
+
+/** Visma Connect: the user (or Visma Connect) refused the authorization (`error=access_denied`, ...). */
+export class AuthorizationDeniedError extends Schema.TaggedError<AuthorizationDeniedError>()(
+  "AuthorizationDeniedError",
+  { provider: Schema.String, error: Schema.String, errorDescription: Schema.optional(Schema.String) }
+) {
+  override get message(): string {
+    return `${this.provider}: authorization denied (${this.error})${this.errorDescription ? `: ${this.errorDescription}` : ""}`
+  }
+}
+
+/** Visma Connect: a callback URL or pending record that cannot be used. */
+export class InvalidCallbackError extends Schema.TaggedError<InvalidCallbackError>()("InvalidCallbackError", {
+  provider: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `${this.provider}: invalid authorization callback: ${this.detail}`
+  }
+}
+
+/** Visma Connect: no usable grant for the session; send the user through `authorize` again. */
+export class ReauthorizationRequiredError extends Schema.TaggedError<ReauthorizationRequiredError>()(
+  "ReauthorizationRequiredError",
+  {
+    provider: Schema.String,
+    reason: Schema.Literals(["not_connected", "invalid_grant", "no_refresh_token"]),
+    detail: Schema.optional(Schema.String)
+  }
+) {
+  override get message(): string {
+    return `${this.provider}: re-authorization required (${this.reason})${this.detail ? `: ${this.detail}` : ""}`
+  }
+}
+
+/**
+ * Every failure a Dinero operation can end in. The last two only occur with Visma Connect tokens.
+ */
+export type DineroError =
+  | NE.RequestError
+  | BrownoutError
+  | FileTooLargeError
+  | LedgerItemsNotBookedError
+  | ReauthorizationRequiredError
+  | TokenStore.TokenStoreError
+
+/** What completing the Visma Connect authorization-code flow can fail with. */
+export type CallbackError =
+  | StateMismatchError
+  | AuthorizationDeniedError
+  | InvalidCallbackError
+  | NE.RequestError
+  | TokenStore.TokenStoreError
 
 /**
  * How long to wait after a 429 without `Retry-After`: Dinero's minute window plus a second, so the retry lands in a

@@ -10,7 +10,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
-import { DineroClient, DineroTestServer } from "../src/index.ts"
+import { DineroClient } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 import { invoiceFor } from "./fixtures.ts"
 
 const SECRET = "CANARY-dinero-client-secret-5b1e77d0"
@@ -94,7 +95,7 @@ describe("secret canary (Dinero + core)", () => {
       // Stale booking timestamp.
       const draft = yield* dinero.createInvoice(invoiceFor(contacts.Collection[0].ContactGuid))
       yield* server.touchInvoice("777001", draft.Guid)
-      yield* observe(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+      yield* observe(dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! }))
       // Decode failures: HTML where JSON was expected, a wrong shape, JSON where a PDF was expected.
       yield* server.failNext(1, { status: 200, pathIncludes: "/contacts", body: "<html>oops</html>" })
       yield* observe(dinero.listContacts())

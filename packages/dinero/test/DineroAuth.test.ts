@@ -1,7 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { DineroAuth, DineroTestServer } from "../src/index.ts"
+import { DineroAuth } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 import { client, org1, setup } from "./fixtures.ts"
 
 describe("DineroAuth", () => {

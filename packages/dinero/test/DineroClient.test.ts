@@ -11,7 +11,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
-import { DineroClient, DineroTestServer } from "../src/index.ts"
+import { DineroClient } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 import { client, freeOrg, invoiceFor, options, org1, org2, setup } from "./fixtures.ts"
 
 const bearerOf = (r: TestServer.LoggedRequest) => (r.headers.authorization ?? "").replace(/^Bearer /, "")
@@ -266,29 +267,31 @@ describe("DineroClient", () => {
         VatNumber: "DK12345678",
         ExternalReference: "crm-42"
       })
-      const contact = yield* dinero.getContact(created.Guid)
+      const contact = yield* dinero.getContact(created.ContactGuid)
       assert.strictEqual(contact.Name, "Fjordhus A/S")
       assert.strictEqual(contact.VatNumber, "DK12345678")
       assert.isDefined(contact.CreatedAt)
 
-      yield* dinero.updateContact(created.Guid, { Name: "Fjordhus ApS", CountryKey: "DK", IsPerson: false })
-      assert.strictEqual((yield* dinero.getContact(created.Guid)).Name, "Fjordhus ApS")
+      yield* dinero.updateContact(created.ContactGuid, { Name: "Fjordhus ApS", CountryKey: "DK", IsPerson: false })
+      assert.strictEqual((yield* dinero.getContact(created.ContactGuid)).Name, "Fjordhus ApS")
 
       const found = yield* dinero.listContacts({ queryFilter: "Name contains 'fjord'", fields: ["Name", "Email"] })
       assert.deepStrictEqual(
         found.Collection.map((c) => [c.ContactGuid, c.Name]),
-        [[created.Guid, "Fjordhus ApS"]]
+        [[created.ContactGuid, "Fjordhus ApS"]]
       )
       const listRequest = (yield* server.apiRequests).find((r) => r.query.get("queryFilter") !== null)!
       assert.strictEqual(listRequest.query.get("fields"), "ContactGuid,Name,Email")
+      const sent = (yield* server.apiRequests).find((r) => r.method === "PUT")!
+      assert.strictEqual(sent.path, `/v2/${org1.organizationId}/contacts/${created.ContactGuid}`, "the v2 path, not v1")
 
-      yield* dinero.deleteContact(created.Guid)
+      yield* dinero.deleteContact(created.ContactGuid)
       const afterDelete = yield* dinero.listContacts({ queryFilter: "Name contains 'fjord'" })
       assert.lengthOf(afterDelete.Collection, 0)
       const deleted = yield* dinero.listContacts({ deletedOnly: true })
       assert.deepStrictEqual(
         deleted.Collection.map((c) => c.ContactGuid),
-        [created.Guid]
+        [created.ContactGuid]
       )
     })
   )
@@ -326,7 +329,7 @@ describe("DineroClient", () => {
       const { server, dinero } = yield* setup()
       const [customer] = (yield* dinero.listContacts()).Collection
       const draft = yield* dinero.createInvoice(invoiceFor(customer.ContactGuid))
-      assert.isString(draft.Timestamp)
+      assert.isString(draft.TimeStamp)
       const read = yield* dinero.getInvoice(draft.Guid)
       assert.strictEqual(read.Status, "Draft")
       assert.strictEqual(read.TotalExclVat, "7274.5", "7.5 h x 950 + 149.5, as a decimal string")
@@ -334,17 +337,18 @@ describe("DineroClient", () => {
 
       // Someone else edits the draft: the Timestamp we hold is stale.
       const fresh = yield* server.touchInvoice(org1.organizationId, draft.Guid)
-      const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+      const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! }))
       assert.strictEqual(stale._tag, "ApiError")
       if (stale._tag === "ApiError") {
         assert.strictEqual(stale.status, 400)
+        assert.strictEqual(stale.code, "58", "Dinero's code for a stale timestamp")
         assert.strictEqual(stale.detail, DineroTestServer.staleTimestampMessage)
         assert.deepStrictEqual(stale.fieldErrors, { Timestamp: "Timestamp is not the latest" })
       }
       const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: fresh! })
       assert.strictEqual(booked.Guid, draft.Guid)
       assert.strictEqual(booked.Number, 1)
-      assert.notStrictEqual(booked.Timestamp, fresh)
+      assert.notStrictEqual(booked.TimeStamp, fresh)
       assert.strictEqual((yield* dinero.getInvoice(draft.Guid)).Status, "Booked")
       const bookRequests = (yield* server.apiRequests).filter((r) => r.path.endsWith("/book"))
       assert.deepStrictEqual(
@@ -352,7 +356,7 @@ describe("DineroClient", () => {
         [400, 200],
         "each booking was sent once"
       )
-      const listed = yield* dinero.listInvoices({ statusFilter: "Booked" })
+      const listed = yield* dinero.listInvoices({ statusFilter: "Booked", fields: ["Number"] })
       assert.deepStrictEqual(
         listed.Collection.map((i) => [i.Guid, i.Number]),
         [[draft.Guid, 1]]
@@ -366,7 +370,7 @@ describe("DineroClient", () => {
       const [customer] = (yield* dinero.listContacts()).Collection
       const draft = yield* dinero.createInvoice(invoiceFor(customer.ContactGuid))
       yield* server.failNext(1, { status: 503, pathIncludes: "/book" })
-      const error = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! }))
+      const error = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! }))
       assert.strictEqual(error._tag, "ApiError")
       assert.lengthOf(
         (yield* server.apiRequests).filter((r) => r.path.endsWith("/book")),
@@ -380,13 +384,16 @@ describe("DineroClient", () => {
       const { server, dinero } = yield* setup()
       const [customer] = (yield* dinero.listContacts()).Collection
       const draft = yield* dinero.createInvoice(invoiceFor(customer.ContactGuid))
+      const notYet = yield* Effect.flip(dinero.getInvoicePdf(draft.Guid))
+      assert.strictEqual(notYet._tag, "ApiError", "a draft has no PDF")
+      const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! })
       const pdf = yield* dinero.getInvoicePdf(draft.Guid)
       assert.instanceOf(pdf, Uint8Array)
       assert.strictEqual(new TextDecoder().decode(pdf.slice(0, 8)), "%PDF-1.4")
       assert.isTrue(pdf.includes(0xe2), "binary bytes survive (not decoded as text)")
-      assert.include(new TextDecoder().decode(pdf), draft.Guid)
+      assert.include(new TextDecoder().decode(pdf), `Faktura ${booked.Number}`)
       const pdfRequest = (yield* server.apiRequests).at(-1)!
-      assert.strictEqual(pdfRequest.headers.accept, "application/pdf")
+      assert.strictEqual(pdfRequest.headers.accept, "application/octet-stream")
       // A JSON answer where a PDF was asked for is a DecodeError, not bytes of JSON.
       yield* server.failNext(1, { status: 200, body: "{}", contentType: "application/json", pathIncludes: "/invoices" })
       const error = yield* Effect.flip(dinero.getInvoicePdf(draft.Guid))
@@ -516,14 +523,14 @@ describe("DineroClient", () => {
       const [organization] = yield* dinero.listOrganizations()
       assert.strictEqual(String(organization.Id), org1.organizationId)
       const contact = yield* dinero.createContact({ Name: "Loopback ApS", CountryKey: "DK", IsPerson: false })
-      const draft = yield* dinero.createInvoice(invoiceFor(contact.Guid))
-      const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: draft.Timestamp! })
+      const draft = yield* dinero.createInvoice(invoiceFor(contact.ContactGuid))
+      const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! })
       assert.strictEqual(booked.Number, 1)
       const pdf = yield* dinero.getInvoicePdf(draft.Guid)
       assert.strictEqual(new TextDecoder().decode(pdf.slice(0, 5)), "%PDF-")
       assert.isTrue(pdf.includes(0xe2))
       yield* server.revokeTokens()
-      yield* dinero.getContact(contact.Guid)
+      yield* dinero.getContact(contact.ContactGuid)
       assert.lengthOf(yield* server.tokenRequests, 2)
       const token = (yield* server.tokenRequests)[0]
       assert.strictEqual(token.headers.authorization, `Basic ${btoa(`${client.clientId}:${client.clientSecret}`)}`)

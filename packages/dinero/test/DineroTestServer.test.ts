@@ -1,10 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as HttpClient from "effect/http/HttpClient"
+import type * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as TestClock from "effect/testing/TestClock"
-import { DineroTestServer } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 import { client, org1, org2 } from "./fixtures.ts"
 
 const base = "http://dinero.test"
@@ -134,29 +134,90 @@ describe("DineroTestServer", () => {
     })
   )
 
-  it.effect("invoices are served as PDF only when asked for with Accept", () =>
+  it.effect(
+    "invoices: TimeStamp in answers, Timestamp in the booking body, code 58 when stale, PDF on octet-stream",
+    () =>
+      Effect.gen(function* () {
+        const { http } = yield* setup()
+        const token = yield* tokenFor(http, org1.apiKey)
+        const contacts = (yield* (yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).json) as {
+          Collection: Array<{ contactGuid: string }>
+        }
+        const post = (path: string, body: unknown) =>
+          http.execute(
+            HttpClientRequest.post(`${base}/v1/${org1.organizationId}${path}`).pipe(
+              HttpClientRequest.bearerToken(token),
+              HttpClientRequest.bodyJsonUnsafe(body)
+            )
+          )
+        const line = { Description: "x", Quantity: 1, AccountNumber: 1000, Unit: "parts", BaseAmountValue: 10 }
+        const withoutDiscount = yield* post("/invoices", {
+          ContactGuid: contacts.Collection[0].contactGuid,
+          ProductLines: [line]
+        })
+        assert.strictEqual(withoutDiscount.status, 400, "Discount is a required line field")
+        const created = yield* post("/invoices", {
+          ContactGuid: contacts.Collection[0].contactGuid,
+          ProductLines: [{ ...line, Discount: 0 }]
+        })
+        assert.strictEqual(created.status, 200)
+        const answer = (yield* created.json) as { Guid: string; TimeStamp: string }
+        assert.deepStrictEqual(Object.keys(answer).sort(), ["Guid", "TimeStamp"])
+        const draftPdf = yield* get(
+          http,
+          `/v1/${org1.organizationId}/invoices/${answer.Guid}`,
+          token,
+          "application/octet-stream"
+        )
+        assert.strictEqual(draftPdf.status, 400, "a draft has no PDF")
+        const wrongCase = yield* post(`/invoices/${answer.Guid}/book`, { TimeStamp: answer.TimeStamp })
+        assert.strictEqual(wrongCase.status, 400, "the booking body spells it Timestamp")
+        const stale = yield* post(`/invoices/${answer.Guid}/book`, { Timestamp: "0000000000000000" })
+        assert.strictEqual(((yield* stale.json) as { code: number }).code, 58)
+        const booked = yield* post(`/invoices/${answer.Guid}/book`, { Timestamp: answer.TimeStamp })
+        const invoice = (yield* booked.json) as { Number: number; TimeStamp: string; Status: string }
+        assert.strictEqual(invoice.Status, "Booked")
+        assert.strictEqual(invoice.Number, 1)
+        assert.notStrictEqual(invoice.TimeStamp, answer.TimeStamp)
+        const json = yield* get(http, `/v1/${org1.organizationId}/invoices/${answer.Guid}`, token)
+        assert.match(json.headers["content-type"] ?? "", /^application\/json/)
+        const pdf = yield* get(
+          http,
+          `/v1/${org1.organizationId}/invoices/${answer.Guid}`,
+          token,
+          "application/octet-stream"
+        )
+        assert.strictEqual(pdf.status, 200)
+        assert.strictEqual(new TextDecoder().decode(new Uint8Array(yield* pdf.arrayBuffer).slice(0, 5)), "%PDF-")
+      })
+  )
+
+  it.effect("contacts: default fields are name and contactGuid (lower-case); queryFilter joins with ';'", () =>
     Effect.gen(function* () {
       const { http } = yield* setup()
       const token = yield* tokenFor(http, org1.apiKey)
-      const contacts = (yield* (yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).json) as {
-        Collection: Array<{ ContactGuid: string }>
+      const page = (yield* (yield* get(http, `/v1/${org1.organizationId}/contacts`, token)).json) as {
+        Collection: Array<Record<string, unknown>>
       }
-      const created = yield* http.execute(
-        HttpClientRequest.post(`${base}/v1/${org1.organizationId}/invoices`).pipe(
-          HttpClientRequest.bearerToken(token),
-          HttpClientRequest.bodyJsonUnsafe({
-            ContactGuid: contacts.Collection[0].ContactGuid,
-            ProductLines: [{ Description: "x", Quantity: 1, AccountNumber: 1000, Unit: "parts", BaseAmountValue: 10 }]
-          })
-        )
+      assert.deepStrictEqual(Object.keys(page.Collection[0]).sort(), ["contactGuid", "name"])
+      const filter = encodeURIComponent("Name contains 'kunde';Email contains 'kunde2'")
+      const filtered = (yield* (yield* get(
+        http,
+        `/v1/${org1.organizationId}/contacts?fields=Name,Email&queryFilter=${filter}`,
+        token
+      )).json) as { Collection: Array<{ Name: string; Email: string }> }
+      assert.deepStrictEqual(
+        filtered.Collection.map((c) => c.Email),
+        ["kunde2@example.dk"]
       )
-      assert.strictEqual(created.status, 201)
-      const { Guid } = (yield* created.json) as { Guid: string }
-      const json = yield* get(http, `/v1/${org1.organizationId}/invoices/${Guid}`, token)
-      assert.match(json.headers["content-type"] ?? "", /^application\/json/)
-      const pdf = yield* get(http, `/v1/${org1.organizationId}/invoices/${Guid}`, token, "application/pdf")
-      assert.strictEqual(pdf.headers["content-type"], "application/pdf")
-      assert.strictEqual(new TextDecoder().decode(new Uint8Array(yield* pdf.arrayBuffer).slice(0, 5)), "%PDF-")
+      const bare = yield* get(http, `/v1/${org1.organizationId}/contacts?queryFilter=kunde`, token)
+      assert.strictEqual(bare.status, 400, "a bare search term is refused")
+      const millis = yield* get(
+        http,
+        `/v1/${org1.organizationId}/contacts?changesSince=2024-01-01T00:00:00.000Z`,
+        token
+      )
+      assert.strictEqual(millis.status, 400, "changesSince is YYYY-MM-DDTHH:mm:ssZ")
     })
   )
 
@@ -184,7 +245,10 @@ describe("DineroTestServer", () => {
           [`/v1/${org1.organizationId}/nope`, 404]
         ]
       )
-      assert.isTrue(HttpClient.isHttpClient(http))
+      const notFound = log.at(-1)!
+      assert.strictEqual(notFound.status, 404)
+      const body = (yield* (yield* get(http, `/v1/${org1.organizationId}/nope`, token)).json) as { code: number }
+      assert.strictEqual(body.code, 40, "Dinero's error body with its not-found code")
     })
   )
 })

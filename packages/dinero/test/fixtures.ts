@@ -1,7 +1,8 @@
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Redacted from "effect/Redacted"
-import { DineroClient, DineroTestServer } from "../src/index.ts"
+import { DineroClient } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 
 export const client = DineroTestServer.defaultClient
 export const [org1, org2, freeOrg] = DineroTestServer.defaultOrganizations

@@ -1,0 +1,337 @@
+/**
+ * Visma Connect: the OAuth2 authorization server Dinero requires for any integration used by more than one's own
+ * organization (personal integrations, `DineroAuth`, are for your own organizations only). Built on core's `Pkce`,
+ * `TokenStore`, `OAuth2` and `TokenProvider`:
+ *
+ * **Authorization code + PKCE** (a user grants your app access to their organizations):
+ * 1. `authorize()` builds the URL of `{authority}/connect/authorize` (client id, exact redirect URI,
+ *    `response_type=code`, the scopes `dineropublicapi:read dineropublicapi:write offline_access`, an S256
+ *    challenge and a single-use `state`) and returns the {@link PendingAuthorization} to keep server side —
+ *    {@link sealPending} turns it into an encrypted, tamper-proof string for a cookie.
+ * 2. `handleCallback(url, pending)` checks the state (exactly, once, within its lifetime), turns `error=...` into
+ *    `AuthorizationDeniedError`, exchanges the code with the verifier at `{authority}/connect/token` (client id and
+ *    secret as Basic), and saves the tokens in the `TokenStore` under the session key.
+ *
+ * **Refresh with rotation**: each acquisition of the token provider reads the store, sends the stored refresh
+ * token once, and saves the rotated one *before* the new access token is used; `invalid_grant` clears the stored
+ * grant and fails with `ReauthorizationRequiredError`.
+ *
+ * **Client credentials per tenant** (`makeClientCredentials`): `grant_type=client_credentials` with `tenant_id`,
+ * for server-to-server access to the organizations of a tenant that has approved your app.
+ *
+ * Give the token provider to `DineroClient.makeWithTokens` with the organizations the grant covers
+ * (`listOrganizations` shows them).
+ */
+import {
+  AccessToken,
+  type NordkitError,
+  OAuth2,
+  Pkce,
+  type RetryPolicy,
+  TokenProvider,
+  type TokenStore
+} from "@nordkit/core"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import {
+  AuthorizationDeniedError,
+  type CallbackError,
+  InvalidCallbackError,
+  ReauthorizationRequiredError,
+  StateMismatchError
+} from "./DineroError.ts"
+
+export const provider = "dinero"
+
+/** Visma Connect's host. */
+export const defaultAuthority = "https://connect.visma.com"
+
+/** The scopes of Dinero's API, plus `offline_access` for a refresh token. */
+export const defaultScopes = ["dineropublicapi:read", "dineropublicapi:write", "offline_access"] as const
+
+/** What the app keeps between `authorize` and `handleCallback` (server side: it holds the PKCE verifier). */
+export interface PendingAuthorization {
+  readonly state: string
+  readonly codeVerifier: Redacted.Redacted<string>
+  readonly clientId: string
+  readonly redirectUri: string
+  /** Effect Clock millis when the authorization was started; old records are refused. */
+  readonly issuedAt: number
+}
+
+export interface AuthorizationRequest {
+  /** Send the user's browser here. */
+  readonly url: string
+  readonly pending: PendingAuthorization
+}
+
+const PendingJson = Schema.Struct({
+  v: Schema.Literal(1),
+  state: Schema.String,
+  codeVerifier: Schema.String,
+  clientId: Schema.String,
+  redirectUri: Schema.String,
+  issuedAt: Schema.Finite
+})
+const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
+
+/**
+ * The pending authorization sealed (AES-256-GCM) with `key` (32 bytes, see `Pkce.sealingKey`): safe in a cookie —
+ * unreadable (it holds the verifier) and unforgeable.
+ */
+export const sealPending = (pending: PendingAuthorization, key: Parameters<typeof Pkce.seal>[1]) =>
+  Pkce.seal(
+    JSON.stringify({
+      v: 1,
+      state: pending.state,
+      codeVerifier: Redacted.value(pending.codeVerifier),
+      clientId: pending.clientId,
+      redirectUri: pending.redirectUri,
+      issuedAt: pending.issuedAt
+    }),
+    key
+  )
+
+/** Opens what {@link sealPending} sealed; anything else is an `InvalidCallbackError`. */
+export const unsealPending = (
+  text: string,
+  key: Parameters<typeof Pkce.unseal>[1]
+): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
+  Effect.gen(function* () {
+    const refused = new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })
+    const json = yield* Effect.mapError(Pkce.unseal(text, key), () => refused)
+    const decoded = decodePendingJson(json)
+    if (Option.isNone(decoded) || !Pkce.isValidVerifier(decoded.value.codeVerifier)) return yield* refused
+    const { v: _, codeVerifier, ...rest } = decoded.value
+    return { ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) }
+  })
+
+/** Errors of getting a token in the authorization-code flow. */
+export type TokenError = NordkitError.RequestError | ReauthorizationRequiredError | TokenStore.TokenStoreError
+
+export interface CodeFlow {
+  /** A new authorization request: the URL to send the user to and the record to keep. */
+  readonly authorize: (options?: {
+    readonly scopes?: ReadonlyArray<string> | undefined
+  }) => Effect.Effect<AuthorizationRequest>
+  /** Completes the flow from the callback URL; the tokens are saved in the store. */
+  readonly handleCallback: (
+    callbackUrl: string | URL,
+    pending: PendingAuthorization
+  ) => Effect.Effect<AccessToken.AccessToken, CallbackError>
+  /** Access tokens for the session, refreshed with rotation (give it to `DineroClient.makeWithTokens`). */
+  readonly tokens: TokenProvider.TokenProvider<TokenError>
+  readonly isConnected: Effect.Effect<boolean, TokenStore.TokenStoreError>
+  /** Forgets the session's tokens locally. */
+  readonly disconnect: Effect.Effect<void, TokenStore.TokenStoreError>
+}
+
+export interface CodeFlowOptions {
+  /** Default `https://connect.visma.com` (validate a custom one with `BaseUrl.validate`). */
+  readonly authority?: string | undefined
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  /** Must equal one of the app's registered redirect URIs exactly. */
+  readonly redirectUri: string
+  /** The session's key in the `TokenStore` (one per user). */
+  readonly sessionKey: string
+  readonly store: TokenStore.Service
+  readonly retry?: RetryPolicy.Options | undefined
+  /** How long a pending authorization stays valid. Default 10 minutes. */
+  readonly pendingMaxAgeMillis?: number | undefined
+}
+
+/** The authorize URL for a challenge and state. */
+export const authorizeUrl = (options: {
+  readonly authority: string
+  readonly clientId: string
+  readonly redirectUri: string
+  readonly challenge: string
+  readonly state: string
+  readonly scopes: ReadonlyArray<string>
+}): string => {
+  const query = new URLSearchParams({
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    response_type: "code",
+    scope: options.scopes.join(" "),
+    state: options.state,
+    code_challenge: options.challenge,
+    code_challenge_method: "S256"
+  })
+  return `${options.authority}/connect/authorize?${query.toString()}`
+}
+
+const skew = 5_000
+
+/** The authorization-code flow for one session (one user). */
+export const makeCodeFlow = (
+  options: CodeFlowOptions
+): Effect.Effect<CodeFlow, never, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* HttpClient.HttpClient
+    const authority = options.authority ?? defaultAuthority
+    const guard = Pkce.makeStateGuard({ maxAgeMillis: options.pendingMaxAgeMillis })
+    const { store, sessionKey: key } = options
+
+    const request = (grantType: OAuth2.GrantType, params: OAuth2.TokenRequest["params"]) =>
+      OAuth2.requestToken({
+        provider,
+        endpoint: `${authority}/connect/token`,
+        grantType,
+        client: { _tag: "Basic", clientId: options.clientId, clientSecret: options.clientSecret },
+        params,
+        retry: options.retry
+      }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+
+    const reauthorize = (reason: ReauthorizationRequiredError["reason"], detail?: string) =>
+      new ReauthorizationRequiredError({ provider, reason, detail })
+
+    /** Removes the stored grant if it is still the one whose refresh token was rejected. */
+    const forget = (rejected: Redacted.Redacted<string>) =>
+      Effect.flatMap(store.get(key), (current) =>
+        Option.isSome(current) &&
+        current.value.refreshToken !== undefined &&
+        Redacted.value(current.value.refreshToken) === Redacted.value(rejected)
+          ? store.remove(key)
+          : Effect.void
+      )
+
+    const acquire = (
+      latest: Option.Option<AccessToken.AccessToken>
+    ): Effect.Effect<AccessToken.AccessToken, TokenError> =>
+      Effect.gen(function* () {
+        const stored = yield* store.get(key)
+        if (Option.isNone(stored)) return yield* reauthorize("not_connected")
+        const token = stored.value
+        const now = yield* Clock.currentTimeMillis
+        // A token not handed out yet (a restart, a fresh login, another instance refreshed): use it.
+        const unused = Option.isNone(latest) || !AccessToken.sameValue(latest.value, token)
+        if (unused && now < token.expiresAt - skew) return token
+        const sent = token.refreshToken
+        if (sent === undefined) return yield* reauthorize("no_refresh_token")
+        const refreshed = yield* request("refresh_token", { refresh_token: sent }).pipe(
+          Effect.catchTag(
+            "AuthenticationError",
+            (error): Effect.Effect<never, TokenError> =>
+              error.error === "invalid_grant"
+                ? Effect.flatMap(forget(sent), () => Effect.fail(reauthorize("invalid_grant", error.errorDescription)))
+                : Effect.fail(error)
+          )
+        )
+        const next: AccessToken.AccessToken = { ...refreshed, refreshToken: refreshed.refreshToken ?? sent }
+        // Saved before it is returned: no request uses the new access token before the store has the new refresh
+        // token.
+        yield* store.set(key, next)
+        return next
+      })
+
+    const tokens = yield* TokenProvider.make<TokenError, never>({ acquire, expirySkew: skew })
+
+    const authorize = (authorizeOptions?: { readonly scopes?: ReadonlyArray<string> | undefined }) =>
+      Effect.gen(function* () {
+        const pair = yield* Pkce.makePair
+        const state = yield* Pkce.makeState
+        const issuedAt = yield* Clock.currentTimeMillis
+        const pending: PendingAuthorization = {
+          state,
+          codeVerifier: pair.verifier,
+          clientId: options.clientId,
+          redirectUri: options.redirectUri,
+          issuedAt
+        }
+        const url = authorizeUrl({
+          authority,
+          clientId: options.clientId,
+          redirectUri: options.redirectUri,
+          challenge: pair.challenge,
+          state,
+          scopes: authorizeOptions?.scopes ?? defaultScopes
+        })
+        return { url, pending }
+      })
+
+    const handleCallback = (callbackUrl: string | URL, pending: PendingAuthorization) =>
+      Effect.gen(function* () {
+        const text = typeof callbackUrl === "string" ? callbackUrl : callbackUrl.href
+        if (!URL.canParse(text)) {
+          return yield* new InvalidCallbackError({ provider, detail: "the callback URL is not a URL" })
+        }
+        if (pending.clientId !== options.clientId || pending.redirectUri !== options.redirectUri) {
+          return yield* new InvalidCallbackError({
+            provider,
+            detail: "the pending authorization was started by another client or redirect URI"
+          })
+        }
+        const query = new URL(text).searchParams
+        const problem = yield* guard.consume({
+          expected: pending.state,
+          received: query.get("state"),
+          issuedAt: pending.issuedAt
+        })
+        if (problem !== undefined) return yield* new StateMismatchError({ provider, problem })
+        const error = query.get("error")
+        if (error !== null) {
+          return yield* new AuthorizationDeniedError({
+            provider,
+            error,
+            errorDescription: query.get("error_description") ?? undefined
+          })
+        }
+        const code = query.get("code")
+        if (code === null || code.length === 0) {
+          return yield* new InvalidCallbackError({ provider, detail: "the callback has neither code nor error" })
+        }
+        const token = yield* request("authorization_code", {
+          code: Redacted.make(code, { label: "code" }),
+          code_verifier: pending.codeVerifier,
+          redirect_uri: pending.redirectUri
+        })
+        yield* store.set(key, token)
+        // The next `tokens.get` picks the new grant from the store.
+        const current = yield* tokens.current
+        if (Option.isSome(current)) yield* tokens.invalidate(current.value)
+        return token
+      })
+
+    const isConnected = Effect.map(store.get(key), Option.isSome)
+    const disconnect = Effect.gen(function* () {
+      yield* store.remove(key)
+      const current = yield* tokens.current
+      if (Option.isSome(current)) yield* tokens.invalidate(current.value)
+    })
+
+    return { authorize, handleCallback, tokens, isConnected, disconnect } satisfies CodeFlow
+  })
+
+export interface ClientCredentialsOptions {
+  readonly authority?: string | undefined
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string>
+  /** The Visma Connect tenant that approved your app; its organizations are what the tokens open. */
+  readonly tenantId: string
+  /** Default `dineropublicapi:read dineropublicapi:write`. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  readonly retry?: RetryPolicy.Options | undefined
+}
+
+/** Server-to-server tokens for one tenant (no refresh token: a new one is requested ahead of expiry). */
+export const makeClientCredentials = (
+  options: ClientCredentialsOptions
+): Effect.Effect<TokenProvider.TokenProvider<NordkitError.RequestError>, never, HttpClient.HttpClient | Scope.Scope> =>
+  OAuth2.makeTokenProvider({
+    provider,
+    endpoint: `${options.authority ?? defaultAuthority}/connect/token`,
+    grantType: "client_credentials",
+    client: { _tag: "Basic", clientId: options.clientId, clientSecret: options.clientSecret },
+    params: {
+      scope: (options.scopes ?? ["dineropublicapi:read", "dineropublicapi:write"]).join(" "),
+      tenant_id: options.tenantId
+    },
+    retry: options.retry
+  })
