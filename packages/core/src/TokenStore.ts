@@ -137,13 +137,3 @@ export const layerKeyValueStore = (options?: {
     TokenStore,
     Effect.map(Effect.service(KeyValueStore.KeyValueStore), (store) => makeKeyValueStore(store, options))
   )
-
-/**
- * The `TokenStore` in context, or a fresh in-memory one when none is provided.
- *
- * @deprecated a silent fallback hides a mis-wired store: require `TokenStore` (and offer `layerMemory` as an
- * explicit choice) instead.
- */
-export const serviceOrMemory: Effect.Effect<Service> = Effect.map(Effect.serviceOption(TokenStore), (store) =>
-  Option.getOrElse(store, makeMemory)
-)
