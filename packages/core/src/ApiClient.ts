@@ -16,6 +16,7 @@ import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Guard from "./internal/guard.ts"
+import * as Json from "./Json.ts"
 import {
   ApiError,
   AuthenticationError,
@@ -136,13 +137,7 @@ export const pathOf: (request: HttpClientRequest.HttpClientRequest) => string = 
 
 const truncate = (text: string, max = 300) => (text.length > max ? `${text.slice(0, max)}…` : text)
 
-const decodeJsonText = Schema.decodeUnknownExit(Schema.fromJsonString(Schema.Unknown))
-
-const parseJson = (text: string): unknown => {
-  if (text.length === 0) return undefined
-  const result = decodeJsonText(text)
-  return result._tag === "Success" ? result.value : undefined
-}
+const parseJson = Json.parse
 
 /**
  * Encodes `body` with `schema` as the request's JSON body. Input the schema refuses fails with

@@ -15,12 +15,13 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as AccessToken from "./AccessToken.ts"
 import * as ApiClient from "./ApiClient.ts"
+import * as Json from "./Json.ts"
 import * as Metrics from "./Metrics.ts"
 import { AuthenticationError, DecodeError, type RequestError } from "./NordkitError.ts"
 import * as Redaction from "./Redaction.ts"
@@ -232,10 +233,9 @@ export const requestToken = (
         status: response.status,
         detail
       })
-    const json = yield* Effect.try({
-      try: () => JSON.parse(text) as unknown,
-      catch: () => failDecode("token response is not JSON")
-    })
+    const parsed = Json.parseOption(text)
+    if (Option.isNone(parsed)) return yield* failDecode("token response is not JSON")
+    const json = parsed.value
     const decoded = decodeResponse(json)
     // The decode issue is not echoed: it could quote the token itself.
     if (decoded._tag === "Failure") return yield* failDecode("token response does not match the OAuth2 token schema")

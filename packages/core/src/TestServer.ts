@@ -18,6 +18,7 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as Json from "./Json.ts"
 
 /** What the server saw of one request, as it arrived. */
 export interface TestRequest {
@@ -327,10 +328,4 @@ export const bearerOf = (request: TestRequest): string | undefined => {
 }
 
 /** Parses a JSON body, or undefined when it is not JSON. */
-export const jsonBody = (request: TestRequest): unknown => {
-  try {
-    return JSON.parse(request.body)
-  } catch {
-    return undefined
-  }
-}
+export const jsonBody = (request: TestRequest): unknown => Json.parse(request.body)
