@@ -1,0 +1,412 @@
+/**
+ * The contract test: every operation the client wraps is run against the test server, and both sides of each
+ * exchange are held to the facts extracted from Dinero's published OpenAPI document (`facts.json`, written by
+ * `scripts/facts.ts`): the client's request (path, query parameters, body fields, required fields, JSON types)
+ * and the test server's answer (the response schema's fields, exactly spelled, required ones present).
+ */
+import { readFileSync } from "node:fs"
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpEffect from "effect/http/HttpEffect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { DineroClient } from "../../src/index.ts"
+import { DineroTestServer } from "../../src/testing.ts"
+import { options, org1 } from "../fixtures.ts"
+
+interface PropertyFact {
+  readonly type: string
+  readonly nullable?: true
+  readonly ref?: string
+  readonly items?: string
+}
+interface SchemaFact {
+  readonly required?: ReadonlyArray<string>
+  readonly properties?: Readonly<Record<string, PropertyFact>>
+  readonly enum?: ReadonlyArray<string>
+}
+interface Ref {
+  readonly schema?: string
+  readonly array?: string
+}
+interface OperationFact {
+  readonly deprecated: boolean
+  readonly query: ReadonlyArray<string>
+  readonly requestType?: string
+  readonly request?: Ref | null
+  readonly responseTypes: ReadonlyArray<string>
+  readonly response: Ref | null
+}
+interface Facts {
+  readonly operations: Readonly<Record<string, OperationFact>>
+  readonly schemas: Readonly<Record<string, SchemaFact>>
+}
+
+export const facts: Facts = JSON.parse(readFileSync(new URL("./facts.json", import.meta.url), "utf8"))
+
+/** How strictly a value is checked: list items carry only requested fields, named as requested. */
+type Mode = "strict" | "projected"
+
+const typeOk = (type: string, value: unknown): boolean => {
+  switch (type) {
+    case "string":
+      return typeof value === "string"
+    case "number":
+      return typeof value === "number" && Number.isFinite(value)
+    case "integer":
+      return Number.isInteger(value)
+    case "boolean":
+      return typeof value === "boolean"
+    case "array":
+      return Array.isArray(value)
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value)
+    default:
+      return true
+  }
+}
+
+/** Problems of `value` against schema `name` (empty when it conforms). */
+export const conform = (value: unknown, name: string, mode: Mode = "strict", at = name): Array<string> => {
+  const schema = facts.schemas[name]
+  if (schema === undefined) return [`${at}: no facts for ${name}`]
+  if (schema.enum !== undefined) {
+    return typeof value === "string" && schema.enum.includes(value)
+      ? []
+      : [`${at}: ${JSON.stringify(value)} is not one of ${schema.enum.join(", ")}`]
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return [`${at}: expected an object`]
+  const problems: Array<string> = []
+  const properties = schema.properties ?? {}
+  const names = Object.keys(properties)
+  for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
+    const spec =
+      mode === "strict"
+        ? key in properties
+          ? key
+          : undefined
+        : names.find((n) => n.toLowerCase() === key.toLowerCase())
+    if (spec === undefined) {
+      problems.push(`${at}.${key}: not a field of ${name}`)
+      continue
+    }
+    const fact = properties[spec]!
+    if (field === null) {
+      if (fact.nullable !== true) problems.push(`${at}.${key}: null, but not nullable`)
+      continue
+    }
+    if (fact.ref !== undefined) problems.push(...conform(field, fact.ref, "strict", `${at}.${key}`))
+    else if (!typeOk(fact.type, field))
+      problems.push(`${at}.${key}: expected ${fact.type}, got ${JSON.stringify(field)}`)
+    else if (fact.type === "array" && fact.items !== undefined) {
+      ;(field as Array<unknown>).forEach((item, i) => {
+        if (facts.schemas[fact.items!] !== undefined)
+          problems.push(...conform(item, fact.items!, "strict", `${at}.${key}[${i}]`))
+        else if (!typeOk(fact.items!, item)) problems.push(`${at}.${key}[${i}]: expected ${fact.items}`)
+      })
+    }
+  }
+  if (mode === "strict") {
+    for (const required of schema.required ?? []) {
+      const present = (value as Record<string, unknown>)[required]
+      if (present === undefined) problems.push(`${at}.${required}: required by ${name}, missing`)
+    }
+  }
+  return problems
+}
+
+/** Problems of a body against a request/response reference. */
+export const conformRef = (value: unknown, ref: Ref, mode: Mode = "strict"): Array<string> => {
+  if (ref.schema !== undefined) return conform(value, ref.schema, mode)
+  if (!Array.isArray(value)) return [`expected an array of ${ref.array}`]
+  return value.flatMap((item, i) => conform(item, ref.array!, mode, `${ref.array}[${i}]`))
+}
+
+interface Exchange {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams
+  readonly requestType: string
+  readonly accept: string
+  readonly requestBody: string
+  readonly status: number
+  readonly responseType: string
+  readonly responseBody: string
+}
+
+const operationOf = (method: string, path: string): string | undefined => {
+  const candidates = Object.keys(facts.operations)
+    .filter((key) => {
+      const [m, template] = key.split(" ") as [string, string]
+      if (m !== method) return false
+      const pattern = new RegExp(`^${template.replace(/\./g, "\\.").replace(/\{[^}]+\}/g, "[^/]+")}$`)
+      return pattern.test(path)
+    })
+    // Literal segments win over parameters (`/invoices/fetch` over `/invoices/{guid}`).
+    .sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0))
+  return candidates[0]
+}
+
+/** Problems of one exchange: the client's request and the server's answer against the operation's facts. */
+export const check = (
+  exchange: Exchange
+): { readonly operation: string | undefined; readonly problems: Array<string> } => {
+  const operation = operationOf(exchange.method, exchange.path)
+  if (operation === undefined)
+    return { operation, problems: [`${exchange.method} ${exchange.path}: not a wrapped operation`] }
+  const fact = facts.operations[operation]!
+  const problems: Array<string> = []
+  const where = (p: string) => `${operation}: ${p}`
+  if (fact.deprecated) problems.push(where("deprecated in the spec"))
+  for (const name of exchange.query.keys()) {
+    if (!fact.query.includes(name)) problems.push(where(`query parameter ${name} is not in the spec`))
+  }
+  // The request.
+  if (fact.requestType === "application/json") {
+    if (!exchange.requestType.startsWith("application/json"))
+      problems.push(where(`request sent as ${exchange.requestType}`))
+    if (fact.request) {
+      try {
+        problems.push(...conformRef(JSON.parse(exchange.requestBody), fact.request).map(where))
+      } catch {
+        problems.push(where("request body is not JSON"))
+      }
+    }
+  } else if (fact.requestType === "multipart/formdata") {
+    if (!exchange.requestType.startsWith("multipart/form-data"))
+      problems.push(where(`request sent as ${exchange.requestType}`))
+  } else if (exchange.requestBody.length > 0) problems.push(where("a body where the spec has none"))
+  // The answer.
+  if (exchange.status === 200 && fact.response && exchange.responseType.startsWith("application/json")) {
+    const body = JSON.parse(exchange.responseBody) as unknown
+    const ref = fact.response
+    const listSchema = ref.schema?.endsWith("DineroCollection") ? ref.schema : undefined
+    if (listSchema !== undefined) {
+      const { Collection, ...page } = body as { Collection: Array<unknown> }
+      problems.push(...conform(page, listSchema, "strict").map(where))
+      const item = facts.schemas[listSchema]!.properties!.Collection!.items!
+      problems.push(...Collection.flatMap((c, i) => conform(c, item, "projected", `${item}[${i}]`)).map(where))
+    } else {
+      problems.push(...conformRef(body, ref, exchange.query.has("fields") ? "projected" : "strict").map(where))
+    }
+  }
+  if (exchange.status === 200 && exchange.accept.includes("octet-stream")) {
+    if (!fact.responseTypes.includes("application/octet-stream") && fact.responseTypes.length > 0) {
+      problems.push(where("octet-stream asked where the spec has none"))
+    }
+  }
+  return { operation, problems }
+}
+
+/** The server in memory, every exchange recorded as it crossed the wire. */
+const recorded = (server: DineroTestServer.DineroTestServer) =>
+  Effect.gen(function* () {
+    const exchanges: Array<Exchange> = []
+    const context = yield* Effect.context<never>()
+    const handler = HttpEffect.toWebHandlerWith(context)(server.app)
+    const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init)
+      const requestBody = await request.clone().text()
+      const response = await handler(request)
+      const url = new URL(request.url)
+      exchanges.push({
+        method: request.method,
+        path: url.pathname,
+        query: url.searchParams,
+        requestType: request.headers.get("content-type") ?? "",
+        accept: request.headers.get("accept") ?? "",
+        requestBody,
+        status: response.status,
+        responseType: response.headers.get("content-type") ?? "",
+        responseBody: response.headers.get("content-type")?.includes("json") ? await response.clone().text() : ""
+      })
+      return response
+    }) as typeof globalThis.fetch
+    const http = yield* Effect.provide(
+      Effect.service(HttpClient.HttpClient),
+      FetchHttpClient.layer.pipe(Layer.provide(Layer.succeed(FetchHttpClient.Fetch, fetchImpl)))
+    )
+    return { exchanges, http }
+  })
+
+/** Runs every wrapped operation once (at least) through the client. */
+const scenario = (dinero: DineroClient.Service) =>
+  Effect.gen(function* () {
+    yield* dinero.listOrganizations()
+    const contacts = yield* dinero.listContacts()
+    yield* dinero.listContacts({
+      fields: ["Name", "Email", "SENumber"],
+      queryFilter: "Name contains 'kunde';Email contains 'dk'"
+    })
+    yield* dinero.listContactsV2({ changesSince: new Date(Date.UTC(2020, 0, 1)) })
+    const contactGuid = contacts.Collection[0]!.ContactGuid
+    yield* dinero.getContact(contactGuid)
+    const created = yield* dinero.createContact({
+      Name: "Kontrakt ApS",
+      CountryKey: "DK",
+      IsPerson: false,
+      SENumber: "12345678"
+    })
+    yield* dinero.updateContact(created.ContactGuid, { Name: "Kontrakt A/S", CountryKey: "DK", IsPerson: false })
+    yield* dinero.deleteContact(created.ContactGuid)
+
+    const products = yield* dinero.listProducts({ fields: ["ProductNumber", "BaseAmountValue"] })
+    yield* dinero.getProduct(products.Collection[0]!.ProductGuid)
+
+    const lines = [
+      { Description: "Konsulenttime", Quantity: 2, AccountNumber: 1000, Unit: "hours", BaseAmountValue: "950" }
+    ]
+    yield* dinero.invoiceTotals({ ContactGuid: contactGuid, ProductLines: lines })
+    const throwaway = yield* dinero.createInvoice({ ContactGuid: contactGuid, ProductLines: lines })
+    yield* dinero.deleteInvoice(throwaway.Guid, throwaway.TimeStamp!)
+    const draft = yield* dinero.createInvoice({ ContactGuid: contactGuid, ProductLines: lines })
+    const updated = yield* dinero.updateInvoice(draft.Guid, {
+      Timestamp: draft.TimeStamp!,
+      ContactGuid: contactGuid,
+      ProductLines: [
+        ...lines,
+        { Description: "Kørsel", Quantity: 40, AccountNumber: 1000, Unit: "km", BaseAmountValue: "3.79" }
+      ]
+    })
+    const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: updated.TimeStamp! })
+    yield* dinero.getInvoice(draft.Guid)
+    yield* dinero.getInvoicePdf(draft.Guid)
+    yield* dinero.listInvoices()
+    yield* dinero.listInvoices({ fields: ["Number", "TotalInclVat", "Status"], statusFilter: "Booked" })
+    yield* dinero.sendInvoiceEmail(draft.Guid)
+    const paid = yield* dinero.addInvoicePayment(draft.Guid, {
+      Timestamp: booked.TimeStamp!,
+      DepositAccountNumber: 55000,
+      Description: "Indbetaling",
+      Amount: "100"
+    })
+    yield* dinero.listInvoicePayments(draft.Guid)
+    const afterDelete = yield* dinero.deleteInvoicePayment(draft.Guid, paid.Guid, paid.TimeStamp!)
+    const note = yield* dinero.createCreditNoteFromInvoice(draft.Guid, afterDelete.TimeStamp!)
+    yield* dinero.getCreditNote(note.Guid)
+    yield* dinero.bookCreditNote(note.Guid, { Timestamp: note.TimeStamp! })
+    yield* dinero.getCreditNotePdf(note.Guid)
+
+    const file = yield* dinero.uploadFile({
+      data: new TextEncoder().encode("%PDF-1.4 kvittering"),
+      fileName: "kvittering.pdf",
+      contentType: "application/pdf"
+    })
+    const purchase = yield* dinero.createPurchaseVoucher({
+      PurchaseType: "cash",
+      FileGuid: file.FileGuid,
+      DepositAccountNumber: 55000,
+      Lines: [{ Amount: "125", AccountNumber: 3600, Description: "Printerpapir" }]
+    })
+    yield* dinero.getPurchaseVoucher(purchase.Guid)
+    const changed = yield* dinero.updatePurchaseVoucher(purchase.Guid, {
+      Timestamp: purchase.Timestamp!,
+      PurchaseType: "cash",
+      ContactGuid: contactGuid,
+      VoucherDate: purchase.VoucherDate!,
+      FileGuid: file.FileGuid,
+      Lines: [{ Amount: "250", AccountNumber: 3600, Description: "Printerpapir, 2 kasser" }]
+    })
+    yield* dinero.bookPurchaseVoucher(purchase.Guid, { Timestamp: changed.Timestamp! })
+    const spare = yield* dinero.createPurchaseVoucher({ PurchaseType: "cash", Lines: [{ Amount: "10" }] })
+    yield* dinero.deletePurchaseVoucher(spare.Guid, spare.Timestamp!)
+
+    const manual = yield* dinero.createManualVoucher({
+      Lines: [{ Amount: "500", AccountNumber: 55000, BalancingAccountNumber: 55010, Description: "Overførsel" }]
+    })
+    yield* dinero.getManualVoucher(manual.Guid)
+    const manualUpdated = yield* dinero.updateManualVoucher(manual.Guid, {
+      Timestamp: manual.Timestamp!,
+      Lines: [{ Amount: "600", AccountNumber: 55000, BalancingAccountNumber: 55010, Description: "Overførsel" }]
+    })
+    yield* dinero.bookManualVoucher(manual.Guid, { Timestamp: manualUpdated.Timestamp! })
+    const manualSpare = yield* dinero.createManualVoucher({})
+    yield* dinero.deleteManualVoucher(manualSpare.Guid, manualSpare.Timestamp!)
+
+    const item = yield* dinero.addLedgerItem({
+      VoucherDate: "2026-01-15",
+      FileGuid: file.FileGuid,
+      Lines: [{ Description: "Gebyr", Amount: "25", AccountNumber: 3600, BalancingAccountNumber: 55000 }]
+    })
+    yield* dinero.bookLedgerItems([item])
+    yield* dinero.awaitLedgerItemsBooked([item.Id])
+
+    yield* dinero.listAccountingYears()
+    yield* dinero.listEntryAccounts()
+    yield* dinero.listEntryAccounts({ fields: ["Name", "VatCode"], categoryFilter: "Turnover" })
+    yield* dinero.listPurchaseAccounts()
+    yield* dinero.listDepositAccounts()
+    yield* dinero.listVatTypes()
+    yield* dinero.listEntries({ from: new Date(Date.UTC(2020, 0, 1)), to: new Date(Date.UTC(2030, 0, 1)) })
+    yield* dinero.streamEntryChanges({ since: new Date(Date.now() - 40 * 86_400_000) }).pipe(Stream.runDrain)
+  })
+
+const run = Effect.gen(function* () {
+  const server = yield* DineroTestServer.make({ ledgerBookingDelayMillis: 0 })
+  const { exchanges, http } = yield* recorded(server)
+  const dinero = yield* DineroClient.make(options()).pipe(Effect.provideService(HttpClient.HttpClient, http))
+  yield* scenario(dinero)
+  return exchanges.filter((e) => e.path.startsWith("/v"))
+})
+
+describe("contract (Dinero's OpenAPI facts)", () => {
+  it.live("every wrapped operation: the client's requests and the test server's answers follow the spec", () =>
+    Effect.gen(function* () {
+      const exchanges = yield* run
+      const failed = exchanges.filter((e) => e.status !== 200)
+      assert.deepStrictEqual(
+        failed.map((e) => `${e.method} ${e.path} ${e.status} ${e.responseBody}`),
+        [],
+        "every call of the scenario succeeded"
+      )
+      const results = exchanges.map(check)
+      assert.deepStrictEqual(
+        results.flatMap((r) => r.problems),
+        []
+      )
+      const covered = new Set(results.map((r) => r.operation))
+      assert.deepStrictEqual(
+        Object.keys(facts.operations).filter((op) => !covered.has(op)),
+        [],
+        "every wrapped operation was exercised"
+      )
+      // The casing the issue is about, seen on the wire.
+      const book = exchanges.find((e) => e.path.endsWith("/book") && e.path.includes("/invoices/"))!
+      assert.deepStrictEqual(Object.keys(JSON.parse(book.requestBody)), ["Timestamp"])
+      assert.property(JSON.parse(book.responseBody), "TimeStamp")
+      const pdf = exchanges.find((e) => e.accept === "application/octet-stream")
+      assert.isDefined(pdf, "the invoice PDF is asked for with Accept: application/octet-stream")
+      const contacts = exchanges.find(
+        (e) => e.path === `/v1/${org1.organizationId}/contacts` && !e.query.has("fields")
+      )!
+      assert.deepStrictEqual(Object.keys(JSON.parse(contacts.responseBody).Collection[0]).sort(), [
+        "contactGuid",
+        "name"
+      ])
+    })
+  )
+
+  it.live("the check fails when a field is renamed, on either side", () =>
+    Effect.gen(function* () {
+      const exchanges = yield* run
+      const rename = (text: string, from: string, to: string) => text.replace(`"${from}"`, `"${to}"`)
+      const book = exchanges.find((e) => e.path.endsWith("/book") && e.path.includes("/invoices/"))!
+      assert.deepStrictEqual(check(book).problems, [])
+      // The answer spelled the request's way: `TimeStamp` -> `Timestamp`.
+      const answer = check({ ...book, responseBody: rename(book.responseBody, "TimeStamp", "Timestamp") }).problems
+      assert.include(answer.join("\n"), "Timestamp: not a field of InvoiceReadModel")
+      // The request spelled the answer's way: `Timestamp` -> `TimeStamp`.
+      const request = check({ ...book, requestBody: rename(book.requestBody, "Timestamp", "TimeStamp") }).problems
+      assert.include(request.join("\n"), "TimeStamp: not a field of BookModel")
+      assert.include(request.join("\n"), "Timestamp: required by BookModel, missing")
+      // A contact read with the old `SeNumber`.
+      const contact = exchanges.find((e) => e.method === "GET" && /\/contacts\/[^/]+$/.test(e.path))!
+      const renamed = check({ ...contact, responseBody: rename(contact.responseBody, "SENumber", "SeNumber") }).problems
+      assert.include(renamed.join("\n"), "SeNumber: not a field of ContactReadModel")
+      // A deprecated path is a problem too.
+      assert.isNotEmpty(check({ ...contact, method: "PUT", path: contact.path.replace("/v1/", "/v9/") }).problems)
+    })
+  )
+})
