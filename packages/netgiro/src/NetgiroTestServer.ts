@@ -39,7 +39,7 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { makeV2, type V2Options } from "./internal/v2Server.ts"
+import { makeV2, type V2Options, v2Customers as v2 } from "./internal/v2Server.ts"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import { sha256Hex } from "./NetgiroCallback.ts"
 
@@ -67,6 +67,9 @@ export const customers = {
   /** GSM of a customer who does nothing until the test says so. */
   silent: "8223281"
 } as const
+
+/** The V2 test customers: barcode and access code pay at once; GSM numbers confirm in the app. */
+export const v2Customers = v2
 
 /** How the server signs V1 merchant callbacks (the real rule is not published). */
 export type CallbackSignature = "demo" | "request" | "transaction"
