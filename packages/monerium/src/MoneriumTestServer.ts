@@ -53,12 +53,12 @@ export interface Options {
 }
 
 export const defaultCodeApp: CodeApp = {
-  clientId: "nordkit-code-app",
+  clientId: "a08bfa22-0000-4000-8000-00000000c0de",
   redirectUris: ["http://127.0.0.1/callback", "http://localhost/callback"]
 }
 
 export const defaultPartnerApp: PartnerApp = {
-  clientId: "nordkit-partner-app",
+  clientId: "1b3a17ef-0000-4000-8000-0000000000cc",
   clientSecret: "nordkit-partner-secret"
 }
 
@@ -117,7 +117,7 @@ interface StoredOrder {
   currency: string
   amount: string
   counterpart: unknown
-  memo?: string
+  memo: string
   referenceNumber?: string
   state: string
   meta: {
@@ -1101,7 +1101,8 @@ export const make = (options: Options = {}) =>
           amount: order.amount,
           currency: String(order.currency),
           counterpart: order.counterpart,
-          ...(typeof order.memo === "string" ? { memo: order.memo } : {}),
+          // The docs' example answer carries this memo for an order placed without one.
+          memo: typeof order.memo === "string" ? order.memo : "Powered by Monerium",
           ...(typeof order.referenceNumber === "string" ? { referenceNumber: order.referenceNumber } : {}),
           meta: {
             placedAt: isoAt(now),
