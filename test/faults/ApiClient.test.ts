@@ -5,14 +5,17 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ApiClient, NordkitError, RequestLimits } from "@nordkit/core"
+import { ApiClient, Metrics, NordkitError, OAuth2, RequestLimits } from "@nordkit/core"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as HostileServer from "./HostileServer.ts"
+import * as Spans from "./Spans.ts"
 
 const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["layerUndici", NodeHttpClient.layerUndici],
@@ -256,6 +259,72 @@ for (const [name, platform] of platforms) {
     )
   })
 }
+
+const countOf = (counter: Metric.Metric<number, unknown>, provider: string) =>
+  Effect.map(Metric.value(Metric.withAttributes(counter, { provider })), (state) =>
+    Number((state as { count: number }).count)
+  )
+
+describe("Metrics", () => {
+  it.live(
+    "per-provider counters for attempts, retries, timeouts, redirects refused, bodies over the cap; the attempt on each span",
+    () =>
+      Effect.gen(function* () {
+        const spans = Spans.make()
+        const hang = yield* HostileServer.make(() => ({ _tag: "Hang" }))
+        const api = ApiClient.make(yield* HttpClient.HttpClient, {
+          provider: "metrics-a",
+          baseUrl: hang.url,
+          retry: { attempts: 3, baseDelay: 5, maxDelay: 10 },
+          limits: { timeout: 100 }
+        })
+        yield* Effect.exit(spans.provide(api.ok(HttpClientRequest.get("/x"))))
+        assert.strictEqual(yield* countOf(Metrics.attempts, "metrics-a"), 3)
+        assert.strictEqual(yield* countOf(Metrics.retries, "metrics-a"), 2)
+        assert.strictEqual(yield* countOf(Metrics.timeouts, "metrics-a"), 3)
+        const attempts = spans.spans
+          .filter((span) => span.kind === "client")
+          .map((span) => span.attributes.get("nordkit.attempt"))
+        assert.deepStrictEqual(attempts, [1, 2, 3])
+
+        const redirect = yield* HostileServer.make(() => ({
+          _tag: "Redirect",
+          status: 307,
+          location: "https://x.test/"
+        }))
+        const big = yield* HostileServer.make(() => ({ _tag: "Huge", status: 200, bytes: 1024 * 1024 }))
+        for (const [url, counter] of [
+          [redirect.url, Metrics.redirectsRefused],
+          [big.url, Metrics.bodiesOverCap]
+        ] as const) {
+          const client = ApiClient.make(yield* HttpClient.HttpClient, {
+            provider: "metrics-b",
+            baseUrl: url,
+            limits: { maxBodyBytes: 1024 }
+          })
+          yield* Effect.exit(client.ok(HttpClientRequest.get("/x")))
+          assert.strictEqual(yield* countOf(counter, "metrics-b"), 1)
+        }
+        assert.strictEqual(yield* countOf(Metrics.timeouts, "metrics-b"), 0)
+
+        const denied = yield* HostileServer.make(() => ({
+          _tag: "Json",
+          status: 401,
+          body: { error: "invalid_client" }
+        }))
+        const tokens = yield* OAuth2.makeTokenProvider({
+          provider: "metrics-c",
+          endpoint: `${denied.url}/token`,
+          grantType: "client_credentials",
+          client: { _tag: "Basic", clientId: "id", clientSecret: Redacted.make("secret-1") }
+        })
+        yield* Effect.exit(tokens.get)
+        yield* Effect.exit(tokens.get)
+        assert.strictEqual(yield* countOf(Metrics.tokenRequests, "metrics-c"), 2)
+        assert.strictEqual(yield* countOf(Metrics.tokenFailures, "metrics-c"), 2)
+      }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+  )
+})
 
 describe("ApiClient.validateHeaders", () => {
   it.effect(
