@@ -300,6 +300,7 @@ export const make = Effect.fnUntraced(function* (
   if (options.appKey.trim().length === 0) {
     return yield* new NordkitError.ConfigurationError({ provider, detail: "NETGIRO_APP_KEY is empty" })
   }
+  yield* ApiClient.validateHeaders(provider, { [NetgiroAuth.headerNames.appKey]: options.appKey })
   const environment = options.environment ?? "test"
   if (environment !== "test" && environment !== "production") {
     return yield* new NordkitError.ConfigurationError({
