@@ -27,6 +27,7 @@ import {
   ClientConfig,
   NordkitError,
   PathSegment,
+  Redaction,
   RequestSigner,
   type RetryPolicy
 } from "@nordkit/core"
@@ -315,6 +316,8 @@ export const make = Effect.fnUntraced(function* (
     options.partnerUrl ?? defaultPartnerUrls[environment]
   )
   const mode: VerifyMode = options.verifyResponses ?? "enforce"
+  const preparedSecret = Redaction.prepare([Redacted.value(options.secret)])
+  const scrubSecret = (text: string) => Redaction.scrub(text, preparedSecret)
   const httpClient = yield* HttpClient.HttpClient
   const replay = yield* ReplayWindow.make(options.replayWindow ?? "10 minutes")
   const digest = yield* NetgiroAuth.digestService
@@ -331,6 +334,7 @@ export const make = Effect.fnUntraced(function* (
     requestIdHeader: NetgiroAuth.headerNames.referenceId,
     headers: { accept: "application/json" },
     errorFields,
+    secrets: [options.secret],
     retry: { isIdempotent, ...options.retry },
     transformClient: options.transformClient,
     perAttempt: NetgiroAuth.requestSigner(signer)
@@ -387,7 +391,10 @@ export const make = Effect.fnUntraced(function* (
         yield* Effect.logWarning(`${error.message}; continuing (verifyResponses: warn)`)
       }
     }
-    const text = decoder.decode(bytes)
+    // An error body may echo what was sent: scrub the secret and the request's secrets before it goes anywhere.
+    const text = ok
+      ? decoder.decode(bytes)
+      : Redaction.scrub(decoder.decode(bytes), yield* Redaction.collect(response.request, [options.secret]))
     return { response, text, json: trusted ? parseJson(text) : undefined, requestId, ok }
   })
 
@@ -421,7 +428,8 @@ export const make = Effect.fnUntraced(function* (
       requestId,
       resultCode: envelope.ResultCode,
       reason: resultCaseOf(envelope.ResultCode),
-      resultMessage: envelope.Message ?? undefined
+      resultMessage:
+        envelope.Message === undefined || envelope.Message === null ? undefined : scrubSecret(envelope.Message)
     })
 
   /**
@@ -531,6 +539,7 @@ export const make = Effect.fnUntraced(function* (
     baseUrl: partnerUrl,
     headers: { accept: "application/json" },
     errorFields: partnerErrorFields,
+    secrets: [partnerToken, options.secret],
     // The idempotency key travels in the body: a refund is safe to send again, so it is retried like a read.
     retry: { isIdempotent: (request) => request.method === "GET" || /\/refund$/.test(ApiClient.pathOf(request)) },
     transformClient: options.transformClient,

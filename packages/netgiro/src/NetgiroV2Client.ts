@@ -235,11 +235,13 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   // The refund's idempotency key is in its body: safe to send again, so it is retried like a read.
   const isIdempotent = (request: HttpClientRequest.HttpClientRequest) =>
     request.method === "GET" || /\/transaction\/refund$/.test(ApiClient.pathOf(request))
+  const secrets = options.secret === undefined ? [options.apiKey] : [options.apiKey, options.secret]
   const api = ApiClient.make(httpClient, {
     provider,
     baseUrl: apiUrl,
     headers,
     errorFields,
+    secrets,
     retry: { isIdempotent, ...options.retry },
     transformClient: options.transformClient,
     perAttempt: keyed
@@ -249,6 +251,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     baseUrl: checkoutUrl,
     headers,
     errorFields,
+    secrets,
     retry: options.retry,
     transformClient: options.transformClient,
     perAttempt: keyed
