@@ -133,7 +133,7 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
         ok: number
         errors: Array<string>
       }>
-      for (const reply of replies) errors.push(...reply.errors)
+      for (const reply of replies) errors.push(...reply.errors.map((error) => `round ${round}: ${error}`))
     }
     const uses = (await served.run(served.server.refreshUses)) as Map<string, number>
     const refreshes = (await served.run(served.server.grantsOf("refresh_token"))) as Array<unknown>

@@ -109,6 +109,11 @@ export const serve = async <S extends { readonly app: TestServer.TestServer["app
     server,
     url,
     run: (effect) => Effect.runPromise(effect),
-    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+    // A request a test left hanging keeps the server's scope open: give up on it after a moment.
+    close: () =>
+      Promise.race([
+        Effect.runPromise(Scope.close(scope, Exit.void)),
+        new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref())
+      ])
   }
 }

@@ -70,7 +70,12 @@ const run = <A, E>(effect: Effect.Effect<A, E, MoneriumClient.MoneriumClient>) =
           concurrency: "unbounded"
         })
         const errors: Array<string> = []
-        for (const r of results) if (r._tag === "Failure") errors.push((r.failure as { _tag: string })._tag)
+        for (const r of results) {
+          if (r._tag === "Failure") {
+            const failure = r.failure as { _tag: string; reason?: string; detail?: string }
+            errors.push([failure._tag, failure.reason, failure.detail].filter((x) => x !== undefined).join(": "))
+          }
+        }
         return { ok: results.length - errors.length, errors }
       })
     )

@@ -4,6 +4,7 @@
  * on stdout. Its Effect Clock can be moved forward (`advance`) so "after expiry" needs no waiting.
  */
 
+import { createHash } from "node:crypto"
 import { createInterface } from "node:readline"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRedis from "@effect/platform-node/NodeRedis"
@@ -18,11 +19,12 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Redacted from "effect/Redacted"
 
+export type Scenario = "dintero" | "monerium" | "dinero"
+
 export interface WorkerConfig {
-  readonly scenario: "dintero" | "monerium" | "dinero"
   readonly name: string
   readonly redisUrl: string
-  readonly apiUrl: string
+  readonly urls: { readonly dintero: string; readonly monerium: string; readonly dinero: string }
   readonly lockTtlMillis?: number
   readonly pollMillis?: number
   /** Share used PKCE states through Redis. */
@@ -61,21 +63,21 @@ const coordination = RedisCoordination.layerAll({
 })
 const shared = coordination.pipe(Layer.provideMerge(redis))
 
-const clientLayer = (): Layer.Layer<any, any, any> => {
-  switch (config.scenario) {
+const clientLayer = (scenario: Scenario): Layer.Layer<any, any, any> => {
+  switch (scenario) {
     case "dintero": {
       const c = config.dintero!
       return DinteroClient.layer({
         accountId: c.accountId,
         clientId: c.clientId,
         clientSecret: Redacted.make(c.clientSecret),
-        apiUrl: config.apiUrl
+        apiUrl: config.urls.dintero
       })
     }
     case "monerium": {
       const c = config.monerium!
       return MoneriumClient.layer({
-        apiUrl: config.apiUrl,
+        apiUrl: config.urls.monerium,
         credentials: MoneriumClient.authorizationCode({
           clientId: c.clientId,
           redirectUri: c.redirectUri,
@@ -90,20 +92,30 @@ const clientLayer = (): Layer.Layer<any, any, any> => {
         clientSecret: Redacted.make(c.clientSecret),
         organizationId: c.organizationId,
         apiKey: Redacted.make(c.apiKey),
-        authUrl: `${config.apiUrl}/dineroapi/oauth/token`,
-        apiUrl: config.apiUrl,
+        authUrl: `${config.urls.dinero}/dineroapi/oauth/token`,
+        apiUrl: config.urls.dinero,
         pacing: { limit: c.limit, window: c.windowMillis }
       })
     }
   }
 }
 
-const appLayer = clientLayer().pipe(
-  Layer.provideMerge(shared),
-  Layer.provide(NodeHttpClient.layerUndici),
-  Layer.provide(Layer.succeed(Clock.Clock, clock))
-)
-const runtime = ManagedRuntime.make(appLayer as Layer.Layer<any, any, never>)
+// One runtime per scenario, built on first use (each with its own Redis connection).
+const runtimes = new Map<Scenario, ManagedRuntime.ManagedRuntime<any, any>>()
+const runtimeOf = (scenario: Scenario) => {
+  let runtime = runtimes.get(scenario)
+  if (runtime === undefined) {
+    const layer = clientLayer(scenario).pipe(
+      Layer.provideMerge(shared),
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.provide(Layer.succeed(Clock.Clock, clock))
+    )
+    runtime = ManagedRuntime.make(layer as Layer.Layer<any, any, never>)
+    runtimes.set(scenario, runtime)
+  }
+  return runtime
+}
+const disposeAll = () => Promise.all([...runtimes.values()].map((runtime) => runtime.dispose()))
 
 type Reply = Record<string, unknown>
 
@@ -127,31 +139,42 @@ const concurrently = <A, E>(n: number, effect: Effect.Effect<A, E, any>) =>
         errors[tag] = (errors[tag] ?? 0) + 1
       }
     }
-    return { ok, errors, distinctTokens: values.size, millis: performance.now() - started }
+    // A fingerprint of the token the callers got (the same in every replica when they share one).
+    const token =
+      values.size === 1
+        ? createHash("sha256")
+            .update([...values][0])
+            .digest("hex")
+            .slice(0, 12)
+        : undefined
+    return { ok, errors, distinctTokens: values.size, token, millis: performance.now() - started }
   })
 
-const accessToken = Effect.gen(function* () {
-  switch (config.scenario) {
-    case "dintero":
-      return yield* (yield* DinteroClient.DinteroClient).accessToken
-    case "monerium":
-      return yield* (yield* MoneriumClient.MoneriumClient).accessToken
-    case "dinero":
-      return yield* (yield* DineroClient.DineroClient).accessToken
-  }
-})
+const accessToken = (scenario: Scenario) =>
+  Effect.gen(function* () {
+    switch (scenario) {
+      case "dintero":
+        return yield* (yield* DinteroClient.DinteroClient).accessToken
+      case "monerium":
+        return yield* (yield* MoneriumClient.MoneriumClient).accessToken
+      case "dinero":
+        return yield* (yield* DineroClient.DineroClient).accessToken
+    }
+  })
 
 const handle = (command: { op: string; [key: string]: any }): Effect.Effect<Reply, unknown, any> => {
   switch (command.op) {
     case "ready":
       return Effect.succeed({ ready: true, pid: process.pid })
+    case "warm":
+      return Effect.succeed({ warm: true })
     case "advance":
       return Effect.sync(() => {
         offset += command.millis as number
         return { offset }
       })
     case "tokens":
-      return concurrently(command.n, accessToken)
+      return concurrently(command.n, accessToken(command.scenario))
     case "burst":
       return concurrently(
         command.n,
@@ -183,16 +206,20 @@ const write = (reply: Reply) => process.stdout.write(`${JSON.stringify(reply)}\n
 
 const lines = createInterface({ input: process.stdin })
 lines.on("line", (line) => {
-  const command = JSON.parse(line) as { id: number; op: string }
+  const command = JSON.parse(line) as { id: number; op: string; scenario?: Scenario }
   if (command.op === "exit") {
-    void runtime.dispose().then(() => process.exit(0))
+    void disposeAll().then(() => process.exit(0))
     return
   }
-  runtime.runPromise(Effect.map(Effect.provideService(handle(command), Clock.Clock, clock), (reply) => reply)).then(
+  const reply =
+    command.op === "ready" || command.op === "advance"
+      ? Effect.runPromise(handle(command) as Effect.Effect<Reply, unknown>)
+      : runtimeOf(command.scenario ?? "dintero").runPromise(Effect.provideService(handle(command), Clock.Clock, clock))
+  reply.then(
     (reply) => write({ id: command.id, ...reply }),
     (error: unknown) => write({ id: command.id, failed: String((error as { _tag?: string })?._tag ?? error) })
   )
 })
 lines.on("close", () => {
-  void runtime.dispose().then(() => process.exit(0))
+  void disposeAll().then(() => process.exit(0))
 })
