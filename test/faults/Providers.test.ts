@@ -323,3 +323,33 @@ for (const [platformName, platform] of platforms) {
     })
   }
 }
+
+describe("header values from configuration", () => {
+  for (const [platformName, platform] of [...platforms, ["layerNodeHttp", NodeHttpClient.layerNodeHttp] as const]) {
+    it.live(
+      `CR/LF, NUL or non-Latin-1 in a system name or app key is a ConfigurationError at layer build (${platformName})`,
+      () =>
+        Effect.gen(function* () {
+          const server = yield* HostileServer.make(() => ({ _tag: "Json", status: 200, body: token }))
+          for (const value of ["shop\r\nX-Evil: 1", "shop\u0000", "shop ✓"]) {
+            const layers = [
+              DinteroClient.layer({
+                accountId: "T11223344",
+                clientId: "dintero-client",
+                clientSecret: Redacted.make(CLIENT_SECRET),
+                apiUrl: server.url,
+                checkoutUrl: server.url,
+                systemName: value
+              }),
+              NetgiroClient.layer({ appKey: value, secret: Redacted.make(NETGIRO_SECRET), apiUrl: server.url })
+            ] as const
+            for (const layer of layers) {
+              const exit = yield* Effect.exit(Effect.scoped(Layer.build(layer)))
+              assert.strictEqual(tagOf(exit), "ConfigurationError", JSON.stringify(value))
+            }
+          }
+          assert.strictEqual(server.count(), 0)
+        }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+  }
+})
