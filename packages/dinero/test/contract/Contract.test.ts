@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpEffect from "effect/http/HttpEffect"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
 import { DineroClient } from "../../src/index.ts"
@@ -205,7 +206,7 @@ const recorded = (server: DineroTestServer.DineroTestServer) =>
   Effect.gen(function* () {
     const exchanges: Array<Exchange> = []
     const context = yield* Effect.context<never>()
-    const handler = HttpEffect.toWebHandlerWith(context)(server.app)
+    const handler = HttpEffect.toWebHandlerWith<never, HttpServerRequest.HttpServerRequest>(context)(server.app)
     const fetchImpl = (async (input: RequestInfo | URL, init?: RequestInit) => {
       const request = new Request(input, init)
       const requestBody = await request.clone().text()
