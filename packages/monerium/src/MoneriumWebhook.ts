@@ -24,6 +24,7 @@ import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Effect from "effect/Effect"
 import * as Base64 from "effect/encoding/Base64"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { Iban, Order, Profile } from "./MoneriumSchema.ts"
@@ -77,20 +78,41 @@ export const ProfileErrorEvent = Schema.Struct({
 })
 export const IbanUpdatedEvent = Schema.Struct({ type: Schema.Literal("iban.updated"), timestamp, data: Iban })
 export const SubscriptionCreatedEvent = Schema.Struct({ type: Schema.Literal("subscription.created"), timestamp })
-/** An event type this package does not know yet (or a known one whose data did not decode): kept raw. */
-export const OtherEvent = Schema.Struct({ type: Schema.String, timestamp, data: Schema.optional(Schema.Unknown) })
+const RawEvent = Schema.Struct({ type: Schema.String, timestamp, data: Schema.optional(Schema.Unknown) })
 
-export const WebhookEvent = Schema.Union([
+export const KnownWebhookEvent = Schema.Union([
   OrderEvent,
   ProfileUpdatedEvent,
   ProfileErrorEvent,
   IbanUpdatedEvent,
-  SubscriptionCreatedEvent,
-  OtherEvent
+  SubscriptionCreatedEvent
 ])
-export type WebhookEvent = typeof WebhookEvent.Type
+export type KnownWebhookEvent = typeof KnownWebhookEvent.Type
 
-const decodeEvent = Schema.decodeUnknownOption(Schema.fromJsonString(WebhookEvent))
+/** An event type this package does not know yet (or a known one whose data did not decode): kept raw. */
+export interface OtherWebhookEvent {
+  readonly type: "other"
+  /** The event's own `type`, e.g. a type Monerium adds later. */
+  readonly originalType: string
+  readonly timestamp?: string | undefined
+  readonly data?: unknown
+}
+
+/** A decoded event: narrow on `type` ("order.created", ..., or "other"). */
+export type WebhookEvent = KnownWebhookEvent | OtherWebhookEvent
+
+const decodeKnown = Schema.decodeUnknownOption(Schema.fromJsonString(KnownWebhookEvent))
+const decodeRaw = Schema.decodeUnknownOption(Schema.fromJsonString(RawEvent))
+
+/** Reads an event body: a known event, an `other` one, or None when it is not an event at all. */
+export const decodeEvent = (text: string): Option.Option<WebhookEvent> => {
+  const known = decodeKnown(text)
+  if (Option.isSome(known)) return known
+  return Option.map(
+    decodeRaw(text),
+    (raw): OtherWebhookEvent => ({ type: "other", originalType: raw.type, timestamp: raw.timestamp, data: raw.data })
+  )
+}
 
 /** A verified delivery. */
 export interface VerifiedWebhook {

@@ -55,6 +55,24 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
     })
   )
 
+  it.effect("an event type Monerium adds later is delivered as `other`, with its original type and data", () =>
+    Effect.gen(function* () {
+      yield* atDocsTime
+      const verifier = yield* MoneriumWebhook.makeVerifier({ secret })
+      const body = JSON.stringify({ type: "swap.settled", timestamp: "2026-01-01T00:00:00Z", data: { id: "s1" } })
+      const verified = yield* verifier.verify({
+        headers: headers(nodeSignature("evt-new", docs.timestamp, body), "evt-new"),
+        body
+      })
+      assert.deepStrictEqual(verified.event, {
+        type: "other",
+        originalType: "swap.settled",
+        timestamp: "2026-01-01T00:00:00Z",
+        data: { id: "s1" }
+      })
+    })
+  )
+
   it.effect("several signatures (key rotation, space-separated): any valid v1 entry is accepted", () =>
     Effect.gen(function* () {
       yield* atDocsTime
