@@ -342,7 +342,7 @@ describe("header values from configuration", () => {
                 systemName: value
               }),
               NetgiroClient.layer({ appKey: value, secret: Redacted.make(NETGIRO_SECRET), apiUrl: server.url })
-            ] as const
+            ] as ReadonlyArray<Layer.Layer<unknown, unknown, HttpClient.HttpClient>>
             for (const layer of layers) {
               const exit = yield* Effect.exit(Effect.scoped(Layer.build(layer)))
               assert.strictEqual(tagOf(exit), "ConfigurationError", JSON.stringify(value))
