@@ -1,6 +1,7 @@
 /**
- * Dinero in the demo: by default the Dinero test server on loopback — token, organizations, a new contact, an
- * invoice created and booked with its Timestamp, its PDF, then pacing shown on a burst. With the DINERO_* variables
+ * Dinero in the demo: by default the Dinero test server on loopback — token, organizations; a receipt uploaded and
+ * booked as a purchase voucher, a ledger item booked and its asynchronous booking awaited; a contact, an invoice
+ * booked with its TimeStamp, its PDF, paid and credited; then pacing shown on a burst. With the DINERO_* variables
  * set, read-only calls (token, organizations, contacts, invoices, products) against the configured host.
  */
 
@@ -16,6 +17,7 @@ import type * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 
@@ -55,7 +57,7 @@ const live = Effect.gen(function* () {
 }).pipe(Effect.provide(DineroClient.layerConfig()))
 
 const local = Effect.gen(function* () {
-  const server = yield* DineroTestServer.make()
+  const server = yield* DineroTestServer.make({ ledgerBookingDelayMillis: 600 })
   const url = yield* listen(server)
   const [organization, other] = DineroTestServer.defaultOrganizations
   const client = DineroTestServer.defaultClient
@@ -78,6 +80,37 @@ const local = Effect.gen(function* () {
   const [org] = yield* dinero.listOrganizations()
   yield* Console.log(`  org        ${org.Id} ${org.Name}, Pro: ${org.IsPro}`)
 
+  // Receipts and expenses: a receipt uploaded, a purchase voucher on it, booked.
+  const receipt = new Uint8Array([...new TextEncoder().encode("%PDF-1.4\n% kvittering, printerpapir 312,50 kr\n")])
+  const file = yield* dinero.uploadFile({ data: receipt, fileName: "kvittering.pdf", contentType: "application/pdf" })
+  yield* Console.log(`  receipt    uploaded ${receipt.length} bytes (multipart) -> FileGuid ${file.FileGuid}`)
+  const office = (yield* dinero.listPurchaseAccounts()).find((a) => a.Name === "Kontorartikler")!
+  const voucher = yield* dinero.createPurchaseVoucher({
+    PurchaseType: "cash",
+    FileGuid: file.FileGuid,
+    DepositAccountNumber: 55000,
+    Lines: [{ Amount: "312.50", AccountNumber: office.AccountNumber, Description: "Printerpapir" }]
+  })
+  const totals = voucher.VoucherTotals?.map((t) => `${t.Label} ${t.Total}`).join(", ")
+  yield* Console.log(`  purchase   draft on account ${office.AccountNumber} ${office.Name}: ${totals}`)
+  const bookedVoucher = yield* dinero.bookPurchaseVoucher(voucher.Guid, { Timestamp: voucher.Timestamp! })
+  yield* Console.log(
+    `  purchase   booked: voucher #${bookedVoucher.VoucherNumber}, status ${bookedVoucher.Status}, receipt attached`
+  )
+  const item = yield* dinero.addLedgerItem({
+    FileGuid: file.FileGuid,
+    Lines: [{ Description: "Bankgebyr", Amount: "25", AccountNumber: 3600, BalancingAccountNumber: 55000 }]
+  })
+  yield* dinero.bookLedgerItems([item])
+  const [status] = yield* dinero.awaitLedgerItemsBooked([item.Id], {
+    schedule: Schedule.spaced("250 millis").pipe(Schedule.upTo({ times: 20 }))
+  })
+  const polls = (yield* server.apiRequests).filter((r) => r.path.endsWith("/ledgeritems/status")).length
+  yield* Console.log(
+    `  ledger     item booked asynchronously: ${status!.Status} as voucher #${status!.VoucherNumber} after ${polls} status polls`
+  )
+
+  // Sales: contact -> draft -> book with the returned TimeStamp -> PDF -> paid -> credited.
   const contact = yield* dinero.createContact({
     Name: "Fjordhus ApS",
     CountryKey: "DK",
@@ -101,9 +134,9 @@ const local = Effect.gen(function* () {
   const fresh = yield* server.touchInvoice(organization.organizationId, draft.Guid)
   const stale = yield* Effect.flip(dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! }))
   yield* Console.log(
-    `  book       with a stale Timestamp -> ${stale._tag} ${"status" in stale ? stale.status : ""}: ${
-      stale._tag === "ApiError" ? stale.detail?.slice(0, 60) : ""
-    }…`
+    `  book       with a stale Timestamp -> ${stale._tag} ${"status" in stale ? stale.status : ""}, Dinero code ${
+      stale._tag === "ApiError" ? stale.code : ""
+    }`
   )
   const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: fresh! })
   yield* Console.log(
@@ -111,6 +144,17 @@ const local = Effect.gen(function* () {
   )
   const pdf = yield* dinero.getInvoicePdf(draft.Guid)
   yield* Console.log(`  pdf        ${pdf.length} bytes, starts with ${new TextDecoder().decode(pdf.slice(0, 8))}`)
+  const payment = yield* dinero.addInvoicePayment(draft.Guid, {
+    Timestamp: booked.TimeStamp!,
+    DepositAccountNumber: 55000,
+    Description: "Indbetaling",
+    Amount: booked.TotalInclVat!
+  })
+  const paid = yield* dinero.getInvoice(draft.Guid)
+  yield* Console.log(`  payment    ${booked.TotalInclVat} registered -> ${paid.PaymentStatus}`)
+  const note = yield* dinero.createCreditNoteFromInvoice(draft.Guid, payment.TimeStamp!)
+  const credited = yield* dinero.bookCreditNote(note.Guid, { Timestamp: note.TimeStamp! })
+  yield* Console.log(`  credit     credit note #${credited.Number} booked for ${credited.TotalInclVat}`)
 
   const second = yield* dinero.organization(other.organizationId)
   const theirs = yield* Stream.runCollect(second.streamContacts({ pageSize: 2, fields: ["Name"] }))
