@@ -9,6 +9,7 @@
  * (for example `NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })`).
  */
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
@@ -51,8 +52,12 @@ export interface Fault {
   readonly headers?: Readonly<Record<string, string>> | undefined
   /** Only requests whose path contains this string consume the fault. */
   readonly pathIncludes?: string | undefined
-  /** Never answer: the request is logged (status 0) and the response never comes. */
+  /**
+   * Hold the request without answering: it is logged (status 0) at once and answered 503 only when `reset` runs
+   * (or after `hangMillis`, when set). Models a server or proxy that accepted the connection and went silent.
+   */
   readonly hang?: boolean | undefined
+  readonly hangMillis?: number | undefined
 }
 
 export interface Controls {
@@ -67,8 +72,14 @@ export interface Controls {
     retryAfter: string | undefined,
     options?: { readonly pathIncludes?: string; readonly body?: string; readonly contentType?: string }
   ) => Effect.Effect<void>
-  /** Never answer the next `count` matching requests (they are logged with status 0). */
-  readonly hangNext: (count: number, options?: { readonly pathIncludes?: string }) => Effect.Effect<void>
+  /**
+   * Do not answer the next `count` matching requests (they are logged with status 0): until `reset`, or for
+   * `millis` when given.
+   */
+  readonly hangNext: (
+    count: number,
+    options?: { readonly pathIncludes?: string | undefined; readonly millis?: number | undefined }
+  ) => Effect.Effect<void>
   /** Delay every response by `millis` (Effect Clock). */
   readonly setLatency: (millis: number) => Effect.Effect<void>
   readonly reset: Effect.Effect<void>
@@ -86,6 +97,8 @@ export const make = Effect.fnUntraced(function* (handle: Handler) {
   const log = yield* Ref.make<Array<LoggedRequest>>([])
   const faults = yield* Ref.make<Array<{ remaining: number; fault: Fault }>>([])
   const latency = yield* Ref.make(0)
+  // Hung requests wait on this until `reset` completes it (and installs a fresh one).
+  const release = yield* Ref.make(yield* Deferred.make<void>())
 
   const takeFault = (path: string) =>
     Ref.modify(faults, (queue): [Fault | undefined, Array<{ remaining: number; fault: Fault }>] => {
@@ -121,7 +134,9 @@ export const make = Effect.fnUntraced(function* (handle: Handler) {
     const fault = yield* takeFault(request.path)
     if (fault?.hang === true) {
       yield* Ref.update(log, (entries) => [...entries, { ...request, status: 0 }])
-      return yield* Effect.never
+      const released = Deferred.await(yield* Ref.get(release))
+      yield* fault.hangMillis === undefined ? released : Effect.race(released, Effect.sleep(fault.hangMillis))
+      return HttpServerResponse.text("released", { status: 503 })
     }
     const response =
       fault === undefined
@@ -157,10 +172,23 @@ export const make = Effect.fnUntraced(function* (handle: Handler) {
     hangNext: (count, options) =>
       Ref.update(faults, (queue) => [
         ...queue,
-        { remaining: count, fault: { status: 0, hang: true, pathIncludes: options?.pathIncludes } }
+        {
+          remaining: count,
+          fault: { status: 0, hang: true, hangMillis: options?.millis, pathIncludes: options?.pathIncludes }
+        }
       ]),
     setLatency: (millis) => Ref.set(latency, millis),
-    reset: Effect.all([Ref.set(log, []), Ref.set(faults, []), Ref.set(latency, 0)], { discard: true })
+    reset: Effect.all(
+      [
+        Ref.set(log, []),
+        Ref.set(faults, []),
+        Ref.set(latency, 0),
+        Effect.flatMap(Deferred.make<void>(), (next) =>
+          Effect.flatMap(Ref.getAndSet(release, next), (previous) => Deferred.succeed(previous, undefined))
+        )
+      ],
+      { discard: true }
+    )
   }
   return server
 })

@@ -1,3 +1,5 @@
+import { createServer } from "node:http"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -220,6 +222,34 @@ describe("TokenProvider", () => {
       assert.strictEqual(exits.filter(Exit.hasInterrupts).length, 30)
       assert.strictEqual(t.calls(), 1)
     })
+  )
+
+  it.live("over real loopback HTTP (undici): a hung first token request, then the next caller gets a token", () =>
+    Effect.gen(function* () {
+      const server = yield* OAuthServer.make()
+      const url = yield* TestServer.listen(server.app)
+      yield* server.hangNext(1, { pathIncludes: "/oauth/token" })
+      const tokens = yield* OAuth2.makeTokenProvider(tokenRequest(`${url}/oauth/token`), { acquireTimeout: 300 })
+      const started = Date.now()
+      const error = yield* Effect.flip(tokens.get)
+      const waited = Date.now() - started
+      assert.strictEqual(error._tag, "TimeoutError")
+      assert.isAtLeast(waited, 290)
+      assert.isBelow(waited, 2_000, "the deadline, plus a small margin")
+      const token = yield* tokens.get
+      assert.isTrue(Redacted.value(token.value).startsWith("CANARY-access"))
+      assert.deepStrictEqual(
+        (yield* server.requests).map((r) => r.status),
+        [0, 200],
+        "one hung request, one answered"
+      )
+      yield* server.reset // lets the hung request end, so the server can close
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(RetryPolicy.layer(Schedule.recurs(0))),
+      Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Effect.provide(NodeHttpClient.layerUndici)
+    )
   )
 
   it.effect("failed background refreshes are retried with jittered backoff, at least 1 s apart", () =>
