@@ -11,6 +11,8 @@ export interface Recording {
   readonly provide: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Every span rendered as text: name, attributes, events, and the failure it ended with. */
   readonly renderings: () => Array<string>
+  /** The secrets found in any span rendering (empty when clean). */
+  readonly leaks: (secrets: ReadonlyArray<string>) => Array<{ readonly secret: string; readonly where: string }>
 }
 
 const safe = (value: unknown) =>
@@ -25,16 +27,21 @@ export const make = (): Recording => {
       return span
     }
   })
+  const renderings = () =>
+    spans.map((span) => {
+      const exit = span.status._tag === "Ended" ? span.status.exit : undefined
+      const failure = exit !== undefined && exit._tag === "Failure" ? Cause.pretty(exit.cause) : ""
+      return `${span.name} ${safe(span.attributes)} ${safe(span.events)} ${failure} ${
+        exit !== undefined && exit._tag === "Failure" ? safe(exit.cause.reasons) : ""
+      }`
+    })
   return {
     spans,
     provide: (effect) => Effect.withTracer(effect, tracer),
-    renderings: () =>
-      spans.map((span) => {
-        const exit = span.status._tag === "Ended" ? span.status.exit : undefined
-        const failure = exit !== undefined && exit._tag === "Failure" ? Cause.pretty(exit.cause) : ""
-        return `${span.name} ${safe(span.attributes)} ${safe(span.events)} ${failure} ${
-          exit !== undefined && exit._tag === "Failure" ? safe(exit.cause.reasons) : ""
-        }`
-      })
+    renderings,
+    leaks: (secrets) =>
+      renderings().flatMap((where) =>
+        secrets.filter((secret) => where.includes(secret)).map((secret) => ({ secret, where: where.slice(0, 300) }))
+      )
   }
 }

@@ -18,35 +18,32 @@
 import type * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 
-export const tokenRequests = Metric.counter("nordkit_token_requests_total", {
-  description: "Token requests sent",
-  incremental: true
-})
-export const tokenFailures = Metric.counter("nordkit_token_failures_total", {
-  description: "Token acquisitions (first or refresh) that failed",
-  incremental: true
-})
-export const attempts = Metric.counter("nordkit_request_attempts_total", {
-  description: "HTTP attempts sent",
-  incremental: true
-})
-export const retries = Metric.counter("nordkit_retries_total", {
-  description: "Attempts after the first of the same call",
-  incremental: true
-})
-export const timeouts = Metric.counter("nordkit_timeouts_total", {
-  description: "Attempts that ran out of their deadline",
-  incremental: true
-})
-export const redirectsRefused = Metric.counter("nordkit_redirects_refused_total", {
-  description: "Redirects refused",
-  incremental: true
-})
-export const bodiesOverCap = Metric.counter("nordkit_bodies_over_cap_total", {
-  description: "Response bodies over the byte cap",
-  incremental: true
-})
+const counter = (name: string, description: string) => Metric.counter(name, { description, incremental: true })
+
+export const tokenRequests = counter("nordkit_token_requests_total", "Token requests sent")
+export const tokenFailures = counter(
+  "nordkit_token_failures_total",
+  "Token acquisitions (first or refresh) that failed"
+)
+export const attempts = counter("nordkit_request_attempts_total", "HTTP attempts sent")
+export const retries = counter("nordkit_retries_total", "Attempts after the first of the same call")
+export const timeouts = counter("nordkit_timeouts_total", "Attempts that ran out of their deadline")
+export const redirectsRefused = counter("nordkit_redirects_refused_total", "Redirects refused")
+export const bodiesOverCap = counter("nordkit_bodies_over_cap_total", "Response bodies over the byte cap")
+
+const tagged = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
 
 /** Adds one to `counter` for `provider`. */
-export const increment = (counter: Metric.Metric<number, unknown>, provider: string): Effect.Effect<void> =>
-  Metric.update(Metric.withAttributes(counter, { provider }), 1)
+export const increment = (counter: Metric.Metric<number, unknown>, provider: string): Effect.Effect<void> => {
+  let byProvider = tagged.get(counter)
+  if (byProvider === undefined) {
+    byProvider = new Map()
+    tagged.set(counter, byProvider)
+  }
+  let metric = byProvider.get(provider)
+  if (metric === undefined) {
+    metric = Metric.withAttributes(counter, { provider })
+    byProvider.set(provider, metric)
+  }
+  return Metric.update(metric, 1)
+}
