@@ -301,7 +301,10 @@ export const make = Effect.fnUntraced(function* (
   if (options.appKey.trim().length === 0) {
     return yield* new NordkitError.ConfigurationError({ provider, detail: "NETGIRO_APP_KEY is empty" })
   }
-  yield* ApiClient.validateHeaders(provider, { [NetgiroAuth.headerNames.appKey]: options.appKey })
+  yield* ApiClient.validateHeaders(provider, {
+    [NetgiroAuth.headerNames.appKey]: options.appKey,
+    token: Redacted.value(options.partnerToken ?? options.secret)
+  })
   const environment = options.environment ?? "test"
   if (environment !== "test" && environment !== "production") {
     return yield* new NordkitError.ConfigurationError({
@@ -670,24 +673,35 @@ export const layer = (
   Layer.effect(NetgiroClient, make(options))
 
 /** The configuration `layerConfig` reads: the `NETGIRO_*` variables. */
-export const config: Config.Config<Options> = Config.all({
+/** The options `layerConfig` reads from configuration. */
+export type ConfigOptions = Pick<
+  Options,
+  "appKey" | "secret" | "environment" | "apiUrl" | "partnerUrl" | "partnerToken"
+>
+
+/** One `Config` per option, reading the `NETGIRO_*` variables; `layerConfig` lets an app replace any of them. */
+export const configs: ClientConfig.Configs<ConfigOptions> = {
   appKey: Config.String("NETGIRO_APP_KEY"),
   secret: Config.Redacted("NETGIRO_SECRET"),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
-  apiUrl: Config.String("NETGIRO_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  partnerUrl: Config.String("NETGIRO_PARTNER_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  apiUrl: ClientConfig.optionalString("NETGIRO_API_URL"),
+  partnerUrl: ClientConfig.optionalString("NETGIRO_PARTNER_API_URL"),
   partnerToken: Config.Redacted("NETGIRO_PARTNER_TOKEN").pipe(Config.option, Config.map(Option.getOrUndefined))
-})
+}
+
+/** The configuration `layerConfig` reads, as one `Config`. */
+export const config: Config.Config<ConfigOptions> = Config.all(configs)
 
 /**
  * The client as a layer, configured from `NETGIRO_APP_KEY`, `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test`
- * default) and the optional `NETGIRO_API_URL`, `NETGIRO_PARTNER_API_URL`, `NETGIRO_PARTNER_TOKEN`.
- * `overrides` set what the environment does not.
+ * default) and the optional `NETGIRO_API_URL`, `NETGIRO_PARTNER_API_URL`, `NETGIRO_PARTNER_TOKEN`. Pass your
+ * own `Config` for any option: `layerConfig({ secret: Config.Redacted("SHOP_NETGIRO_SECRET") })`.
  */
-export const layerConfig = (
-  overrides?: Partial<Omit<Options, "appKey" | "secret">>
-): Layer.Layer<NetgiroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
-  Layer.effect(
-    NetgiroClient,
-    Effect.flatMap(ClientConfig.load(provider, config), (loaded) => make({ ...loaded, ...overrides }))
-  )
+export const layerConfig: (
+  configs?: { readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]> }
+) => Layer.Layer<NetgiroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
+  service: NetgiroClient,
+  provider,
+  config: configs,
+  make
+})

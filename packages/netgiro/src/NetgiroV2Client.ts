@@ -524,26 +524,31 @@ export const layer = (
 ): Layer.Layer<NetgiroV2Client, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(NetgiroV2Client, make(options))
 
-const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+/** The options `layerConfig` reads from configuration. */
+export type ConfigOptions = Pick<Options, "apiKey" | "secret" | "environment" | "apiUrl" | "checkoutUrl">
 
 /**
- * The configuration `layerConfig` reads: `NETGIRO_API_KEY` (falling back to `NETGIRO_APP_KEY`: the V2 key is
- * your ApplicationId), the optional `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test` default),
- * `NETGIRO_V2_API_URL`, `NETGIRO_CHECKOUT_URL`.
+ * One `Config` per option: `NETGIRO_API_KEY` (falling back to `NETGIRO_APP_KEY`: the V2 key is your
+ * ApplicationId), the optional `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test` default), `NETGIRO_V2_API_URL`,
+ * `NETGIRO_CHECKOUT_URL`.
  */
-export const config: Config.Config<Options> = Config.all({
+export const configs: ClientConfig.Configs<ConfigOptions> = {
   apiKey: Config.Redacted("NETGIRO_API_KEY").pipe(Config.orElse(() => Config.Redacted("NETGIRO_APP_KEY"))),
   secret: Config.Redacted("NETGIRO_SECRET").pipe(Config.option, Config.map(Option.getOrUndefined)),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
-  apiUrl: optionalString("NETGIRO_V2_API_URL"),
-  checkoutUrl: optionalString("NETGIRO_CHECKOUT_URL")
-})
+  apiUrl: ClientConfig.optionalString("NETGIRO_V2_API_URL"),
+  checkoutUrl: ClientConfig.optionalString("NETGIRO_CHECKOUT_URL")
+}
 
-/** The client as a layer, configured from the `NETGIRO_*` variables of `config`. */
-export const layerConfig = (
-  overrides?: Partial<Omit<Options, "apiKey">>
-): Layer.Layer<NetgiroV2Client, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
-  Layer.effect(
-    NetgiroV2Client,
-    Effect.flatMap(ClientConfig.load(provider, config), (loaded) => make({ ...loaded, ...overrides }))
-  )
+/** The configuration `layerConfig` reads, as one `Config`. */
+export const config: Config.Config<ConfigOptions> = Config.all(configs)
+
+/** The client as a layer, configured from `configs`; pass your own `Config` for any option. */
+export const layerConfig: (
+  configs?: { readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]> }
+) => Layer.Layer<NetgiroV2Client, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
+  service: NetgiroV2Client,
+  provider,
+  config: configs,
+  make
+})
