@@ -123,7 +123,10 @@ export interface PacingOptions {
   readonly limit?: number | undefined
   /** Window. Default 61 seconds (Dinero's minute plus a second of margin for transit and clock skew). */
   readonly window?: Duration.Input | undefined
-  /** A shared limiter (e.g. Redis-backed) when several clients or processes use the same organizations. */
+  /**
+   * The limiter. Default: effect's `RateLimiter` in context, else one on the `RateLimiterStore` in context (e.g.
+   * `RateLimiter.layerStoreRedis`, to share an organization's quota between processes), else one in memory.
+   */
   readonly limiter?: RateLimiter.RateLimiter | undefined
 }
 

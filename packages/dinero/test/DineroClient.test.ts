@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
+import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
@@ -89,6 +90,29 @@ describe("DineroClient", () => {
       // 100 per minute: the 50 that do not fit wait for the next window (one minute plus the 1 s margin).
       assert.isAtLeast(last - first, 60_000)
       assert.isAtMost(last - first, 62_000)
+    })
+  )
+
+  it.effect("two clients on one RateLimiterStore in context share the organization's quota: no 429", () =>
+    Effect.gen(function* () {
+      const server = yield* DineroTestServer.make()
+      const http = yield* DineroTestServer.makeClient(server)
+      // One store, two clients (as two processes would share a Redis store): each builds its limiter on it.
+      const build = DineroClient.make(options()).pipe(Effect.provideService(HttpClient.HttpClient, http))
+      const [a, b] = yield* Effect.all([build, build]).pipe(Effect.provide(RateLimiter.layerStoreMemory))
+      yield* Effect.all([a.accessToken, b.accessToken])
+      const burst = (client: DineroClient.Service) =>
+        Effect.forEach(Array.from({ length: 75 }), () => client.listVatTypes(), { concurrency: "unbounded" })
+      const fiber = yield* Effect.forkChild(Effect.all([burst(a), burst(b)], { concurrency: "unbounded" }))
+      yield* TestClock.adjust("3 minutes")
+      yield* Fiber.join(fiber)
+      const api = yield* server.apiRequests
+      assert.lengthOf(api, 150)
+      assert.deepStrictEqual(
+        api.filter((r) => r.status !== 200).map((r) => r.status),
+        [],
+        "the shared limiter kept both under 100 per minute"
+      )
     })
   )
 
