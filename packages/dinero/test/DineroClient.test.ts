@@ -539,6 +539,60 @@ describe("DineroClient", () => {
     })
   )
 
+  it.live("the README flow over loopback: contact, invoice, book with the returned TimeStamp, PDF, read back", () =>
+    Effect.gen(function* () {
+      const server = yield* DineroTestServer.make()
+      const url = yield* DineroTestServer.listen(server)
+      const dinero = yield* DineroClient.make(options({}, url))
+      const contacts = yield* dinero.listContacts()
+      assert.deepStrictEqual(
+        contacts.Collection.map((c) => c.Name),
+        ["Kunde 1", "Kunde 2", "Kunde 3"],
+        "Dinero's default fields (name, contactGuid) decoded"
+      )
+      const contact = yield* dinero.createContact({ Name: "Fjordhus ApS", CountryKey: "DK", IsPerson: false })
+      const draft = yield* dinero.createInvoice({
+        ContactGuid: contact.ContactGuid,
+        ProductLines: [
+          { Description: "Konsulenttime", Quantity: 7.5, AccountNumber: 1000, Unit: "hours", BaseAmountValue: "950" }
+        ]
+      })
+      const booked = yield* dinero.bookInvoice(draft.Guid, { Timestamp: draft.TimeStamp! })
+      const pdf = yield* dinero.getInvoicePdf(draft.Guid)
+      const read = yield* dinero.getInvoice(draft.Guid)
+      assert.strictEqual(read.Number, booked.Number)
+      assert.strictEqual(read.TimeStamp, booked.TimeStamp)
+      assert.strictEqual(read.Status, "Booked")
+      assert.strictEqual(new TextDecoder().decode(pdf.slice(0, 5)), "%PDF-")
+      const api = yield* server.apiRequests
+      const create = api.find((r) => r.method === "POST" && r.path.endsWith("/invoices"))!
+      assert.deepStrictEqual(JSON.parse(create.body).ProductLines[0].Discount, 0, "the required Discount is sent")
+      const book = api.find((r) => r.path.endsWith("/book"))!
+      assert.deepStrictEqual(JSON.parse(book.body), { Timestamp: draft.TimeStamp }, "Timestamp in the booking body")
+      const contactBody = JSON.parse(api.find((r) => r.method === "POST" && r.path.endsWith("/contacts"))!.body)
+      assert.strictEqual(contactBody.IsMember, false)
+      assert.strictEqual(contactBody.UseCvr, false)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+      Effect.provide(NodeHttpClient.layerUndici)
+    )
+  )
+
+  it.effect("ids that are not one path segment are refused before anything is sent", () =>
+    Effect.gen(function* () {
+      const { server, dinero } = yield* setup()
+      yield* dinero.accessToken
+      for (const id of ["", "..", "a/b", "x?y=1", "%2e%2e"]) {
+        const error = yield* Effect.flip(dinero.getInvoice(id))
+        assert.strictEqual(error._tag, "InvalidRequestError", JSON.stringify(id))
+      }
+      const error = yield* Effect.flip(dinero.deleteInvoicePayment("ok", "../../contacts", "t"))
+      assert.strictEqual(error._tag, "InvalidRequestError")
+      assert.lengthOf(yield* server.apiRequests, 0)
+    })
+  )
+
   it.live("works end to end over real HTTP on loopback", () =>
     Effect.gen(function* () {
       const server = yield* DineroTestServer.make()
