@@ -21,6 +21,7 @@
  */
 import {
   AccessToken,
+  ApiClient,
   type NordkitError,
   OAuth2,
   Pkce,
@@ -31,7 +32,9 @@ import {
 } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -45,6 +48,7 @@ import {
 } from "./MoneriumAuthorization.ts"
 import {
   type CallbackError,
+  errorFields,
   InvalidCallbackError,
   ReauthorizationRequiredError,
   tokenErrorFields
@@ -82,6 +86,11 @@ export interface CodeFlow {
   readonly exchangeCode: (grant: {
     readonly code: Redacted.Redacted<string> | string
     readonly codeVerifier: Redacted.Redacted<string> | string
+  }) => Effect.Effect<AccessToken.AccessToken, CallbackError>
+  /** Sign-In with Ethereum for a wallet already linked to a Monerium account (server side). */
+  readonly authorizeSiwe: (siwe: {
+    readonly message: string
+    readonly signature: string
   }) => Effect.Effect<AccessToken.AccessToken, CallbackError>
   readonly tokens: TokenProvider.TokenProvider<TokenError>
   /** Whether the store holds a grant for this session. */
@@ -239,6 +248,58 @@ export const makeCodeFlow = (
         return token
       })
 
+    /**
+     * Sign-In with Ethereum: `POST /auth` with the signed EIP-4361 message and a fresh PKCE challenge; Monerium
+     * answers 302 to the redirect URI with a code (no consent page), which is exchanged here. Server side: the
+     * redirect must be read, not followed (a browser cannot).
+     */
+    const authorizeSiwe = (siwe: { readonly message: string; readonly signature: string }) =>
+      Effect.gen(function* () {
+        const pair = yield* Pkce.makePair
+        const state = yield* Pkce.makeState
+        const issuedAt = yield* Clock.currentTimeMillis
+        const request = HttpClientRequest.post(`${options.apiUrl}/auth`).pipe(
+          HttpClientRequest.bodyUrlParams({
+            client_id: options.clientId,
+            redirect_uri: options.redirectUri,
+            code_challenge: pair.challenge,
+            code_challenge_method: "S256",
+            authentication_method: "siwe",
+            message: siwe.message,
+            signature: siwe.signature,
+            state
+          })
+        )
+        const response = yield* client.execute(request).pipe(
+          Effect.provideService(FetchHttpClient.RequestInit, { redirect: "manual" }),
+          Effect.timeout("30 seconds"),
+          Effect.catch((error) =>
+            Effect.fail(
+              error._tag === "TimeoutError"
+                ? new InvalidCallbackError({
+                    provider,
+                    detail: "Monerium did not answer the SIWE authorization in time"
+                  })
+                : ApiClient.transportError(provider, error)
+            )
+          )
+        )
+        const location = response.headers.location
+        if (response.status < 300 || response.status >= 400 || location === undefined) {
+          const failure = yield* ApiClient.readFailure(provider, response, errorFields)
+          return yield* Effect.fail(ApiClient.classifyStatus(failure))
+        }
+        const callback = new URL(location, options.apiUrl)
+        const pending: PendingAuthorization = {
+          state,
+          codeVerifier: pair.verifier,
+          clientId: options.clientId,
+          redirectUri: options.redirectUri,
+          issuedAt
+        }
+        return yield* handleCallback(callback, pending)
+      })
+
     const handleCallback = (callbackUrl: string | URL, pending: PendingAuthorization) =>
       Effect.flatMap(
         readCallback(callbackUrl, pending, {
@@ -256,7 +317,15 @@ export const makeCodeFlow = (
       if (Option.isSome(current)) yield* tokens.invalidate(current.value)
     })
 
-    return { authorize, handleCallback, exchangeCode, tokens, isConnected, disconnect } satisfies CodeFlow
+    return {
+      authorize,
+      handleCallback,
+      exchangeCode,
+      authorizeSiwe,
+      tokens,
+      isConnected,
+      disconnect
+    } satisfies CodeFlow
   })
 
 export interface ClientCredentialsOptions {

@@ -128,6 +128,14 @@ export interface Service extends Operations<E> {
     readonly code: Redacted.Redacted<string> | string
     readonly codeVerifier: Redacted.Redacted<string> | string
   }) => Effect.Effect<AccessToken.AccessToken, CallbackError | NordkitError.ConfigurationError>
+  /**
+   * Sign-In with Ethereum (server side): for a wallet already linked to a Monerium account, the signed EIP-4361
+   * message (`MoneriumMessage.siweMessage`) replaces the consent page; the code is exchanged and stored.
+   */
+  readonly authorizeSiwe: (siwe: {
+    readonly message: string
+    readonly signature: string
+  }) => Effect.Effect<AccessToken.AccessToken, CallbackError | NordkitError.ConfigurationError>
   /** Whether a grant is stored for this session (always true for client credentials). */
   readonly isConnected: Effect.Effect<boolean, TokenStore.TokenStoreError>
   /** Forgets this session's tokens. */
@@ -230,6 +238,7 @@ const makeAny = Effect.fnUntraced(function* (
     handleCallback: (url, pending) =>
       codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.handleCallback(url, pending),
     exchangeCode: (grant) => (codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.exchangeCode(grant)),
+    authorizeSiwe: (siwe) => (codeFlow === undefined ? Effect.fail(codeFlowOnly) : codeFlow.authorizeSiwe(siwe)),
     isConnected: codeFlow === undefined ? Effect.succeed(true) : codeFlow.isConnected,
     disconnect: codeFlow === undefined ? Effect.void : codeFlow.disconnect,
     accessToken: tokens.get,

@@ -8,6 +8,7 @@
  *   The timestamp is RFC 3339 in UTC accurate to the minute (seconds zero) and must be at most 5 minutes in the
  *   past when the order is placed (a later time is allowed).
  * - {@link linkAddressMessage}: the fixed declaration signed to link an address.
+ * - {@link siweMessage}: the Sign-In with Ethereum message for `MoneriumClient.authorizeSiwe`.
  *
  * Sign the result with the wallet (EIP-191 `personal_sign`), then pass message and signature to
  * `placeOrder` / `linkAddress`.
@@ -54,3 +55,50 @@ export const orderMessage = (input: OrderMessageInput): string => {
   const iban = input.shortIban === true ? shortIban(identifier.iban) : normalizeIban(identifier.iban)
   return `${head} ${iban} at ${timestamp}`
 }
+
+export interface SiweMessageInput {
+  /** The app's domain, e.g. "example.com" (the first line: "<domain> wants you to sign in ..."). */
+  readonly domain: string
+  /** The wallet address, already linked to a Monerium account. */
+  readonly address: string
+  /** The app's name in the statement: "Allow <appName> to access my data on Monerium". */
+  readonly appName: string
+  /** The app's URI, e.g. its redirect URI. */
+  readonly uri: string
+  /** EVM chain id (1 for Ethereum mainnet). */
+  readonly chainId: number
+  /** A fresh random nonce per request (at least 8 alphanumeric characters). */
+  readonly nonce: string
+  readonly issuedAt: Date | number
+  /** Required by Monerium. */
+  readonly expirationTime: Date | number
+  readonly privacyPolicyUrl: string
+  readonly termsOfServiceUrl: string
+}
+
+const secondTimestamp = (at: Date | number) =>
+  `${new Date(typeof at === "number" ? at : at.getTime()).toISOString().slice(0, 19)}Z`
+
+/**
+ * The EIP-4361 (Sign-In with Ethereum) message Monerium accepts at `POST /auth` with
+ * `authentication_method=siwe`: an expiration time, and as resources Monerium's SIWE resource plus the app's
+ * privacy policy and terms of service. The wallet signs it (EIP-191); `MoneriumClient.authorizeSiwe` sends it.
+ */
+export const siweMessage = (input: SiweMessageInput): string =>
+  [
+    `${input.domain} wants you to sign in with your Ethereum account:`,
+    input.address,
+    "",
+    `Allow ${input.appName} to access my data on Monerium`,
+    "",
+    `URI: ${input.uri}`,
+    "Version: 1",
+    `Chain ID: ${input.chainId}`,
+    `Nonce: ${input.nonce}`,
+    `Issued At: ${secondTimestamp(input.issuedAt)}`,
+    `Expiration Time: ${secondTimestamp(input.expirationTime)}`,
+    "Resources:",
+    "- https://monerium.com/siwe",
+    `- ${input.privacyPolicyUrl}`,
+    `- ${input.termsOfServiceUrl}`
+  ].join("\n")

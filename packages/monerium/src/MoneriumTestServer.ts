@@ -540,6 +540,41 @@ export const make = (options: Options = {}) =>
 <button id="deny" type="submit" name="decision" value="deny">Deny</button>
 </form></body></html>`)
 
+    /**
+     * `POST /auth` with `authentication_method=siwe`: a linked address signs an EIP-4361 message; no consent page,
+     * a 302 straight back to the redirect URI with a code. The message's fields are checked (linked address,
+     * expiration in the future, Monerium's resource); the signature's form is checked, not its curve maths.
+     */
+    const siweEndpoint = (request: TestServer.TestRequest) =>
+      Effect.gen(function* () {
+        const form = new URLSearchParams(request.body)
+        const checked = validateAuthorize(form)
+        if ("error" in checked)
+          return HttpServerResponse.text(`Invalid authorization request: ${checked.error}`, { status: 400 })
+        const refuse = (description: string) =>
+          HttpServerResponse.redirect(
+            backTo(checked.consent, { error: "invalid_request", error_description: description }),
+            {
+              status: 302
+            }
+          )
+        if (form.get("authentication_method") !== "siwe") return refuse("authentication_method must be siwe")
+        const message = form.get("message") ?? ""
+        if (!/^0x[0-9a-fA-F]{130}$/.test(form.get("signature") ?? "")) return refuse("signature must be 0x and 130 hex")
+        const lines = message.split("\n")
+        const now = yield* Clock.currentTimeMillis
+        const expiration = /^Expiration Time: (.+)$/m.exec(message)?.[1]
+        if (!/ wants you to sign in with your Ethereum account:$/.test(lines[0] ?? ""))
+          return refuse("not a SIWE message")
+        const linked = addresses.find((a) => a.address.toLowerCase() === (lines[1] ?? "").toLowerCase())
+        if (linked === undefined || linked.profile !== seed.profileId) return refuse("the address is not linked")
+        if (expiration === undefined || !(Date.parse(expiration) > now))
+          return refuse("expiration time missing or past")
+        if (!/^Nonce: [A-Za-z0-9]{8,}$/m.test(message)) return refuse("nonce missing")
+        if (!message.includes("\nResources:\n- https://monerium.com/siwe")) return refuse("Monerium's resource missing")
+        return HttpServerResponse.redirect(yield* decide(checked.consent, true), { status: 302 })
+      })
+
     const authorizeEndpoint = (request: TestServer.TestRequest) =>
       Effect.sync(() => {
         const checked = validateAuthorize(request.query)
@@ -1171,6 +1206,7 @@ export const make = (options: Options = {}) =>
           return yield* tokenEndpoint(request)
         }
         if (request.path === "/auth" && request.method === "GET") return yield* authorizeEndpoint(request)
+        if (request.path === "/auth" && request.method === "POST") return yield* siweEndpoint(request)
         if (request.path === "/auth/decision" && request.method === "POST") return yield* decisionEndpoint(request)
         const cors = (response: HttpServerResponse.HttpServerResponse) =>
           HttpServerResponse.setHeaders(response, corsHeaders)

@@ -75,3 +75,38 @@ describe("MoneriumMessage: the messages a wallet signs", () => {
     assert.strictEqual(MoneriumMessage.linkAddressMessage, "I hereby declare that I am the address owner.")
   })
 })
+
+describe("MoneriumMessage.siweMessage", () => {
+  it("reproduces the OAuth guide's SIWE example line for line", () => {
+    const message = MoneriumMessage.siweMessage({
+      domain: "example.com",
+      address: "0xf9ca5763A2d7a908d9a565567C80C069eCDd1B52",
+      appName: "AppName",
+      uri: "https://example.com/callback",
+      chainId: 1,
+      nonce: "8YOaY6qkvyf7F5lx",
+      issuedAt: Date.parse("2024-08-24T14:23:00Z"),
+      expirationTime: new Date("2024-08-24T15:23:00Z"),
+      privacyPolicyUrl: "https://example.com/privacy-policy",
+      termsOfServiceUrl: "https://example.com/terms-of-service"
+    })
+    assert.strictEqual(
+      message,
+      `example.com wants you to sign in with your Ethereum account:
+0xf9ca5763A2d7a908d9a565567C80C069eCDd1B52
+
+Allow AppName to access my data on Monerium
+
+URI: https://example.com/callback
+Version: 1
+Chain ID: 1
+Nonce: 8YOaY6qkvyf7F5lx
+Issued At: 2024-08-24T14:23:00Z
+Expiration Time: 2024-08-24T15:23:00Z
+Resources:
+- https://monerium.com/siwe
+- https://example.com/privacy-policy
+- https://example.com/terms-of-service`
+    )
+  })
+})

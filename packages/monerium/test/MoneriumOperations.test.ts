@@ -238,6 +238,56 @@ describe("Monerium operations against the spec's answers", () => {
   )
 })
 
+describe("Sign-In with Ethereum", () => {
+  it.effect(
+    "a linked wallet's signed SIWE message: POST /auth, 302 read (not followed), code exchanged with PKCE",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* MoneriumTestServer.make()
+        const http = yield* MoneriumTestServer.makeClient(server)
+        const client = yield* MoneriumClient.make({
+          apiUrl: "http://127.0.0.1",
+          credentials: MoneriumClient.authorizationCode({
+            clientId: codeApp.clientId,
+            redirectUri: codeApp.redirectUris[0]
+          })
+        }).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provide(TokenStore.layerMemory))
+        const now = yield* Clock.currentTimeMillis
+        const message = (address: string, expiresIn = 3_600_000) =>
+          MoneriumMessage.siweMessage({
+            domain: "app.example",
+            address,
+            appName: "Fjord Pay",
+            uri: codeApp.redirectUris[0],
+            chainId: 1,
+            nonce: "8YOaY6qkvyf7F5lx",
+            issuedAt: now,
+            expirationTime: now + expiresIn,
+            privacyPolicyUrl: "https://app.example/privacy",
+            termsOfServiceUrl: "https://app.example/terms"
+          })
+        const signature = `0x${"ab".repeat(65)}`
+        yield* client.authorizeSiwe({ message: message(seed.address), signature })
+        assert.isTrue(yield* client.isConnected)
+        assert.strictEqual((yield* client.authContext).userId, seed.userId)
+        const [post] = (yield* server.requests).filter((r) => r.path === "/auth" && r.method === "POST")
+        const form = new URLSearchParams(post.body)
+        assert.strictEqual(form.get("authentication_method"), "siwe")
+        assert.strictEqual(form.get("code_challenge_method"), "S256")
+        assert.strictEqual(form.get("message"), message(seed.address))
+        const [exchange] = yield* server.grantsOf("authorization_code")
+        assert.match(new URLSearchParams(exchange.body).get("code_verifier") ?? "", /^[A-Za-z0-9_-]{43,128}$/)
+        // An address no Monerium account has linked, or an expired message: refused, typed.
+        const unknown = yield* Effect.flip(
+          client.authorizeSiwe({ message: message(`0x${"99".repeat(20)}`), signature })
+        )
+        assert.strictEqual(unknown._tag, "AuthorizationDeniedError")
+        const expired = yield* Effect.flip(client.authorizeSiwe({ message: message(seed.address, -1000), signature }))
+        assert.strictEqual(expired._tag, "AuthorizationDeniedError")
+      })
+  )
+})
+
 describe("MoneriumServer routes (the code flow's server half)", () => {
   it.live("exchange and token routes: same-origin JSON posts only; the refresh token never leaves the server", () =>
     Effect.gen(function* () {
