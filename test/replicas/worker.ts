@@ -56,7 +56,8 @@ const clock: Clock.Clock = {
   sleep: (duration) => base.sleep(duration)
 }
 
-const redis = NodeRedis.layer({ url: config.redisUrl })
+// No offline queue: while Redis is down, commands fail at once instead of waiting (and blocking shutdown).
+const redis = NodeRedis.layer({ url: config.redisUrl, disableOfflineQueue: true })
 const coordination = RedisCoordination.layerAll({
   lockTtl: config.lockTtlMillis ?? 10_000,
   pollInterval: config.pollMillis ?? 250
