@@ -179,12 +179,17 @@ const verdict = (rules: Rules, error: Input, now: number): number => {
 }
 
 /** `inner` (how often, how long) under the rules (whether at all, and the `Retry-After` floor). */
+type Step = (now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], Cause.Done<unknown>>
+
+/**
+ * `inner` (how often, how long) under the rules (whether at all, and the `Retry-After` floor). The inner schedule
+ * is chosen and started at the first failure, so a request that succeeds at once pays nothing for it.
+ */
 const governed = (rules: Rules, inner: Effect.Effect<RetrySchedule>): Schedule.Schedule<unknown, unknown> =>
   Schedule.fromStep(
-    Effect.flatMap(inner, (chosen) =>
-      Effect.map(Schedule.toStep(chosen), (step) => (now: number, error: unknown) => {
-        // Only HTTP failures are candidates; anything else (e.g. a signer's error) reaches the caller at once.
-        if (!HttpClientError.isHttpClientError(error)) return Cause.done(undefined)
+    Effect.sync(() => {
+      let started: Step | undefined
+      const next = (step: Step, now: number, error: Input) => {
         const floor = verdict(rules, error, now)
         if (floor === STOP) return Cause.done(undefined)
         if (floor === 0) return step(now, error)
@@ -192,8 +197,20 @@ const governed = (rules: Rules, inner: Effect.Effect<RetrySchedule>): Schedule.S
           output,
           Duration.max(delay, Duration.millis(floor))
         ])
-      })
-    )
+      }
+      return (now: number, error: unknown) => {
+        // Only HTTP failures are candidates; anything else (e.g. a signer's error) reaches the caller at once.
+        if (!HttpClientError.isHttpClientError(error)) return Cause.done(undefined)
+        if (started !== undefined) return next(started, now, error)
+        return Effect.flatMap(
+          Effect.flatMap(inner, (chosen) => Schedule.toStep(chosen) as Effect.Effect<Step>),
+          (step) => {
+            started = step
+            return next(step, now, error)
+          }
+        )
+      }
+    })
   )
 
 const hasOwnSchedule = (options: Options) =>
