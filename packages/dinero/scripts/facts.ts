@@ -6,6 +6,7 @@
  *
  * Run from the repository root: `./nk node packages/dinero/scripts/facts.ts` (or `pnpm run facts` in the package).
  */
+import { execFileSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -158,4 +159,6 @@ writeFileSync(
   outPath,
   `${JSON.stringify({ source: "Dinero OpenAPI v1 (openapi.json)", operations, schemas: facts }, null, 1)}\n`
 )
+// In the repository's format, so that regenerating an unchanged spec changes nothing.
+execFileSync(join(here, "../../../node_modules/.bin/biome"), ["format", "--write", outPath], { stdio: "ignore" })
 console.log(`${Object.keys(operations).length} operations, ${Object.keys(facts).length} schemas -> ${outPath}`)

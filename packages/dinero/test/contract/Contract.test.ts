@@ -12,10 +12,12 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpEffect from "effect/http/HttpEffect"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { DineroClient } from "../../src/index.ts"
 import { DineroTestServer } from "../../src/testing.ts"
 import { options, org1 } from "../fixtures.ts"
+import * as Generated from "./generated/DineroApi.ts"
 
 interface PropertyFact {
   readonly type: string
@@ -201,6 +203,40 @@ export const check = (
   return { operation, problems }
 }
 
+/**
+ * The same exchange read with the schemas `@effect/openapi-generator` made from the spec (an independent reading):
+ * request bodies and strict answers must decode, unknown fields refused.
+ */
+export const checkGenerated = (exchange: Exchange): Array<string> => {
+  const operation = operationOf(exchange.method, exchange.path)
+  if (operation === undefined) return []
+  const fact = facts.operations[operation]!
+  const schemaOf = (ref: Ref): Schema.Top | undefined => {
+    const name = (ref.schema ?? ref.array)!
+    const schema = (Generated as unknown as Record<string, Schema.Top>)[name]
+    if (schema === undefined) return undefined
+    return ref.array !== undefined ? Schema.Array(schema) : schema
+  }
+  const decode = (ref: Ref, body: string, side: string): Array<string> => {
+    const schema = schemaOf(ref)
+    if (schema === undefined) return [`${operation}: no generated schema for ${ref.schema ?? ref.array}`]
+    const exit = Schema.decodeUnknownExit(schema as Schema.Codec<unknown, unknown>)(JSON.parse(body), {
+      onExcessProperty: "error"
+    })
+    return exit._tag === "Success"
+      ? []
+      : [`${operation} (${side}, generated schema): ${String(exit.cause).slice(0, 300)}`]
+  }
+  const problems: Array<string> = []
+  if (fact.requestType === "application/json" && fact.request)
+    problems.push(...decode(fact.request, exchange.requestBody, "request"))
+  const projected = exchange.query.has("fields") || fact.response?.schema?.endsWith("DineroCollection") === true
+  if (exchange.status === 200 && fact.response && exchange.responseType.startsWith("application/json") && !projected) {
+    problems.push(...decode(fact.response, exchange.responseBody, "answer"))
+  }
+  return problems
+}
+
 /** The server in memory, every exchange recorded as it crossed the wire. */
 const recorded = (server: DineroTestServer.DineroTestServer) =>
   Effect.gen(function* () {
@@ -367,6 +403,7 @@ describe("contract (Dinero's OpenAPI facts)", () => {
         results.flatMap((r) => r.problems),
         []
       )
+      assert.deepStrictEqual(exchanges.flatMap(checkGenerated), [], "the generated schemas agree")
       const covered = new Set(results.map((r) => r.operation))
       assert.deepStrictEqual(
         Object.keys(facts.operations).filter((op) => !covered.has(op)),
@@ -406,6 +443,10 @@ describe("contract (Dinero's OpenAPI facts)", () => {
       const contact = exchanges.find((e) => e.method === "GET" && /\/contacts\/[^/]+$/.test(e.path))!
       const renamed = check({ ...contact, responseBody: rename(contact.responseBody, "SENumber", "SeNumber") }).problems
       assert.include(renamed.join("\n"), "SeNumber: not a field of ContactReadModel")
+      assert.isNotEmpty(
+        checkGenerated({ ...book, responseBody: rename(book.responseBody, "TimeStamp", "Timestamp") }),
+        "the generated schemas refuse the renamed field too"
+      )
       // A deprecated path is a problem too.
       assert.isNotEmpty(check({ ...contact, method: "PUT", path: contact.path.replace("/v1/", "/v9/") }).problems)
     })
