@@ -2,6 +2,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { TokenStore } from "@nordkit/core"
 import { Canary, TestServer } from "@nordkit/core/testing"
+import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -12,7 +13,7 @@ import * as Option from "effect/Option"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { MoneriumAuth, MoneriumClient } from "../src/index.ts"
+import { MoneriumAuth, MoneriumClient, MoneriumWebhook } from "../src/index.ts"
 import { MoneriumTestServer } from "../src/testing.ts"
 
 const SECRET = "CANARY-monerium-client-secret-4b7e20d1"
@@ -157,6 +158,30 @@ describe("secret canary (Monerium + core)", () => {
       yield* TestClock.adjust("1 minute")
       assert.isTrue(Exit.isFailure(yield* Fiber.join(transportFiber)))
 
+      // ---- webhooks: a refused subscription secret, a bad verifier secret, a forged and a replayed delivery.
+      const webhookSecret = `whsec_${Buffer.from("CANARY-webhook-secret-7c1e-0123456789").toString("base64")}`
+      const shortSecret = `whsec_${Buffer.from("CANARY-short").toString("base64")}`
+      yield* observe(
+        partnerClient.createWebhook({ url: "https://app.example/hook", secret: Redacted.make(shortSecret) })
+      )
+      yield* observe(MoneriumWebhook.makeVerifier({ secret: Redacted.make(shortSecret) }))
+      const verifier = yield* MoneriumWebhook.makeVerifier({ secret: Redacted.make(webhookSecret) })
+      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      const signature = yield* MoneriumWebhook.sign({
+        secret: webhookSecret,
+        id: "evt-canary",
+        timestamp: now,
+        body: "{}"
+      })
+      const deliveryHeaders = {
+        "webhook-id": "evt-canary",
+        "webhook-timestamp": String(now),
+        "webhook-signature": signature
+      }
+      yield* observe(verifier.verify({ headers: deliveryHeaders, body: '{"type":"forged"}' }))
+      yield* Effect.ignore(verifier.verify({ headers: deliveryHeaders, body: "{}" }))
+      yield* observe(verifier.verify({ headers: deliveryHeaders, body: "{}" }))
+
       // Every token the server issued, every refresh token, every code and verifier.
       const tokens = new Set<string>()
       for (const r of yield* server.requests) {
@@ -182,7 +207,20 @@ describe("secret canary (Monerium + core)", () => {
         "the canary drove every error path"
       )
       assert.isAbove(capture.lines.length, 30)
-      assert.deepStrictEqual(capture.leaks([SECRET, WRONG_SECRET, ...codes, ...verifiers, ...tokens]), [])
+      assert.deepStrictEqual(
+        capture.leaks([
+          SECRET,
+          WRONG_SECRET,
+          webhookSecret,
+          webhookSecret.slice(6),
+          shortSecret.slice(6),
+          signature.slice(3),
+          ...codes,
+          ...verifiers,
+          ...tokens
+        ]),
+        []
+      )
       // The secrets are still there, only hidden.
       const cc = ccOptions(SECRET).credentials
       assert.strictEqual(cc._tag === "ClientCredentials" ? Redacted.value(cc.clientSecret) : "", SECRET)
