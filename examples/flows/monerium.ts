@@ -1,14 +1,15 @@
 /**
  * Monerium in the demo: client credentials (a partner app) against the Monerium test server on loopback; with
  * MONERIUM_CLIENT_ID and MONERIUM_CLIENT_SECRET set, read-only calls against the configured host. The
- * authorization-code flow with PKCE runs in the example web app (examples/monerium-web).
+ * authorization-code flow with PKCE — and its browser split — runs in the example web app (examples/monerium-web).
  */
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
 import { TokenStore } from "@nordkit/core"
-import { MoneriumClient } from "@nordkit/monerium"
+import { MoneriumClient, MoneriumMessage, MoneriumWebhook } from "@nordkit/monerium"
 import { MoneriumTestServer } from "@nordkit/monerium/testing"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -65,6 +66,49 @@ const local = Effect.gen(function* () {
       `  order      ${order.id} ${order.kind} ${order.amount} ${order.currency.toUpperCase()} ${order.state}`
     )
   }
+  // A redeem order: the exact message the wallet signs, then placed — signed by a key (200) or by a Safe on chain (202).
+  const seed = MoneriumTestServer.seed
+  const counterpart = {
+    identifier: { standard: "iban", iban: "EE12 7310 1381 5551 2606 6826 02" },
+    details: { firstName: "Satoshi", lastName: "Nakamoto", country: "FR" }
+  } as const
+  const at = yield* Clock.currentTimeMillis
+  const message = MoneriumMessage.orderMessage({ amount: "10", currency: "eur", counterpart, at, shortIban: true })
+  yield* Console.log(`  message    "${message}" (signed by the wallet)`)
+  const base = {
+    kind: "redeem",
+    amount: "10",
+    currency: "eur",
+    address: seed.address,
+    chain: "ethereum",
+    counterpart,
+    message
+  } as const
+  const placed = yield* client.placeOrder({
+    ...base,
+    signature: `0x${"ab".repeat(65)}`,
+    referenceNumber: "RF18539007547034"
+  })
+  const safe = yield* client.placeOrder({ ...base, signature: "0x" })
+  yield* Console.log(
+    `  placed     EOA signature: ${placed._tag}${placed._tag === "Placed" ? ` (${placed.order.state}, ref ${placed.order.referenceNumber})` : ""}; Safe ("0x"): ${safe._tag} (202, waits for the on-chain signature)`
+  )
+  const corporate = yield* client.getProfile(seed.corporateProfileId)
+  yield* Console.log(`  profile    ${corporate.name}: ${corporate.state} (form ${corporate.form?.state ?? "?"})`)
+  // Webhooks: subscribe, then verify a delivery signed as Monerium signs it; a replay is refused.
+  const webhookSecret = yield* MoneriumWebhook.generateSecret()
+  const subscription = yield* client.createWebhook({
+    url: "https://app.example/webhooks/monerium",
+    secret: webhookSecret,
+    types: ["order.created", "order.updated"]
+  })
+  const verifier = yield* MoneriumWebhook.makeVerifier({ secret: webhookSecret })
+  const delivery = yield* server.signedDelivery(subscription.id, { type: "order.updated", data: orders[0] })
+  const verified = yield* verifier.verify(delivery)
+  const replay = yield* Effect.flip(verifier.verify(delivery))
+  yield* Console.log(
+    `  webhook    ${verified.event.type} ${verified.id.slice(0, 8)}… verified; again: ${replay.reason}`
+  )
   // 20 concurrent calls share the cached token; a revoked token is replaced once and the call replayed.
   yield* Effect.all(
     Array.from({ length: 20 }, () => client.listProfiles),
