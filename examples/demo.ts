@@ -12,12 +12,14 @@ import * as Dinero from "./flows/dinero.ts"
 import * as Dintero from "./flows/dintero.ts"
 import * as Monerium from "./flows/monerium.ts"
 import * as Netgiro from "./flows/netgiro.ts"
+import * as Replicas from "./flows/replicas.ts"
 
 const flows = [
   ["dintero", Dintero.flow],
   ["dinero", Dinero.flow],
   ["monerium", Monerium.flow],
-  ["netgiro", Netgiro.flow]
+  ["netgiro", Netgiro.flow],
+  ["replicas", Replicas.flow]
 ] as const
 
 const program = Effect.gen(function* () {
