@@ -61,7 +61,11 @@ export const wrapped = [
   "GET /v1/{organizationId}/accounts/deposit",
   "GET /v1/{organizationId}/vatTypes",
   "GET /v1/{organizationId}/entries",
-  "GET /v1/{organizationId}/entries/changes"
+  "GET /v1/{organizationId}/entries/changes",
+  "POST /v1/{organizationId}/webhooks/subscribe",
+  "DELETE /v1/{organizationId}/webhooks/unsubscribe",
+  "GET /v1/{organizationId}/webhooks/subscriptions",
+  "GET /v1/{organizationId}/webhooks/events"
 ] as const
 
 type Json = any

@@ -106,7 +106,9 @@ import {
   queryDateTime,
   TimestampBody,
   Updated,
-  VatType
+  VatType,
+  WebhookSubscription,
+  WebhookUnsubscription
 } from "./DineroSchema.ts"
 
 export const defaultApiUrl = "https://api.dinero.dk"
@@ -335,6 +337,17 @@ export interface OrganizationApi {
     readonly until?: Date | undefined
     readonly includePrimo?: boolean | undefined
   }) => Stream.Stream<EntryChanges, E>
+
+  /**
+   * Subscribes an https endpoint of yours to a webhook event (Visma Connect integrations only; a personal
+   * integration's token is refused).
+   */
+  readonly subscribeWebhook: (subscription: WebhookSubscription) => Effect.Effect<void, E>
+  readonly unsubscribeWebhook: (eventId: string) => Effect.Effect<void, E>
+  /** The active subscriptions, as Dinero answers them (the spec gives this answer no schema). */
+  readonly listWebhookSubscriptions: () => Effect.Effect<unknown, E>
+  /** The events that can be subscribed to, as Dinero answers them (the spec gives this answer no schema). */
+  readonly listWebhookEvents: () => Effect.Effect<unknown, E>
 }
 
 export interface Service extends OrganizationApi {
@@ -866,7 +879,24 @@ const makeOrganizationApi = (
       )
     )
 
+  const subscribeWebhook = Effect.fn("DineroClient.subscribeWebhook")(function* (subscription: WebhookSubscription) {
+    yield* send("POST", at("POST")`/webhooks/subscribe`, WebhookSubscription, subscription)
+  })
+  const unsubscribeWebhook = Effect.fn("DineroClient.unsubscribeWebhook")(function* (eventId: string) {
+    yield* send("DELETE", at("DELETE")`/webhooks/unsubscribe`, WebhookUnsubscription, { EventId: eventId })
+  })
+  const listWebhookSubscriptions = Effect.fn("DineroClient.listWebhookSubscriptions")(function* () {
+    return yield* getJson(Schema.Unknown, at("GET")`/webhooks/subscriptions`)
+  })
+  const listWebhookEvents = Effect.fn("DineroClient.listWebhookEvents")(function* () {
+    return yield* getJson(Schema.Unknown, at("GET")`/webhooks/events`)
+  })
+
   return {
+    subscribeWebhook,
+    unsubscribeWebhook,
+    listWebhookSubscriptions,
+    listWebhookEvents,
     organizationId,
     http: api.http,
     accessToken: tokens.get,

@@ -870,6 +870,20 @@ export const Entry = Schema.Struct({
 export type Entry = typeof Entry.Type
 
 // ---------------------------------------------------------------------------------------------------------
+// Webhooks (Visma Connect integrations only)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Body of `POST /v1/{org}/webhooks/subscribe` (`SubscribeToWebhookModel`): an https URL and an event id. */
+export const WebhookSubscription = Schema.Struct({
+  Uri: Schema.String.pipe(Schema.check(Schema.isPattern(/^https:\/\/[^\s/?#]+/))),
+  EventId: Schema.NonEmptyString
+})
+export type WebhookSubscription = typeof WebhookSubscription.Type
+
+/** Body of `DELETE /v1/{org}/webhooks/unsubscribe` (`UnsubscribeFromWebhookModel`). */
+export const WebhookUnsubscription = Schema.Struct({ EventId: Schema.NonEmptyString })
+
+// ---------------------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------------------
 

@@ -252,6 +252,8 @@ const vatTypes = [
   { VatCode: "I25", Name: "Købsmoms 25%", VatRate: 0.25 },
   { VatCode: "none", Name: "Ingen moms", VatRate: 0 }
 ]
+/** Event ids the test server offers for webhooks (Dinero's own list is not in its spec). */
+export const webhookEvents = ["invoice.booked", "invoice.paid", "contact.created", "contact.updated"] as const
 const vatRateOf = (code: string | undefined | null) => vatTypes.find((v) => v.VatCode === code)?.VatRate ?? 0
 const accountOf = (n: unknown) => seedAccounts.find((a) => a.AccountNumber === n)
 
@@ -268,6 +270,7 @@ export const make = (options: Options = {}) =>
     const tokens = yield* TestServer.makeTokenRegistry
     const windows = new Map<string, { start: number; count: number }>()
     const stores = new Map<string, Store>()
+    const webhooks = new Map<string, Map<string, string>>()
     let rowVersion = 0x1f40
     const nextTimestamp = () => (++rowVersion).toString(16).toUpperCase().padStart(16, "0")
 
@@ -1000,7 +1003,8 @@ export const make = (options: Options = {}) =>
       request: TestServer.TestRequest,
       organizationId: string,
       version: string,
-      rest: ReadonlyArray<string>
+      rest: ReadonlyArray<string>,
+      viaConnect: boolean
     ) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
@@ -1612,6 +1616,38 @@ export const make = (options: Options = {}) =>
           }
         }
 
+        // -- webhooks (Visma Connect only)
+        if (resource === "webhooks" && version === "v1") {
+          if (!viaConnect) {
+            return dineroError(403, 41, "Webhooks are available to Visma Connect integrations only")
+          }
+          const subscriptions = webhooks.get(organizationId) ?? new Map<string, string>()
+          webhooks.set(organizationId, subscriptions)
+          if (id === "events" && method === "GET") return TestServer.json(webhookEvents.map((EventId) => ({ EventId })))
+          if (id === "subscriptions" && method === "GET") {
+            return TestServer.json([...subscriptions].map(([EventId, Uri]) => ({ EventId, Uri })))
+          }
+          if (id === "subscribe" && method === "POST") {
+            const b = body()
+            if (!isObject(b) || typeof b.Uri !== "string" || !/^https:\/\//.test(b.Uri)) {
+              return invalid({ Uri: "Uri must be an https URL" })
+            }
+            if (typeof b.EventId !== "string" || !(webhookEvents as ReadonlyArray<string>).includes(b.EventId)) {
+              return invalid({ EventId: `EventId must be one of ${webhookEvents.join(", ")}` })
+            }
+            subscriptions.set(b.EventId, b.Uri)
+            return HttpServerResponse.empty({ status: 200 })
+          }
+          if (id === "unsubscribe" && method === "DELETE") {
+            const b = body()
+            if (!isObject(b) || typeof b.EventId !== "string" || !subscriptions.has(b.EventId)) {
+              return notFound("Subscription", isObject(b) ? String(b.EventId) : "")
+            }
+            subscriptions.delete(b.EventId)
+            return HttpServerResponse.empty({ status: 200 })
+          }
+        }
+
         // -- reference data
         if (version === "v1" && method === "GET") {
           const fields = request.query.get("fields")
@@ -1735,7 +1771,13 @@ export const make = (options: Options = {}) =>
         if (!(organization.isPro ?? true)) {
           return dineroError(403, 48, "This organization does not have a Pro subscription, which the API requires")
         }
-        return yield* organizationApi(request, organizationId, version ?? "", rest)
+        return yield* organizationApi(
+          request,
+          organizationId,
+          version ?? "",
+          rest,
+          check.token.data.grant !== undefined
+        )
       })
 
     const handler: TestServer.Handler = (request) =>

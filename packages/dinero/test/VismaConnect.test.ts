@@ -212,7 +212,26 @@ describe("Visma Connect", () => {
         const other = yield* dinero.organization(org2!.organizationId)
         const forbidden = yield* Effect.flip(other.listContacts())
         assert.strictEqual(forbidden._tag, "ForbiddenError", "the tenant does not cover this organization")
-        const grant = (yield* server.tokenRequests).at(-1)!
+        // Webhooks: for Visma Connect integrations.
+        yield* dinero.subscribeWebhook({ Uri: "https://app.example/dinero/webhooks", EventId: "invoice.booked" })
+        assert.deepStrictEqual(yield* dinero.listWebhookSubscriptions(), [
+          { EventId: "invoice.booked", Uri: "https://app.example/dinero/webhooks" }
+        ])
+        const insecure = yield* Effect.flip(
+          dinero.subscribeWebhook({ Uri: "http://app.example/hook", EventId: "invoice.booked" })
+        )
+        assert.strictEqual(insecure._tag, "InvalidRequestError", "an http:// endpoint is refused before sending")
+        const personal = yield* DineroClient.make({
+          clientId: DineroTestServer.defaultClient.clientId,
+          clientSecret: Redacted.make(DineroTestServer.defaultClient.clientSecret),
+          organizationId: org1!.organizationId,
+          apiKey: Redacted.make(org1!.apiKey),
+          authUrl: `${url}${DineroTestServer.tokenPath}`,
+          apiUrl: url
+        })
+        const noWebhooks = yield* Effect.flip(personal.listWebhookEvents())
+        assert.strictEqual(noWebhooks._tag, "ForbiddenError", "a personal integration has no webhooks")
+        const grant = (yield* server.tokenRequests).filter((r) => r.path === DineroTestServer.connectTokenPath).at(-1)!
         assert.strictEqual(new URLSearchParams(grant.body).get("grant_type"), "client_credentials")
         assert.strictEqual(new URLSearchParams(grant.body).get("tenant_id"), "tenant-nordkit")
 

@@ -12,9 +12,10 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpEffect from "effect/http/HttpEffect"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { DineroClient } from "../../src/index.ts"
+import { DineroClient, DineroVismaConnect } from "../../src/index.ts"
 import { DineroTestServer } from "../../src/testing.ts"
 import { options, org1 } from "../fixtures.ts"
 import * as Generated from "./generated/DineroApi.ts"
@@ -385,6 +386,23 @@ const run = Effect.gen(function* () {
   const { exchanges, http } = yield* recorded(server)
   const dinero = yield* DineroClient.make(options()).pipe(Effect.provideService(HttpClient.HttpClient, http))
   yield* scenario(dinero)
+  // Webhooks are for Visma Connect integrations: a client-credentials client for the tenant of org1.
+  const connect = DineroTestServer.defaultVismaConnectClient
+  const tokens = yield* DineroVismaConnect.makeClientCredentials({
+    authority: "http://127.0.0.1",
+    clientId: connect.clientId,
+    clientSecret: Redacted.make(connect.clientSecret),
+    tenantId: "tenant-nordkit"
+  }).pipe(Effect.provideService(HttpClient.HttpClient, http))
+  const integration = yield* DineroClient.makeWithTokens({
+    organizationIds: [org1.organizationId],
+    tokens,
+    apiUrl: "http://127.0.0.1"
+  }).pipe(Effect.provideService(HttpClient.HttpClient, http))
+  yield* integration.listWebhookEvents()
+  yield* integration.subscribeWebhook({ Uri: "https://app.example/dinero/webhooks", EventId: "invoice.booked" })
+  yield* integration.listWebhookSubscriptions()
+  yield* integration.unsubscribeWebhook("invoice.booked")
   return exchanges.filter((e) => e.path.startsWith("/v"))
 })
 

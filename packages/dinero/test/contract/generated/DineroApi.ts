@@ -938,6 +938,15 @@ export const EntryReadModel = Schema.Struct({
   ContactGuid: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String]).annotate({ format: "uuid" })),
   Type: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String]))
 }).annotate({ identifier: "EntryReadModel" })
+export type SubscribeToWebhookModel = { readonly Uri?: null | string; readonly EventId?: null | string }
+export const SubscribeToWebhookModel = Schema.Struct({
+  Uri: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String]).annotate({ format: "uri" })),
+  EventId: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String]))
+}).annotate({ identifier: "SubscribeToWebhookModel" })
+export type UnsubscribeFromWebhookModel = { readonly EventId?: null | string }
+export const UnsubscribeFromWebhookModel = Schema.Struct({
+  EventId: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String]))
+}).annotate({ identifier: "UnsubscribeFromWebhookModel" })
 export type ContactReadModelDineroCollection = {
   readonly Collection?: null | ReadonlyArray<ContactReadModel>
   readonly Pagination: PaginationDetails
@@ -1928,6 +1937,10 @@ export const V1OrganizationIdEntriesChangesParams = Schema.Struct({
 })
 export type V1OrganizationIdEntriesChanges200 = ReadonlyArray<EntryReadModel>
 export const V1OrganizationIdEntriesChanges200 = Schema.Array(EntryReadModel)
+export type V1OrganizationIdWebhooksSubscribeRequestJson = SubscribeToWebhookModel
+export const V1OrganizationIdWebhooksSubscribeRequestJson = SubscribeToWebhookModel
+export type V1OrganizationIdWebhooksUnsubscribeRequestJson = UnsubscribeFromWebhookModel
+export const V1OrganizationIdWebhooksUnsubscribeRequestJson = UnsubscribeFromWebhookModel
 
 export interface OperationConfig {
   /**
@@ -2498,6 +2511,44 @@ export const make = (
             orElse: unexpectedStatus
           })
         )
+      ),
+    "POST/v1/{organizationId}/webhooks/subscribe": (organizationId, options) =>
+      HttpClientRequest.post(`/v1/${organizationId}/webhooks/subscribe`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    "DELETE/v1/{organizationId}/webhooks/unsubscribe": (organizationId, options) =>
+      HttpClientRequest.delete(`/v1/${organizationId}/webhooks/unsubscribe`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    "GET/v1/{organizationId}/webhooks/subscriptions": (organizationId, options) =>
+      HttpClientRequest.get(`/v1/${organizationId}/webhooks/subscriptions`).pipe(
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    "GET/v1/{organizationId}/webhooks/events": (organizationId, options) =>
+      HttpClientRequest.get(`/v1/${organizationId}/webhooks/events`).pipe(
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
+            orElse: unexpectedStatus
+          })
+        )
       )
   }
 }
@@ -2944,6 +2995,28 @@ export interface DineroApi {
     WithOptionalResponse<typeof V1OrganizationIdEntriesChanges200.Type, Config>,
     HttpClientError.HttpClientError | SchemaError
   >
+  readonly "POST/v1/{organizationId}/webhooks/subscribe": <Config extends OperationConfig>(
+    organizationId: string,
+    options: {
+      readonly payload: typeof V1OrganizationIdWebhooksSubscribeRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
+  readonly "DELETE/v1/{organizationId}/webhooks/unsubscribe": <Config extends OperationConfig>(
+    organizationId: string,
+    options: {
+      readonly payload: typeof V1OrganizationIdWebhooksUnsubscribeRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
+  readonly "GET/v1/{organizationId}/webhooks/subscriptions": <Config extends OperationConfig>(
+    organizationId: string,
+    options: { readonly config?: Config | undefined } | undefined
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
+  readonly "GET/v1/{organizationId}/webhooks/events": <Config extends OperationConfig>(
+    organizationId: string,
+    options: { readonly config?: Config | undefined } | undefined
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
 }
 
 export interface DineroApiError<Tag extends string, E> {
