@@ -1,16 +1,19 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { TokenStore } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
-import { DineroClient } from "../src/index.ts"
+import { DineroClient, DineroVismaConnect } from "../src/index.ts"
 import { DineroTestServer } from "../src/testing.ts"
 import { invoiceFor } from "./fixtures.ts"
 
@@ -161,6 +164,92 @@ describe("secret canary (Dinero + core)", () => {
       // The secrets are still there, only hidden.
       assert.strictEqual(Redacted.value(options().clientSecret), SECRET)
       assert.strictEqual(Redacted.value(options().apiKey!), KEY)
+    }).pipe(Effect.provide(capture.layer))
+  )
+})
+describe("secret canary (Visma Connect)", () => {
+  const capture = Canary.make()
+  const CONNECT_SECRET = "CANARY-visma-connect-secret-0c41d9"
+  it.live("no error path of the code flow carries the client secret, a code, the verifier or a token", () =>
+    Effect.gen(function* () {
+      const connect: DineroTestServer.VismaConnectClient = {
+        clientId: "isv_canary",
+        clientSecret: CONNECT_SECRET,
+        redirectUris: ["http://127.0.0.1/callback"],
+        tenants: { t1: ["777001"] }
+      }
+      const server = yield* DineroTestServer.make({ organizations, vismaConnectClients: [connect] })
+      const memory = yield* DineroTestServer.makeClient(server)
+      const observe = capture.observe
+      const store = TokenStore.makeMemory()
+      const flow = yield* DineroVismaConnect.makeCodeFlow({
+        authority: "http://127.0.0.1",
+        clientId: connect.clientId,
+        clientSecret: Redacted.make(CONNECT_SECRET),
+        redirectUri: connect.redirectUris[0]!,
+        sessionKey: "canary",
+        store
+      }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      const authorize = (url: string) =>
+        Effect.map(
+          Effect.flatMap(HttpClient.HttpClient, (http) => http.get(url)),
+          (r) => r.headers.location ?? ""
+        ).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      const first = yield* flow.authorize()
+      const location = yield* authorize(first.url)
+      const code = new URL(location).searchParams.get("code")!
+      yield* flow.handleCallback(location, first.pending)
+      const stored = yield* store.get("canary")
+      const refresh = Option.isSome(stored) ? Redacted.value(stored.value.refreshToken!) : ""
+      const access = Option.isSome(stored) ? Redacted.value(stored.value.value) : ""
+      // Replayed state, forged state, a code used twice, a wrong secret, a revoked grant.
+      yield* observe(flow.handleCallback(location, first.pending))
+      const second = yield* flow.authorize()
+      const secondLocation = yield* authorize(second.url)
+      yield* observe(flow.handleCallback(secondLocation.replace(/state=[^&]+/, "state=x"), second.pending))
+      const third = yield* flow.authorize()
+      yield* observe(
+        flow.handleCallback(location.replace(/state=[^&]+/, `state=${third.pending.state}`), third.pending)
+      )
+      const wrong = yield* DineroVismaConnect.makeClientCredentials({
+        authority: "http://127.0.0.1",
+        clientId: connect.clientId,
+        clientSecret: Redacted.make(`${CONNECT_SECRET}-wrong`),
+        tenantId: "t1"
+      }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      yield* observe(wrong.get)
+      const dinero = yield* DineroClient.makeWithTokens({
+        organizationIds: ["777001"],
+        tokens: flow.tokens,
+        apiUrl: "http://127.0.0.1"
+      }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      yield* server.tokens.expire()
+      yield* dinero.listVatTypes()
+      yield* server.tokens.revoke()
+      // The retired refresh token replayed: the grant is revoked.
+      yield* observe(
+        Effect.flatMap(HttpClient.HttpClient, (http) =>
+          http.execute(
+            HttpClientRequest.post(`http://127.0.0.1${DineroTestServer.connectTokenPath}`).pipe(
+              HttpClientRequest.basicAuth(connect.clientId, CONNECT_SECRET),
+              HttpClientRequest.bodyUrlParams({ grant_type: "refresh_token", refresh_token: refresh })
+            )
+          )
+        ).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+      )
+      yield* observe(dinero.listVatTypes())
+      assert.deepStrictEqual(
+        capture.unexercised(["StateMismatchError", "AuthenticationError", "ReauthorizationRequiredError"]),
+        []
+      )
+      assert.deepStrictEqual(
+        capture.leaks(
+          [CONNECT_SECRET, code, Redacted.value(first.pending.codeVerifier), refresh, access].filter(
+            (x) => x.length > 0
+          )
+        ),
+        []
+      )
     }).pipe(Effect.provide(capture.layer))
   )
 })
