@@ -250,6 +250,8 @@ describe("secret canary (Visma Connect)", () => {
         ),
         []
       )
+      // Control: what errors do carry is seen (the token endpoint's path), so a leak would show.
+      assert.isNotEmpty(capture.leaks([DineroTestServer.connectTokenPath]))
     }).pipe(Effect.provide(capture.layer))
   )
 })
