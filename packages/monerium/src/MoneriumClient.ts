@@ -258,30 +258,40 @@ export const layer = <C extends Credentials>(
 ): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient | Requirements<C>> =>
   Layer.effect(MoneriumClient, make(options))
 
-const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+/** The options `layerConfig` reads from configuration. */
+export interface ConfigOptions {
+  readonly clientId: string
+  readonly clientSecret: Redacted.Redacted<string> | undefined
+  readonly redirectUri: string | undefined
+  readonly environment: Environment
+  readonly apiUrl: string | undefined
+}
 
 /**
- * The variables `layerConfig` reads (DESIGN.md): `MONERIUM_CLIENT_ID`; `MONERIUM_CLIENT_SECRET` selects client
- * credentials, else `MONERIUM_REDIRECT_URI` selects the code flow; `MONERIUM_ENVIRONMENT` (`sandbox` default or
- * `production`); optional `MONERIUM_API_URL`.
+ * One `Config` per option, reading the `MONERIUM_*` variables: `MONERIUM_CLIENT_ID`; `MONERIUM_CLIENT_SECRET`
+ * selects client credentials, else `MONERIUM_REDIRECT_URI` selects the code flow; `MONERIUM_ENVIRONMENT`
+ * (`sandbox` default or `production`); optional `MONERIUM_API_URL`. `layerConfig` lets an app replace any of them.
  */
-export const config = Config.all({
+export const configs: ClientConfig.Configs<ConfigOptions> = {
   clientId: Config.String("MONERIUM_CLIENT_ID"),
-  clientSecret: Config.Redacted("MONERIUM_CLIENT_SECRET").pipe(Config.option),
-  redirectUri: optionalString("MONERIUM_REDIRECT_URI"),
-  environment: Config.Literals(["sandbox", "production"], "MONERIUM_ENVIRONMENT").pipe(Config.withDefault("sandbox")),
-  apiUrl: optionalString("MONERIUM_API_URL")
-})
+  clientSecret: Config.Redacted("MONERIUM_CLIENT_SECRET").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  redirectUri: ClientConfig.optionalString("MONERIUM_REDIRECT_URI"),
+  environment: Config.Literals(["sandbox", "production"] as const, "MONERIUM_ENVIRONMENT").pipe(
+    Config.withDefault("sandbox" as const)
+  ),
+  apiUrl: ClientConfig.optionalString("MONERIUM_API_URL")
+}
 
-/** Options from the variables read by {@link config}. */
-export const optionsFromConfig = (
-  env: Config.Success<typeof config>
-): Effect.Effect<Options, NordkitError.ConfigurationError> => {
+/** The configuration `layerConfig` reads, as one `Config`. */
+export const config: Config.Config<ConfigOptions> = Config.all(configs)
+
+/** Options from the values read by {@link config}. */
+export const optionsFromConfig = (env: ConfigOptions): Effect.Effect<Options, NordkitError.ConfigurationError> => {
   const base = { environment: env.environment, apiUrl: env.apiUrl }
-  if (Option.isSome(env.clientSecret)) {
+  if (env.clientSecret !== undefined) {
     return Effect.succeed({
       ...base,
-      credentials: clientCredentials({ clientId: env.clientId, clientSecret: env.clientSecret.value })
+      credentials: clientCredentials({ clientId: env.clientId, clientSecret: env.clientSecret })
     })
   }
   if (env.redirectUri !== undefined) {
@@ -299,17 +309,19 @@ export const optionsFromConfig = (
 }
 
 /**
- * The client as a layer configured from the `MONERIUM_*` variables (see {@link config}). `overrides` set what the
- * environment does not (retry, pending max age, ...). The environment may select the code flow, so a `TokenStore`
- * is required (`TokenStore.layerMemory` when you use client credentials).
+ * The client as a layer configured from the `MONERIUM_*` variables (see {@link configs}); pass your own `Config`
+ * for any option (`layerConfig({ clientId: Config.String("PAY_MONERIUM_ID") })`), and `overrides` for what
+ * configuration does not set (retry, transformClient, ...). The environment may select the code flow, so a
+ * `TokenStore` is required (`TokenStore.layerMemory` when you use client credentials).
  */
 export const layerConfig = (
+  configOverrides?: { readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]> },
   overrides?: Partial<Omit<Options, "credentials">>
 ): Layer.Layer<MoneriumClient, NordkitError.ConfigurationError, HttpClient.HttpClient | TokenStore.TokenStore> =>
-  Layer.effect(
-    MoneriumClient,
-    ClientConfig.load("monerium", config).pipe(
-      Effect.flatMap(optionsFromConfig),
-      Effect.flatMap((loaded) => make({ ...loaded, ...overrides }))
-    )
-  )
+  ClientConfig.layerConfig({
+    service: MoneriumClient,
+    provider: "monerium",
+    config: configs,
+    make: (loaded: ConfigOptions) =>
+      Effect.flatMap(optionsFromConfig(loaded), (options) => make({ ...options, ...overrides }))
+  })(configOverrides)

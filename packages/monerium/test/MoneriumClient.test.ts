@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { TokenStore } from "@nordkit/core"
 import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -488,6 +489,29 @@ describe("MoneriumClient configuration", () => {
         )
       )
     })
+
+  it.effect("layerConfig takes an app's own Config for any option", () =>
+    Effect.gen(function* () {
+      const server = yield* MoneriumTestServer.make()
+      const http = yield* MoneriumTestServer.makeClient(server)
+      const seen = yield* Effect.gen(function* () {
+        const client = yield* MoneriumClient.MoneriumClient
+        return { flow: client.flow, apiUrl: client.apiUrl, profiles: (yield* client.listProfiles).length }
+      }).pipe(
+        Effect.provide(
+          MoneriumClient.layerConfig({
+            clientId: Config.succeed(partner.clientId),
+            clientSecret: Config.succeed(Redacted.make(partner.clientSecret)),
+            apiUrl: Config.String("PAY_MONERIUM_URL")
+          })
+        ),
+        Effect.provide(TokenStore.layerMemory),
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { PAY_MONERIUM_URL: "http://127.0.0.1" } })))
+      )
+      assert.deepStrictEqual(seen, { flow: "ClientCredentials", apiUrl: "http://127.0.0.1", profiles: 2 })
+    })
+  )
 
   it.effect("MONERIUM_* variables select the flow, the environment and the URL", () =>
     Effect.gen(function* () {
