@@ -17,6 +17,7 @@
  */
 import { RequestSigner } from "@nordkit/core"
 import * as Digest from "effect/crypto/Digest"
+import * as Mac from "effect/crypto/Mac"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
@@ -62,13 +63,9 @@ export const signature = (
   body: Uint8Array
 ): Effect.Effect<string> => digest.digestHex(Digest.sha256, signatureInput(Redacted.value(secret), nonce, url, body))
 
-/** Compares two strings in time that depends only on their lengths, not on where they differ. */
-export const constantTimeEqual = (a: string, b: string): boolean => {
-  let diff = a.length ^ b.length
-  const length = Math.max(a.length, b.length)
-  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0)
-  return diff === 0
-}
+/** Compares two strings in time that depends only on their lengths (effect's `Mac.timingSafeEqual` on UTF-8). */
+export const constantTimeEqual = (a: string, b: string): boolean =>
+  Mac.timingSafeEqual(encoder.encode(a), encoder.encode(b))
 
 export type Verdict = "valid" | "missing" | "mismatch"
 

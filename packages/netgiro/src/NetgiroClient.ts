@@ -47,10 +47,11 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as ReplayWindow from "./internal/ReplayWindow.ts"
+import * as Refunds from "./internal/refunds.ts"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import {
   errorFields,
-  NetgiroRefundError,
+  type NetgiroRefundError,
   NetgiroReplayError,
   NetgiroResultError,
   NetgiroSignatureError,
@@ -255,9 +256,6 @@ const outcomeOfCheck = (check: CheckCartResult): PaymentOutcome | undefined => {
 const bindsMoney = (value: { readonly PaymentSuccessful?: boolean | undefined; readonly ResultCode: number }) =>
   value.PaymentSuccessful === true || [10200, 10426, 10429].includes(value.ResultCode)
 
-/** Refusal messages that mean "more than is left" (the wording is not published: an assumption, see README). */
-const exceedsPattern = /exceed|remaining|greater than|higher than|too (high|large)|more than/i
-const notRefundablePattern = /not refundable|cannot be refunded|isrefundable/i
 const defaultInterval = 2_000
 
 const decoder = new TextDecoder()
@@ -272,27 +270,6 @@ const parseJson = (text: string): unknown => {
 }
 
 const decodeEnvelope = Schema.decodeUnknownOption(Envelope)
-
-/** The Partner API's error body: `{ Message }` or `{ message }` (casing varies), maybe with a code. */
-const partnerErrorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
-  if (typeof json !== "object" || json === null) return text.length > 0 ? { detail: text.slice(0, 200) } : {}
-  const record = json as Record<string, unknown>
-  const message = record.Message ?? record.message ?? record.title ?? record.detail
-  const code = record.ResultCode ?? record.code
-  return {
-    detail: typeof message === "string" ? message.slice(0, 300) : undefined,
-    code: typeof code === "number" || typeof code === "string" ? String(code) : undefined
-  }
-}
-
-const refundReason = (detail: string | undefined): NetgiroRefundError["reason"] =>
-  detail === undefined
-    ? "Rejected"
-    : exceedsPattern.test(detail)
-      ? "ExceedsRemaining"
-      : notRefundablePattern.test(detail)
-        ? "NotRefundable"
-        : "Rejected"
 
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for a missing key or an insecure URL. */
 export const make = Effect.fnUntraced(function* (
@@ -541,7 +518,7 @@ export const make = Effect.fnUntraced(function* (
     provider,
     baseUrl: partnerUrl,
     headers: { accept: "application/json" },
-    errorFields: partnerErrorFields,
+    errorFields: Refunds.errorFields,
     secrets: [partnerToken, options.secret],
     // The idempotency key travels in the body: a refund is safe to send again, so it is retried like a read.
     retry: { isIdempotent: (request) => request.method === "GET" || /\/refund$/.test(ApiClient.pathOf(request)) },
@@ -564,27 +541,9 @@ export const make = Effect.fnUntraced(function* (
       ...(refundOptions.reason === undefined ? {} : { reason: refundOptions.reason })
     }
     const request = yield* ApiClient.jsonBody(provider)(PartnerRefundRequest, body)(HttpClientRequest.post("/refund"))
-    const response = yield* partner.ok(request).pipe(
-      Effect.catchTag(
-        "ApiError",
-        (e): Effect.Effect<never, NordkitError.ApiError | NetgiroRefundError> =>
-          e.status !== undefined && e.status >= 400 && e.status < 500
-            ? Effect.fail(
-                new NetgiroRefundError({
-                  provider,
-                  method: e.method,
-                  path: e.path,
-                  status: e.status,
-                  requestId: e.requestId,
-                  reason: refundReason(e.detail),
-                  transactionId,
-                  amount,
-                  detail: e.detail
-                })
-              )
-            : Effect.fail(e)
-      )
-    )
+    const response = yield* partner
+      .ok(request)
+      .pipe(Effect.catchTag("ApiError", Refunds.refusal(transactionId, amount)))
     return { transactionId, amount, idempotencyKey, requestId: response.headers[NetgiroAuth.headerNames.referenceId] }
   })
 

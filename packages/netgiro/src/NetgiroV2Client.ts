@@ -40,9 +40,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Refunds from "./internal/refunds.ts"
 import * as NetgiroAuth from "./NetgiroAuth.ts"
 import * as NetgiroCallback from "./NetgiroCallback.ts"
-import { NetgiroRefundError, NetgiroSignatureError, PaymentTimeoutError } from "./NetgiroError.ts"
+import { type NetgiroRefundError, NetgiroSignatureError, PaymentTimeoutError } from "./NetgiroError.ts"
 import type { Environment } from "./NetgiroSchema.ts"
 import {
   CancelRequest,
@@ -196,16 +197,6 @@ export class NetgiroV2Client extends Context.Service<NetgiroV2Client, Service>()
 const minimumInterval = 250
 const defaultInterval = 2_000
 
-/** V2 error bodies: `{ Success: false, Message }`. */
-const errorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
-  if (typeof json !== "object" || json === null) return text.length > 0 ? { detail: text.slice(0, 200) } : {}
-  const message = (json as { Message?: unknown }).Message
-  return { detail: typeof message === "string" ? message.slice(0, 300) : undefined }
-}
-
-const exceedsPattern = /exceed|remaining|greater than|higher than|too (high|large)|more than/i
-const notRefundablePattern = /not refundable|cannot be refunded/i
-
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for an empty key or an insecure URL. */
 export const make = Effect.fnUntraced(function* (options: Options) {
   if (Redacted.value(options.apiKey).trim().length === 0) {
@@ -240,7 +231,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     provider,
     baseUrl: apiUrl,
     headers,
-    errorFields,
+    errorFields: Refunds.errorFields,
     secrets,
     retry: { isIdempotent, ...options.retry },
     transformClient: options.transformClient,
@@ -250,7 +241,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     provider,
     baseUrl: checkoutUrl,
     headers,
-    errorFields,
+    errorFields: Refunds.errorFields,
     secrets,
     retry: options.retry,
     transformClient: options.transformClient,
@@ -378,30 +369,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     }
     const http = yield* body(HttpClientRequest.post("/transaction/refund"), RefundRequest, request)
     const result = yield* call(api, Result, http).pipe(
-      Effect.catchTag(
-        "ApiError",
-        (e): Effect.Effect<never, NordkitError.ApiError | NetgiroRefundError> =>
-          e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 401
-            ? Effect.fail(
-                new NetgiroRefundError({
-                  provider,
-                  method: e.method,
-                  path: e.path,
-                  status: e.status,
-                  requestId: e.requestId,
-                  reason:
-                    e.detail !== undefined && exceedsPattern.test(e.detail)
-                      ? "ExceedsRemaining"
-                      : e.detail !== undefined && notRefundablePattern.test(e.detail)
-                        ? "NotRefundable"
-                        : "Rejected",
-                  transactionId,
-                  amount,
-                  detail: e.detail
-                })
-              )
-            : Effect.fail(e)
-      )
+      Effect.catchTag("ApiError", Refunds.refusal(transactionId, amount))
     )
     const refunded: RefundResult = {
       transactionId,
