@@ -19,8 +19,12 @@ import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
-import type * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as HttpClientResponse from "effect/http/HttpClientResponse"
+import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
 import * as UrlParams from "effect/http/UrlParams"
+import * as Inspectable from "effect/Inspectable"
+import { pipeArguments } from "effect/Pipeable"
+import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Metrics from "../Metrics.ts"
 import {
@@ -140,6 +144,24 @@ class Oversized {
 
 const emptyBody = new Uint8Array(0)
 
+/** A body cut short (reset, aborted) is a transport failure after the request reached the server. */
+const cutShort = (response: HttpClientResponse.HttpClientResponse, error: HttpClientError.HttpClientError) =>
+  error.reason._tag === "DecodeError"
+    ? transportFailure(response.request, error.reason.cause, "the body could not be read")
+    : error
+
+/**
+ * Reads a body whose `content-length` is within the cap in one go (the platform clients enforce the announced
+ * length, so it bounds what is read).
+ */
+const readAnnounced = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> =>
+  Effect.mapBoth(response.arrayBuffer, {
+    onFailure: (error) => cutShort(response, error),
+    onSuccess: (buffer) => new Uint8Array(buffer)
+  })
+
 /** Reads `response.stream` into memory, failing with `Oversized` as soon as more than `cap` bytes arrived. */
 const readCapped = (
   response: HttpClientResponse.HttpClientResponse,
@@ -160,12 +182,7 @@ const readCapped = (
       Effect.catch((error): Effect.Effect<void, HttpClientError.HttpClientError | Oversized> => {
         if (error._tag === "Oversized") return Effect.fail(error)
         if (error.reason._tag === "EmptyBodyError") return Effect.void
-        // A body cut short (reset, aborted) is a transport failure after the request reached the server.
-        return Effect.fail(
-          error.reason._tag === "DecodeError"
-            ? transportFailure(response.request, error.reason.cause, "the body could not be read")
-            : error
-        )
+        return Effect.fail(cutShort(response, error))
       }),
       Effect.map(() => {
         if (chunks.length === 0) return emptyBody
@@ -191,42 +208,83 @@ const decodeFailure = (response: HttpClientResponse.HttpClientResponse, cause: u
     reason: new HttpClientError.DecodeError({ request: response.request, response, cause })
   })
 
-/** `response` with its body replaced by `bytes` already in memory. */
-const buffered = (
-  response: HttpClientResponse.HttpClientResponse,
-  bytes: Uint8Array
-): HttpClientResponse.HttpClientResponse => {
-  let text: string | undefined
-  const readText = () => {
-    text ??= new TextDecoder().decode(bytes)
-    return text
+const textDecoder = new TextDecoder()
+
+/** `response` with its body already in memory: every read is served from `bytes`. */
+class BufferedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
+  readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
+  readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly original: HttpClientResponse.HttpClientResponse
+  readonly bytes: Uint8Array
+  private decoded: string | undefined
+
+  constructor(original: HttpClientResponse.HttpClientResponse, bytes: Uint8Array) {
+    super()
+    this.original = original
+    this.bytes = bytes
   }
-  const self: HttpClientResponse.HttpClientResponse = Object.create(response, {
-    text: { get: () => Effect.sync(readText) },
-    arrayBuffer: {
-      get: () =>
-        Effect.sync(() => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
-    },
-    json: {
-      get: () =>
-        Effect.try({
-          try: () => {
-            const body = readText()
-            return body === "" ? null : JSON.parse(body)
-          },
-          catch: (cause) => decodeFailure(self, cause)
-        })
-    },
-    urlParamsBody: {
-      get: () =>
-        Effect.try({
-          try: () => UrlParams.fromInput(new URLSearchParams(readText())),
-          catch: (cause) => decodeFailure(self, cause)
-        })
-    },
-    stream: { get: () => Stream.succeed(bytes) }
-  })
-  return self
+
+  get request() {
+    return this.original.request
+  }
+  get url() {
+    return this.original.url
+  }
+  get status() {
+    return this.original.status
+  }
+  get headers() {
+    return this.original.headers
+  }
+  get cookies() {
+    return this.original.cookies
+  }
+  get remoteAddress() {
+    return this.original.remoteAddress
+  }
+  get formData() {
+    return this.original.formData
+  }
+  get upgrade() {
+    return this.original.upgrade
+  }
+  private readText(): string {
+    this.decoded ??= textDecoder.decode(this.bytes)
+    return this.decoded
+  }
+  get text(): Effect.Effect<string, HttpClientError.HttpClientError> {
+    return Effect.sync(() => this.readText())
+  }
+  get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.HttpClientError> {
+    return Effect.sync(
+      () => this.bytes.buffer.slice(this.bytes.byteOffset, this.bytes.byteOffset + this.bytes.byteLength) as ArrayBuffer
+    )
+  }
+  get json(): Effect.Effect<Schema.Json, HttpClientError.HttpClientError> {
+    return Effect.try({
+      try: () => {
+        const body = this.readText()
+        return body === "" ? null : JSON.parse(body)
+      },
+      catch: (cause): HttpClientError.HttpClientError => decodeFailure(this, cause)
+    })
+  }
+  get urlParamsBody(): Effect.Effect<UrlParams.UrlParams, HttpClientError.HttpClientError> {
+    return Effect.try({
+      try: () => UrlParams.fromInput(new URLSearchParams(this.readText())),
+      catch: (cause): HttpClientError.HttpClientError => decodeFailure(this, cause)
+    })
+  }
+  get stream(): Stream.Stream<Uint8Array, HttpClientError.HttpClientError> {
+    return Stream.succeed(this.bytes)
+  }
+  toJSON(): unknown {
+    return HttpIncomingMessage.inspect(this, { _id: "HttpClientResponse", status: this.status })
+  }
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: the Pipeable protocol
+    return pipeArguments(this, arguments)
+  }
 }
 
 export interface Options {
@@ -245,8 +303,20 @@ export const guard =
   ): HttpClient.HttpClient.With<
     E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
     R
-  > =>
-    HttpClient.transform(client, (effect, request) =>
+  > => {
+    // Limits are resolved again only when the layer or per-call references change.
+    let lastLayered: RequestLimits.Limits | undefined
+    let lastPerCall: RequestLimits.Limits | undefined
+    let lastResolved = RequestLimits.defaults
+    const resolve = (layered: RequestLimits.Limits, perCall: RequestLimits.Limits) => {
+      if (layered !== lastLayered || perCall !== lastPerCall) {
+        lastResolved = RequestLimits.resolve(layered, options.limits, perCall)
+        lastLayered = layered
+        lastPerCall = perCall
+      }
+      return lastResolved
+    }
+    return HttpClient.transform(client, (effect, request) =>
       Effect.withFiber<
         HttpClientResponse.HttpClientResponse,
         E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
@@ -254,8 +324,9 @@ export const guard =
       >((fiber) => {
         const provider = options.provider
         const path = pathOf(request)
-        for (const [name, value] of Object.entries(request.headers)) {
-          const problem = headerProblem(name, value)
+        const headers = request.headers
+        for (const name in headers) {
+          const problem = headerProblem(name, headers[name] as string)
           if (problem !== undefined) {
             return Effect.fail(new InvalidRequestError({ provider, method: request.method, path, detail: problem }))
           }
@@ -270,11 +341,7 @@ export const guard =
             })
           )
         }
-        const limits = RequestLimits.resolve(
-          fiber.getRef(RequestLimits.Layered),
-          options.limits,
-          fiber.getRef(RequestLimits.PerCall)
-        )
+        const limits = resolve(fiber.getRef(RequestLimits.Layered), fiber.getRef(RequestLimits.PerCall))
         const cap = fiber.getRef(Download) ? limits.maxDownloadBytes : limits.maxBodyBytes
         const counter = fiber.getRef(Attempts)
         const attempt = counter === undefined ? 1 : ++counter.n
@@ -316,12 +383,15 @@ export const guard =
             yield* discard(response)
             return yield* tooLarge()
           }
-          const bytes = yield* Effect.catchIf(
-            readCapped(response, cap),
-            (error): error is Oversized => error instanceof Oversized,
-            tooLarge
-          )
-          return buffered(response, bytes)
+          const bytes =
+            contentLength !== undefined
+              ? yield* readAnnounced(response)
+              : yield* Effect.catchIf(
+                  readCapped(response, cap),
+                  (error): error is Oversized => error instanceof Oversized,
+                  tooLarge
+                )
+          return new BufferedResponse(response, bytes) as HttpClientResponse.HttpClientResponse
         })
 
         return run.pipe(
@@ -351,3 +421,4 @@ export const guard =
         >
       })
     )
+  }
