@@ -161,6 +161,13 @@ export const jsonBody =
     })
 
 /**
+ * Runs `effect` (e.g. `api.ok(request)` for a file) under the download cap (`RequestLimits` `maxDownloadBytes`,
+ * 64 MiB by default) instead of the JSON cap. `ApiClient.bytes` does this itself.
+ */
+export const asDownload = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.provideService(effect, Guard.Download, true)
+
+/**
  * Checks header values that come from configuration (a system name, an app key) when the client layer is
  * built: a value with CR, LF, NUL, another control character or a character outside Latin-1 would make every
  * request fail (and crash some platform clients), so it is a `ConfigurationError` up front. Values are never
@@ -414,7 +421,7 @@ export const make = <EX = never, ET = never>(
       Effect.flatMap(ok(request), decode(schema))
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>
-    Effect.flatMap(Effect.provideService(ok(request), Guard.Download, true), (response) =>
+    Effect.flatMap(asDownload(ok(request)), (response) =>
       Effect.catch(
         Effect.map(response.arrayBuffer, (buffer) => new Uint8Array(buffer)),
         (e) => Effect.flip(decodeFailure(response, e.reason._tag))

@@ -526,7 +526,7 @@ const makeOrganizationApi = (
     Effect.gen(function* () {
       const u = yield* url
       const request = HttpClientRequest.get(u).pipe(HttpClientRequest.setHeader("accept", "application/octet-stream"))
-      const response = yield* api.ok(request)
+      const response = yield* ApiClient.asDownload(api.ok(request))
       const failDecode = (detail: string) =>
         new NordkitError.DecodeError({
           provider: "dinero",
