@@ -7,7 +7,8 @@
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { DineroClient } from "@nordkit/dinero"
+import { TokenStore } from "@nordkit/core"
+import { DineroClient, DineroVismaConnect } from "@nordkit/dinero"
 import { DineroTestServer } from "@nordkit/dinero/testing"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -165,6 +166,31 @@ const local = Effect.gen(function* () {
   const tokenRequests = (yield* server.tokenRequests).length
   const apiRequests = (yield* server.apiRequests).length
   yield* Console.log(`  requests   ${apiRequests} API calls, ${tokenRequests} token requests (one per organization)`)
+
+  // Visma Connect: a user grants access (authorization code + PKCE); the same client does the books with it.
+  const connect = DineroTestServer.defaultVismaConnectClient
+  const flow = yield* DineroVismaConnect.makeCodeFlow({
+    authority: url,
+    clientId: connect.clientId,
+    clientSecret: Redacted.make(connect.clientSecret),
+    redirectUri: connect.redirectUris[0]!,
+    sessionKey: "demo-user",
+    store: TokenStore.makeMemory()
+  })
+  const { url: authorizeUrl, pending } = yield* flow.authorize()
+  // The user's browser: Visma Connect (the test server) redirects back with a code and the state.
+  const redirect = yield* Effect.promise(() => fetch(authorizeUrl, { redirect: "manual" }))
+  yield* flow.handleCallback(redirect.headers.get("location") ?? "", pending)
+  const integration = yield* DineroClient.makeWithTokens({
+    organizationIds: [organization.organizationId],
+    tokens: flow.tokens,
+    apiUrl: url
+  })
+  const granted = yield* integration.listOrganizations()
+  const vat = yield* integration.listVatTypes()
+  yield* Console.log(
+    `  visma      code flow (S256, state once) -> ${granted.length} organizations granted; ${vat.length} VAT types read with it`
+  )
 
   // Pacing, shown at a small scale: a server allowing 10 requests per second, a client paced at 10 per 1.1 s.
   const strict = yield* DineroTestServer.make({ rateLimit: { limit: 10, windowMillis: 1_000 } })
