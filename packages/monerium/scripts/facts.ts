@@ -158,5 +158,8 @@ for (const key of wrapped) {
 }
 
 const facts = { source: "Monerium API v2 OpenAPI (openapi.yml)", version: spec.info?.version, operations }
-writeFileSync(target, `${JSON.stringify(facts, null, 2)}\n`)
-console.log(`wrote ${Object.keys(operations).length} operations to ${target}`)
+// Written only when run as the script (generate.ts imports `wrapped` from here).
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeFileSync(target, `${JSON.stringify(facts, null, 2)}\n`)
+  console.log(`wrote ${Object.keys(operations).length} operations to ${target}`)
+}
