@@ -4,7 +4,7 @@ import { RequestSigner } from "@nordkit/core"
 import * as Effect from "effect/Effect"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Redacted from "effect/Redacted"
-import { NetgiroAuth } from "../src/index.ts"
+import { NetgiroAuth, NetgiroClient } from "../src/index.ts"
 import { NetgiroTestServer } from "../src/testing.ts"
 
 const app = NetgiroTestServer.publicTestApp
@@ -177,5 +177,35 @@ describe("NetgiroTestServer", () => {
         ]
       )
     })
+  )
+
+  it.live("layer: the server and the HttpClient that reaches it, with the shared control vocabulary", () =>
+    Effect.gen(function* () {
+      const server = yield* NetgiroTestServer.Server
+      const client = yield* NetgiroClient.make({
+        appKey: NetgiroTestServer.defaultCredentials.appKey,
+        secret: Redacted.make(NetgiroTestServer.defaultCredentials.secret),
+        apiUrl: base,
+        partnerUrl: "http://127.0.0.1/partner",
+        retry: { baseDelay: "1 millis", maxDelay: "5 millis" }
+      })
+      yield* client.salesList
+      assert.lengthOf(yield* server.requests, 1)
+      yield* server.rateLimitNext(1, "0", { pathIncludes: "/partner/" })
+      yield* server.failNext(1, { status: 503, pathIncludes: "/partner/" })
+      const retried = yield* Effect.flip(client.transactionStatus("abc"))
+      assert.strictEqual(retried._tag, "ApiError", "a 429 and a 503, retried, then the server's 404")
+      assert.deepStrictEqual(
+        (yield* server.requests).slice(1).map((r) => r.status),
+        [429, 503, 404]
+      )
+      yield* server.revokeTokens
+      const revoked = yield* Effect.flip(client.transactionStatus("abc"))
+      assert.strictEqual(revoked._tag, "AuthenticationError")
+      yield* server.reset
+      assert.lengthOf(yield* server.requests, 0)
+      const found = yield* Effect.flip(client.transactionStatus("abc"))
+      assert.strictEqual(found._tag, "ApiError", "the key works again after reset: 404 for an unknown transaction")
+    }).pipe(Effect.provide(NetgiroTestServer.layer()))
   )
 })
