@@ -147,16 +147,19 @@ const memoryTransport = async (): Promise<Layer.Layer<HttpClient.HttpClient>> =>
       { currency: "gbp", amount: "12.5" }
     ]
   })
-  const headers = { "content-type": "application/json" }
+  const answer = (body: string) => ({
+    body,
+    headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }
+  })
+  const tokenAnswer = answer(token)
+  const balancesAnswer = answer(balances)
   return Layer.succeed(
     HttpClient.HttpClient,
     HttpClient.make((request) =>
-      Effect.sync(() =>
-        HttpClientResponse.fromWeb(
-          request,
-          new Response(request.url.endsWith("/auth/token") ? token : balances, { status: 200, headers })
-        )
-      )
+      Effect.sync(() => {
+        const { body, headers } = request.url.endsWith("/auth/token") ? tokenAnswer : balancesAnswer
+        return HttpClientResponse.fromWeb(request, new Response(body, { status: 200, headers }))
+      })
     )
   )
 }
