@@ -1046,28 +1046,35 @@ export const layer = (
 ): Layer.Layer<DineroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(DineroClient, make(options))
 
-const optionalString = (name: string) => Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
-
-/** The configuration `layerConfig` reads by default: the fixed `DINERO_*` variables. */
-export const config: Config.Config<Options> = Config.all({
+/** The variables `layerConfig` reads by default: one `Config` per option (the fixed `DINERO_*` names). */
+export const configs: ClientConfig.Configs<
+  Pick<Options, "clientId" | "clientSecret" | "apiKey" | "organizationId" | "authUrl" | "apiUrl">
+> = {
   clientId: Config.String("DINERO_CLIENT_ID"),
   clientSecret: Config.Redacted("DINERO_CLIENT_SECRET"),
   apiKey: Config.Redacted("DINERO_API_KEY"),
   organizationId: Config.String("DINERO_ORGANIZATION_ID"),
-  authUrl: optionalString("DINERO_AUTH_URL"),
-  apiUrl: optionalString("DINERO_API_URL")
-})
+  authUrl: ClientConfig.optionalString("DINERO_AUTH_URL"),
+  apiUrl: ClientConfig.optionalString("DINERO_API_URL")
+}
+
+/** The same as one `Config` of the options. */
+export const config: Config.Config<Options> = Config.all(configs)
 
 /**
  * The client as a layer, configured from `DINERO_CLIENT_ID`, `DINERO_CLIENT_SECRET`, `DINERO_API_KEY`,
- * `DINERO_ORGANIZATION_ID` and the optional `DINERO_AUTH_URL`, `DINERO_API_URL` (or your own `Config` of the
- * same options). `overrides` set what the configuration does not (more organizations, pacing, retry).
+ * `DINERO_ORGANIZATION_ID` and the optional `DINERO_AUTH_URL`, `DINERO_API_URL`. `overrides` set what the
+ * configuration does not (more organizations, pacing, retry, transformClient); `replace` swaps any variable for your
+ * own `Config` (another name, `Config.succeed(value)`, ...). A missing or malformed variable is a
+ * `ConfigurationError` naming it, never echoing a value.
  */
 export const layerConfig = (
   overrides?: Partial<Omit<Options, "clientId" | "clientSecret" | "organizationId" | "apiKey">>,
-  configuration: Config.Config<Options> = config
+  replace?: { readonly [K in keyof typeof configs]?: (typeof configs)[K] }
 ): Layer.Layer<DineroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
-  Layer.effect(
-    DineroClient,
-    Effect.flatMap(ClientConfig.load("dinero", configuration), (loaded) => make({ ...loaded, ...overrides }))
-  )
+  ClientConfig.layerConfig({
+    service: DineroClient,
+    provider: "dinero",
+    config: configs,
+    make: (loaded: Options) => make({ ...loaded, ...overrides })
+  })(replace)

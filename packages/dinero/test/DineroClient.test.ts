@@ -3,6 +3,7 @@ import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import type { TestServer } from "@nordkit/core/testing"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -536,6 +537,29 @@ describe("DineroClient", () => {
       )
       assert.strictEqual(missing._tag, "ConfigurationError")
       assert.include(missing.message, "DINERO_API_KEY")
+      // Any variable can be replaced by the app's own Config.
+      const replaced = yield* Effect.gen(function* () {
+        return (yield* DineroClient.DineroClient).organizationId
+      }).pipe(
+        Effect.provide(
+          DineroClient.layerConfig(
+            { pacing: false },
+            {
+              apiKey: Config.Redacted("BOOKS_DINERO_KEY"),
+              organizationId: Config.succeed(org1.organizationId)
+            }
+          )
+        ),
+        Effect.provide(DineroTestServer.layerClient(server)),
+        Effect.provide(
+          env({
+            DINERO_CLIENT_ID: client.clientId,
+            DINERO_CLIENT_SECRET: client.clientSecret,
+            BOOKS_DINERO_KEY: org1.apiKey
+          })
+        )
+      )
+      assert.strictEqual(replaced, org1.organizationId)
     })
   )
 
