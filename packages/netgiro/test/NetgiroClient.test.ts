@@ -412,7 +412,7 @@ describe("NetgiroClient", () => {
       assert.strictEqual(merchantRequests[0].url, "/netgiro/callback?order=17")
       const [delivery] = yield* server.callbacks
       assert.strictEqual(delivery.status, 200)
-    }).pipe(Effect.provide(NodeCrypto.layerDigest))
+    })
   )
 
   it.effect("layerConfig reads NETGIRO_* (test environment by default) and refuses plain http to a remote host", () =>
