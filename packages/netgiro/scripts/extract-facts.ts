@@ -116,7 +116,12 @@ const createCheckout = read("netgiro-latest/hosted-checkout/create-checkout.md")
 const createFields = table(createCheckout, "| Field | Type | Required |")
 
 const hosts = {
-  v1: { test: "https://api.test.netgiro.is/v1", production: "https://api.netgiro.is/v1" },
+  v1: {
+    test: /Testing url[^\n]*?\*\*(https:\/\/[^*]+)\/Checkout\*\*/.exec(read("netgiro/api/checkout/checkout.md"))?.[1],
+    production: /Production url: \*\*(https:\/\/[^*]+)\/Checkout\*\*/.exec(
+      read("netgiro/api/checkout/checkout.md")
+    )?.[1]
+  },
   partner: [...read("netgiro/api/Refund/refund.md").matchAll(/\[(https:\/\/[^\]]+)\]\(https/g)].map((m) => m[1]),
   v2: /\*\*Base URL:\*\* `([^`]+)`/.exec(read("netgiro-latest/api/index.md"))?.[1],
   hosted: table(createCheckout, "| Environment | URL |").map((row) => row[1].replace(/`/g, ""))
