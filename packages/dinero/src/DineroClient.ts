@@ -195,6 +195,14 @@ export interface EntryChanges {
   readonly cursor: Date
 }
 
+/** The entries of one accounting year within a requested period. */
+export interface EntriesOfYear {
+  readonly accountingYear: string
+  readonly entries: ReadonlyArray<Entry>
+  /** The end of the range read: a later sync can start here. */
+  readonly cursor: Date
+}
+
 /** The operations of one organization. Every request carries that organization's token only. */
 export interface OrganizationApi {
   readonly organizationId: string
@@ -322,6 +330,15 @@ export interface OrganizationApi {
     readonly to: Date
     readonly includePrimo?: boolean | undefined
   }) => Effect.Effect<ReadonlyArray<Entry>, E>
+  /**
+   * Every entry of a period that may span accounting years: one request per accounting year (Dinero refuses a range
+   * that crosses years), lazily. Each element carries the accounting year and the end of the range it covers.
+   */
+  readonly streamEntries: (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }) => Stream.Stream<EntriesOfYear, E>
   /** Entries added or changed in a range of at most 31 days. */
   readonly listEntryChanges: (range: {
     readonly from: Date
@@ -851,6 +868,35 @@ const makeOrganizationApi = (
       ...(range.includePrimo === undefined ? {} : { includePrimo: String(range.includePrimo) })
     })
   })
+  const streamEntries = (range: {
+    readonly from: Date
+    readonly to: Date
+    readonly includePrimo?: boolean | undefined
+  }): Stream.Stream<EntriesOfYear, E> =>
+    Stream.unwrap(
+      Effect.map(listAccountingYears(), (years) => {
+        const parts = years.flatMap((year) => {
+          if (year.FromDate == null || year.ToDate == null) return []
+          const start = Date.parse(`${year.FromDate.slice(0, 10)}T00:00:00Z`)
+          const end = Date.parse(`${year.ToDate.slice(0, 10)}T23:59:59Z`)
+          const from = Math.max(start, range.from.getTime())
+          const to = Math.min(end, range.to.getTime())
+          return Number.isNaN(from) || Number.isNaN(to) || from > to
+            ? []
+            : [{ name: year.Name ?? year.FromDate.slice(0, 4), from, to }]
+        })
+        parts.sort((a, b) => a.from - b.from)
+        return Stream.fromIterable(parts).pipe(
+          Stream.mapEffect((part) =>
+            Effect.map(
+              listEntries({ from: new Date(part.from), to: new Date(part.to), includePrimo: range.includePrimo }),
+              (entries): EntriesOfYear => ({ accountingYear: part.name, entries, cursor: new Date(part.to) })
+            )
+          )
+        )
+      })
+    )
+
   const streamEntryChanges = (o: {
     readonly since: Date
     readonly until?: Date | undefined
@@ -951,6 +997,7 @@ const makeOrganizationApi = (
     listDepositAccounts,
     listVatTypes,
     listEntries,
+    streamEntries,
     listEntryChanges,
     streamEntryChanges
   }

@@ -1710,6 +1710,9 @@ export const make = (options: Options = {}) =>
             const from = Date.parse(fromText)
             const to = Date.parse(toText)
             if (to < from) return invalid({ [changes ? "changesTo" : "toDate"]: "The range ends before it starts" })
+            if (!changes && new Date(from).getUTCFullYear() !== new Date(to).getUTCFullYear()) {
+              return invalid({ toDate: "The period cannot cross accounting years" })
+            }
             if (changes && to - from > 31 * 86_400_000) {
               return invalid({ changesTo: "The time range cannot be longer than 31 days" })
             }

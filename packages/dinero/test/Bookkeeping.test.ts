@@ -243,4 +243,38 @@ describe("bookkeeping over loopback HTTP", () => {
       })
     )
   )
+
+  it.live("entries of a period spanning accounting years: one request per year, never a crossing range", () =>
+    overLoopback(
+      Effect.gen(function* () {
+        const { server, dinero } = yield* loopback()
+        const year = new Date().getUTCFullYear()
+        const [customer] = (yield* dinero.listContacts()).Collection
+        const last = yield* dinero.createInvoice({ ...invoiceFor(customer!.ContactGuid), Date: `${year - 1}-06-01` })
+        yield* dinero.bookInvoice(last.Guid, { Timestamp: last.TimeStamp! })
+        const current = yield* dinero.createInvoice({ ...invoiceFor(customer!.ContactGuid), Date: `${year}-01-02` })
+        yield* dinero.bookInvoice(current.Guid, { Timestamp: current.TimeStamp! })
+        const from = new Date(`${year - 1}-01-01T00:00:00Z`)
+        const to = new Date(`${year}-12-31T00:00:00Z`)
+        const crossing = yield* Effect.flip(dinero.listEntries({ from, to }))
+        assert.strictEqual(crossing._tag, "ApiError", "Dinero refuses a range across accounting years")
+        const years = Array.from(yield* Stream.runCollect(dinero.streamEntries({ from, to })))
+        assert.deepStrictEqual(
+          years.map((y) => [y.accountingYear, [...new Set(y.entries.map((e) => e.VoucherGuid))]]),
+          [
+            [String(year - 1), [last.Guid]],
+            [String(year), [current.Guid]]
+          ]
+        )
+        const requests = (yield* server.apiRequests).filter((r) => r.path.endsWith("/entries") && r.status === 200)
+        assert.deepStrictEqual(
+          requests.map((r) => [r.query.get("fromDate")!.slice(0, 4), r.query.get("toDate")!.slice(0, 4)]),
+          [
+            [String(year - 1), String(year - 1)],
+            [String(year), String(year)]
+          ]
+        )
+      })
+    )
+  )
 })

@@ -377,7 +377,9 @@ const scenario = (dinero: DineroClient.Service) =>
     yield* dinero.listPurchaseAccounts()
     yield* dinero.listDepositAccounts()
     yield* dinero.listVatTypes()
-    yield* dinero.listEntries({ from: new Date(Date.UTC(2020, 0, 1)), to: new Date(Date.UTC(2030, 0, 1)) })
+    yield* dinero
+      .streamEntries({ from: new Date(Date.UTC(2020, 0, 1)), to: new Date(Date.UTC(2030, 0, 1)) })
+      .pipe(Stream.runDrain)
     yield* dinero.streamEntryChanges({ since: new Date(Date.now() - 40 * 86_400_000) }).pipe(Stream.runDrain)
   })
 
