@@ -13,6 +13,8 @@ import { type Served, serve } from "./harness.ts"
 import * as Servers from "./servers.ts"
 
 const executablePath = "/usr/bin/chromium"
+// More rounds for a stress run: NK_TAB_ROUNDS=100.
+const rounds = Number(process.env.NK_TAB_ROUNDS ?? 10)
 const available = existsSync(executablePath) || process.env.CI !== undefined
 
 describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, Web Locks", () => {
@@ -49,9 +51,11 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
         headers[name] = value
       }
     }
+    // The page's `?tab=` (from its same-origin Referer) travels to the test server's log as `x-tab`.
+    const tab = /[?&]tab=(\w+)/.exec(request.headers.referer ?? "")?.[1] ?? ""
     const answer = await fetch(`${served.url}${request.url!.slice("/monerium".length)}`, {
       method: request.method ?? "GET",
-      headers,
+      headers: { ...headers, "x-tab": tab },
       ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {})
     })
     response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/plain" })
@@ -124,10 +128,10 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
   }
 
   it("two tabs × 10 rounds of simultaneous refreshes after expiry: 0 refresh tokens presented twice, 0 logouts", async () => {
-    const [a, b] = [await open(), await open()]
+    const [a, b] = [await open("/?tab=a"), await open("/?tab=b")]
     await login(a)
     const errors: Array<string> = []
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < rounds; round++) {
       await Promise.all([nk(a, "advance", 3_700_000), nk(b, "advance", 3_700_000)])
       const replies = (await Promise.all([nk(a, "tokens", 5), nk(b, "tokens", 5)])) as Array<{
         ok: number
@@ -136,13 +140,45 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
       for (const reply of replies) errors.push(...reply.errors.map((error) => `round ${round}: ${error}`))
     }
     const uses = (await served.run(served.server.refreshUses)) as Map<string, number>
+    if (errors.length > 0) {
+      const log = (await served.run(served.server.tokenRequests)) as Array<{
+        body: string
+        status: number
+        at: number
+        headers: Record<string, string>
+      }>
+      for (const r of log) {
+        const form = new URLSearchParams(r.body)
+        console.log(
+          r.at,
+          r.headers["x-tab"],
+          form.get("grant_type"),
+          (form.get("refresh_token") ?? "").slice(0, 8),
+          r.status
+        )
+      }
+    }
     const refreshes = (await served.run(served.server.grantsOf("refresh_token"))) as Array<unknown>
     expect(errors).toEqual([])
     expect([...uses.values()].filter((count) => count > 1)).toEqual([])
     expect(await served.run(served.server.reuseDetections)).toBe(0)
     // One refresh per round: the second tab took the first one's token.
-    expect(refreshes.length).toBe(10)
+    expect(refreshes.length).toBe(rounds)
     await a.close()
     await b.close()
+  })
+
+  it("control: the same two tabs without WebLocks.layer present one refresh token twice and are logged out", async () => {
+    const [c, d] = [await open("/?tab=c&uncoordinated"), await open("/?tab=d&uncoordinated")]
+    await login(c)
+    const detectionsBefore = (await served.run(served.server.reuseDetections)) as number
+    await Promise.all([nk(c, "advance", 3_700_000 * (rounds + 1)), nk(d, "advance", 3_700_000 * (rounds + 1))])
+    const replies = (await Promise.all([nk(c, "tokens", 5), nk(d, "tokens", 5)])) as Array<{ errors: Array<string> }>
+    expect((await served.run(served.server.reuseDetections)) as number).toBeGreaterThan(detectionsBefore)
+    expect(
+      replies.flatMap((reply) => reply.errors).some((error) => error.startsWith("ReauthorizationRequiredError"))
+    ).toBe(true)
+    await c.close()
+    await d.close()
   })
 })

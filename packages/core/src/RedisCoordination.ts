@@ -225,16 +225,20 @@ export const makeBackend = (
       Effect.gen(function* () {
         const fence = yield* Pkce.makeState
         const locked = lockKey(key)
-        while (true) {
+        // One attempt: the lock (`Locked`), a usable token seen while waiting (`Ready`), or undefined after a wait
+        // (woken by a notification, or by the poll / the lock's remaining TTL), to try again.
+        const attempt = Effect.gen(function* () {
           // Taken before the attempt, so a release between the attempt and the wait is not missed.
           const signal = signalOf(key)
           const pttl = yield* command(acquireLock(locked, fence, lockTtl), timeout, failure("lock", key))
-          if (pttl === -100) break
+          if (pttl === -100) return { _tag: "Locked" } as const
           const ready = yield* check
           if (Option.isSome(ready)) return { _tag: "Ready", value: ready.value } as const
-          const wait = pttl > 0 ? Math.min(poll, pttl + 1) : poll
-          yield* Effect.ignore(Effect.timeout(Deferred.await(signal), wait))
-        }
+          yield* Effect.ignore(Effect.timeout(Deferred.await(signal), pttl > 0 ? Math.min(poll, pttl + 1) : poll))
+          return undefined
+        })
+        const result = yield* Effect.repeat(attempt, { until: (outcome) => outcome !== undefined })
+        if (result?._tag === "Ready") return result
         yield* Effect.addFinalizer(() =>
           Effect.ignore(command(release(locked, fence, channel, key), timeout, failure("release", key)))
         )
