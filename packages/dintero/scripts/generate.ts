@@ -288,6 +288,11 @@ const body = generated
   .replace(/from "effect\/unstable\/http\/(\w+)"/g, 'from "effect/http/$1"')
   .replace(/\.annotate\(\{ "description": "(?:[^"\\]|\\.)*" \}\)/g, "")
   .replace(/Schema\.Literals\(\[(?=")/g, "openLiterals([")
+  // read-only enums come out as a union of single literals
+  .replace(
+    /Schema\.Union\(\[((?:Schema\.Literal\("[^"]*"\)(?:\.annotate\(\{[^{}]*\}\))?, )*Schema\.Literal\("[^"]*"\)(?:\.annotate\(\{[^{}]*\}\))?)\]\)/g,
+    "Schema.Union([$1, Schema.String])"
+  )
   .split("\n")
   .map((line) =>
     line.startsWith("export type ") ? line.replace(/((?:"[^"]*" \| )+"[^"]*")/g, "($1 | (string & {}))") : line

@@ -524,6 +524,8 @@ export const make = (options: Options = {}) =>
       readonly merchantReference?: string
       readonly sessionId?: string
       readonly status?: string
+      /** Fields merged into the stored transaction (e.g. a field Dintero adds after the published spec). */
+      readonly extra?: Record<string, unknown>
     }) =>
       Effect.gen(function* () {
         const now = yield* isoNow
@@ -551,7 +553,8 @@ export const make = (options: Options = {}) =>
               request_id: randomHex(16),
               transaction_status: "AUTHORIZED"
             }
-          ]
+          ],
+          ...seed.extra
         })
         return id
       })

@@ -3108,7 +3108,8 @@ export const Transaction = Schema.Struct({
       Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
       Schema.Literal("DECLINED").annotate({ readOnly: true }),
       Schema.Literal("FAILED").annotate({ readOnly: true }),
-      Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+      Schema.Literal("UNKNOWN").annotate({ readOnly: true }),
+      Schema.String
     ]).annotate({ readOnly: true })
   ),
   card: Schema.optionalKey(
@@ -3200,7 +3201,8 @@ export const Transaction = Schema.Struct({
             Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
             Schema.Literal("DECLINED").annotate({ readOnly: true }),
             Schema.Literal("FAILED").annotate({ readOnly: true }),
-            Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+            Schema.Literal("UNKNOWN").annotate({ readOnly: true }),
+            Schema.String
           ])
         ),
         gift_cards: Schema.optionalKey(
@@ -7653,7 +7655,8 @@ export const CheckoutSessionPayPost200 = Schema.Struct({
       Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
       Schema.Literal("DECLINED").annotate({ readOnly: true }),
       Schema.Literal("FAILED").annotate({ readOnly: true }),
-      Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+      Schema.Literal("UNKNOWN").annotate({ readOnly: true }),
+      Schema.String
     ]).annotate({ readOnly: true })
   ),
   card: Schema.optionalKey(
@@ -7745,7 +7748,8 @@ export const CheckoutSessionPayPost200 = Schema.Struct({
             Schema.Literal("PARTIALLY_REFUNDED").annotate({ readOnly: true }),
             Schema.Literal("DECLINED").annotate({ readOnly: true }),
             Schema.Literal("FAILED").annotate({ readOnly: true }),
-            Schema.Literal("UNKNOWN").annotate({ readOnly: true })
+            Schema.Literal("UNKNOWN").annotate({ readOnly: true }),
+            Schema.String
           ])
         ),
         gift_cards: Schema.optionalKey(
