@@ -289,4 +289,30 @@ describe("NetgiroV2Client", () => {
       assert.strictEqual(client.checkoutUrl, "https://securepay.test.netgiro.is/v1")
     })
   )
+
+  it.live("transformClient runs where each attempt runs", () =>
+    Effect.gen(function* () {
+      const { server, make } = yield* setup()
+      let attempts = 0
+      // Per-attempt middleware acts when the attempt executes (transformResponse), not on the request value.
+      const transformClient = (client: HttpClient.HttpClient) =>
+        HttpClient.transformResponse(client, (response) =>
+          Effect.andThen(
+            Effect.sync(() => {
+              attempts++
+            }),
+            response
+          )
+        )
+      const client = yield* make({ transformClient })
+      const payment = yield* client.createPayment({
+        Amount: 3_000,
+        Reference: "t-1",
+        CustomerIdentifier: customers.barcode
+      })
+      yield* server.loseNextResponse("/v2/transaction/refund")
+      yield* client.refund(payment.TransactionId as string, 1_000)
+      assert.strictEqual(attempts, 3, "the payment, and both attempts of the refund")
+    })
+  )
 })
