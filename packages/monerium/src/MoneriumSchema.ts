@@ -249,20 +249,24 @@ export type IdentifierResponse = typeof IdentifierResponse.Type
 
 /**
  * Who receives an order's money: an individual (`firstName`, `lastName`, `country`), a company (`companyName`,
- * `country`), or nothing for a cross-chain transfer (`{}`).
+ * `country`), or nothing for a cross-chain transfer (`{}`). `name` + `country` is what the private and whitelabel
+ * guides send for a SEPA payment (the OpenAPI schema lists only the first two forms).
  */
 export const CounterpartDetails = Schema.Struct({
   firstName: Schema.optional(Schema.String),
   lastName: Schema.optional(Schema.String),
   companyName: Schema.optional(Schema.String),
+  name: Schema.optional(Schema.String),
   country: Schema.optional(Schema.String)
 }).check(
   Schema.makeFilter((d) => {
     const keys = Object.keys(d).filter((k) => (d as Record<string, unknown>)[k] !== undefined)
     if (keys.length === 0) return undefined
-    const individual = d.firstName !== undefined && d.lastName !== undefined && d.companyName === undefined
-    const company = d.companyName !== undefined && d.firstName === undefined && d.lastName === undefined
-    if (!individual && !company) return "details are an individual (firstName, lastName) or a company (companyName)"
+    const individual = d.firstName !== undefined && d.lastName !== undefined
+    const forms = [individual, d.companyName !== undefined, d.name !== undefined].filter(Boolean).length
+    if (forms !== 1 || (!individual && (d.firstName !== undefined || d.lastName !== undefined))) {
+      return "details are an individual (firstName, lastName), a company (companyName), or a name"
+    }
     if (d.country === undefined || !/^[A-Z]{2}$/.test(d.country)) {
       return { path: ["country"], issue: "country is an ISO 3166-1 alpha-2 code" }
     }

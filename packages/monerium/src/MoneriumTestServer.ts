@@ -1077,8 +1077,15 @@ export const make = (options: Options = {}) =>
             errors.counterpart = "invalid IBAN"
           const individual = typeof details?.firstName === "string" && typeof details?.lastName === "string"
           const company = typeof details?.companyName === "string"
-          if ((!individual && !company) || typeof details?.country !== "string" || details.country.length !== 2) {
-            errors.counterpart = "details: firstName, lastName and country, or companyName and country"
+          // The OpenAPI schema: an individual or a company; the private and whitelabel guides send `name`.
+          const named = typeof details?.name === "string"
+          if (
+            (!individual && !company && !named) ||
+            typeof details?.country !== "string" ||
+            details.country.length !== 2
+          ) {
+            errors.counterpart =
+              "details: firstName, lastName and country, companyName and country, or name and country"
           }
         } else if (identifier?.standard === "chain") {
           if (!addressPattern.test(String(identifier.address)) || !chains.has(String(identifier.chain))) {

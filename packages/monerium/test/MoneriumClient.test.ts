@@ -166,7 +166,7 @@ describe("MoneriumClient (authorization code)", () => {
       if (invalid._tag === "ApiError") {
         assert.deepStrictEqual(invalid.fieldErrors, {
           signature: "must be an EOA signature, 0x, or a Safe signature",
-          counterpart: "details: firstName, lastName and country, or companyName and country",
+          counterpart: "details: firstName, lastName and country, companyName and country, or name and country",
           message: "the signed message does not state the order's currency and amount"
         })
         assert.strictEqual(invalid.path, "/orders")

@@ -152,6 +152,30 @@ describe("Monerium operations against the spec's answers", () => {
     })
   )
 
+  it.effect("the guides' SEPA counterpart `{ name, country }` is sent as written", () =>
+    Effect.gen(function* () {
+      const { server, partner } = yield* setup
+      const at = yield* Clock.currentTimeMillis
+      const counterpart = {
+        identifier: { standard: "iban", iban: "DE89370400440532013000" },
+        details: { name: "Jane Doe", country: "DE" }
+      } as const
+      const result = yield* partner.placeOrder({
+        kind: "redeem",
+        amount: "100",
+        currency: "eur",
+        address: seed.address,
+        chain: "ethereum",
+        counterpart,
+        message: MoneriumMessage.orderMessage({ amount: "100", currency: "eur", counterpart, at }),
+        signature: `0x${"ef".repeat(65)}`
+      })
+      assert.strictEqual(result._tag, "Placed")
+      const sent = (yield* server.requests).find((r) => r.method === "POST" && r.path === "/orders")!
+      assert.deepStrictEqual(JSON.parse(sent.body).counterpart, counterpart)
+    })
+  )
+
   it.effect("every Order field reaches the caller: bank-account counterpart, issue sender, meta", () =>
     Effect.gen(function* () {
       const { partner } = yield* setup
@@ -233,6 +257,22 @@ describe("Monerium operations against the spec's answers", () => {
         })
       )
       assert.strictEqual(noCountry._tag, "InvalidRequestError")
+      const twoForms = yield* Effect.flip(
+        partner.placeOrder({
+          kind: "redeem",
+          amount: "1",
+          currency: "eur",
+          address: seed.address,
+          chain: "ethereum",
+          counterpart: {
+            identifier: sepa.identifier,
+            details: { companyName: "Acme", name: "Jane Doe", country: "DE" }
+          },
+          message: "m",
+          signature: "0x"
+        })
+      )
+      assert.strictEqual(twoForms._tag, "InvalidRequestError")
       assert.strictEqual((yield* server.requests).length, before, "nothing was sent")
     })
   )
