@@ -81,4 +81,18 @@ describe("DineroSchema", () => {
       assert.strictEqual(DineroSchema.nextPage(page(100, undefined, 0), 0), 1, "no count: read on")
     })
   )
+
+  it.effect("queryFilter joins conditions with ';', quotes values, doubles quotes; dates as YYYY-MM-DDTHH:mm:ssZ", () =>
+    Effect.sync(() => {
+      assert.strictEqual(
+        DineroSchema.queryFilter(
+          { field: "Name", op: "contains", value: "O'Hara" },
+          { field: "Email", op: "eq", value: "a@b.dk" }
+        ),
+        "Name contains 'O''Hara';Email eq 'a@b.dk'"
+      )
+      assert.throws(() => DineroSchema.queryFilter({ field: "Name;x", op: "eq", value: "y" }))
+      assert.strictEqual(DineroSchema.queryDateTime(new Date("2015-08-18T06:36:22.123Z")), "2015-08-18T06:36:22Z")
+    })
+  )
 })
