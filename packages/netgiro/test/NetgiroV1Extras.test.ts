@@ -1,7 +1,9 @@
-import { NodeCrypto } from "@effect/platform-node"
+import { createServer } from "node:http"
+import { NodeCrypto, NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Canary, TestServer } from "@nordkit/core/testing"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Redacted from "effect/Redacted"
 import { NetgiroClient, NetgiroSchema } from "../src/index.ts"
@@ -86,6 +88,50 @@ describe("NetgiroClient: response binding", () => {
         assert.isFalse(check.PaymentSuccessful)
       })
   )
+})
+
+describe("NetgiroClient: response binding over real loopback HTTP", () => {
+  for (const [name, httpLayer] of [
+    ["layerUndici", NodeHttpClient.layerUndici],
+    ["FetchHttpClient", FetchHttpClient.layer]
+  ] as const) {
+    it.live(
+      `${name}: a replayed signed answer is refused (nonce reused; transaction mismatch for a fresh client)`,
+      () =>
+        Effect.gen(function* () {
+          const server = yield* NetgiroTestServer.make({ approveAfterMillis: 0 })
+          const apiUrl = yield* NetgiroTestServer.listen(server)
+          const make = NetgiroClient.make({ appKey: app.appKey, secret: Redacted.make(app.secret), apiUrl })
+          const client = yield* make
+          const a = yield* client.insertCart({
+            Amount: 1_000,
+            Reference: "a",
+            CustomerId: customers.approves,
+            ConfirmationType: NetgiroSchema.ConfirmationTypes.Automatic
+          })
+          const b = yield* client.insertCart({
+            Amount: 1_000,
+            Reference: "b",
+            CustomerId: customers.silent,
+            ConfirmationType: NetgiroSchema.ConfirmationTypes.Automatic
+          })
+          assert.isTrue((yield* client.checkCart(a.TransactionId)).PaymentSuccessful)
+          yield* server.replayNext
+          const replayed = yield* Effect.flip(client.checkCart(b.TransactionId))
+          assert.strictEqual(replayed._tag === "NetgiroReplayError" && replayed.reason, "nonceReused")
+          yield* client.checkCart(a.TransactionId)
+          yield* server.replayNext
+          const fresh = yield* make
+          const mismatch = yield* Effect.flip(fresh.checkCart(b.TransactionId))
+          assert.strictEqual(mismatch._tag === "NetgiroReplayError" && mismatch.reason, "transactionMismatch")
+        }).pipe(
+          Effect.scoped,
+          Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+          Effect.provide(httpLayer),
+          Effect.provide(NodeCrypto.layerDigest)
+        )
+    )
+  }
 })
 
 describe("NetgiroClient: SMS code (10428) and the sales list", () => {
