@@ -603,6 +603,38 @@ describe("DineroClient", () => {
     )
   )
 
+  it.effect("a status or type Dinero adds later is kept as its string, never failing the read", () =>
+    Effect.gen(function* () {
+      const { server, dinero } = yield* setup()
+      const [customer] = (yield* dinero.listContacts()).Collection
+      const draft = yield* dinero.createInvoice(invoiceFor(customer!.ContactGuid))
+      const invoice = yield* dinero.getInvoice(draft.Guid)
+      yield* server.failNext(1, {
+        status: 200,
+        contentType: "application/json",
+        pathIncludes: "/invoices/",
+        body: JSON.stringify({
+          ...Object.fromEntries(Object.entries(invoice).filter(([k]) => !/At$/.test(k))),
+          TotalExclVat: 1,
+          TotalVat: 0.25,
+          TotalInclVat: 1.25,
+          TotalVatableAmount: 1,
+          TotalNonVatableAmount: 0,
+          ProductLines: [],
+          TotalLines: [],
+          Status: "Disputed",
+          PaymentStatus: "PartlyRefunded",
+          MailOutStatus: "Bounced",
+          SomethingNew: { nested: true }
+        })
+      })
+      const read = yield* dinero.getInvoice(draft.Guid)
+      assert.strictEqual(read.Status, "Disputed")
+      assert.strictEqual(read.PaymentStatus, "PartlyRefunded")
+      assert.strictEqual(read.MailOutStatus, "Bounced")
+    })
+  )
+
   it.effect("ids that are not one path segment are refused before anything is sent", () =>
     Effect.gen(function* () {
       const { server, dinero } = yield* setup()
