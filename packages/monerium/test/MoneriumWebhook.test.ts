@@ -231,6 +231,7 @@ describe("MoneriumWebhook end to end: subscribe, Monerium-signed delivery, an Ef
         yield* post(delivery.headers, delivery.body.replace(order.amount, "999999")),
         "401 invalid_signature"
       )
+      assert.strictEqual(yield* post(delivery.headers, "x".repeat(1024 * 1024 + 1)), "400 body_too_large")
       assert.deepStrictEqual(received, [`order.updated ${delivery.headers["webhook-id"]}`])
 
       const updated = yield* monerium.updateWebhook(subscription.id, { state: "inactive" })
