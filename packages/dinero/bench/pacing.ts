@@ -11,7 +11,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { DineroClient, DineroTestServer } from "../src/index.ts"
+import { DineroClient } from "../src/index.ts"
+import { DineroTestServer } from "../src/testing.ts"
 
 const [organization] = DineroTestServer.defaultOrganizations
 const client = DineroTestServer.defaultClient
