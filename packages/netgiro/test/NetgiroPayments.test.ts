@@ -1,6 +1,7 @@
 import { NodeCrypto } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { TestServer } from "@nordkit/core/testing"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
@@ -75,6 +76,39 @@ describe("NetgiroPayments (NETGIRO_API_VERSION)", () => {
       )
       const bad = yield* Effect.flip(payments({ ...env, NETGIRO_API_VERSION: "v3" }))
       assert.strictEqual(bad._tag, "ConfigurationError")
+    }).pipe(Effect.provide(NodeCrypto.layerDigest))
+  )
+
+  it.effect("layerConfig takes an app's own Config per option (another variable name), never echoing values", () =>
+    Effect.gen(function* () {
+      const server = yield* NetgiroTestServer.make()
+      const http = Layer.succeed(HttpClient.HttpClient, yield* NetgiroTestServer.makeClient(server))
+      const env = ConfigProvider.layer(
+        ConfigProvider.fromEnv({ env: { SHOP_NETGIRO_KEY: app.appKey, SHOP_NETGIRO_SECRET: app.secret } })
+      )
+      const client = yield* Effect.service(NetgiroClient.NetgiroClient).pipe(
+        Effect.provide(
+          NetgiroClient.layerConfig({
+            appKey: Config.String("SHOP_NETGIRO_KEY"),
+            secret: Config.Redacted("SHOP_NETGIRO_SECRET"),
+            apiUrl: Config.succeed(`${origin}/v1`)
+          }).pipe(Layer.provide(http))
+        ),
+        Effect.provide(env)
+      )
+      const sales = yield* client.salesList
+      assert.isTrue(sales.Success, "signed with the secret read from SHOP_NETGIRO_SECRET")
+      const missing = yield* Effect.flip(
+        Effect.service(NetgiroV2Client.NetgiroV2Client).pipe(
+          Effect.provide(
+            NetgiroV2Client.layerConfig({ apiKey: Config.Redacted("SHOP_V2_KEY") }).pipe(Layer.provide(http))
+          ),
+          Effect.provide(env)
+        )
+      )
+      assert.strictEqual(missing._tag, "ConfigurationError")
+      assert.include(missing.message, "SHOP_V2_KEY")
+      assert.notInclude(missing.message, app.secret)
     }).pipe(Effect.provide(NodeCrypto.layerDigest))
   )
 })
