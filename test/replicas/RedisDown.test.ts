@@ -6,6 +6,8 @@
  *   acquisition: the call succeeds, one extra token request;
  * - a rotating grant (Monerium code flow) is never refreshed unsynchronized: a typed `TokenStoreError`, and no
  *   refresh token reaches the server;
+ * - a callback whose state cannot be recorded as used is refused (`problem: "unavailable"`), its code never sent;
+ * - shared pacing fails the request before it is sent (`TransportError`);
  * - no Redis error, log line or rendering carries the connection's password;
  * - a lock holder that lost its lock cannot overwrite the shared token or the stored grant (fencing);
  * - a crash between the provider's answer and the store write: the next holder presents the stored refresh token
@@ -17,6 +19,8 @@ import { inspect } from "node:util"
 import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { assert, describe, it } from "@effect/vitest"
 import { AccessToken, OAuth2, RedisCoordination, TokenStore } from "@nordkit/core"
+import { DineroClient } from "@nordkit/dinero"
+import { DineroTestServer } from "@nordkit/dinero/testing"
 import { DinteroClient } from "@nordkit/dintero"
 import { DinteroTestServer } from "@nordkit/dintero/testing"
 import { MoneriumClient } from "@nordkit/monerium"
@@ -49,7 +53,7 @@ const coordination = (url: string) =>
 
 describe("Redis unavailable, holders that die", () => {
   it.live(
-    "client credentials fall back to their own acquisition; a rotating grant fails typed; no password leaks",
+    "client credentials fall back; a rotating grant, a callback and shared pacing fail typed; no password leaks",
     () =>
       Effect.gen(function* () {
         const redis = yield* startRedis
@@ -59,6 +63,9 @@ describe("Redis unavailable, holders that die", () => {
         const account = DinteroTestServer.defaultAccount
         const moneriumServer = yield* MoneriumTestServer.make()
         const app = MoneriumTestServer.defaultCodeApp
+        const dineroServer = yield* DineroTestServer.make()
+        const dineroCredentials = DineroTestServer.defaultClient
+        const organization = DineroTestServer.defaultOrganizations[0]
         const context = yield* Layer.build(
           Layer.mergeAll(
             DinteroClient.layer({
@@ -73,7 +80,15 @@ describe("Redis unavailable, holders that die", () => {
                 clientId: app.clientId,
                 redirectUri: app.redirectUris[0]
               })
-            }).pipe(Layer.provide(MoneriumTestServer.layerClient(moneriumServer)))
+            }).pipe(Layer.provide(MoneriumTestServer.layerClient(moneriumServer))),
+            DineroClient.layer({
+              clientId: dineroCredentials.clientId,
+              clientSecret: Redacted.make(dineroCredentials.clientSecret),
+              organizationId: organization.organizationId,
+              apiKey: Redacted.make(organization.apiKey),
+              authUrl: "http://127.0.0.1/dineroapi/oauth/token",
+              apiUrl: "http://127.0.0.1"
+            }).pipe(Layer.provide(DineroTestServer.layerClient(dineroServer)))
           ).pipe(Layer.provideMerge(coordination(redis.url)))
         ).pipe(Effect.provide(capture))
         const run = <A, E>(effect: Effect.Effect<A, E, any>) =>
@@ -86,13 +101,17 @@ describe("Redis unavailable, holders that die", () => {
         const { url, pending } = yield* run(monerium.authorize())
         yield* run(monerium.handleCallback(yield* moneriumServer.approve(url), pending))
         const grant = yield* run(monerium.accessToken)
+        const dinero = yield* run(Effect.service(DineroClient.DineroClient))
+        yield* run(dinero.listOrganizations())
+        const second = yield* run(monerium.authorize())
+        const secondCallback = yield* moneriumServer.approve(second.url)
 
         yield* Effect.promise(() => redis.stop())
 
         // Dintero: the invalidated token is replaced by this process's own request.
         yield* dintero.tokens.invalidate(first)
-        const second = yield* run(dintero.accessToken)
-        assert.isFalse(AccessToken.sameValue(first, second))
+        const replaced = yield* run(dintero.accessToken)
+        assert.isFalse(AccessToken.sameValue(first, replaced))
         const dinteroTokenRequests = (yield* dinteroServer.requests).filter((r) => r.path.endsWith("/auth/token"))
         assert.strictEqual(dinteroTokenRequests.length, 2)
 
@@ -107,6 +126,19 @@ describe("Redis unavailable, holders that die", () => {
           assert.notInclude(renderings(exit.cause), redis.password)
         }
         assert.strictEqual((yield* moneriumServer.grantsOf("refresh_token")).length, refreshesBefore)
+
+        // A callback cannot be recorded as used: refused, and its code never sent.
+        const codesBefore = (yield* moneriumServer.grantsOf("authorization_code")).length
+        const refused = yield* Effect.flip(run(monerium.handleCallback(secondCallback, second.pending)))
+        assert.deepInclude(refused, { _tag: "StateMismatchError", problem: "unavailable" })
+        assert.strictEqual((yield* moneriumServer.grantsOf("authorization_code")).length, codesBefore)
+
+        // Shared pacing: the request fails before it is sent.
+        const apiBefore = (yield* dineroServer.requests).filter((r) => r.path.startsWith("/v1/")).length
+        const paced = yield* Effect.flip(run(dinero.listOrganizations()))
+        assert.strictEqual(paced._tag, "TransportError")
+        assert.notInclude(String(paced), redis.password)
+        assert.strictEqual((yield* dineroServer.requests).filter((r) => r.path.startsWith("/v1/")).length, apiBefore)
         for (const line of logs) assert.notInclude(line, redis.password)
       }).pipe(Effect.scoped)
   )
