@@ -1093,6 +1093,12 @@ export const layer = (
 ): Layer.Layer<DineroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(DineroClient, make(options))
 
+/** The client over a token provider of your own (Visma Connect), as a layer. */
+export const layerWithTokens = <ET extends E>(
+  options: TokenOptions<ET>
+): Layer.Layer<DineroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
+  Layer.effect(DineroClient, makeWithTokens(options))
+
 /** The variables `layerConfig` reads by default: one `Config` per option (the fixed `DINERO_*` names). */
 export const configs: ClientConfig.Configs<
   Pick<Options, "clientId" | "clientSecret" | "apiKey" | "organizationId" | "authUrl" | "apiUrl">
