@@ -1,7 +1,9 @@
 /**
  * Several replicas of an app, one credential set: tokens, refresh locks, used PKCE states and request quotas
  * shared through Redis, on effect's `Redis` service (`effect/persistence/Redis`). nordkit ships no Redis client:
- * the app provides one, e.g. `NodeRedis.layer({ url })` from `@effect/platform-node/NodeRedis`.
+ * the app provides one, e.g. `NodeRedis.layer({ url, disableOfflineQueue: true })` from
+ * `@effect/platform-node/NodeRedis` (without `disableOfflineQueue`, node-redis queues commands while Redis is down,
+ * and closing the client then waits for them: shutdown hangs until Redis is back).
  *
  * - {@link layer}: the `TokenCoordinator` — one token request per expiry across processes (a lock with a TTL,
  *   a fencing value and a heartbeat; waiters are woken by pub/sub and poll as a fallback; a dead holder's lock
