@@ -48,7 +48,6 @@ describe("replicas through Redis", () => {
     workers = await spawnWorkers(8, (index) => ({
       name: `replica-${index}`,
       redisUrl: redis.url,
-      apiUrl: "",
       lockTtlMillis,
       pollMillis: 100,
       urls: { dintero: dintero.url, monerium: monerium.url, dinero: dinero.url },
