@@ -18,8 +18,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { readBounded } from "./internal/boundedBody.ts"
 import type { Service } from "./MoneriumClient.ts"
 
 export interface RouteOptions {
@@ -57,12 +59,9 @@ const checked = (options: RouteOptions) =>
     if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
       return { refusal: refuse(415, "json_required") } as const
     }
-    const max = options.maxBodyBytes ?? 8 * 1024
-    if (Number(request.headers["content-length"] ?? "0") > max)
-      return { refusal: refuse(413, "body_too_large") } as const
-    const text = yield* Effect.orElseSucceed(request.text, () => "")
-    if (text.length > max) return { refusal: refuse(413, "body_too_large") } as const
-    return { text } as const
+    const body = yield* readBounded(request, options.maxBodyBytes ?? 8 * 1024)
+    if (Option.isNone(body)) return { refusal: refuse(413, "body_too_large") } as const
+    return { text: new TextDecoder().decode(body.value) } as const
   })
 
 const ExchangeBody = Schema.fromJsonString(Schema.Struct({ code: Schema.String, codeVerifier: Schema.String }))

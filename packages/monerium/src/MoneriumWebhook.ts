@@ -27,7 +27,7 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import { readBounded } from "./internal/boundedBody.ts"
 import { Iban, Order, Profile } from "./MoneriumSchema.ts"
 
 const provider = "monerium"
@@ -309,34 +309,10 @@ export const makeVerifier = (options: VerifierOptions): Effect.Effect<Verifier, 
 
     const verifyRequest = Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const length = Number(request.headers["content-length"] ?? "0")
-      if (length > maxBody) return yield* refuse("body_too_large")
       // Read incrementally and stop at the cap: a body without a (truthful) length cannot exhaust memory.
-      const chunks = yield* Stream.runFoldEffect(
-        request.stream,
-        (): { size: number; parts: Array<Uint8Array> } => ({ size: 0, parts: [] }),
-        (acc, chunk) =>
-          acc.size + chunk.length > maxBody
-            ? Effect.fail(new WebhookVerificationError({ provider, reason: "body_too_large" }))
-            : Effect.sync(() => {
-                acc.parts.push(chunk)
-                acc.size += chunk.length
-                return acc
-              })
-      ).pipe(
-        Effect.catchIf(
-          (error): error is Exclude<typeof error, WebhookVerificationError> =>
-            !(error instanceof WebhookVerificationError),
-          () => Effect.fail(new WebhookVerificationError({ provider, reason: "invalid_payload" }))
-        )
-      )
-      const body = new Uint8Array(chunks.size)
-      let offset = 0
-      for (const part of chunks.parts) {
-        body.set(part, offset)
-        offset += part.length
-      }
-      return yield* verify({ headers: request.headers, body })
+      const body = yield* readBounded(request, maxBody)
+      if (Option.isNone(body)) return yield* refuse("body_too_large")
+      return yield* verify({ headers: request.headers, body: body.value })
     })
 
     return Effect.succeed({ verify, verifyRequest })

@@ -371,6 +371,7 @@ describe("MoneriumServer routes (the code flow's server half)", () => {
       assert.strictEqual((yield* post(appUrl, {}, body)).status, 403)
       assert.strictEqual((yield* post(appUrl, { origin }, body, "text/plain")).status, 415)
       assert.strictEqual((yield* post(appUrl, { origin }, "{")).status, 400)
+      assert.strictEqual((yield* post(appUrl, { origin }, `{"code":"${"x".repeat(9000)}"}`)).status, 413)
       assert.strictEqual((yield* server.tokenRequests).length, 0, "nothing refused reached Monerium")
 
       const exchanged = yield* post(appUrl, { origin }, body)
