@@ -1,21 +1,22 @@
 /**
- * The Monerium client: a service with typed operations on API v2 (auth context, profiles, addresses, balances,
- * IBANs, orders), built either for the authorization-code flow (a user connects their Monerium account; tokens
- * refresh with rotation through a `TokenStore`) or for client credentials (partner apps). Caching, single-flight
+ * The Monerium client (server side): every operation of `MoneriumApi` on API v2, built either for the
+ * authorization-code flow (a user connects their Monerium account; tokens refresh with rotation through the
+ * `TokenStore` the layer requires) or for client credentials (private and whitelabel apps). Caching, single-flight
  * refresh, 401 replay, retries and Retry-After come from `@nordkit/core`; this module only describes Monerium.
  *
  * ```ts
- * // a web app (code flow): /connect, then /callback
+ * // a server-rendered web app (code flow): /connect, then /callback
  * const monerium = yield* MoneriumClient.MoneriumClient
- * const { url, pending } = yield* monerium.authorize()            // keep `pending` (session / cookie), redirect
+ * const { url, pending } = yield* monerium.authorize()            // keep `pending` (session / sealed cookie), redirect
  * yield* monerium.handleCallback(callbackUrl, pending)            // checks state, exchanges the code, stores
+ * // or the browser split: the page reads the callback (MoneriumBrowser), the server exchanges
+ * yield* monerium.exchangeCode({ code, codeVerifier })            // see MoneriumServer.exchangeRoute
  * const context = yield* monerium.authContext
  *
- * // layers: MoneriumClient.layerConfig() + an HttpClient (FetchHttpClient.layer in a browser)
- * //         + optionally TokenStore.layerKeyValueStore() for a session that survives restarts
+ * // layers: MoneriumClient.layerConfig() + an HttpClient + a TokenStore (TokenStore.layerMemory, layerKeyValueStore())
  * ```
  *
- * Runs in browsers: no `node:` imports, WebCrypto through `effect/crypto`, any `HttpClient`.
+ * Monerium's token endpoint refuses browsers (no CORS): in a page use `MoneriumBrowser`, not this client.
  */
 import {
   type AccessToken,
