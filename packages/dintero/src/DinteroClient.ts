@@ -504,23 +504,33 @@ export const layer = (
 ): Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
   Layer.effect(DinteroClient, make(options))
 
-/** The configuration `layerConfig` reads: the fixed `DINTERO_*` variables (see the package README). */
-export const config: Config.Config<Options> = Config.all({
+/** The options `layerConfig` reads from configuration. */
+export type ConfigOptions = Pick<Options, "accountId" | "clientId" | "clientSecret" | "apiUrl" | "checkoutUrl">
+
+/** One `Config` per option, reading the fixed `DINTERO_*` variables; `layerConfig` lets an app replace any of them. */
+export const configs: ClientConfig.Configs<ConfigOptions> = {
   accountId: Config.String("DINTERO_ACCOUNT_ID"),
   clientId: Config.String("DINTERO_CLIENT_ID"),
   clientSecret: Config.Redacted("DINTERO_CLIENT_SECRET"),
-  apiUrl: Config.String("DINTERO_API_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
-  checkoutUrl: Config.String("DINTERO_CHECKOUT_URL").pipe(Config.option, Config.map(Option.getOrUndefined))
-})
+  apiUrl: ClientConfig.optionalString("DINTERO_API_URL"),
+  checkoutUrl: ClientConfig.optionalString("DINTERO_CHECKOUT_URL")
+}
+
+/** The configuration `layerConfig` reads, as one `Config`. */
+export const config: Config.Config<ConfigOptions> = Config.all(configs)
 
 /**
- * The client as a layer, configured from `DINTERO_ACCOUNT_ID`, `DINTERO_CLIENT_ID`, `DINTERO_CLIENT_SECRET`
- * and the optional `DINTERO_API_URL`, `DINTERO_CHECKOUT_URL`. `overrides` set what the environment does not.
+ * The client as a layer, configured from `DINTERO_ACCOUNT_ID`, `DINTERO_CLIENT_ID`, `DINTERO_CLIENT_SECRET` and the
+ * optional `DINTERO_API_URL`, `DINTERO_CHECKOUT_URL`. Pass your own `Config` for any of them:
+ * `layerConfig({ clientSecret: Config.Redacted("SHOP_DINTERO_SECRET") })`.
  */
-export const layerConfig = (
-  overrides?: Partial<Omit<Options, "accountId" | "clientId" | "clientSecret">>
-): Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =>
-  Layer.effect(
-    DinteroClient,
-    Effect.flatMap(ClientConfig.load("dintero", config), (loaded) => make({ ...loaded, ...overrides }))
-  )
+export const layerConfig: (
+  configs?: {
+    readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]>
+  }
+) => Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
+  service: DinteroClient,
+  provider: "dintero",
+  config: configs,
+  make
+})

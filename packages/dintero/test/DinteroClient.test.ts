@@ -1,6 +1,7 @@
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -353,6 +354,30 @@ describe("DinteroClient", () => {
       )
       assert.strictEqual(missing._tag, "ConfigurationError")
       assert.include(missing.message, "DINTERO_CLIENT_ID")
+
+      // An app's own Config for one option; the others keep their DINTERO_* names.
+      const shopEnv = ConfigProvider.fromEnv({
+        env: {
+          DINTERO_ACCOUNT_ID: account.accountId,
+          DINTERO_CLIENT_ID: account.clientId,
+          SHOP_SECRET: account.clientSecret
+        }
+      })
+      const custom = yield* Effect.gen(function* () {
+        const client = yield* DinteroClient.DinteroClient
+        return yield* client.listTransactions()
+      }).pipe(
+        Effect.provide(
+          DinteroClient.layerConfig({
+            clientSecret: Config.Redacted("SHOP_SECRET"),
+            checkoutUrl: Config.succeed("http://127.0.0.1:1"),
+            apiUrl: Config.succeed("http://127.0.0.1:1")
+          })
+        ),
+        Effect.provide(DinteroTestServer.layerClient(server)),
+        Effect.provide(ConfigProvider.layer(shopEnv))
+      )
+      assert.isAbove(custom.length, 0)
     })
   )
 
