@@ -174,9 +174,8 @@ const local = Effect.gen(function* () {
     clientId: connect.clientId,
     clientSecret: Redacted.make(connect.clientSecret),
     redirectUri: connect.redirectUris[0]!,
-    sessionKey: "demo-user",
-    store: TokenStore.makeMemory()
-  })
+    sessionKey: "demo-user"
+  }).pipe(Effect.provide(TokenStore.layerMemory))
   const { url: authorizeUrl, pending } = yield* flow.authorize()
   // The user's browser: Visma Connect (the test server) redirects back with a code and the state.
   const redirect = yield* Effect.promise(() => fetch(authorizeUrl, { redirect: "manual" }))

@@ -1,7 +1,8 @@
 /**
  * Visma Connect: the OAuth2 authorization server Dinero requires for any integration used by more than one's own
  * organization (personal integrations, `DineroAuth`, are for your own organizations only). Built on core's `Pkce`,
- * `TokenStore`, `OAuth2` and `TokenProvider`:
+ * `TokenStore` (a requirement: provide `TokenStore.layerMemory`, `TokenStore.layerKeyValueStore()`, ...), `OAuth2` and
+ * `TokenProvider`:
  *
  * **Authorization code + PKCE** (a user grants your app access to their organizations):
  * 1. `authorize()` builds the URL of `{authority}/connect/authorize` (client id, exact redirect URI,
@@ -29,7 +30,7 @@ import {
   Pkce,
   type RetryPolicy,
   TokenProvider,
-  type TokenStore
+  TokenStore
 } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -140,7 +141,7 @@ export interface CodeFlowOptions {
   readonly redirectUri: string
   /** The session's key in the `TokenStore` (one per user). */
   readonly sessionKey: string
-  readonly store: TokenStore.Service
+
   readonly retry?: RetryPolicy.Options | undefined
   /** How long a pending authorization stays valid. Default 10 minutes. */
   readonly pendingMaxAgeMillis?: number | undefined
@@ -169,15 +170,18 @@ export const authorizeUrl = (options: {
 
 const skew = 5_000
 
-/** The authorization-code flow for one session (one user). */
+/** The authorization-code flow for one session (one user); its grant lives in the `TokenStore` in context. */
 export const makeCodeFlow = (
   options: CodeFlowOptions
-): Effect.Effect<CodeFlow, never, HttpClient.HttpClient | Scope.Scope> =>
+): Effect.Effect<CodeFlow, never, HttpClient.HttpClient | TokenStore.TokenStore | Scope.Scope> =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
     const authority = options.authority ?? defaultAuthority
     const guard = Pkce.makeStateGuard({ maxAgeMillis: options.pendingMaxAgeMillis })
-    const { store, sessionKey: key } = options
+    // The grant lives in the TokenStore you provide (`TokenStore.layerMemory`, `TokenStore.layerKeyValueStore()`,
+    // Redis, ...): a visible requirement, never a silent default.
+    const store = yield* TokenStore.TokenStore
+    const key = options.sessionKey
 
     const request = (grantType: OAuth2.GrantType, params: OAuth2.TokenRequest["params"]) =>
       OAuth2.requestToken({

@@ -187,9 +187,8 @@ describe("secret canary (Visma Connect)", () => {
         clientId: connect.clientId,
         clientSecret: Redacted.make(CONNECT_SECRET),
         redirectUri: connect.redirectUris[0]!,
-        sessionKey: "canary",
-        store
-      }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+        sessionKey: "canary"
+      }).pipe(Effect.provideService(HttpClient.HttpClient, memory), Effect.provideService(TokenStore.TokenStore, store))
       const authorize = (url: string) =>
         Effect.map(
           Effect.flatMap(HttpClient.HttpClient, (http) => http.get(url)),

@@ -35,9 +35,8 @@ const setup = Effect.gen(function* () {
     clientId: connect.clientId,
     clientSecret: Redacted.make(connect.clientSecret),
     redirectUri: connect.redirectUris[0]!,
-    sessionKey: "user-1",
-    store
-  })
+    sessionKey: "user-1"
+  }).pipe(Effect.provideService(TokenStore.TokenStore, store))
   return { server, url, store, flow }
 })
 
