@@ -157,7 +157,14 @@ for (const key of wrapped) {
   }
 }
 
-const facts = { source: "Monerium API v2 OpenAPI (openapi.yml)", version: spec.info?.version, operations }
+/** The webhook events Monerium sends (the spec's `webhooks` section): event type -> body shape. */
+const webhooks: Record<string, Shape> = {}
+for (const [type, item] of Object.entries(spec.webhooks ?? {})) {
+  const schema = resolve((item as Node).post?.requestBody ?? {}).content?.["application/json"]?.schema
+  if (schema !== undefined) webhooks[type] = shapeOf(schema)
+}
+
+const facts = { source: "Monerium API v2 OpenAPI (openapi.yml)", version: spec.info?.version, operations, webhooks }
 // Written only when run as the script (generate.ts imports `wrapped` from here).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(target, `${JSON.stringify(facts, null, 2)}\n`)

@@ -19,9 +19,10 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { MoneriumClient, MoneriumMessage, MoneriumSchema } from "../../src/index.ts"
+import { MoneriumClient, MoneriumMessage, MoneriumSchema, MoneriumWebhook } from "../../src/index.ts"
 import { MoneriumTestServer } from "../../src/testing.ts"
 import factsJson from "./facts.json" with { type: "json" }
 import * as Generated from "./generated/MoneriumApi.ts"
@@ -47,6 +48,7 @@ interface Operation {
   readonly responses: Record<string, Shape | null>
 }
 const operations = factsJson.operations as unknown as Record<string, Operation>
+const webhookEvents = factsJson.webhooks as unknown as Record<string, Shape>
 
 // ------------------------------------------------------------------------------------------ shape checks
 
@@ -259,6 +261,20 @@ describe("contract: the client's schemas against the published spec", () => {
     }
   })
 
+  it("a sample of every documented webhook event decodes as that event, every field kept", () => {
+    assert.isAtLeast(Object.keys(webhookEvents).length, 6)
+    for (const [type, shape] of Object.entries(webhookEvents)) {
+      for (const sample of samples(shape)) {
+        const event = MoneriumWebhook.decodeEvent(JSON.stringify(sample))
+        assert.isTrue(Option.isSome(event), type)
+        if (Option.isNone(event)) continue
+        assert.strictEqual(event.value.type, type, `${type}: read as a known event`)
+        const lost = paths(sample).filter((p) => !paths(event.value).includes(p))
+        assert.deepStrictEqual(lost, [], `${type}: fields lost`)
+      }
+    }
+  })
+
   it("a sample of every documented request body encodes with every field kept", () => {
     for (const [key, schema] of Object.entries(requestSchemas)) {
       const shape = operations[key].json!
@@ -417,7 +433,20 @@ const drive = Effect.gen(function* () {
   })
   yield* partner.listWebhooks
   yield* partner.updateWebhook(subscription.id, { state: "inactive", types: ["iban.updated"] })
+  const orderEvent = yield* server.signedDelivery(subscription.id, {
+    type: "order.updated",
+    data: yield* partner.getOrder(seed.issueOrderId)
+  })
+  const ibanEvent = yield* server.signedDelivery(subscription.id, {
+    type: "iban.updated",
+    data: yield* partner.getIban(seed.iban)
+  })
+  const profileEvent = yield* server.signedDelivery(subscription.id, {
+    type: "profile.updated",
+    data: yield* partner.getProfile(seed.corporateProfileId)
+  })
   return {
+    deliveries: [orderEvent, ibanEvent, profileEvent],
     exchanges,
     results: { placed: placed._tag, safe: safe._tag, big: big._tag, linked, linkPending, requested, exists }
   }
@@ -455,7 +484,12 @@ const checkGenerated = (key: string, exchange: Exchange): Array<string> => {
 describe("contract: the test server's answers and the client's requests against the published spec", () => {
   it.effect("every wrapped operation, every documented success status, in the spec's shapes", () =>
     Effect.gen(function* () {
-      const { exchanges, results } = yield* drive
+      const { exchanges, results, deliveries } = yield* drive
+      // The test server's webhook deliveries, in the shapes of the spec's `webhooks` section.
+      for (const delivery of deliveries) {
+        const body = JSON.parse(delivery.body)
+        assert.deepStrictEqual(violations(webhookEvents[body.type], body), [], body.type)
+      }
       assert.deepStrictEqual(results, {
         placed: "Placed",
         safe: "Accepted",
