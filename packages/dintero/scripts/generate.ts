@@ -378,6 +378,20 @@ function mergeShapes(a: Shape | undefined, b: Shape): Shape {
 }
 
 const facts: Record<string, unknown> = {}
+/** Shapes used by several operations (a Transaction answers nine of them) are stored once, by reference. */
+const shapes: Record<string, Shape> = {}
+const shapeIds = new Map<string, string>()
+function shared(shape: Shape | undefined): Shape | { readonly shape: string } | undefined {
+  if (shape === undefined) return undefined
+  const text = JSON.stringify(shape)
+  let id = shapeIds.get(text)
+  if (id === undefined) {
+    id = `s${shapeIds.size}`
+    shapeIds.set(text, id)
+    shapes[id] = shape
+  }
+  return { shape: id }
+}
 const full = YAML.parse(readFileSync(specPath, "utf8")) // parameters as published (patterns included)
 for (const [path, method, name] of wrapped) {
   const operation = spec.paths[path][method]
@@ -392,11 +406,11 @@ for (const [path, method, name] of wrapped) {
   const key = `${method.toUpperCase()} ${path}`
   const entry: Record<string, unknown> = { operation: name, operationId: operation.operationId }
   if (query.length > 0) entry.query = query
-  if (body !== undefined) entry.request = shapeOf(resolveSchema(body).schema, 2)
+  if (body !== undefined) entry.request = shared(shapeOf(resolveSchema(body).schema, 2))
   const responseShape = responseSchema?.schema
   if (responseShape !== undefined) {
     const items = resolveSchema(responseShape)?.type === "array" ? resolveSchema(responseShape).items : undefined
-    entry.response = items !== undefined ? { array: shapeOf(items, 2) } : shapeOf(responseShape, 2)
+    entry.response = items !== undefined ? { array: shared(shapeOf(items, 2)) } : shared(shapeOf(responseShape, 2))
   }
   facts[`${key}${method === "post" && name === "callback" ? " (POST)" : ""}`] = entry
 }
@@ -409,7 +423,8 @@ writeFileSync(
       newer,
       newerBodies,
       polymorphic,
-      operations: facts
+      operations: facts,
+      shapes
     },
     null,
     1

@@ -21,13 +21,16 @@ interface Shape {
   readonly enums?: Record<string, ReadonlyArray<string>>
   readonly nested?: Record<string, Shape>
 }
+type Ref = { readonly shape: string }
 interface OperationFacts {
   readonly operation: string
   readonly query?: ReadonlyArray<string>
-  readonly request?: Shape
-  readonly response?: Shape | { readonly array: Shape }
+  readonly request?: Ref
+  readonly response?: Ref | { readonly array: Ref }
 }
 const operations = facts.operations as unknown as Record<string, OperationFacts>
+const shapes = facts.shapes as unknown as Record<string, Shape>
+const shapeOf = (ref: Ref): Shape => shapes[ref.shape]!
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -63,7 +66,9 @@ export const violations = (shape: Shape, value: unknown, path = "$"): Array<stri
 
 const responseShape = (op: OperationFacts): { shape: Shape; array: boolean } => {
   const response = op.response!
-  return "array" in response ? { shape: response.array, array: true } : { shape: response, array: false }
+  return "array" in response
+    ? { shape: shapeOf(response.array), array: true }
+    : { shape: shapeOf(response), array: false }
 }
 
 const account = DinteroTestServer.defaultAccount
@@ -211,7 +216,7 @@ describe("contract with Dintero's published OpenAPI", () => {
           if (!(op.query ?? []).includes(name)) problems.push(`${key} query ${name}: not a published parameter`)
         }
         if (op.request !== undefined && request.body.length > 0) {
-          problems.push(...violations(op.request, JSON.parse(request.body), `${key} request`))
+          problems.push(...violations(shapeOf(op.request), JSON.parse(request.body), `${key} request`))
         }
       }
       for (const answer of answers) {
@@ -281,7 +286,7 @@ describe("contract with Dintero's published OpenAPI", () => {
         for (const key of Object.keys(sample)) topLevel.add(key)
         for (const key of Object.keys(sample.order)) orderLevel.add(key)
       }
-      const request = operations["POST /sessions-profile"]!.request!
+      const request = shapeOf(operations["POST /sessions-profile"]!.request!)
       assert.deepStrictEqual([...topLevel].sort(), Object.keys(request.fields).sort())
       assert.deepStrictEqual([...orderLevel].sort(), Object.keys(request.nested!.order!.fields).sort())
     })
