@@ -141,6 +141,11 @@ describe.skipIf(!RedisServer.isAvailable() && process.env.CI === undefined)(
           assert.strictEqual(paced._tag, "TransportError")
           assert.notInclude(String(paced), redis.password)
           assert.strictEqual((yield* dineroServer.requests).filter((r) => r.path.startsWith("/v1/")).length, apiBefore)
+          // The Redis client logged its connection failures; none of them carries the password.
+          assert.isTrue(
+            logs.some((line) => line.includes("NodeRedis client error")),
+            "the failures were logged"
+          )
           for (const line of logs) assert.notInclude(line, redis.password)
         }).pipe(Effect.scoped)
     )
