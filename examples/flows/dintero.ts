@@ -9,13 +9,13 @@
 
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { TestServer } from "@nordkit/core/testing"
 import { DinteroCallback, DinteroClient, DinteroSchema } from "@nordkit/dintero"
 import { DinteroTestServer } from "@nordkit/dintero/testing"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpServer from "effect/http/HttpServer"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -75,7 +75,10 @@ const local = Effect.gen(function* () {
     ),
     Effect.catch(() => Effect.succeed(HttpServerResponse.empty({ status: 503 })))
   )
-  const shop = yield* TestServer.listen(route).pipe(Effect.provide(yield* loopbackServer()))
+  const shop = yield* Effect.gen(function* () {
+    yield* HttpServer.serveEffect()(route)
+    return yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address))
+  }).pipe(Effect.provide(yield* loopbackServer()))
   yield* Console.log(`  shop       callback route on ${shop}/dintero/callback`)
 
   const session = yield* client.createSession({
