@@ -10,14 +10,15 @@
  *   either direction), or without a matching `v1` signature (compared in constant time);
  * - refuses a replay: each `webhook-id` is accepted once while its timestamp is within tolerance (Monerium
  *   retries a failed delivery with the same id — answer 2xx once you have handled it). Ids are remembered in
- *   memory by default; pass a shared {@link SeenIds} (e.g. core's `Pkce.UsedStates` service, which has this
- *   shape and can live in Redis) when several replicas receive webhooks;
+ *   core's `Pkce.UsedStates` service from context (this process's memory unless the app provides a shared one,
+ *   e.g. `RedisCoordination.layerUsedStates()`, so every replica refuses an id another accepted), or in the
+ *   {@link SeenIds} you pass;
  * - decodes the body into a {@link WebhookEvent} (unknown event types are kept, not refused).
  *
  * Verify the raw body exactly as received (before any JSON parsing). Browser-safe: WebCrypto through
  * `effect/crypto`.
  */
-import { NordkitError } from "@nordkit/core"
+import { NordkitError, Pkce } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -225,7 +226,7 @@ export interface VerifierOptions {
   readonly secret: Redacted.Redacted<string>
   /** How far `webhook-timestamp` may be from now, either way. Default 300 s (the docs' recommendation). */
   readonly toleranceSeconds?: number | undefined
-  /** Where seen ids live. Default: this process's memory. */
+  /** Where seen ids live. Default: core's `Pkce.UsedStates` from context (memory unless shared), keys prefixed. */
   readonly seenIds?: SeenIds | undefined
   /** Largest body accepted, bytes. Default 1 MiB. */
   readonly maxBodyBytes?: number | undefined
@@ -264,7 +265,13 @@ export const makeVerifier = (options: VerifierOptions): Effect.Effect<Verifier, 
       )
     }
     const tolerance = (options.toleranceSeconds ?? 300) * 1000
-    const seenIds = options.seenIds ?? makeSeenIdsMemory()
+    const seenIds: SeenIds = options.seenIds ?? {
+      markUsed: (id, ttlMillis) =>
+        Effect.gen(function* () {
+          const used = yield* Pkce.UsedStates
+          return yield* used.markUsed(`monerium-webhook:${id}`, ttlMillis)
+        })
+    }
     const maxBody = options.maxBodyBytes ?? 1024 * 1024
     const refuse = (reason: WebhookVerificationError["reason"], webhookId?: string) =>
       Effect.fail(new WebhookVerificationError({ provider, reason, webhookId }))

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto"
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { Pkce } from "@nordkit/core"
 import { TestServer } from "@nordkit/core/testing"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
@@ -52,7 +53,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
       assert.strictEqual(verified.timestamp, docs.timestamp)
       assert.strictEqual(verified.event.type, "profile.updated")
       if (verified.event.type === "profile.updated") assert.strictEqual(verified.event.data.state, "pending")
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
   it.effect("an event type Monerium adds later is delivered as `other`, with its original type and data", () =>
@@ -70,7 +71,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
         timestamp: "2026-01-01T00:00:00Z",
         data: { id: "s1" }
       })
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
   it.effect("several signatures (key rotation, space-separated): any valid v1 entry is accepted", () =>
@@ -81,7 +82,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
       const good = nodeSignature(docs.id, docs.timestamp, docs.body)
       const verified = yield* verifier.verify({ headers: headers(`v2,abc ${other} ${good}`), body: docs.body })
       assert.strictEqual(verified.id, docs.id)
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
   it.effect("tampered, stale, future, replayed, unsigned deliveries are refused with typed reasons", () =>
@@ -126,15 +127,15 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
       const now = docs.timestamp + 360
       const junk = nodeSignature("evt-4", now, "not json")
       assert.strictEqual(yield* reason({ headers: headers(junk, "evt-4", now), body: "not json" }), "invalid_payload")
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
-  it.effect("replay refusal can be shared (e.g. core's Pkce.UsedStates in Redis): the store decides", () =>
+  it.effect("replay refusal goes through core's Pkce.UsedStates (shared by replicas when the app provides Redis)", () =>
     Effect.gen(function* () {
       yield* atDocsTime
-      const shared = MoneriumWebhook.makeSeenIdsMemory()
-      const a = yield* MoneriumWebhook.makeVerifier({ secret, seenIds: shared })
-      const b = yield* MoneriumWebhook.makeVerifier({ secret, seenIds: shared })
+      // Two verifiers (two replicas) on one UsedStates service: an id one accepted, the other refuses.
+      const a = yield* MoneriumWebhook.makeVerifier({ secret })
+      const b = yield* MoneriumWebhook.makeVerifier({ secret })
       const delivery = { headers: headers(nodeSignature(docs.id, docs.timestamp, docs.body)), body: docs.body }
       yield* a.verify(delivery)
       assert.strictEqual((yield* Effect.flip(b.verify(delivery))).reason, "replayed")
@@ -143,7 +144,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
         seenIds: { markUsed: () => Effect.fail(new Error("redis down")) }
       })
       assert.strictEqual((yield* Effect.flip(down.verify(delivery))).reason, "replay_store_unavailable")
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
   it.effect("secrets: whsec_ + base64 of 24–64 bytes; the error never shows the secret", () =>
@@ -162,7 +163,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
         assert.strictEqual(error._tag, "ConfigurationError", bad)
         if (bad.length > 8) assert.notInclude(error.message, bad.slice(6))
       }
-    })
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 })
 
