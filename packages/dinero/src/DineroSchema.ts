@@ -483,8 +483,19 @@ export const InvoiceUpdate = Schema.Struct({ Timestamp, ...invoiceInputFields })
 export type InvoiceUpdate = typeof InvoiceUpdate.Type
 
 /** Answer of `POST /v1/{org}/invoices/fetch` (`InvoiceFetchReadModel`): totals and dates of a would-be invoice. */
+const {
+  Status: _status,
+  PaymentStatus: _paymentStatus,
+  MailOutStatus: _mailOutStatus,
+  LatestMailOutType: _latestMailOutType,
+  CreatedAt: _createdAt,
+  UpdatedAt: _updatedAt,
+  DeletedAt: _deletedAt,
+  ...totalsFields
+} = salesVoucherFields
+
 export const InvoiceTotals = Schema.Struct({
-  ...salesVoucherFields,
+  ...totalsFields,
   PaymentDate: optional(Schema.String),
   PaymentConditionType: optional(Schema.String),
   PaymentConditionNumberOfDays: optional(Schema.Int),

@@ -4,7 +4,6 @@
  * `scripts/facts.ts`): the client's request (path, query parameters, body fields, required fields, JSON types)
  * and the test server's answer (the response schema's fields, exactly spelled, required ones present).
  */
-import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -18,37 +17,8 @@ import * as Stream from "effect/Stream"
 import { DineroClient, DineroVismaConnect } from "../../src/index.ts"
 import { DineroTestServer } from "../../src/testing.ts"
 import { options, org1 } from "../fixtures.ts"
+import { facts, type Ref } from "./Facts.ts"
 import * as Generated from "./generated/DineroApi.ts"
-
-interface PropertyFact {
-  readonly type: string
-  readonly nullable?: true
-  readonly ref?: string
-  readonly items?: string
-}
-interface SchemaFact {
-  readonly required?: ReadonlyArray<string>
-  readonly properties?: Readonly<Record<string, PropertyFact>>
-  readonly enum?: ReadonlyArray<string>
-}
-interface Ref {
-  readonly schema?: string
-  readonly array?: string
-}
-interface OperationFact {
-  readonly deprecated: boolean
-  readonly query: ReadonlyArray<string>
-  readonly requestType?: string
-  readonly request?: Ref | null
-  readonly responseTypes: ReadonlyArray<string>
-  readonly response: Ref | null
-}
-interface Facts {
-  readonly operations: Readonly<Record<string, OperationFact>>
-  readonly schemas: Readonly<Record<string, SchemaFact>>
-}
-
-export const facts: Facts = JSON.parse(readFileSync(new URL("./facts.json", import.meta.url), "utf8"))
 
 /** How strictly a value is checked: list items carry only requested fields, named as requested. */
 type Mode = "strict" | "projected"
