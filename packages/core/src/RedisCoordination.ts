@@ -204,20 +204,10 @@ export const makeBackend = (
 
     const readRaw = (key: string) =>
       command(redis.send<string | null>("GET", tokenKey(key)), timeout, failure("read", key))
-    const decodeRaw = (key: string, raw: string | null) =>
-      raw === null
-        ? Effect.succeedNone
-        : Option.match(TokenStore.decode(raw), {
-            onNone: () =>
-              Effect.fail(
-                new TokenCoordinator.CoordinationError({
-                  operation: "read",
-                  key,
-                  detail: "the shared value is not a token"
-                })
-              ),
-            onSome: (token) => Effect.succeedSome(token)
-          })
+    // The shared token is a cache of the last acquisition: a value this version cannot read counts as none (the
+    // holder replaces it), so an old or foreign format never blocks acquisitions.
+    const decodeRaw = (_key: string, raw: string | null) =>
+      Effect.succeed(raw === null ? Option.none() : TokenStore.decode(raw))
     const read = (key: string) => Effect.flatMap(readRaw(key), (raw) => decodeRaw(key, raw))
 
     const lock = <A>(

@@ -140,13 +140,9 @@ export const makeBackend = (options?: Options): TokenCoordinator.Backend => {
       try: () => storage().getItem(slot(key)),
       catch: () => unavailable("read", key, "storage is not available")
     })
-  const decode = (key: string, raw: string | null) =>
-    raw === null
-      ? Effect.succeedNone
-      : Option.match(TokenStore.decode(raw), {
-          onNone: () => Effect.fail(unavailable("read", key, "the shared value is not a token")),
-          onSome: (token) => Effect.succeed(Option.some(token))
-        })
+  // An unreadable shared value counts as none: the next holder replaces it.
+  const decode = (_key: string, raw: string | null) =>
+    Effect.succeed(raw === null ? Option.none<AccessToken.AccessToken>() : TokenStore.decode(raw))
   const read = (
     key: string
   ): Effect.Effect<Option.Option<AccessToken.AccessToken>, TokenCoordinator.CoordinationError> =>
