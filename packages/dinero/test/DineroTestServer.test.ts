@@ -4,8 +4,9 @@ import type * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as TestClock from "effect/testing/TestClock"
+import { DineroClient } from "../src/index.ts"
 import { DineroTestServer } from "../src/testing.ts"
-import { client, org1, org2 } from "./fixtures.ts"
+import { client, options, org1, org2 } from "./fixtures.ts"
 
 const base = "http://dinero.test"
 const basic = `Basic ${btoa(`${client.clientId}:${client.clientSecret}`)}`
@@ -250,5 +251,21 @@ describe("DineroTestServer", () => {
       const body = (yield* (yield* get(http, `/v1/${org1.organizationId}/nope`, token)).json) as { code: number }
       assert.strictEqual(body.code, 40, "Dinero's error body with its not-found code")
     })
+  )
+
+  it.effect("layer: the server in memory with its controls; reset forgets data and tokens and seeds again", () =>
+    Effect.gen(function* () {
+      const server = yield* DineroTestServer.Server
+      const dinero = yield* DineroClient.make(options())
+      yield* dinero.createContact({ Name: "Ny ApS", CountryKey: "DK", IsPerson: false })
+      assert.lengthOf((yield* dinero.listContacts()).Collection, 4)
+      yield* server.revokeTokens()
+      yield* dinero.listContacts()
+      assert.lengthOf(yield* server.tokenRequests, 2, "a revoked token is replaced after one 401")
+      yield* server.reset
+      assert.lengthOf(yield* server.requests, 0)
+      assert.lengthOf((yield* dinero.listContacts()).Collection, 3, "seeded again")
+      assert.deepStrictEqual(DineroTestServer.defaultCredentials.client, DineroTestServer.defaultClient)
+    }).pipe(Effect.provide(DineroTestServer.layer()))
   )
 })
