@@ -25,6 +25,7 @@ import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 
@@ -50,6 +51,12 @@ export interface Options {
    * what a client's token store held when a request left).
    */
   readonly onRequest?: ((request: TestServer.TestRequest) => Effect.Effect<void>) | undefined
+  /**
+   * Validates new webhook subscriptions as Monerium does: `POST /webhooks` first delivers a signed
+   * `subscription.created` to the URL with this client, and creates the subscription only if it answers 200.
+   * Without it, subscriptions are created unchecked.
+   */
+  readonly webhookClient?: HttpClient.HttpClient | undefined
 }
 
 export const defaultCodeApp: CodeApp = {
@@ -471,6 +478,50 @@ export const make = (options: Options = {}) =>
       }
     ]
     const files = new Map<string, StoredFile>()
+    /** Every delivery the server attempted itself (subscription validation): url, event type, status (0: no answer). */
+    const attempted: Array<{ readonly url: string; readonly type: string; readonly status: number }> = []
+
+    /** A delivery of `event`, signed as Monerium signs it with the subscription's secret. */
+    const sign = (subscription: StoredSubscription, event: { readonly type: string; readonly data?: unknown }) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const id = uuid()
+        const timestamp = Math.floor(now / 1000)
+        const body = JSON.stringify({ type: event.type, timestamp: isoAt(now), data: event.data })
+        const signature = yield* webhookSignature(subscription.secret, id, timestamp, body)
+        return {
+          url: subscription.url,
+          headers: {
+            "content-type": "application/json",
+            "webhook-id": id,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": signature
+          },
+          body
+        }
+      })
+
+    /** Sends `subscription.created` to a new subscription's URL; true when it answered 200. */
+    const validateSubscription = (subscription: StoredSubscription) =>
+      Effect.gen(function* () {
+        const client = options.webhookClient
+        if (client === undefined) return true
+        const delivery = yield* sign(subscription, { type: "subscription.created" })
+        const status = yield* client
+          .execute(
+            HttpClientRequest.post(delivery.url).pipe(
+              HttpClientRequest.setHeaders(delivery.headers),
+              HttpClientRequest.bodyText(delivery.body, "application/json")
+            )
+          )
+          .pipe(
+            Effect.map((response) => response.status),
+            Effect.timeout("10 seconds"),
+            Effect.orElseSucceed(() => 0)
+          )
+        attempted.push({ url: delivery.url, type: "subscription.created", status })
+        return status === 200
+      })
     const subscriptions: Array<StoredSubscription> = []
     const signatures: Array<StoredSignature> = []
 
@@ -966,6 +1017,11 @@ export const make = (options: Options = {}) =>
               state: "active",
               secret: String(body!.secret)
             }
+            if (!(yield* validateSubscription(subscription))) {
+              return moneriumError(400, "Validation errors", {
+                url: "the URL did not answer 200 to the subscription.created event"
+              })
+            }
             subscriptions.push(subscription)
             return TestServer.json(view(subscription), 201)
           }
@@ -1281,22 +1337,10 @@ export const make = (options: Options = {}) =>
         Effect.gen(function* () {
           const subscription = subscriptions.find((s) => s.id === subscriptionId)
           if (subscription === undefined) return yield* Effect.die(new Error("unknown subscription"))
-          const now = yield* Clock.currentTimeMillis
-          const id = uuid()
-          const timestamp = Math.floor(now / 1000)
-          const body = JSON.stringify({ type: event.type, timestamp: isoAt(now), data: event.data })
-          const signature = yield* webhookSignature(subscription.secret, id, timestamp, body)
-          return {
-            url: subscription.url,
-            headers: {
-              "content-type": "application/json",
-              "webhook-id": id,
-              "webhook-timestamp": String(timestamp),
-              "webhook-signature": signature
-            },
-            body
-          }
-        })
+          return yield* sign(subscription, event)
+        }),
+      /** The deliveries the server made itself (subscription validation, with `webhookClient`). */
+      deliveries: Effect.sync(() => attempted.slice())
     }
   })
 

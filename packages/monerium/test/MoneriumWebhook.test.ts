@@ -168,83 +168,101 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
 })
 
 describe("MoneriumWebhook end to end: subscribe, Monerium-signed delivery, an Effect HTTP route", () => {
-  it.live("the test server's signed delivery passes the README recipe's route; a replay and a forgery do not", () =>
-    Effect.gen(function* () {
-      const server = yield* MoneriumTestServer.make()
-      const partnerApp = MoneriumTestServer.defaultCredentials.partnerApp
-      const memory = yield* MoneriumTestServer.makeClient(server)
-      const monerium = yield* MoneriumClient.make({
-        apiUrl: "http://127.0.0.1",
-        credentials: MoneriumClient.clientCredentials({
-          clientId: partnerApp.clientId,
-          clientSecret: Redacted.make(partnerApp.clientSecret)
-        })
-      }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
-
-      // The app's webhook route (the README recipe).
-      const webhookSecret = yield* MoneriumWebhook.generateSecret()
-      const verifier = yield* MoneriumWebhook.makeVerifier({ secret: webhookSecret })
-      const received: Array<string> = []
-      const route = verifier.verifyRequest.pipe(
-        Effect.flatMap((delivery) =>
-          Effect.sync(() => {
-            received.push(`${delivery.event.type} ${delivery.id}`)
-            return HttpServerResponse.text("OK")
+  it.live(
+    "subscribing is validated by a signed subscription.created; deliveries pass the README recipe's route; replays and forgeries do not",
+    () =>
+      Effect.gen(function* () {
+        // The test server delivers subscription.created over real HTTP, as Monerium does before creating a subscription.
+        const server = yield* MoneriumTestServer.make({ webhookClient: yield* HttpClient.HttpClient })
+        const partnerApp = MoneriumTestServer.defaultCredentials.partnerApp
+        const memory = yield* MoneriumTestServer.makeClient(server)
+        const monerium = yield* MoneriumClient.make({
+          apiUrl: "http://127.0.0.1",
+          credentials: MoneriumClient.clientCredentials({
+            clientId: partnerApp.clientId,
+            clientSecret: Redacted.make(partnerApp.clientSecret)
           })
-        ),
-        Effect.catchTag("WebhookVerificationError", (error) =>
-          Effect.succeed(
-            HttpServerResponse.text(error.reason, { status: error.reason === "invalid_signature" ? 401 : 400 })
+        }).pipe(Effect.provideService(HttpClient.HttpClient, memory))
+
+        // The app's webhook route (the README recipe).
+        const webhookSecret = yield* MoneriumWebhook.generateSecret()
+        const verifier = yield* MoneriumWebhook.makeVerifier({ secret: webhookSecret })
+        const received: Array<string> = []
+        const route = verifier.verifyRequest.pipe(
+          Effect.flatMap((delivery) =>
+            Effect.sync(() => {
+              received.push(`${delivery.event.type} ${delivery.id}`)
+              return HttpServerResponse.text("OK")
+            })
+          ),
+          Effect.catchTag("WebhookVerificationError", (error) =>
+            Effect.succeed(
+              HttpServerResponse.text(error.reason, { status: error.reason === "invalid_signature" ? 401 : 400 })
+            )
           )
         )
-      )
-      const appUrl = yield* TestServer.listen(route)
+        const appUrl = yield* TestServer.listen(route)
 
-      const subscription = yield* monerium.createWebhook({
-        url: `${appUrl}/webhooks/monerium`,
-        secret: webhookSecret,
-        types: ["order.created", "order.updated"]
-      })
-      assert.strictEqual(subscription.state, "active")
-      assert.deepStrictEqual(
-        (yield* monerium.listWebhooks).map((s) => s.id),
-        [subscription.id]
-      )
-      // The secret went to Monerium, but the API never shows it back.
-      assert.notInclude(JSON.stringify(yield* monerium.listWebhooks), Redacted.value(webhookSecret))
-
-      const order = (yield* server.orders)[0]
-      const delivery = yield* server.signedDelivery(subscription.id, { type: "order.updated", data: order })
-      const http = yield* HttpClient.HttpClient
-      const post = (headers: Record<string, string>, body: string) =>
-        Effect.flatMap(
-          http.execute(
-            HttpClientRequest.post(delivery.url).pipe(
-              HttpClientRequest.setHeaders(headers),
-              HttpClientRequest.bodyText(body, "application/json")
-            )
-          ),
-          (response) => Effect.map(response.text, (text) => `${response.status} ${text}`)
+        const subscription = yield* monerium.createWebhook({
+          url: `${appUrl}/webhooks/monerium`,
+          secret: webhookSecret,
+          types: ["order.created", "order.updated"]
+        })
+        assert.strictEqual(subscription.state, "active")
+        const [validation] = yield* server.deliveries
+        assert.deepStrictEqual(validation, {
+          url: `${appUrl}/webhooks/monerium`,
+          type: "subscription.created",
+          status: 200
+        })
+        // A URL that does not accept Monerium's signature (another secret) is not subscribed.
+        const refusedUrl = yield* Effect.flip(
+          monerium.createWebhook({ url: `${appUrl}/other`, secret: yield* MoneriumWebhook.generateSecret() })
         )
-      assert.strictEqual(yield* post(delivery.headers, delivery.body), "200 OK")
-      assert.strictEqual(yield* post(delivery.headers, delivery.body), "400 replayed")
-      assert.strictEqual(
-        yield* post(delivery.headers, delivery.body.replace(order.amount, "999999")),
-        "401 invalid_signature"
-      )
-      assert.strictEqual(yield* post(delivery.headers, "x".repeat(1024 * 1024 + 1)), "400 body_too_large")
-      assert.deepStrictEqual(received, [`order.updated ${delivery.headers["webhook-id"]}`])
+        assert.strictEqual(refusedUrl._tag, "ApiError")
+        assert.strictEqual((yield* server.deliveries)[1].status, 401)
+        assert.deepStrictEqual(
+          (yield* monerium.listWebhooks).map((s) => s.id),
+          [subscription.id]
+        )
+        // The secret went to Monerium, but the API never shows it back.
+        assert.notInclude(JSON.stringify(yield* monerium.listWebhooks), Redacted.value(webhookSecret))
 
-      const updated = yield* monerium.updateWebhook(subscription.id, { state: "inactive" })
-      assert.strictEqual(updated.state, "inactive")
-      const refused = yield* Effect.flip(
-        monerium.createWebhook({ url: `${appUrl}/x`, secret: Redacted.make("whsec_short") })
+        const order = (yield* server.orders)[0]
+        const delivery = yield* server.signedDelivery(subscription.id, { type: "order.updated", data: order })
+        const http = yield* HttpClient.HttpClient
+        const post = (headers: Record<string, string>, body: string) =>
+          Effect.flatMap(
+            http.execute(
+              HttpClientRequest.post(delivery.url).pipe(
+                HttpClientRequest.setHeaders(headers),
+                HttpClientRequest.bodyText(body, "application/json")
+              )
+            ),
+            (response) => Effect.map(response.text, (text) => `${response.status} ${text}`)
+          )
+        assert.strictEqual(yield* post(delivery.headers, delivery.body), "200 OK")
+        assert.strictEqual(yield* post(delivery.headers, delivery.body), "400 replayed")
+        assert.strictEqual(
+          yield* post(delivery.headers, delivery.body.replace(order.amount, "999999")),
+          "401 invalid_signature"
+        )
+        assert.strictEqual(yield* post(delivery.headers, "x".repeat(1024 * 1024 + 1)), "400 body_too_large")
+        assert.deepStrictEqual(received, [
+          `subscription.created ${received[0]?.split(" ")[1]}`,
+          `order.updated ${delivery.headers["webhook-id"]}`
+        ])
+
+        const updated = yield* monerium.updateWebhook(subscription.id, { state: "inactive" })
+        assert.strictEqual(updated.state, "inactive")
+        const refused = yield* Effect.flip(
+          monerium.createWebhook({ url: `${appUrl}/x`, secret: Redacted.make("whsec_short") })
+        )
+        assert.strictEqual(refused._tag, "InvalidRequestError")
+      }).pipe(
+        Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Effect.provide(NodeHttpClient.layerUndici),
+        Effect.scoped
       )
-      assert.strictEqual(refused._tag, "InvalidRequestError")
-    }).pipe(
-      Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-      Effect.provide(NodeHttpClient.layerUndici),
-      Effect.scoped
-    )
   )
 })
