@@ -230,6 +230,20 @@ for (const [name, platform] of platforms) {
       }).pipe(Effect.scoped, Effect.provide(platform))
     )
 
+    it.live("https to a server that does not speak TLS is TransportError(tls) that did not reach the server", () =>
+      Effect.gen(function* () {
+        const server = yield* HostileServer.make(() => ({ _tag: "Json", status: 200, body: { id: "1" } }))
+        const api = yield* clientFor(server.url.replace("http://", "https://"))
+        const error = yield* Effect.flip(api.ok(HttpClientRequest.post("/x")))
+        assert.strictEqual(error._tag, "TransportError")
+        if (error._tag === "TransportError") {
+          assert.strictEqual(error.kind, "tls", error.detail)
+          assert.strictEqual(error.mayHaveReachedServer, false)
+        }
+        assert.strictEqual(server.count(), 0)
+      }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
     it.live("a refused connection is TransportError(refused) that did not reach the server; a reset may have", () =>
       Effect.gen(function* () {
         const closed = yield* Effect.scoped(
