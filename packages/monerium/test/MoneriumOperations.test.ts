@@ -1,7 +1,7 @@
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { TokenStore } from "@nordkit/core"
+import { Pkce, TokenStore } from "@nordkit/core"
 import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -10,7 +10,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { MoneriumClient, MoneriumMessage, MoneriumSchema, MoneriumServer } from "../src/index.ts"
+import { MoneriumBrowser, MoneriumClient, MoneriumMessage, MoneriumSchema, MoneriumServer } from "../src/index.ts"
 import { MoneriumTestServer } from "../src/testing.ts"
 
 const seed = MoneriumTestServer.seed
@@ -325,6 +325,41 @@ describe("Sign-In with Ethereum", () => {
         const expired = yield* Effect.flip(client.authorizeSiwe({ message: message(seed.address, -1000), signature }))
         assert.strictEqual(expired._tag, "AuthorizationDeniedError")
       })
+  )
+})
+
+describe("exchangeCode (the server half of the browser split)", () => {
+  it.effect("a code the page read is exchanged with this client's redirect URI; unusable input is refused unsent", () =>
+    Effect.gen(function* () {
+      const server = yield* MoneriumTestServer.make()
+      const http = yield* MoneriumTestServer.makeClient(server)
+      const redirectUri = codeApp.redirectUris[1]
+      const client = yield* MoneriumClient.make({
+        apiUrl: "http://127.0.0.1",
+        credentials: MoneriumClient.authorizationCode({ clientId: codeApp.clientId, redirectUri })
+      }).pipe(Effect.provideService(HttpClient.HttpClient, http), Effect.provide(TokenStore.layerMemory))
+      for (const grant of [
+        { code: "", codeVerifier: "a".repeat(43) },
+        { code: "abc", codeVerifier: "too-short" }
+      ]) {
+        assert.strictEqual((yield* Effect.flip(client.exchangeCode(grant)))._tag, "InvalidCallbackError")
+      }
+      assert.strictEqual((yield* server.tokenRequests).length, 0)
+      // The browser's half, then the server's.
+      const { url, pending } = yield* MoneriumBrowser.authorize({
+        apiUrl: "http://127.0.0.1",
+        clientId: codeApp.clientId,
+        redirectUri
+      })
+      const code = yield* MoneriumBrowser.readCallback(yield* server.approve(url), pending)
+      yield* client.exchangeCode(code)
+      const [exchange] = yield* server.grantsOf("authorization_code")
+      assert.strictEqual(new URLSearchParams(exchange.body).get("redirect_uri"), redirectUri)
+      assert.strictEqual((yield* client.authContext).userId, seed.userId)
+      // The state is single-use in the browser too.
+      const again = yield* Effect.flip(MoneriumBrowser.readCallback(yield* server.approve(url), pending))
+      assert.strictEqual(again._tag, "StateMismatchError")
+    }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 })
 
