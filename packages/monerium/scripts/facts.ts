@@ -5,7 +5,7 @@
  * patterns, short examples), no prose. `$ref`s are resolved, `allOf` merged, a `oneOf` of string enums merged into
  * one enum, other `oneOf`s kept as variants.
  *
- *   pnpm --filter @nordkit/monerium run facts      (reads the published spec, path in `specPath` below)
+ *   pnpm --filter @nordkit/monerium run facts      (reads the published spec, path in `source` below)
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
