@@ -1,37 +1,49 @@
 /**
  * The browser half of the Monerium code flow, as an app ships it (bundled for the size measurement in
- * measure.ts): "Connect" builds the authorization URL with PKCE and keeps the pending record in sessionStorage;
- * the code exchange runs on the app's server (Monerium's token endpoint allows no cross-origin calls); once
- * connected, the page reads the auth context, the addresses and their balances.
- * Runs on FetchHttpClient and WebCrypto; tokens live in sessionStorage through the TokenStore.
+ * measure.ts). Monerium's token endpoint allows no cross-origin calls, so the page does what a browser can:
+ * "Connect" builds the authorization URL with PKCE and keeps the pending record in sessionStorage; back on the
+ * redirect URI it checks the callback and hands the code to the app's own server route, which exchanges it;
+ * then it calls the API (auth context, addresses, balances) with access tokens from that server.
+ * Runs on FetchHttpClient and WebCrypto.
  *
- * `./imports.ts` imports nordkit from the packages' main entries; measure.ts also bundles the flow with it
- * swapped for `imports-modules.ts` (one module per import).
+ * measure.ts bundles this file as it is (nordkit's main entry, `@nordkit/monerium`) and with the import below
+ * rewritten to one module per import (`@nordkit/monerium/MoneriumBrowser`, ...).
  */
+import { MoneriumAuthorization, MoneriumBrowser } from "@nordkit/monerium"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
-import * as KeyValueStore from "effect/persistence/KeyValueStore"
-import { MoneriumAuth, MoneriumClient, TokenStore } from "./imports.ts"
 
 const pendingKey = "monerium-pending"
+const clientId = "your-client-id"
+const redirectUri = `${window.location.origin}/`
+
+const connect = Effect.gen(function* () {
+  const { url, pending } = yield* MoneriumBrowser.authorize({ clientId, redirectUri })
+  sessionStorage.setItem(pendingKey, MoneriumAuthorization.encodePending(pending))
+  window.location.assign(url)
+})
 
 const program = Effect.gen(function* () {
-  const monerium = yield* MoneriumClient.MoneriumClient
-  if (!(yield* monerium.isConnected)) {
+  const here = new URL(window.location.href)
+  const saved = sessionStorage.getItem(pendingKey)
+  if (here.searchParams.has("state") && saved !== null) {
+    sessionStorage.removeItem(pendingKey)
+    const code = yield* MoneriumBrowser.readCallback(here, yield* MoneriumAuthorization.decodePending(saved))
+    yield* MoneriumBrowser.exchangeOnServer("/monerium/exchange", code)
+    history.replaceState(null, "", here.pathname)
+  }
+  const monerium = yield* MoneriumBrowser.MoneriumBrowser
+  const context = yield* Effect.result(monerium.authContext)
+  if (context._tag === "Failure") {
     const button = document.createElement("button")
     button.textContent = "Connect Monerium"
-    button.onclick = () =>
-      Effect.runPromise(monerium.authorize()).then(({ url, pending }) => {
-        sessionStorage.setItem(pendingKey, MoneriumAuth.encodePending(pending))
-        window.location.assign(url)
-      })
+    button.onclick = () => Effect.runFork(connect)
     document.body.append(button)
     return
   }
-  const context = yield* monerium.authContext
-  const addresses = yield* monerium.listAddresses({ profile: context.defaultProfile })
-  const lines = [`${context.name}`]
+  const addresses = yield* monerium.listAddresses({ profile: context.success.defaultProfile })
+  const lines = [`${context.success.name ?? context.success.email ?? ""}`]
   for (const address of addresses) {
     const chain = address.chains?.[0]
     if (chain === undefined || address.address === undefined) continue
@@ -41,17 +53,8 @@ const program = Effect.gen(function* () {
   document.body.append(lines.join("\n"))
 })
 
-const layer = MoneriumClient.layer({
-  credentials: MoneriumClient.authorizationCode({
-    clientId: "your-client-id",
-    redirectUri: `${window.location.origin}/`
-  })
-}).pipe(
-  Layer.provide(TokenStore.layerKeyValueStore()),
-  Layer.provide(KeyValueStore.layerStorage(() => sessionStorage)),
-  Layer.provide(FetchHttpClient.layer)
-)
+const layer = MoneriumBrowser.layer({ accessToken: MoneriumBrowser.tokenFromServer("/monerium/token") })
 
-Effect.runPromise(program.pipe(Effect.provide(layer))).catch((error) => {
+Effect.runPromise(program.pipe(Effect.provide(Layer.provideMerge(layer, FetchHttpClient.layer)))).catch((error) => {
   document.body.append(String(error))
 })

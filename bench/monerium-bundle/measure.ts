@@ -2,7 +2,7 @@
  * Bundle bench, one command: `./nk pnpm run bench:bundle`.
  *
  * The browser half of the Monerium code flow (flow.ts) bundled for the browser, minified, then gzip -9:
- * - with the app importing nordkit's main entries (`@nordkit/monerium`, `@nordkit/core`) and one module per import;
+ * - with the app importing nordkit's main entry (`@nordkit/monerium`) and one module per import;
  * - the floor: an app with Effect + HttpClient (fetch) + Schema and no nordkit (floor.ts), so the difference is
  *   what nordkit adds to an app that already ships Effect;
  * - @monerium/sdk 3.5.0 doing the same flow (sdk-flow.js);
@@ -11,7 +11,7 @@
  *
  * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write the esbuild metafiles to the temp dir)
  */
-import { writeFileSync } from "node:fs"
+import { readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -26,22 +26,32 @@ const conditions = ["@nordkit/source"]
 interface Entry {
   readonly name: string
   readonly file: string
-  /** Import style: swap `./imports.ts` (main entries) for `./imports-modules.ts`. */
+  /** Rewrite flow.ts's `import { A, B } from "@nordkit/monerium"` to `import * as A from "@nordkit/monerium/A"`. */
   readonly perModule?: boolean
 }
 const entries: ReadonlyArray<Entry> = [
-  { name: "nordkit, main entries (`@nordkit/monerium`)", file: "flow.ts" },
+  { name: "nordkit, main entry (`@nordkit/monerium`)", file: "flow.ts" },
   { name: "nordkit, one module per import", file: "flow.ts", perModule: true },
   { name: "floor: Effect + HttpClient + Schema, no nordkit", file: "floor.ts" },
   { name: "`@monerium/sdk` 3.5.0", file: "sdk-flow.js" }
 ]
 
-const importsModulesTs = join(here, "imports-modules.ts")
+const flowTs = join(here, "flow.ts")
+const barrelImport = /import \{([^}]*)\} from "(@nordkit\/[a-z]+)"/g
+const perModuleSource = () =>
+  readFileSync(flowTs, "utf8").replace(barrelImport, (_, names: string, pkg: string) =>
+    names
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name !== "")
+      .map((name) => `import * as ${name} from "${pkg}/${name}"`)
+      .join("\n")
+  )
 
-const esbuildSwap: Plugin = {
+const esbuildPerModule: Plugin = {
   name: "per-module-imports",
   setup(b) {
-    b.onResolve({ filter: /^\.\/imports\.ts$/ }, () => ({ path: importsModulesTs }))
+    b.onLoad({ filter: /flow\.ts$/ }, () => ({ contents: perModuleSource(), loader: "ts", resolveDir: here }))
   }
 }
 
@@ -58,7 +68,7 @@ const esbuildBundle = async (entry: Entry) => {
     legalComments: "none",
     logLevel: "error",
     conditions,
-    plugins: entry.perModule ? [esbuildSwap] : []
+    plugins: entry.perModule ? [esbuildPerModule] : []
   })
   return { code: result.outputFiles[0].contents, metafile: result.metafile }
 }
@@ -70,7 +80,7 @@ const rolldownBundle = async (entry: Entry) => {
     logLevel: "silent",
     resolve: { conditionNames: [...conditions, "browser", "module", "import", "default"] },
     plugins: entry.perModule
-      ? [{ name: "per-module-imports", resolveId: (id) => (id === "./imports.ts" ? importsModulesTs : null) }]
+      ? [{ name: "per-module-imports", load: (id) => (id === flowTs ? perModuleSource() : null) }]
       : []
   })
   const { output } = await bundle.generate({ format: "esm", minify: true, codeSplitting: false })
@@ -102,7 +112,10 @@ for (const entry of entries) {
   results.push({ entry, esbuild: sizes(e.code), rolldown: sizes(r.code) })
   breakdown.push([entry.name, shares(e.metafile)])
   if (writeMetafile) {
-    const file = join(tmpdir(), `nordkit-bundle-${entry.file.replace(/\.[jt]s$/, "")}${entry.perModule ? "-modules" : ""}.meta.json`)
+    const file = join(
+      tmpdir(),
+      `nordkit-bundle-${entry.file.replace(/\.[jt]s$/, "")}${entry.perModule ? "-modules" : ""}.meta.json`
+    )
     writeFileSync(file, JSON.stringify(e.metafile))
     console.log(`metafile: ${file}`)
   }
@@ -125,8 +138,8 @@ const added = (r: (typeof results)[number], bundler: "esbuild" | "rolldown") =>
   `${kib(r[bundler].gzip - floor[bundler].gzip)} (${kib(r[bundler].min - floor[bundler].min)} min)`
 console.log(
   `\nnordkit added to an app that already ships Effect + HttpClient + Schema (bundle minus floor, min+gzip):` +
-    `\n  esbuild:  main entries ${added(barrel, "esbuild")}, per module ${added(modules, "esbuild")}` +
-    `\n  rolldown: main entries ${added(barrel, "rolldown")}, per module ${added(modules, "rolldown")}`
+    `\n  esbuild:  main entry ${added(barrel, "esbuild")}, per module ${added(modules, "esbuild")}` +
+    `\n  rolldown: main entry ${added(barrel, "rolldown")}, per module ${added(modules, "rolldown")}`
 )
 for (const [name, groups] of breakdown) {
   console.log(`\n${name}, esbuild minified bytes by package:`)
