@@ -217,14 +217,16 @@ export class SealError extends Schema.TaggedError<SealError>()("SealError", {
 }
 
 /** The provided `Aead`, or WebCrypto's when none is provided. */
-const aeadService: Effect.Effect<Aead.Aead["Service"]> = Effect.flatMap(
-  Effect.serviceOption(Aead.Aead),
-  Option.match({
-    onSome: Effect.succeed,
-    onNone: () =>
-      Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto)))
-  })
-)
+// A function, not a constant: a bundle that never seals drops it (and effect's AEAD code with it).
+const aeadService = (): Effect.Effect<Aead.Aead["Service"]> =>
+  Effect.flatMap(
+    Effect.serviceOption(Aead.Aead),
+    Option.match({
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto)))
+    })
+  )
 
 /** An AES-256-GCM key for {@link seal} / {@link unseal}. */
 export type SealingKey = Aead.Key<typeof Aead.aes256Gcm>
@@ -249,7 +251,7 @@ export const sealingKey = (
   })
 
 const sealPrefix = "nk1."
-const sealAad = new TextEncoder().encode("nordkit sealed record v1")
+const sealAad = () => new TextEncoder().encode("nordkit sealed record v1")
 
 /**
  * Encrypts and authenticates `payload` (AES-256-GCM, a fresh 12-byte nonce): the result is URL- and cookie-safe
@@ -257,11 +259,11 @@ const sealAad = new TextEncoder().encode("nordkit sealed record v1")
  */
 export const seal = (payload: string, key: SealingKey): Effect.Effect<string, SealError> =>
   Effect.gen(function* () {
-    const aead = yield* aeadService
+    const aead = yield* aeadService()
     const random = yield* randomService
     const nonce = yield* random.randomBytes(12)
     const sealed = yield* Effect.mapError(
-      aead.encrypt(key, new TextEncoder().encode(payload), { nonce, aad: sealAad }),
+      aead.encrypt(key, new TextEncoder().encode(payload), { nonce, aad: sealAad() }),
       () => new SealError({ detail: "encryption failed" })
     )
     return `${sealPrefix}${Base64Url.encode(nonce)}.${Base64Url.encode(sealed)}`
@@ -277,9 +279,9 @@ export const unseal = (text: string, key: SealingKey): Effect.Effect<string, Sea
     const nonce = Base64Url.decode(nonceText)
     const sealed = Base64Url.decode(sealedText)
     if (nonce._tag === "Failure" || sealed._tag === "Failure" || nonce.success.length !== 12) return yield* refused
-    const aead = yield* aeadService
+    const aead = yield* aeadService()
     const plain = yield* Effect.mapError(
-      aead.decrypt(key, sealed.success, { nonce: nonce.success, aad: sealAad }),
+      aead.decrypt(key, sealed.success, { nonce: nonce.success, aad: sealAad() }),
       () => refused
     )
     const decoded = yield* Effect.try({
