@@ -195,13 +195,22 @@ export const readCallback = (
       })
     }
     const query = url.searchParams
+    const error = query.get("error")
+    // The guide's error redirect carries no state (`?error=access_denied&error_description=...`): a refusal
+    // without a code grants nothing, so it is reported as what it is rather than as a state problem.
+    if (error !== null && query.get("state") === null && query.get("code") === null) {
+      return yield* new AuthorizationDeniedError({
+        provider,
+        error,
+        errorDescription: query.get("error_description") ?? undefined
+      })
+    }
     const problem = yield* (options?.guard ?? defaultGuard).consume({
       expected: pending.state,
       received: query.get("state"),
       issuedAt: pending.issuedAt
     })
     if (problem !== undefined) return yield* new StateMismatchError({ provider, problem })
-    const error = query.get("error")
     if (error !== null) {
       return yield* new AuthorizationDeniedError({
         provider,

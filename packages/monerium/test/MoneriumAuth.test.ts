@@ -148,6 +148,16 @@ describe("MoneriumAuth", () => {
         assert.strictEqual(error.errorDescription, "The user denied the request")
       }
       assert.isFalse(yield* client.isConnected)
+      // The guide's error redirect has no state at all: still a denial (it grants nothing), not a state problem.
+      const stateless = new URL(callback)
+      stateless.searchParams.delete("state")
+      const denied = yield* Effect.flip(client.handleCallback(stateless, (yield* client.authorize()).pending))
+      assert.strictEqual(denied._tag, "AuthorizationDeniedError")
+      // A code without state is still refused.
+      const codeOnly = new URL(yield* server.approve((yield* client.authorize()).url))
+      codeOnly.searchParams.delete("state")
+      const missing = yield* Effect.flip(client.handleCallback(codeOnly, (yield* client.authorize()).pending))
+      assert.strictEqual(missing._tag, "StateMismatchError")
       assert.strictEqual((yield* server.tokenRequests).length, 0)
     })
   )
