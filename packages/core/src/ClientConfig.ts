@@ -17,6 +17,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { ConfigurationError } from "./NordkitError.ts"
 
@@ -26,6 +27,10 @@ export type Configs<A> = { readonly [K in keyof A]-?: Config.Config<A[K]> }
 /** A string variable that may be absent (`undefined` then). */
 export const optionalString = (name: string): Config.Config<string | undefined> =>
   Config.String(name).pipe(Config.option, Config.map(Option.getOrUndefined))
+
+/** A secret variable that may be absent (`undefined` then); read through `Config.Redacted`. */
+export const optionalRedacted = (name: string): Config.Config<Redacted.Redacted<string> | undefined> =>
+  Config.Redacted(name).pipe(Config.option, Config.map(Option.getOrUndefined))
 
 /** Loads `config`, mapping a missing or malformed variable to `ConfigurationError`. */
 export const load = <A>(provider: string, config: Config.Config<A>): Effect.Effect<A, ConfigurationError> =>

@@ -80,6 +80,17 @@ describe("ClientConfig", () => {
     })
   )
 
+  it.effect("optionalRedacted reads a secret that may be absent", () =>
+    Effect.gen(function* () {
+      const read = ClientConfig.load("acme", ClientConfig.optionalRedacted("ACME_TOKEN"))
+      const absent = yield* read.pipe(Effect.provide(env({})))
+      assert.isUndefined(absent)
+      const present = yield* read.pipe(Effect.provide(env({ ACME_TOKEN: "CANARY-tok" })))
+      assert.strictEqual(present === undefined ? undefined : Redacted.value(present), "CANARY-tok")
+      assert.notInclude(String(present), "CANARY-tok")
+    })
+  )
+
   it.effect("make's own validation fails the layer with its ConfigurationError", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(build(layerConfig(), { ACME_CLIENT_ID: "a b", ACME_CLIENT_SECRET: "x" }))
