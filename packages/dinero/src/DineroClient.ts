@@ -99,6 +99,8 @@ import {
   PaymentDeleted,
   PaymentInput,
   Product,
+  ProductCreated,
+  ProductInput,
   ProductListItem,
   PurchaseVoucher,
   PurchaseVoucherInput,
@@ -235,6 +237,10 @@ export interface OrganizationApi {
   readonly listProducts: (params?: ListParams) => Effect.Effect<Page<ProductListItem>, E>
   readonly streamProducts: (params?: StreamParams) => Stream.Stream<ProductListItem, E>
   readonly getProduct: (productGuid: string) => Effect.Effect<Product, E>
+  readonly createProduct: (product: ProductInput) => Effect.Effect<ProductCreated, E>
+  /** Replaces the whole product. */
+  readonly updateProduct: (productGuid: string, product: ProductInput) => Effect.Effect<void, E>
+  readonly deleteProduct: (productGuid: string) => Effect.Effect<void, E>
 
   readonly listInvoices: (params?: InvoiceListParams) => Effect.Effect<Page<InvoiceListItem>, E>
   readonly streamInvoices: (params?: InvoiceStreamParams) => Stream.Stream<InvoiceListItem, E>
@@ -602,6 +608,17 @@ const makeOrganizationApi = (
     return yield* getJson(Product, at("GET")`/products/${productGuid}`)
   })
 
+  const createProduct = Effect.fn("DineroClient.createProduct")(function* (product: ProductInput) {
+    return yield* send("POST", at("POST")`/products`, ProductInput, product, ProductCreated)
+  })
+  const updateProduct = Effect.fn("DineroClient.updateProduct")(function* (productGuid: string, product: ProductInput) {
+    yield* send("PUT", at("PUT")`/products/${productGuid}`, ProductInput, product)
+  })
+  const deleteProduct = Effect.fn("DineroClient.deleteProduct")(function* (productGuid: string) {
+    const url = yield* at("DELETE")`/products/${productGuid}`
+    yield* api.ok(HttpClientRequest.delete(url))
+  })
+
   const invoiceDefaults = <I extends InvoiceInput>(invoice: I): I => ({
     ...invoice,
     ProductLines: invoice.ProductLines.map((line) => ({ Discount: 0, ...line }))
@@ -959,6 +976,9 @@ const makeOrganizationApi = (
     listProducts,
     streamProducts: (params) => streamPages(listProducts, params ?? {}),
     getProduct,
+    createProduct,
+    updateProduct,
+    deleteProduct,
     listInvoices,
     streamInvoices: (params) => streamPages(listInvoices, params ?? {}),
     getInvoice,

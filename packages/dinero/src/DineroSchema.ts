@@ -320,6 +320,25 @@ export const ProductListItem = caseInsensitive(
 )
 export type ProductListItem = typeof ProductListItem.Type
 
+/** Body of `POST /v1/{org}/products` and `PUT /v1/{org}/products/{guid}` (`ProductCreateModel`). */
+export const ProductInput = Schema.Struct({
+  Name: Schema.optional(Schema.String),
+  ProductNumber: Schema.optional(Schema.String),
+  /** Unit price excluding VAT. */
+  BaseAmountValue: Amount,
+  Quantity: Schema.Finite,
+  AccountNumber: Schema.Int,
+  /** `parts`, `hours`, `km`, `day`, `week`, `month`, `kilogram`, ... */
+  Unit: Schema.NonEmptyString,
+  ExternalReference: Schema.optional(Schema.String),
+  Comment: Schema.optional(Schema.String)
+})
+export type ProductInput = typeof ProductInput.Type
+
+/** Answer of `POST /v1/{org}/products` (`ProductCreatedResult`). */
+export const ProductCreated = Schema.Struct({ ProductGuid: Schema.String })
+export type ProductCreated = typeof ProductCreated.Type
+
 // ---------------------------------------------------------------------------------------------------------
 // Invoices and credit notes
 // ---------------------------------------------------------------------------------------------------------

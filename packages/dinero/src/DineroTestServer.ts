@@ -660,6 +660,36 @@ export const make = (options: Options = {}) =>
       PreferredInvoiceCurrencyKey: body.PreferredInvoiceCurrencyKey ?? null
     })
 
+    // ---- products ----------------------------------------------------------------------------------------
+
+    const validateProduct = (body: unknown): Record<string, string> | undefined => {
+      if (!isObject(body)) return { body: "A JSON object is required" }
+      const errors: Record<string, string> = {}
+      if (!isNumber(body.BaseAmountValue)) errors.BaseAmountValue = "BaseAmountValue is required (a number)"
+      if (!isNumber(body.Quantity)) errors.Quantity = "Quantity is required (a number)"
+      if (!Number.isInteger(body.AccountNumber)) errors.AccountNumber = "AccountNumber is required"
+      if (typeof body.Unit !== "string" || body.Unit === "") errors.Unit = "Unit is required"
+      return Object.keys(errors).length > 0 ? errors : undefined
+    }
+
+    const productOf = (body: Json, guid: string, now: number, number: number, previous?: Json): Json => ({
+      CreatedAt: previous?.CreatedAt ?? zoneless(now),
+      UpdatedAt: zoneless(now),
+      DeletedAt: null,
+      ProductGuid: guid,
+      BaseAmountValueInclVat: round2(body.BaseAmountValue * 1.25),
+      TotalAmount: round2(body.BaseAmountValue * body.Quantity),
+      TotalAmountInclVat: round2(body.BaseAmountValue * body.Quantity * 1.25),
+      ProductNumber: body.ProductNumber ?? previous?.ProductNumber ?? String(number),
+      Name: body.Name ?? null,
+      BaseAmountValue: body.BaseAmountValue,
+      Quantity: body.Quantity,
+      AccountNumber: body.AccountNumber,
+      Unit: body.Unit,
+      ExternalReference: body.ExternalReference ?? null,
+      Comment: body.Comment ?? null
+    })
+
     // ---- invoices ----------------------------------------------------------------------------------------
 
     const validateInvoice = (
@@ -1065,9 +1095,28 @@ export const make = (options: Options = {}) =>
               "ExternalReference"
             ])
           }
+          if (id === undefined && method === "POST") {
+            const b = body()
+            const errors = validateProduct(b)
+            if (errors !== undefined) return invalid(errors)
+            const guid = uuid()
+            store.products.set(guid, productOf(b as Json, guid, now, store.products.size + 1))
+            return TestServer.json({ ProductGuid: guid })
+          }
           const product = id === undefined ? undefined : store.products.get(id)
-          if (product === undefined) return notFound("Product", id)
+          if (product === undefined || (product.DeletedAt !== null && method !== "GET")) return notFound("Product", id)
           if (action === undefined && method === "GET") return TestServer.json(product)
+          if (action === undefined && method === "PUT") {
+            const b = body()
+            const errors = validateProduct(b)
+            if (errors !== undefined) return invalid(errors)
+            store.products.set(id!, productOf(b as Json, id!, now, 0, product))
+            return HttpServerResponse.empty({ status: 200 })
+          }
+          if (action === undefined && method === "DELETE") {
+            store.products.set(id!, { ...product, DeletedAt: zoneless(now), UpdatedAt: zoneless(now) })
+            return HttpServerResponse.empty({ status: 200 })
+          }
         }
 
         // -- invoices

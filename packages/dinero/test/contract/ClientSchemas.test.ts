@@ -21,6 +21,7 @@ const reads: ReadonlyArray<readonly [Schema.Top, string]> = [
   [S.Contact, "ContactReadModel"],
   [S.ContactListItem, "ContactReadModel"],
   [S.ContactCreated, "ContactCreatedResult"],
+  [S.ProductCreated, "ProductCreatedResult"],
   [S.Product, "ProductReadModel"],
   [S.ProductListItem, "ProductReadModel"],
   [S.Invoice, "InvoiceReadModel"],
@@ -52,6 +53,8 @@ const reads: ReadonlyArray<readonly [Schema.Top, string]> = [
 
 const inputs: ReadonlyArray<readonly [Schema.Top, string]> = [
   [S.ContactInput, "ContactCreateModel"],
+  [S.ProductInput, "ProductCreateModel"],
+  [S.ProductInput, "ProductUpdateModel"],
   [S.ContactInput, "ContactUpdateModel"],
   [S.InvoiceInput, "InvoiceCreateModel"],
   [S.InvoiceInput, "InvoiceCreateFetchModel"],

@@ -262,6 +262,21 @@ const scenario = (dinero: DineroClient.Service) =>
 
     const products = yield* dinero.listProducts({ fields: ["ProductNumber", "BaseAmountValue"] })
     yield* dinero.getProduct(products.Collection[0]!.ProductGuid)
+    const product = yield* dinero.createProduct({
+      Name: "Kørsel",
+      BaseAmountValue: "3.79",
+      Quantity: 1,
+      AccountNumber: 1000,
+      Unit: "km"
+    })
+    yield* dinero.updateProduct(product.ProductGuid, {
+      Name: "Kørsel (statens takst)",
+      BaseAmountValue: "3.81",
+      Quantity: 1,
+      AccountNumber: 1000,
+      Unit: "km"
+    })
+    yield* dinero.deleteProduct(product.ProductGuid)
 
     const lines = [
       { Description: "Konsulenttime", Quantity: 2, AccountNumber: 1000, Unit: "hours", BaseAmountValue: "950" }

@@ -336,6 +336,86 @@ export const ProductReadModel = Schema.Struct({
     ])
   )
 }).annotate({ identifier: "ProductReadModel" })
+export type ProductCreateModel = {
+  readonly ProductNumber?: null | string
+  readonly Name?: null | string
+  readonly BaseAmountValue: number
+  readonly Quantity: number
+  readonly AccountNumber: number
+  readonly Unit: string
+  readonly ExternalReference?: null | string
+  readonly Comment?: null | string
+}
+export const ProductCreateModel = Schema.Struct({
+  ProductNumber: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String])),
+  Name: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String])),
+  BaseAmountValue: Schema.Number.annotate({ format: "double" }).check(
+    Schema.isFinite().annotate({ expected: "a finite number" })
+  ),
+  Quantity: Schema.Number.annotate({ format: "double" }).check(
+    Schema.isFinite().annotate({ expected: "a finite number" })
+  ),
+  AccountNumber: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+  Unit: Schema.String.check(Schema.isMinLength(1).annotate({ expected: "a value with a length of at least 1" })),
+  ExternalReference: Schema.optionalKey(
+    Schema.Union([
+      Schema.Null,
+      Schema.String.check(Schema.isMinLength(0).annotate({ expected: "a value with a length of at least 0" })).check(
+        Schema.isMaxLength(128).annotate({ expected: "a value with a length of at most 128" })
+      )
+    ])
+  ),
+  Comment: Schema.optionalKey(
+    Schema.Union([
+      Schema.Null,
+      Schema.String.check(Schema.isMinLength(0).annotate({ expected: "a value with a length of at least 0" })).check(
+        Schema.isMaxLength(128).annotate({ expected: "a value with a length of at most 128" })
+      )
+    ])
+  )
+}).annotate({ identifier: "ProductCreateModel" })
+export type ProductCreatedResult = { readonly ProductGuid: string }
+export const ProductCreatedResult = Schema.Struct({ ProductGuid: Schema.String.annotate({ format: "uuid" }) }).annotate(
+  { identifier: "ProductCreatedResult" }
+)
+export type ProductUpdateModel = {
+  readonly ProductNumber?: null | string
+  readonly Name?: null | string
+  readonly BaseAmountValue: number
+  readonly Quantity: number
+  readonly AccountNumber: number
+  readonly Unit: string
+  readonly ExternalReference?: null | string
+  readonly Comment?: null | string
+}
+export const ProductUpdateModel = Schema.Struct({
+  ProductNumber: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String])),
+  Name: Schema.optionalKey(Schema.Union([Schema.Null, Schema.String])),
+  BaseAmountValue: Schema.Number.annotate({ format: "double" }).check(
+    Schema.isFinite().annotate({ expected: "a finite number" })
+  ),
+  Quantity: Schema.Number.annotate({ format: "double" }).check(
+    Schema.isFinite().annotate({ expected: "a finite number" })
+  ),
+  AccountNumber: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
+  Unit: Schema.String.check(Schema.isMinLength(1).annotate({ expected: "a value with a length of at least 1" })),
+  ExternalReference: Schema.optionalKey(
+    Schema.Union([
+      Schema.Null,
+      Schema.String.check(Schema.isMinLength(0).annotate({ expected: "a value with a length of at least 0" })).check(
+        Schema.isMaxLength(128).annotate({ expected: "a value with a length of at most 128" })
+      )
+    ])
+  ),
+  Comment: Schema.optionalKey(
+    Schema.Union([
+      Schema.Null,
+      Schema.String.check(Schema.isMinLength(0).annotate({ expected: "a value with a length of at least 0" })).check(
+        Schema.isMaxLength(128).annotate({ expected: "a value with a length of at most 128" })
+      )
+    ])
+  )
+}).annotate({ identifier: "ProductUpdateModel" })
 export type SalesVoucherReadListModel = {
   readonly Number: number
   readonly Guid: string
@@ -1762,8 +1842,14 @@ export const V1OrganizationIdProductsParams = Schema.Struct({
 })
 export type V1OrganizationIdProducts200 = ProductReadModelDineroCollection
 export const V1OrganizationIdProducts200 = ProductReadModelDineroCollection
+export type V1OrganizationIdProductsRequestJson = ProductCreateModel
+export const V1OrganizationIdProductsRequestJson = ProductCreateModel
+export type V1OrganizationIdProducts2002 = ProductCreatedResult
+export const V1OrganizationIdProducts2002 = ProductCreatedResult
 export type V1OrganizationIdProductsGuid200 = ProductReadModel
 export const V1OrganizationIdProductsGuid200 = ProductReadModel
+export type V1OrganizationIdProductsGuidRequestJson = ProductUpdateModel
+export const V1OrganizationIdProductsGuidRequestJson = ProductUpdateModel
 export type V1OrganizationIdInvoicesParams = {
   readonly startDate?: string
   readonly endDate?: string
@@ -2125,11 +2211,40 @@ export const make = (
           })
         )
       ),
+    "POST/v1/{organizationId}/products": (organizationId, options) =>
+      HttpClientRequest.post(`/v1/${organizationId}/products`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "2xx": decodeSuccess(V1OrganizationIdProducts2002),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
     "GET/v1/{organizationId}/products/{guid}": (organizationId, guid, options) =>
       HttpClientRequest.get(`/v1/${organizationId}/products/${guid}`).pipe(
         withResponse(options?.config)(
           HttpClientResponse.matchStatus({
             "2xx": decodeSuccess(V1OrganizationIdProductsGuid200),
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    "PUT/v1/{organizationId}/products/{guid}": (organizationId, guid, options) =>
+      HttpClientRequest.put(`/v1/${organizationId}/products/${guid}`).pipe(
+        HttpClientRequest.bodyJsonUnsafe(options.payload),
+        withResponse(options.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
+            orElse: unexpectedStatus
+          })
+        )
+      ),
+    "DELETE/v1/{organizationId}/products/{guid}": (organizationId, guid, options) =>
+      HttpClientRequest.delete(`/v1/${organizationId}/products/${guid}`).pipe(
+        withResponse(options?.config)(
+          HttpClientResponse.matchStatus({
+            "200": () => Effect.void,
             orElse: unexpectedStatus
           })
         )
@@ -2630,6 +2745,16 @@ export interface DineroApi {
     WithOptionalResponse<typeof V1OrganizationIdProducts200.Type, Config>,
     HttpClientError.HttpClientError | SchemaError
   >
+  readonly "POST/v1/{organizationId}/products": <Config extends OperationConfig>(
+    organizationId: string,
+    options: {
+      readonly payload: typeof V1OrganizationIdProductsRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<
+    WithOptionalResponse<typeof V1OrganizationIdProducts2002.Type, Config>,
+    HttpClientError.HttpClientError | SchemaError
+  >
   readonly "GET/v1/{organizationId}/products/{guid}": <Config extends OperationConfig>(
     organizationId: string,
     guid: string,
@@ -2638,6 +2763,19 @@ export interface DineroApi {
     WithOptionalResponse<typeof V1OrganizationIdProductsGuid200.Type, Config>,
     HttpClientError.HttpClientError | SchemaError
   >
+  readonly "PUT/v1/{organizationId}/products/{guid}": <Config extends OperationConfig>(
+    organizationId: string,
+    guid: string,
+    options: {
+      readonly payload: typeof V1OrganizationIdProductsGuidRequestJson.Encoded
+      readonly config?: Config | undefined
+    }
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
+  readonly "DELETE/v1/{organizationId}/products/{guid}": <Config extends OperationConfig>(
+    organizationId: string,
+    guid: string,
+    options: { readonly config?: Config | undefined } | undefined
+  ) => Effect.Effect<WithOptionalResponse<void, Config>, HttpClientError.HttpClientError | SchemaError>
   readonly "GET/v1/{organizationId}/invoices": <Config extends OperationConfig>(
     organizationId: string,
     options:
