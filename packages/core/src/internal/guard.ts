@@ -162,6 +162,18 @@ const readAnnounced = (
     onSuccess: (buffer) => new Uint8Array(buffer)
   })
 
+/**
+ * Whether `Content-Length` bounds what reading the body puts in memory: not when the body is compressed (`fetch`
+ * decodes it, so 20 KB of gzip can become 20 MiB), and not when a header may be hidden (a browser shows no
+ * `Content-Encoding` of a cross-origin response). Otherwise the body is read incrementally under the cap.
+ */
+const lengthBoundsBody = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  const encoding = response.headers["content-encoding"]
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return false
+  const origin = (globalThis as { readonly location?: { readonly origin?: unknown } }).location?.origin
+  return typeof origin !== "string" || response.request.url.startsWith(`${origin}/`)
+}
+
 /** Reads `response.stream` into memory, failing with `Oversized` as soon as more than `cap` bytes arrived. */
 const readCapped = (
   response: HttpClientResponse.HttpClientResponse,
@@ -384,7 +396,7 @@ export const guard =
             return yield* tooLarge()
           }
           const bytes =
-            contentLength !== undefined
+            contentLength !== undefined && lengthBoundsBody(response)
               ? yield* readAnnounced(response)
               : yield* Effect.catchIf(
                   readCapped(response, cap),
