@@ -25,8 +25,10 @@ import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { readBoundedText } from "./internal/boundedBody.ts"
 
 const provider = "dintero"
 
@@ -45,6 +47,7 @@ export class CallbackVerificationError extends Schema.TaggedError<CallbackVerifi
       "replay_store_unavailable",
       "invalid_callback",
       "body_mismatch",
+      "body_too_large",
       "transaction_mismatch"
     ]),
     transactionId: Schema.optional(Schema.String)
@@ -80,7 +83,8 @@ export interface VerifiedCallback extends Callback {
 
 /** Reads a callback from its full URL (as Dintero called it), its method and, for POST, the body text. */
 export const parse = (url: string | URL, method = "GET", body?: string): Callback => {
-  const parsed = typeof url === "string" ? new URL(url, "http://callback.invalid") : url
+  const parsed =
+    typeof url === "string" ? (parseUrl(url, "http://callback.invalid") ?? new URL("http://callback.invalid")) : url
   const query: Record<string, string> = {}
   for (const [k, v] of parsed.searchParams) query[k] = v
   let json: unknown
@@ -191,6 +195,8 @@ export interface VerifierOptions {
   readonly toleranceSeconds?: number | undefined
   /** Where accepted signatures live. Default: this process's memory. */
   readonly seen?: SeenSignatures | undefined
+  /** Largest POST body `verifyRequest` reads, bytes. Default 1 MiB. */
+  readonly maxBodyBytes?: number | undefined
 }
 
 export interface Verifier {
@@ -211,18 +217,24 @@ export interface Verifier {
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+/** A URL, or undefined for text no URL parser accepts (a hostile `Host` header, say): never a defect. */
+const parseUrl = (url: string, base?: string): URL | undefined =>
+  URL.canParse(url, base) ? new URL(url, base) : undefined
+
 const signaturePattern = /^t=(\d{1,12}),v0-hmac-sha256=([0-9a-f]{64})$/
 
 /** A verifier for one account's signature secret. */
 export const makeVerifier = (options: VerifierOptions): Verifier => {
   const tolerance = (options.toleranceSeconds ?? 300) * 1000
   const seen = options.seen ?? makeSeenSignaturesMemory()
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024
   const refuse = (reason: CallbackVerificationError["reason"], transactionId?: string) =>
     Effect.fail(new CallbackVerificationError({ provider, reason, transactionId }))
 
   const verify: Verifier["verify"] = (input) =>
     Effect.gen(function* () {
-      const url = typeof input.url === "string" ? new URL(input.url) : input.url
+      const url = typeof input.url === "string" ? parseUrl(input.url) : input.url
+      if (url === undefined) return yield* refuse("invalid_callback")
       const callback = parse(url, input.method, input.body)
       const transactionId =
         callback.transactionId !== undefined && callback.transactionId.length <= 100
@@ -261,9 +273,17 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
   const verifyRequest = Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const origin = options.publicOrigin ?? `http://${request.headers.host ?? "localhost"}`
-    const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.text, () => "") : undefined
+    const url = parseUrl(request.url, origin)
+    if (url === undefined) return yield* refuse("invalid_callback")
+    let body: string | undefined
+    if (request.method === "POST") {
+      // Read incrementally and stop at the cap: a body without a (truthful) length cannot exhaust memory.
+      const read = yield* readBoundedText(request, maxBody)
+      if (Option.isNone(read)) return yield* refuse("body_too_large")
+      body = read.value
+    }
     return yield* verify({
-      url: new URL(request.url, origin),
+      url,
       method: request.method,
       signature: request.headers["dintero-signature"],
       body

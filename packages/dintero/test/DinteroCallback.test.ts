@@ -3,6 +3,8 @@ import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { TestServer } from "@nordkit/core/testing"
 import * as Effect from "effect/Effect"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -164,6 +166,26 @@ describe("DinteroCallback", () => {
           .verify({ url: forged, method: "GET", signature: callback.headers["dintero-signature"] })
           .pipe(Effect.flip)
         assert.strictEqual(refused.reason, "invalid_signature")
+
+        // A POST callback (callback_url with method=POST): the transaction in the body, the URL signed.
+        const posted = yield* client.createSession({
+          url: { return_url: `${shopUrl}/return`, callback_url: `${shopUrl}/dintero/callback?method=POST` },
+          profile_id: "default",
+          order: { amount: 7_000, currency: "NOK", merchant_reference: "order-cb-2" }
+        })
+        const postedId = yield* dintero.authorizeSession(posted.id)
+        assert.strictEqual(yield* dintero.deliverCallback(posted.id), 200)
+        assert.deepStrictEqual(handled, [`${transactionId} AUTHORIZED`, `${postedId} AUTHORIZED`])
+
+        // A body over the cap is refused without being read to the end.
+        const http = yield* HttpClient.HttpClient
+        const huge = yield* http.execute(
+          HttpClientRequest.post(`${shopUrl}/dintero/callback?method=POST`).pipe(
+            HttpClientRequest.bodyText("x".repeat(2 * 1024 * 1024), "application/json")
+          )
+        )
+        assert.strictEqual(huge.status, 400)
+        assert.strictEqual(yield* huge.text, "body_too_large")
       }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
