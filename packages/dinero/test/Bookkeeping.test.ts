@@ -104,7 +104,7 @@ describe("bookkeeping over loopback HTTP", () => {
   it.live("a ledger item is booked and its status awaited on a Schedule", () =>
     overLoopback(
       Effect.gen(function* () {
-        const { server, dinero } = yield* loopback({ ledgerBookingDelayMillis: 400 })
+        const { server, dinero } = yield* loopback({ ledgerBookingDelayMillis: 1000 })
         const file = yield* dinero.uploadFile({ data: receipt, fileName: "gebyr.pdf", contentType: "application/pdf" })
         const item = yield* dinero.addLedgerItem({
           VoucherDate: "2026-03-03",
