@@ -81,7 +81,7 @@ describe.skipIf(!RedisServer.isAvailable() && process.env.CI === undefined)("rep
   const advance = (group: Array<Worker>, millis: number) =>
     Promise.all(group.map((worker) => worker.send("advance", { millis })))
 
-  it("8 processes × 100 concurrent cold callers on one Dintero credential: 1 token request; 1 again after expiry", async () => {
+  it("8 processes × 100 concurrent cold callers on one Dintero credential: 1 token request; 1 after expiry; 1 per refresh window", async () => {
     await Promise.all(workers.map((worker) => worker.send("warm", { scenario: "dintero" })))
     const tokenRequests = async () =>
       (await requestsOf(dintero)).filter((request) => request.path.endsWith("/auth/token")).length
@@ -96,6 +96,18 @@ describe.skipIf(!RedisServer.isAvailable() && process.env.CI === undefined)("rep
     expect(await tokenRequests()).toBe(2)
     expect(sameToken(expired)).toBe(true)
     expect(expired[0].token).not.toBe(cold[0].token)
+
+    // Two minutes before that token's hard expiry (inside the refresh window): every replica answers at once with
+    // the current token and starts a background refresh — one token request between them all.
+    await advance(workers, hour - 5_000 - 120_000)
+    const windowed = await Promise.all(workers.map((worker) => worker.send("tokens", { scenario: "dintero", n: 10 })))
+    expect(sameToken(windowed) && windowed[0].token === expired[0].token).toBe(true)
+    const deadline = Date.now() + 5_000
+    while ((await tokenRequests()) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const refreshed = await Promise.all(workers.map((worker) => worker.send("tokens", { scenario: "dintero", n: 10 })))
+    expect(await tokenRequests()).toBe(3)
+    expect(sameToken(refreshed) && refreshed[0].token !== expired[0].token).toBe(true)
   })
 
   it("a Monerium callback replayed to a second process is refused; the code is exchanged once", async () => {
