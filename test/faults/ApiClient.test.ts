@@ -369,3 +369,43 @@ describe("TimeoutError", () => {
     assert.include(error.message, "no complete body within 5 ms")
   })
 })
+
+describe("a token endpoint that never answers its first request", () => {
+  it.live(
+    "the waiting callers fail with TimeoutError(token) at the acquisition deadline; the next caller gets a token",
+    () =>
+      Effect.gen(function* () {
+        let tokenRequests = 0
+        const server = yield* HostileServer.make((request) => {
+          if (!request.url.startsWith("/token")) return { _tag: "Json", status: 200, body: { id: "1" } }
+          return tokenRequests++ === 0
+            ? { _tag: "Hang" }
+            : { _tag: "Json", status: 200, body: { access_token: "at-fresh", expires_in: 3600 } }
+        })
+        const tokens = yield* OAuth2.makeTokenProvider(
+          {
+            provider: "hung",
+            endpoint: `${server.url}/token`,
+            grantType: "client_credentials",
+            client: { _tag: "Basic", clientId: "id", clientSecret: Redacted.make("secret-1") },
+            // The request deadline is longer than the acquisition's: the acquisition deadline is what fires.
+            limits: { timeout: 10_000 }
+          },
+          { acquireTimeout: 300 }
+        )
+        const start = Date.now()
+        const waiters = yield* Effect.all([Effect.flip(tokens.get), Effect.flip(tokens.get), Effect.flip(tokens.get)], {
+          concurrency: "unbounded"
+        })
+        const waited = Date.now() - start
+        for (const error of waiters) {
+          assert.strictEqual(error._tag, "TimeoutError")
+          if (error._tag === "TimeoutError") assert.strictEqual(error.phase, "token")
+        }
+        assert.isBelow(waited, 300 + MARGIN)
+        const token = yield* tokens.get
+        assert.strictEqual(Redacted.value(token.value), "at-fresh")
+        assert.strictEqual(tokenRequests, 2, "one hung request shared by the waiters, one fresh acquisition")
+      }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici))
+  )
+})
