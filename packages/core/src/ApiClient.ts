@@ -1,8 +1,10 @@
 /**
  * The request pipeline every provider client is built from, in one place:
  *
- *   app's HttpClient -> base URL + default headers -> retry policy -> bearer (401: invalidate, replay once)
- *   -> status mapping into the typed error family -> schema decode
+ *   app's HttpClient -> per-attempt guard (deadline over headers and body, body cap, no redirects, header values
+ *   checked; see internal/guard.ts) -> base URL + default headers -> retry policy -> bearer (401: invalidate,
+ *   replay once) -> status mapping into the typed error family, server text scrubbed of the request's secrets
+ *   (`Redaction`) -> schema decode
  *
  * A provider describes only its protocol: the base URL, its default headers, how to read its error body, and
  * (optionally) statuses or bodies that mean something special to it.
