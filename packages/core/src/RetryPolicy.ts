@@ -178,7 +178,6 @@ const verdict = (rules: Rules, error: Input, now: number): number => {
   return asked > rules.cap ? STOP : asked
 }
 
-/** `inner` (how often, how long) under the rules (whether at all, and the `Retry-After` floor). */
 type Step = (now: number, input: unknown) => Effect.Effect<[unknown, Duration.Duration], Cause.Done<unknown>>
 
 /**
