@@ -1,7 +1,9 @@
 /**
  * A small web app that connects a user's Monerium account with the authorization-code flow + PKCE, then shows
- * their profile and balances. Server side, as Monerium recommends: the PKCE verifier lives in an HttpOnly cookie,
- * tokens live in the server's `TokenStore`, the browser only ever sees its own pages.
+ * their profile and balances. Server side, as Monerium recommends: the PKCE verifier lives in a sealed (AES-256-GCM)
+ * HttpOnly cookie, tokens live in the server's `TokenStore`, the browser only ever sees its own pages. /spa is the
+ * browser split (spa.ts): PKCE and the authorization URL in the page, the code exchanged by this server
+ * (/monerium/exchange), the API called from the page with access tokens from /monerium/token.
  *
  *   GET /          "Connect Monerium", or the profile and balances once connected
  *   GET /connect   MoneriumClient.authorize -> pending record in a cookie -> redirect to Monerium's consent page
@@ -13,7 +15,7 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer } from "@effect/platform-node"
-import { TokenStore } from "@nordkit/core"
+import { Pkce, TokenStore } from "@nordkit/core"
 import { TestServer } from "@nordkit/core/testing"
 import { MoneriumAuth, MoneriumClient, MoneriumServer } from "@nordkit/monerium"
 import { MoneriumTestServer } from "@nordkit/monerium/testing"
@@ -125,7 +127,13 @@ const spaPage = (client: MoneriumClient.Service) =>
  * server half of the browser flow at /spa (its redirect URI is /spa): it exchanges the code the page read and
  * hands the page access tokens, keeping the refresh token here.
  */
-export const handler = (client: MoneriumClient.Service, redirectUri: string, spaClient?: MoneriumClient.Service) =>
+export const handler = (
+  client: MoneriumClient.Service,
+  redirectUri: string,
+  spaClient?: MoneriumClient.Service,
+  /** Seals the pending record in its cookie (AES-256-GCM): the browser can neither read the verifier nor alter it. */
+  sealingKey?: Pkce.SealingKey
+) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, redirectUri)
@@ -134,7 +142,10 @@ export const handler = (client: MoneriumClient.Service, redirectUri: string, spa
         return yield* home(client)
       case "/connect": {
         const { url: authorizeUrl, pending } = yield* Effect.orDie(client.authorize())
-        const value = Base64Url.encode(MoneriumAuth.encodePending(pending))
+        const value =
+          sealingKey === undefined
+            ? Base64Url.encode(MoneriumAuth.encodePending(pending))
+            : yield* MoneriumAuth.sealPending(pending, sealingKey)
         return HttpServerResponse.redirect(authorizeUrl, {
           status: 302,
           headers: {
@@ -146,15 +157,20 @@ export const handler = (client: MoneriumClient.Service, redirectUri: string, spa
       case "/callback": {
         const clear = { "set-cookie": `${cookieName}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0` }
         const cookie = readCookie(request.headers.cookie, cookieName)
-        const text = cookie === undefined ? undefined : Base64Url.decodeString(cookie)
         const result = yield* Effect.gen(function* () {
-          if (text === undefined || text._tag === "Failure") {
+          if (cookie === undefined) {
             return yield* Effect.fail({
               _tag: "StateMismatchError",
               message: "no pending authorization in this browser"
             })
           }
-          const pending = yield* MoneriumAuth.decodePending(text.success)
+          const text = Base64Url.decodeString(cookie)
+          const pending =
+            sealingKey !== undefined
+              ? yield* MoneriumAuth.openPending(cookie, sealingKey)
+              : text._tag === "Success"
+                ? yield* MoneriumAuth.decodePending(text.success)
+                : yield* Effect.fail({ _tag: "StateMismatchError", message: "the pending authorization is unreadable" })
           return yield* client.handleCallback(url, pending)
         }).pipe(Effect.result)
         if (result._tag === "Failure") return HttpServerResponse.setHeaders(errorPage(result.failure), clear)
@@ -212,13 +228,15 @@ export const start = (options?: {
   Effect.gen(function* () {
     const env = yield* configured
     const store = TokenStore.makeMemory()
+    // The app's key for the pending-authorization cookie (a deployed app reads it from its secrets).
+    const sealingKey = yield* Effect.orDie(Pkce.sealingKey(globalThis.crypto.getRandomValues(new Uint8Array(32))))
     const ready = yield* Deferred.make<{
       client: MoneriumClient.Service
       redirectUri: string
       spaClient?: MoneriumClient.Service
     }>()
     const app = Effect.flatMap(Deferred.await(ready), ({ client, redirectUri, spaClient }) =>
-      handler(client, redirectUri, spaClient)
+      handler(client, redirectUri, spaClient, sealingKey)
     )
     if (Option.isSome(env)) {
       const redirect = new URL(env.value.redirectUri)

@@ -61,6 +61,7 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
         await page.click("#connect")
         await page.waitForSelector("#approve")
         const consentUrl = page.url()
+        const pendingCookie = (await context.cookies()).find((c) => c.name === "monerium_pending")?.value ?? ""
         await page.click("#approve")
         await page.waitForSelector("#balances")
         const profile = await page.textContent("#profile")
@@ -74,7 +75,7 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
         // The session is kept server side: reloading the home page still shows the balances.
         await page.goto(app.appUrl)
         await page.waitForSelector("#balances")
-        return { profile, amounts, table, consentUrl, callback, replay }
+        return { profile, amounts, table, consentUrl, callback, replay, pendingCookie }
       })
       assert.isTrue(seen.consentUrl.startsWith(`${app.apiUrl}/auth?`), seen.consentUrl)
       assert.include(seen.profile ?? "", "Anna Jónsdóttir")
@@ -82,6 +83,10 @@ describe.skipIf(!available)("Monerium code flow in a real browser (Chromium)", (
       assert.include(seen.table ?? "", "EUR")
       assert.include(seen.callback, "code=")
       assert.strictEqual(seen.replay, "StateMismatchError")
+      // The pending record (it holds the PKCE verifier) travelled sealed: AES-256-GCM, unreadable by the browser.
+      assert.match(seen.pendingCookie, /^nk1\./)
+      const verifier = new URLSearchParams((yield* server.grantsOf("authorization_code"))[0].body).get("code_verifier")!
+      assert.notInclude(seen.pendingCookie, verifier)
       const exchanges = yield* server.grantsOf("authorization_code")
       assert.strictEqual(exchanges.length, 1, "the code was exchanged exactly once")
       const form = new URLSearchParams(exchanges[0].body)
