@@ -44,6 +44,7 @@ import * as DinteroCallback from "./DinteroCallback.ts"
 import { errorFields } from "./DinteroError.ts"
 import {
   AccountId,
+  Api,
   CaptureRequest,
   type Environment,
   ExtendAuthorizationRequest,
@@ -198,25 +199,47 @@ export const keepUnknownFields = <A>(raw: unknown, decoded: A): A => {
 }
 
 /** `GET /v1/transactions` query parameters: arrays repeated (`multi`), `payout_correlation_id` comma-separated. */
-const transactionQuery = (params: ListTransactionsParams = {}): Array<[string, string]> => {
-  const { startingAfter, merchantReference, sessionId, ...rest } = params
+const encodeTransactionFilters = Schema.encodeUnknownEffect(Schema.toCodecJson(Api.TransactionsGetParams))
+
+/**
+ * `GET /v1/transactions` query parameters, checked against the published parameters (an unknown name, a `limit`
+ * over 100, a wrong type is an `InvalidRequestError`, nothing sent): arrays repeated (`multi`),
+ * `payout_correlation_id` comma-separated.
+ */
+const transactionQuery = (
+  params: ListTransactionsParams = {}
+): Effect.Effect<Array<[string, string]>, NordkitError.InvalidRequestError> => {
+  const { startingAfter, merchantReference, sessionId, status, ...rest } = params
+  const sessionIds = sessionId ?? rest.session_id
   const all: Record<string, unknown> = {
     ...rest,
+    ...(status !== undefined ? { status: typeof status === "string" ? [status] : status } : {}),
     ...(startingAfter !== undefined ? { starting_after: startingAfter } : {}),
     ...(merchantReference !== undefined ? { merchant_reference: merchantReference } : {}),
-    ...(sessionId !== undefined ? { session_id: sessionId } : {})
+    ...(sessionIds !== undefined ? { session_id: typeof sessionIds === "string" ? [sessionIds] : sessionIds } : {})
   }
-  const out: Array<[string, string]> = []
-  for (const [key, value] of Object.entries(all)) {
-    if (value === undefined) continue
-    if (Array.isArray(value)) {
-      if (key === "payout_correlation_id") out.push([key, value.join(",")])
-      else for (const v of value) out.push([key, String(v)])
-    } else {
-      out.push([key, String(value)])
+  for (const key of Object.keys(all)) if (all[key] === undefined) delete all[key]
+  return Effect.mapBoth(encodeTransactionFilters(all, { onExcessProperty: "error" }), {
+    onFailure: (error) =>
+      new NordkitError.InvalidRequestError({
+        provider: "dintero",
+        method: "GET",
+        path: "/v1/transactions",
+        detail: error.message.slice(0, 500)
+      }),
+    onSuccess: () => {
+      const out: Array<[string, string]> = []
+      for (const [key, value] of Object.entries(all)) {
+        if (Array.isArray(value)) {
+          if (key === "payout_correlation_id") out.push([key, value.join(",")])
+          else for (const v of value) out.push([key, String(v)])
+        } else {
+          out.push([key, String(value)])
+        }
+      }
+      return out
     }
-  }
-  return out
+  })
 }
 
 const plainQuery = (params: Record<string, unknown> = {}): Array<[string, string]> =>
@@ -351,13 +374,14 @@ export const make = Effect.fnUntraced(function* (
 
   const listTransactions = Effect.fn("DinteroClient.listTransactions")(function* (params?: ListTransactionsParams) {
     return yield* json(TransactionList)(
-      HttpClientRequest.get("/v1/transactions", { urlParams: transactionQuery(params) })
+      HttpClientRequest.get("/v1/transactions", { urlParams: yield* transactionQuery(params) })
     )
   })
 
   const streamTransactions = (params: ListTransactionsParams = {}): Stream.Stream<Transaction, E> => {
     const { startingAfter, starting_after, ...filters } = params
-    const limit = params.limit ?? 100
+    // Dintero serves at most 100 per page: a larger limit would end the stream after its first (short) page.
+    const limit = Math.min(params.limit ?? 100, 100)
     return Stream.paginate(startingAfter ?? starting_after, (after: string | undefined) =>
       Effect.map(
         listTransactions({ ...filters, limit, ...(after === undefined ? {} : { starting_after: after }) }),

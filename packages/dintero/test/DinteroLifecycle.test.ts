@@ -290,6 +290,21 @@ describe("DinteroClient lifecycle over loopback", () => {
     }).pipe(Effect.provide(loopback))
   )
 
+  it.effect("list filters outside the published parameters are refused before anything is sent", () =>
+    Effect.gen(function* () {
+      const { server, client } = yield* setup
+      yield* client.accessToken
+      yield* server.clearLog
+      const tooMany = yield* Effect.flip(client.listTransactions({ limit: 500 }))
+      assert.strictEqual(tooMany._tag, "InvalidRequestError")
+      const unknown = yield* Effect.flip(
+        client.listTransactions({ colour: "red" } as unknown as DinteroSchema.ListTransactionsParams)
+      )
+      assert.strictEqual(unknown._tag, "InvalidRequestError")
+      assert.lengthOf(yield* server.requests, 0)
+    }).pipe(Effect.provide(loopback))
+  )
+
   it.effect("an id that would leave its path segment is refused before anything is sent", () =>
     Effect.gen(function* () {
       const { server, client } = yield* setup
