@@ -99,7 +99,7 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
         "--disable-sync"
       ]
     })
-  }, 60_000)
+  }, 120_000)
   let clientId = ""
 
   afterAll(async () => {

@@ -68,7 +68,7 @@ describe.skipIf(!RedisServer.isAvailable() && process.env.CI === undefined)("rep
         windowMillis: 1_200
       }
     }))
-  })
+  }, 120_000)
 
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.stop()))
@@ -171,7 +171,8 @@ describe.skipIf(!RedisServer.isAvailable() && process.env.CI === undefined)("rep
     const recovered = performance.now() - killed
     expect(replies.map((reply) => reply.ok)).toEqual([20, 20])
     expect(sameToken(replies)).toBe(true)
-    expect(recovered).toBeLessThan(lockTtlMillis + 1_000)
+    // The lock TTL plus one token round trip, with room for a loaded CI machine.
+    expect(recovered).toBeLessThan(lockTtlMillis + 1_500)
     // The waiters sent nothing while the lock was held: the takeover made one request.
     await new Promise((resolve) => setTimeout(resolve, 100))
     const after = (await requestsOf(dintero)).slice(before).filter((request) => request.path.endsWith("/auth/token"))
