@@ -83,23 +83,30 @@ for (const [name, platform] of platforms) {
       }).pipe(Effect.scoped, Effect.provide(platform))
     )
 
-    it.live("headers then a stalled body: TimeoutError(body)", () =>
-      Effect.gen(function* () {
-        const server = yield* HostileServer.make(() => ({ _tag: "StallBody", contentLength: 1000 }))
-        const api = yield* clientFor(server.url)
-        const { result, millis } = yield* timed(
-          api
-            .json(Thing)(HttpClientRequest.get("/things/1"))
-            .pipe(RequestLimits.provide({ timeout: 200 }))
-        )
-        const error = failureOf(result)
-        assert.strictEqual(error._tag, "TimeoutError")
-        if (error._tag === "TimeoutError") {
-          assert.strictEqual(error.phase, "body")
-          assert.strictEqual(error.timeoutMillis, 200, "the per-call deadline wins over the client's")
-        }
-        assert.isBelow(millis, 2 * 200 + 20 + MARGIN)
-      }).pipe(Effect.scoped, Effect.provide(platform))
+    it.live("headers then a stalled body (announced or chunked): TimeoutError(body), the connection dropped", () =>
+      Effect.forEach([1000, undefined], (contentLength) =>
+        Effect.gen(function* () {
+          const server = yield* HostileServer.make(() =>
+            contentLength === undefined ? { _tag: "StallBody" } : { _tag: "StallBody", contentLength }
+          )
+          const api = yield* clientFor(server.url)
+          const { result, millis } = yield* timed(
+            api
+              .json(Thing)(HttpClientRequest.get("/things/1"))
+              .pipe(RequestLimits.provide({ timeout: 200 }))
+          )
+          const error = failureOf(result)
+          assert.strictEqual(error._tag, "TimeoutError")
+          if (error._tag === "TimeoutError") {
+            assert.strictEqual(error.phase, "body")
+            assert.strictEqual(error.timeoutMillis, 200, "the per-call deadline wins over the client's")
+          }
+          assert.isBelow(millis, 2 * 200 + 20 + MARGIN)
+          // The stalled connections were dropped, not left to the server.
+          yield* Effect.sleep(50)
+          assert.strictEqual(server.openConnections(), 0)
+        }).pipe(Effect.scoped)
+      ).pipe(Effect.provide(platform))
     )
 
     it.live("a trickling body (1 byte / 20 ms) runs into the whole-body deadline", () =>
@@ -140,6 +147,8 @@ for (const [name, platform] of platforms) {
           }
           assert.strictEqual(server.count(), 1, "not retried")
           assert.isBelow(millis, 2_000)
+          yield* Effect.sleep(50)
+          assert.strictEqual(server.openConnections(), 0, "the rest of the body is not read")
         }
       }).pipe(Effect.scoped, Effect.provide(platform))
     )

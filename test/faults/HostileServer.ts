@@ -42,6 +42,8 @@ export interface HostileServer {
   readonly received: ReadonlyArray<Received>
   /** Requests whose path starts with `prefix`. */
   readonly count: (prefix?: string) => number
+  /** Connections the client still holds open. */
+  readonly openConnections: () => number
 }
 
 const send = (behaviour: Behaviour, request: Received, res: ServerResponse) => {
@@ -144,6 +146,11 @@ export const make = (route: (request: Received) => Behaviour): Effect.Effect<Hos
           send(route(request), request, res)
         })
       })
+      const sockets = new Set<import("node:net").Socket>()
+      server.on("connection", (socket) => {
+        sockets.add(socket)
+        socket.on("close", () => sockets.delete(socket))
+      })
       server.listen(0, "127.0.0.1", () => {
         const { port } = server.address() as AddressInfo
         resume(
@@ -152,7 +159,8 @@ export const make = (route: (request: Received) => Behaviour): Effect.Effect<Hos
             state: {
               url: `http://127.0.0.1:${port}`,
               received,
-              count: (prefix = "") => received.filter((request) => request.url.startsWith(prefix)).length
+              count: (prefix = "") => received.filter((request) => request.url.startsWith(prefix)).length,
+              openConnections: () => sockets.size
             }
           })
         )
