@@ -242,10 +242,33 @@ const transactionQuery = (
   })
 }
 
-const plainQuery = (params: Record<string, unknown> = {}): Array<[string, string]> =>
-  Object.entries(params).flatMap(([k, v]) =>
-    v === undefined ? [] : Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : [[k, String(v)]]
+/** Query parameters checked against an operation's published parameters (`InvalidRequestError`, nothing sent). */
+const checkedQuery = (
+  schema: Schema.Top & { readonly EncodingServices: never },
+  path: string,
+  params: Record<string, unknown> = {}
+): Effect.Effect<Array<[string, string]>, NordkitError.InvalidRequestError> => {
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))
+  return Effect.mapBoth(
+    Schema.encodeUnknownEffect(Schema.toCodecJson(schema))(defined, { onExcessProperty: "error" }) as Effect.Effect<
+      unknown,
+      Schema.SchemaError
+    >,
+    {
+      onFailure: (error) =>
+        new NordkitError.InvalidRequestError({
+          provider: "dintero",
+          method: "GET",
+          path,
+          detail: error.message.slice(0, 500)
+        }),
+      onSuccess: () =>
+        Object.entries(defined).flatMap(([k, v]) =>
+          Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : [[k, String(v)] as [string, string]]
+        )
+    }
   )
+}
 
 /** Builds the client. Fails with `NordkitError.ConfigurationError` for a bad account id or an insecure URL. */
 export const make = Effect.fnUntraced(function* (
@@ -482,7 +505,11 @@ export const make = Effect.fnUntraced(function* (
     return yield* json(
       SettlementList,
       apiHost
-    )(HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/settlements`, { urlParams: plainQuery(params) }))
+    )(
+      HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/settlements`, {
+        urlParams: yield* checkedQuery(Api.AidSettlementsListParams, "/v1/accounts/{aid}/settlements", params)
+      })
+    )
   })
 
   const listReports = Effect.fn("DinteroClient.listReports")(function* (params?: ListReportsParams) {
@@ -490,7 +517,13 @@ export const make = Effect.fnUntraced(function* (
       ReportList,
       apiHost
     )(
-      HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/reports/metadata`, { urlParams: plainQuery(params) })
+      HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/reports/metadata`, {
+        urlParams: yield* checkedQuery(
+          Api.ApiReportsMetadataListGetParams,
+          "/v1/accounts/{aid}/reports/metadata",
+          params
+        )
+      })
     )
   })
 

@@ -269,6 +269,8 @@ describe("DinteroClient lifecycle over loopback", () => {
       assert.strictEqual(sent.query.get("limit"), "10")
       const reports = yield* client.listReports()
       assert.deepStrictEqual(reports.reports, [])
+      const refused = yield* Effect.flip(client.listSettlements({ limit: 5_000 }))
+      assert.strictEqual(refused._tag, "InvalidRequestError")
       const raw = yield* client.apiHttp.get(`/v1/accounts/${account.accountId}/settlements`)
       assert.strictEqual(raw.status, 200)
     }).pipe(Effect.provide(loopback))
