@@ -5,7 +5,7 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { RequestLimits } from "@nordkit/core"
+import { RequestLimits, TokenStore } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
 import { DineroClient } from "@nordkit/dinero"
 import { DinteroClient } from "@nordkit/dintero"
@@ -254,6 +254,7 @@ for (const [platformName, platform] of platforms) {
         const canary = Canary.make()
         const spans = Spans.make()
         return Effect.gen(function* () {
+          const servers: Array<HostileServer.HostileServer> = []
           for (const behaviour of [
             { _tag: "Echo", status: 400, json: true },
             { _tag: "Echo", status: 401, json: true },
@@ -261,15 +262,27 @@ for (const [platformName, platform] of platforms) {
             { _tag: "Echo", status: 200, json: true }
           ] as const) {
             const api = yield* HostileServer.make(routed(provider, behaviour))
+            servers.push(api)
             for (const operation of provider.write === undefined ? [provider.read] : [provider.read, provider.write]) {
               yield* canary.observe(spans.provide(run(provider, api.url, operation)))
             }
             if (provider.tokenPath !== undefined) {
               const tokenEndpoint = yield* HostileServer.make(() => behaviour)
+              servers.push(tokenEndpoint)
               yield* canary.observe(spans.provide(run(provider, tokenEndpoint.url, provider.read)))
             }
           }
-          assert.deepStrictEqual([...canary.leaks(secrets), ...spans.leaks(secrets)], [])
+          // Plus what only the wire shows: every credential-carrying header value actually sent (a bearer token,
+          // Basic credentials, each request's signature).
+          const sent = servers.flatMap((server) =>
+            server.received.flatMap((request) =>
+              Object.entries(request.headers)
+                .filter(([name]) => /authorization|signature|key|token/i.test(name))
+                .flatMap(([, value]) => (typeof value === "string" ? [value, value.replace(/^\S+ /, "")] : []))
+            )
+          )
+          const all = [...secrets, ...sent.filter((value) => value.length >= 8)]
+          assert.deepStrictEqual([...canary.leaks(all), ...spans.leaks(all)], [])
           assert.isAbove(canary.renderings.length, 8)
         }).pipe(Effect.scoped, Effect.provide(canary.layer), Effect.provide(env))
       })
@@ -348,5 +361,48 @@ describe("header values from configuration", () => {
           assert.strictEqual(server.count(), 0)
         }).pipe(Effect.scoped, Effect.provide(platform))
     )
+  }
+})
+
+describe("Monerium code exchange against an echoing token endpoint", () => {
+  for (const [platformName, platform] of platforms) {
+    it.live(`the authorization code and the PKCE verifier appear in no rendering (${platformName})`, () => {
+      const canary = Canary.make()
+      const spans = Spans.make()
+      const code = "authcode-SECRET-5e6f7a8b9c"
+      const codeVerifier = `verifier-SECRET-${"v".repeat(40)}`
+      return Effect.gen(function* () {
+        for (const behaviour of [
+          { _tag: "Echo", status: 400, json: true },
+          { _tag: "Echo", status: 500, json: false },
+          { _tag: "Echo", status: 200, json: true }
+        ] as const) {
+          const server = yield* HostileServer.make(() => behaviour)
+          const exchange = Effect.flatMap(MoneriumClient.MoneriumClient, (client) =>
+            client.exchangeCode({ code, codeVerifier })
+          ).pipe(
+            Effect.provide(
+              MoneriumClient.layer({
+                credentials: MoneriumClient.authorizationCode({
+                  clientId: "monerium-code-app",
+                  redirectUri: "https://app.example/callback"
+                }),
+                apiUrl: server.url,
+                retry
+              })
+            ),
+            Effect.provide(TokenStore.layerMemory)
+          )
+          const exit = yield* canary.observe(spans.provide(exchange))
+          assert.strictEqual(exit._tag, "Failure")
+          assert.isTrue(
+            server.received.some((request) => request.body.includes(code)),
+            "the echo is real"
+          )
+        }
+        const forms = [code, codeVerifier].flatMap((secret) => [secret, encodeURIComponent(secret), btoa(secret)])
+        assert.deepStrictEqual([...canary.leaks(forms), ...spans.leaks(forms)], [])
+      }).pipe(Effect.scoped, Effect.provide(canary.layer), Effect.provide(platform))
+    })
   }
 })
