@@ -7,7 +7,7 @@
  * `sdk` (@monerium/sdk 3.5.0; its `fetch` is intercepted to send the API host's requests to loopback), `naive`
  * (fetch, caches its token in a variable, JSON.parse, no validation), `bare` (effect HttpClient on undici +
  * Schema decode of the same body, a token fetched once by hand: the floor nordkit is built on).
- * modes: `throughput` (c=1 then c=64, latencies, peak RSS), `cold` (1,000 concurrent first calls on a fresh client),
+ * modes: `throughput` (one round: c=1 then c=64, latencies, peak RSS), `cold` (1,000 concurrent first calls on a fresh client),
  * `overhead` (bare vs nordkit-undici in this process, alternating samples at c=1, CPU µs per request).
  */
 import type * as Effect from "effect/Effect"
@@ -214,10 +214,8 @@ const drive = async (client: Client, requests: number, concurrency: number) => {
       )
     )
   }
-  const wall = performance.now() - start
-  const sorted = latencies.sort()
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
-  return { requests, concurrency, rps: requests / (wall / 1000), p50: at(0.5), p99: at(0.99) }
+  const wallMs = performance.now() - start
+  return { requests, concurrency, wallMs, latencies }
 }
 
 const stats = async () => (await (await fetch(`${baseUrl}/__stats`)).json()) as { tokenRequests: number }
@@ -240,14 +238,24 @@ const cpuPerRequest = async (client: Client, requests: number) => {
 const output = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`)
 
 if (mode === "throughput") {
-  await reset()
+  // One round of the interleaved throughput run (run.ts alternates clients round by round).
   const client = await makeClient(kind)
-  await drive(client, Math.min(3_000, REQUESTS), 8) // warm-up: JIT, connections, token
-  const c1 = await drive(client, REQUESTS, 1)
-  const c64 = await drive(client, REQUESTS, 64)
-  const { tokenRequests } = await stats()
+  await drive(client, 1_000, 8) // warm-up: JIT, connections, token
+  const stage = async (concurrency: number) => {
+    const before = process.cpuUsage()
+    const { wallMs, latencies } = await drive(client, REQUESTS, concurrency)
+    const cpu = process.cpuUsage(before)
+    return {
+      requests: REQUESTS,
+      wallMs,
+      cpuUs: cpu.user + cpu.system,
+      latencies: Array.from(latencies, (ms) => Math.round(ms * 1000) / 1000)
+    }
+  }
+  const c1 = await stage(1)
+  const c64 = await stage(64)
   await client.close()
-  output({ kind, c1, c64, tokenRequests, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
+  output({ kind, c1, c64, maxRssMiB: process.resourceUsage().maxRSS / 1024 })
 } else if (mode === "cold") {
   await reset()
   const client = await makeClient(kind)

@@ -1,11 +1,11 @@
 /**
  * Peer benchmark, one command: `./nk pnpm run bench:peer` (optionally `-- <requests>`, default 20,000).
  *
- * Starts the Monerium-shaped loopback server (`server.ts`) in its own process, then runs every client in a
- * process of its own (`client.ts`), one after the other against that server:
+ * Starts the Monerium-shaped loopback server (`server.ts`) in its own process, then runs every client in
+ * processes of its own (`client.ts`), one at a time, against that server:
  *
- * 1. throughput: after a warm-up, `requests` balance calls at concurrency 1, then `requests` at concurrency 64:
- *    req/s, p50/p99 latency, the client process's peak RSS;
+ * 1. throughput: `requests` balance calls at concurrency 1 and `requests` at concurrency 64 per client, in 4
+ *    interleaved rounds (each a fresh process with a warm-up): req/s, p50/p99 latency, the peak RSS of a process;
  * 2. cold start: a fresh client, 1,000 concurrent first calls; how many token requests the server saw;
  * 3. nordkit's own cost: in one process, alternating samples of bare effect `HttpClient` (undici) + Schema decode
  *    and nordkit's `MoneriumClient.getBalances` (undici) at concurrency 1; CPU µs per request (user + system).
@@ -40,28 +40,72 @@ const firstLine = (child: ChildProcess) =>
 const server = spawn(process.execPath, [join(here, "server.ts")], { stdio: ["pipe", "pipe", "inherit"] })
 const baseUrl = await firstLine(server)
 
-const runClient = (kind: string, mode: string) => {
+const runClient = (kind: string, mode: string, count = requests) => {
   const out = execFileSync(
     process.execPath,
-    ["--conditions=@nordkit/source", join(here, "client.ts"), kind, mode, baseUrl, String(requests)],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 180_000 }
+    ["--conditions=@nordkit/source", join(here, "client.ts"), kind, mode, baseUrl, String(count)],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 180_000, maxBuffer: 64 * 1024 * 1024 }
   )
   return JSON.parse(out.trim().split("\n").at(-1) ?? "{}")
 }
 
 interface Stage {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
+  readonly requests: number
+  readonly wallMs: number
+  readonly cpuUs: number
+  readonly latencies: ReadonlyArray<number>
 }
+interface Merged {
+  requests: number
+  wallMs: number
+  cpuUs: number
+  latencies: Array<number>
+}
+const empty = (): Merged => ({ requests: 0, wallMs: 0, cpuUs: 0, latencies: [] })
+const merge = (into: Merged, stage: Stage) => {
+  into.requests += stage.requests
+  into.wallMs += stage.wallMs
+  into.cpuUs += stage.cpuUs
+  for (const ms of stage.latencies) into.latencies.push(ms)
+}
+const summary = (m: Merged) => {
+  const sorted = m.latencies.sort((a, b) => a - b)
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN
+  return {
+    requests: m.requests,
+    rps: m.requests / (m.wallMs / 1000),
+    cpuUs: m.cpuUs / m.requests,
+    p50: at(0.5),
+    p99: at(0.99)
+  }
+}
+
 const started = performance.now()
-const throughput: Record<string, { c1: Stage; c64: Stage; maxRssMiB: number }> = {}
+// Throughput runs in ROUNDS rounds; each round runs every client once (a fresh process: warm-up, then
+// requests/ROUNDS calls at c=1 and at c=64), in a rotated order, so load from elsewhere on a shared machine
+// falls on all clients alike. req/s = all requests / all time; percentiles over all latencies.
+const ROUNDS = 4
+const perRound = Math.ceil(requests / ROUNDS)
+const merged: Record<string, { c1: Merged; c64: Merged; maxRssMiB: number }> = {}
+for (const kind of kinds) merged[kind] = { c1: empty(), c64: empty(), maxRssMiB: 0 }
 const cold: Record<string, { tokenRequests: number; wallMs: number }> = {}
 try {
-  for (const kind of kinds) {
-    process.stderr.write(`throughput: ${kind}\n`)
-    throughput[kind] = runClient(kind, "throughput")
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = kinds.map((_, i) => kinds[(i + round) % kinds.length])
+    for (const kind of order) {
+      process.stderr.write(`throughput round ${round + 1}/${ROUNDS}: ${kind}\n`)
+      const result = runClient(kind, "throughput", perRound)
+      merge(merged[kind].c1, result.c1)
+      merge(merged[kind].c64, result.c64)
+      merged[kind].maxRssMiB = Math.max(merged[kind].maxRssMiB, result.maxRssMiB)
+    }
   }
+  const throughput = Object.fromEntries(
+    kinds.map((kind) => [
+      kind,
+      { c1: summary(merged[kind].c1), c64: summary(merged[kind].c64), maxRssMiB: merged[kind].maxRssMiB }
+    ])
+  )
   for (const kind of kinds) {
     process.stderr.write(`cold start: ${kind}\n`)
     cold[kind] = runClient(kind, "cold")
@@ -71,17 +115,19 @@ try {
 
   const model = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model
   console.log(`machine: ${cpus().length} cores (nproc), ${model}, Node ${process.version}`)
-  console.log(`${requests} requests per concurrency level, one process per client, server in its own process\n`)
+  console.log(
+    `${perRound * ROUNDS} requests per client and concurrency level (${ROUNDS} interleaved rounds); server in its own process\n`
+  )
   const naive = throughput.naive
   const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits })
   console.log(
-    "| client | req/s c=1 | p50 / p99 c=1 (ms) | req/s c=64 | p50 / p99 c=64 (ms) | vs naive c=1 / c=64 | peak RSS | token requests, 1,000 cold callers |"
+    "| client | req/s c=1 | p50 / p99 c=1 (ms) | req/s c=64 | p50 / p99 c=64 (ms) | vs naive c=1 / c=64 | client CPU per request c=1 / c=64 | peak RSS | token requests, 1,000 cold callers |"
   )
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|")
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
   for (const kind of kinds) {
     const t = throughput[kind]
     console.log(
-      `| ${labels[kind]} | ${fmt(t.c1.rps)} | ${t.c1.p50.toFixed(2)} / ${t.c1.p99.toFixed(2)} | ${fmt(t.c64.rps)} | ${t.c64.p50.toFixed(1)} / ${t.c64.p99.toFixed(1)} | ${(t.c1.rps / naive.c1.rps).toFixed(2)}× / ${(t.c64.rps / naive.c64.rps).toFixed(2)}× | ${fmt(t.maxRssMiB)} MiB | ${cold[kind].tokenRequests} |`
+      `| ${labels[kind]} | ${fmt(t.c1.rps)} | ${t.c1.p50.toFixed(2)} / ${t.c1.p99.toFixed(2)} | ${fmt(t.c64.rps)} | ${t.c64.p50.toFixed(1)} / ${t.c64.p99.toFixed(1)} | ${(t.c1.rps / naive.c1.rps).toFixed(2)}× / ${(t.c64.rps / naive.c64.rps).toFixed(2)}× | ${fmt(t.c1.cpuUs)} / ${fmt(t.c64.cpuUs)} µs | ${fmt(t.maxRssMiB)} MiB | ${cold[kind].tokenRequests} |`
     )
   }
   const line = (where: string, o: { sample: number; samples: number; bareCpuUs: number; nordkitCpuUs: number }) =>
