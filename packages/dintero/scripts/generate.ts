@@ -293,6 +293,8 @@ const body = generated
     /Schema\.Union\(\[((?:Schema\.Literal\("[^"]*"\)(?:\.annotate\(\{[^{}]*\}\))?, )*Schema\.Literal\("[^"]*"\)(?:\.annotate\(\{[^{}]*\}\))?)\]\)/g,
     "Schema.Union([$1, Schema.String])"
   )
+  // Each schema is built by a call at module level: marked pure, a bundler drops the ones an app never reaches.
+  .replace(/^export const (\w+) = (Schema\.|openLiterals\()/gm, "export const $1 = /* @__PURE__ */ $2")
   .split("\n")
   .map((line) =>
     line.startsWith("export type ") ? line.replace(/((?:"[^"]*" \| )+"[^"]*")/g, "($1 | (string & {}))") : line

@@ -44,14 +44,16 @@ import * as DinteroCallback from "./DinteroCallback.ts"
 import { errorFields } from "./DinteroError.ts"
 import {
   AccountId,
-  Api,
   CaptureRequest,
   type Environment,
   ExtendAuthorizationRequest,
   environmentOf,
   type ListReportsParams,
+  ListReportsQuery,
   type ListSettlementsParams,
+  ListSettlementsQuery,
   type ListTransactionsParams,
+  ListTransactionsQuery,
   PaymentTokenSessionRequest,
   PayRequest,
   PayResult,
@@ -199,7 +201,7 @@ export const keepUnknownFields = <A>(raw: unknown, decoded: A): A => {
 }
 
 /** `GET /v1/transactions` query parameters: arrays repeated (`multi`), `payout_correlation_id` comma-separated. */
-const encodeTransactionFilters = Schema.encodeUnknownEffect(Schema.toCodecJson(Api.TransactionsGetParams))
+const encodeTransactionFilters = Schema.encodeUnknownEffect(Schema.toCodecJson(ListTransactionsQuery))
 
 /**
  * `GET /v1/transactions` query parameters, checked against the published parameters (an unknown name, a `limit`
@@ -507,7 +509,7 @@ export const make = Effect.fnUntraced(function* (
       apiHost
     )(
       HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/settlements`, {
-        urlParams: yield* checkedQuery(Api.AidSettlementsListParams, "/v1/accounts/{aid}/settlements", params)
+        urlParams: yield* checkedQuery(ListSettlementsQuery, "/v1/accounts/{aid}/settlements", params)
       })
     )
   })
@@ -518,11 +520,7 @@ export const make = Effect.fnUntraced(function* (
       apiHost
     )(
       HttpClientRequest.get(yield* path("GET")`/v1/accounts/${aid}/reports/metadata`, {
-        urlParams: yield* checkedQuery(
-          Api.ApiReportsMetadataListGetParams,
-          "/v1/accounts/{aid}/reports/metadata",
-          params
-        )
+        urlParams: yield* checkedQuery(ListReportsQuery, "/v1/accounts/{aid}/reports/metadata", params)
       })
     )
   })

@@ -6,9 +6,9 @@
  * on decoded responses (`DinteroClient` merges them back), so a new field on Dintero's side is never lost.
  */
 import * as Schema from "effect/Schema"
+// Imported by name (not re-exported as a namespace), so bundlers keep only the schemas an app's operations use.
+// All generated schemas: `@nordkit/dintero/generated/DinteroApi`.
 import * as Api from "./generated/DinteroApi.ts"
-
-export { Api }
 
 /** A Dintero account id: `T` (test) or `P` (production) followed by 3 or 8 digits, e.g. `T12345678`. */
 export const AccountId = Schema.String.pipe(
@@ -101,6 +101,9 @@ export type UpdateTransactionRequest = typeof UpdateTransactionRequest.Type
 export const ExtendAuthorizationRequest = Api.TransactionTidExtendAuthorizationPostRequestJson
 export type ExtendAuthorizationRequest = typeof ExtendAuthorizationRequest.Type
 
+/** The published query parameters of `GET /v1/transactions`. */
+export const ListTransactionsQuery = Api.TransactionsGetParams
+
 /** What `GET /v1/transactions/{id}?includes=...` can add to a transaction. */
 export type TransactionInclude = NonNullable<(typeof Api.TransactionsIdGetParams.Type)["includes"]>[number]
 
@@ -137,11 +140,13 @@ export const eventsOfRequest = (transaction: Transaction, eventRequestId: string
 /** Answer of `GET /v1/accounts/{aid}/settlements`. */
 export const SettlementList = Api.SettlementResponse
 export type SettlementList = typeof SettlementList.Type
+export const ListSettlementsQuery = Api.AidSettlementsListParams
 export type ListSettlementsParams = Partial<typeof Api.AidSettlementsListParams.Type>
 
 /** Answer of `GET /v1/accounts/{aid}/reports/metadata`. */
 export const ReportList = Api.ApiReportsMetadataListGet200
 export type ReportList = typeof ReportList.Type
+export const ListReportsQuery = Api.ApiReportsMetadataListGetParams
 export type ListReportsParams = Partial<typeof Api.ApiReportsMetadataListGetParams.Type>
 
 // --- callback secret (not in the published OpenAPI: `POST /v1/admin/signature`) -------------------------------------

@@ -18,7 +18,7 @@ const openLiterals = <const L extends ReadonlyArray<string>>(literals: L) =>
   Schema.Union([Schema.Literals(literals), Schema.String])
 // non-recursive definitions
 export type CallbackUrl = string
-export const CallbackUrl = Schema.String.annotate({ format: "uri", identifier: "CallbackUrl" })
+export const CallbackUrl = /* @__PURE__ */ Schema.String.annotate({ format: "uri", identifier: "CallbackUrl" })
 export type OrderAddress = {
   readonly first_name?: string
   readonly last_name?: string
@@ -39,7 +39,7 @@ export type OrderAddress = {
   readonly customer_reference?: string
   readonly cost_center?: string
 }
-export const OrderAddress = Schema.Struct({
+export const OrderAddress = /* @__PURE__ */ Schema.Struct({
   first_name: Schema.optionalKey(Schema.String),
   last_name: Schema.optionalKey(Schema.String),
   address_line: Schema.optionalKey(Schema.String),
@@ -60,7 +60,7 @@ export const OrderAddress = Schema.Struct({
   cost_center: Schema.optionalKey(Schema.String)
 }).annotate({ identifier: "OrderAddress" })
 export type PayoutFeeSplit = { readonly type: "proportional"; readonly destinations?: ReadonlyArray<string> }
-export const PayoutFeeSplit = Schema.Struct({
+export const PayoutFeeSplit = /* @__PURE__ */ Schema.Struct({
   type: Schema.Literal("proportional"),
   destinations: Schema.optionalKey(
     Schema.Array(Schema.String.annotate({ format: "payout_destination_id" })).check(
@@ -69,7 +69,7 @@ export const PayoutFeeSplit = Schema.Struct({
   )
 }).annotate({ identifier: "PayoutFeeSplit" })
 export type PayoutSplit = { readonly payout_destination_id: string; readonly amount: number }
-export const PayoutSplit = Schema.Struct({
+export const PayoutSplit = /* @__PURE__ */ Schema.Struct({
   payout_destination_id: Schema.String.check(
     Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" })
   ),
@@ -93,7 +93,7 @@ export type EmdEvent = ReadonlyArray<{
   readonly ticket_delivery_recipient: string
   readonly affiliate_name?: string
 }>
-export const EmdEvent = Schema.Array(
+export const EmdEvent = /* @__PURE__ */ Schema.Array(
   Schema.Struct({
     event_name: Schema.String,
     event_company: Schema.String,
@@ -122,7 +122,7 @@ export type EmdSubscription = {
   readonly auto_renewal_of_subscription: boolean
   readonly affiliate_name?: string
 }
-export const EmdSubscription = Schema.Struct({
+export const EmdSubscription = /* @__PURE__ */ Schema.Struct({
   subscription_name: Schema.String,
   start_time: Schema.String.annotate({ format: "date-time" }),
   end_time: Schema.String.annotate({ format: "date-time" }),
@@ -134,7 +134,7 @@ export type EmdCustomerAccountInfo = {
   readonly account_registration_date: string
   readonly account_last_modified: string
 }
-export const EmdCustomerAccountInfo = Schema.Struct({
+export const EmdCustomerAccountInfo = /* @__PURE__ */ Schema.Struct({
   unique_account_identifier: Schema.String,
   account_registration_date: Schema.String,
   account_last_modified: Schema.String
@@ -152,7 +152,7 @@ export type EmdAirReservationDetailsItinerary = {
   readonly passenger_id?: ReadonlyArray<number>
   readonly class?: string
 }
-export const EmdAirReservationDetailsItinerary = Schema.Struct({
+export const EmdAirReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   departure: Schema.String,
   departure_city: Schema.optionalKey(Schema.String),
   arrival: Schema.String,
@@ -172,7 +172,7 @@ export type EmdTravelInsurance = {
   readonly insurance_type?: "cancellation" | "travel" | "cancellation_travel" | "bankruptcy" | (string & {})
   readonly insurance_price?: number
 }
-export const EmdTravelInsurance = Schema.Struct({
+export const EmdTravelInsurance = /* @__PURE__ */ Schema.Struct({
   insurance_company: Schema.optionalKey(Schema.String),
   insurance_type: Schema.optionalKey(openLiterals(["cancellation", "travel", "cancellation_travel", "bankruptcy"])),
   insurance_price: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
@@ -183,7 +183,7 @@ export type EmdTravelPassenger = {
   readonly first_name: string
   readonly last_name: string
 }
-export const EmdTravelPassenger = Schema.Struct({
+export const EmdTravelPassenger = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
   title: Schema.optionalKey(openLiterals(["mr", "mrs", "ms", ""])),
   first_name: Schema.String,
@@ -200,7 +200,7 @@ export type EmdBusReservationDetailsItinerary = {
   readonly passenger_id?: ReadonlyArray<number>
   readonly class?: string
 }
-export const EmdBusReservationDetailsItinerary = Schema.Struct({
+export const EmdBusReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   departure_city: Schema.String,
   arrival_city: Schema.String,
   carrier: Schema.String,
@@ -224,7 +224,7 @@ export type EmdTrainReservationDetailsItinerary = {
   readonly passenger_id: ReadonlyArray<number>
   readonly class?: string
 }
-export const EmdTrainReservationDetailsItinerary = Schema.Struct({
+export const EmdTrainReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   departure_city: Schema.String,
   arrival_city: Schema.String,
   carrier: Schema.String,
@@ -246,7 +246,7 @@ export type EmdFerryReservationDetailsItinerary = {
   readonly passenger_id?: ReadonlyArray<number>
   readonly class?: string
 }
-export const EmdFerryReservationDetailsItinerary = Schema.Struct({
+export const EmdFerryReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   departure_city: Schema.String,
   arrival_city: Schema.String,
   carrier: Schema.String,
@@ -276,7 +276,7 @@ export type EmdHotelReservationDetailsItinerary = {
   readonly hotel_price: number
   readonly class?: string
 }
-export const EmdHotelReservationDetailsItinerary = Schema.Struct({
+export const EmdHotelReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   hotel_name: Schema.optionalKey(Schema.String),
   address: Schema.optionalKey(
     Schema.Struct({
@@ -315,7 +315,7 @@ export type EmdCarRentalReservationDetailsItinerary = {
   readonly car_price?: number
   readonly class?: string
 }
-export const EmdCarRentalReservationDetailsItinerary = Schema.Struct({
+export const EmdCarRentalReservationDetailsItinerary = /* @__PURE__ */ Schema.Struct({
   rental_company: Schema.String,
   drivers_id: Schema.optionalKey(
     Schema.Array(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
@@ -348,7 +348,7 @@ export type EmdMarketplaceAccountLastModified = {
   readonly login: string
   readonly address: string
 }
-export const EmdMarketplaceAccountLastModified = Schema.Struct({
+export const EmdMarketplaceAccountLastModified = /* @__PURE__ */ Schema.Struct({
   password: Schema.String.annotate({ format: "date-time" }),
   email: Schema.String.annotate({ format: "date-time" }),
   listing: Schema.String.annotate({ format: "date-time" }),
@@ -362,7 +362,7 @@ export type Address = {
   readonly postal_place: string
   readonly country: string
 }
-export const Address = Schema.Struct({
+export const Address = /* @__PURE__ */ Schema.Struct({
   address_line: Schema.String,
   address_line_2: Schema.optionalKey(Schema.String),
   postal_code: Schema.optionalKey(Schema.String),
@@ -378,7 +378,7 @@ export type DiscountType =
   | "employee"
   | "external"
   | (string & {})
-export const DiscountType = openLiterals([
+export const DiscountType = /* @__PURE__ */ openLiterals([
   "customer",
   "periodic",
   "manual",
@@ -393,7 +393,7 @@ export type Giftcard = {
   readonly amount: number
   readonly masked_card_token?: string
 }
-export const Giftcard = Schema.Struct({
+export const Giftcard = /* @__PURE__ */ Schema.Struct({
   type: Schema.Literal("dintero.wallets"),
   card_id: Schema.String,
   amount: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
@@ -406,7 +406,7 @@ export type Checkbox = {
   readonly required?: boolean
   readonly link?: { readonly url: string; readonly text: string }
 }
-export const Checkbox = Schema.Struct({
+export const Checkbox = /* @__PURE__ */ Schema.Struct({
   id: Schema.String,
   label: Schema.String.check(Schema.isMinLength(2).annotate({ expected: "a value with a length of at least 2" })).check(
     Schema.isMaxLength(99).annotate({ expected: "a value with a length of at most 99" })
@@ -421,7 +421,7 @@ export type PublishConfiguration = ReadonlyArray<{
   readonly id?: string
   readonly status?: "sent" | "skipped" | "failed" | (string & {})
 }>
-export const PublishConfiguration = Schema.Array(
+export const PublishConfiguration = /* @__PURE__ */ Schema.Array(
   Schema.Struct({
     channel: openLiterals(["sms", "push"]),
     type: openLiterals(["checkout-link", "app"]),
@@ -430,9 +430,11 @@ export const PublishConfiguration = Schema.Array(
   })
 ).annotate({ identifier: "PublishConfiguration" })
 export type SessionPayability = "payable" | "disabled_by_gateway" | "disabled_by_order_amount" | (string & {})
-export const SessionPayability = openLiterals(["payable", "disabled_by_gateway", "disabled_by_order_amount"]).annotate({
-  identifier: "SessionPayability"
-})
+export const SessionPayability = /* @__PURE__ */ openLiterals([
+  "payable",
+  "disabled_by_gateway",
+  "disabled_by_order_amount"
+]).annotate({ identifier: "SessionPayability" })
 export type InstabankFinanceProduct = {
   readonly product_code: string
   readonly minimum_monthly_balance_rate: string
@@ -450,7 +452,7 @@ export type InstabankFinanceProduct = {
   }
   readonly branding_image_url?: string
 }
-export const InstabankFinanceProduct = Schema.Struct({
+export const InstabankFinanceProduct = /* @__PURE__ */ Schema.Struct({
   product_code: Schema.String,
   minimum_monthly_balance_rate: Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" }),
   annual_interest_rate: Schema.optionalKey(Schema.String.annotate({ format: "^([0-9]*[.])?[0-9]+$" })),
@@ -491,7 +493,7 @@ export type InstabankInvoiceProduct = {
   readonly require_applicant_amount: number
   readonly branding_image_url?: string
 }
-export const InstabankInvoiceProduct = Schema.Struct({
+export const InstabankInvoiceProduct = /* @__PURE__ */ Schema.Struct({
   product_code: Schema.String,
   due_in_days: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
     Schema.isGreaterThanOrEqualTo(0).annotate({ expected: "a value greater than or equal to 0" })
@@ -530,7 +532,7 @@ export type InstabankInstallmentProduct = {
   }
   readonly branding_image_url?: string
 }
-export const InstabankInstallmentProduct = Schema.Struct({
+export const InstabankInstallmentProduct = /* @__PURE__ */ Schema.Struct({
   minimum_amount: Schema.optionalKey(
     Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
       Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
@@ -600,7 +602,7 @@ export type InstabankPostponementProduct = {
   }
   readonly branding_image_url?: string
 }
-export const InstabankPostponementProduct = Schema.Struct({
+export const InstabankPostponementProduct = /* @__PURE__ */ Schema.Struct({
   minimum_amount: Schema.optionalKey(
     Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })).check(
       Schema.isGreaterThanOrEqualTo(1).annotate({ expected: "a value greater than or equal to 1" })
@@ -664,7 +666,7 @@ export type CollectorB2BAddress = {
   readonly last_name?: string
   readonly address_id?: string
 }
-export const CollectorB2BAddress = Schema.Struct({
+export const CollectorB2BAddress = /* @__PURE__ */ Schema.Struct({
   business_name: Schema.String.check(
     Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
   ),
@@ -713,7 +715,7 @@ export type PayoutConfiguration = {
     readonly payment_product: "bambora" | "collector" | "payex" | "klarna" | (string & {})
   }>
 }
-export const PayoutConfiguration = Schema.Struct({
+export const PayoutConfiguration = /* @__PURE__ */ Schema.Struct({
   dynamic_payout_destination_ids: Schema.optionalKey(
     Schema.Array(
       Schema.Struct({
@@ -743,7 +745,7 @@ export type Merchant = {
   readonly address_line_2?: string
   readonly platform_type?: "aggregator" | "marketplace" | (string & {})
 }
-export const Merchant = Schema.Struct({
+export const Merchant = /* @__PURE__ */ Schema.Struct({
   name: Schema.String,
   logo_url: Schema.String.annotate({ format: "uri" }),
   website: Schema.optionalKey(Schema.String),
@@ -799,7 +801,7 @@ export type ShippingOption = {
   }
   readonly thumbnail_url?: string
 }
-export const ShippingOption = Schema.Struct({
+export const ShippingOption = /* @__PURE__ */ Schema.Struct({
   id: Schema.String,
   line_id: Schema.String,
   countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
@@ -874,7 +876,7 @@ export type MyDinteroUserCreation = {
   readonly actions: ReadonlyArray<"create_user">
   readonly terms: { readonly id: string; readonly url: string }
 }
-export const MyDinteroUserCreation = Schema.Struct({
+export const MyDinteroUserCreation = /* @__PURE__ */ Schema.Struct({
   actions: Schema.Array(Schema.Literal("create_user")),
   terms: Schema.Struct({
     id: Schema.String.annotate({ format: "uuid" }),
@@ -888,7 +890,7 @@ export type SystemRequestHeaders = {
   readonly "dintero-system-plugin-version"?: string
   readonly "user-agent"?: string
 }
-export const SystemRequestHeaders = Schema.Struct({
+export const SystemRequestHeaders = /* @__PURE__ */ Schema.Struct({
   "dintero-system-name": Schema.optionalKey(Schema.String),
   "dintero-system-version": Schema.optionalKey(Schema.String),
   "dintero-system-plugin-name": Schema.optionalKey(Schema.String),
@@ -900,7 +902,7 @@ export type PaymentOperationIntent =
   | "recurring_purchase"
   | "generate_payment_token"
   | (string & {})
-export const PaymentOperationIntent = openLiterals([
+export const PaymentOperationIntent = /* @__PURE__ */ openLiterals([
   "unscheduled_purchase",
   "recurring_purchase",
   "generate_payment_token"
@@ -913,7 +915,7 @@ export type RequestHeaders = {
   readonly "user-agent"?: string
   readonly "dintero-checkout-instance-id"?: string
 }
-export const RequestHeaders = Schema.Struct({
+export const RequestHeaders = /* @__PURE__ */ Schema.Struct({
   "dintero-system-name": Schema.optionalKey(Schema.String),
   "dintero-system-version": Schema.optionalKey(Schema.String),
   "dintero-system-plugin-name": Schema.optionalKey(Schema.String),
@@ -930,7 +932,7 @@ export type CollectorB2BPaymentOperationAddress = {
   readonly country: string
   readonly address_id?: string
 }
-export const CollectorB2BPaymentOperationAddress = Schema.Struct({
+export const CollectorB2BPaymentOperationAddress = /* @__PURE__ */ Schema.Struct({
   business_name: Schema.String.check(
     Schema.isMaxLength(50).annotate({ expected: "a value with a length of at most 50" })
   ),
@@ -962,7 +964,7 @@ export type CollectorProduct = {
   readonly monthly_amount: number
   readonly first_monthly_amount: number
 }
-export const CollectorProduct = Schema.Struct({
+export const CollectorProduct = /* @__PURE__ */ Schema.Struct({
   id: Schema.String,
   type: openLiterals(["interest_free", "annuity"]),
   credit_time: Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })),
@@ -978,7 +980,7 @@ export const CollectorProduct = Schema.Struct({
 export type Error = {
   readonly error: { readonly code?: string; readonly errors?: ReadonlyArray<{}>; readonly message: string }
 }
-export const Error = Schema.Struct({
+export const Error = /* @__PURE__ */ Schema.Struct({
   error: Schema.Struct({
     code: Schema.optionalKey(Schema.String),
     errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
@@ -986,7 +988,7 @@ export const Error = Schema.Struct({
   })
 }).annotate({ identifier: "Error" })
 export type SessionCustomer = { readonly customer_id?: string; readonly email?: string; readonly phone_number?: string }
-export const SessionCustomer = Schema.Struct({
+export const SessionCustomer = /* @__PURE__ */ Schema.Struct({
   customer_id: Schema.optionalKey(Schema.String),
   email: Schema.optionalKey(Schema.String),
   phone_number: Schema.optionalKey(Schema.String)
@@ -1001,7 +1003,7 @@ export type SessionThemeConfiguration = {
     readonly "font-family"?: string
   }
 }
-export const SessionThemeConfiguration = Schema.Struct({
+export const SessionThemeConfiguration = /* @__PURE__ */ Schema.Struct({
   theme: Schema.optionalKey(
     Schema.Struct({
       backdrop: Schema.optionalKey(Schema.String),
@@ -1017,12 +1019,12 @@ export type TokenProvider = {
   readonly payment_product_type: string
   readonly token_types?: ReadonlyArray<"payment_token" | "recurrence_token" | (string & {})>
 }
-export const TokenProvider = Schema.Struct({
+export const TokenProvider = /* @__PURE__ */ Schema.Struct({
   payment_product_type: Schema.String,
   token_types: Schema.optionalKey(Schema.Array(openLiterals(["payment_token", "recurrence_token"])))
 }).annotate({ identifier: "TokenProvider" })
 export type SettlementStatus = "NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})
-export const SettlementStatus = openLiterals([
+export const SettlementStatus = /* @__PURE__ */ openLiterals([
   "NOT_SETTLED",
   "PENDING_SETTLEMENT",
   "PARTIALLY_SETTLED",
@@ -1037,7 +1039,7 @@ export type TransactionSettlementsEvent = {
   readonly refund?: number
   readonly fee?: number
 }
-export const TransactionSettlementsEvent = Schema.Struct({
+export const TransactionSettlementsEvent = /* @__PURE__ */ Schema.Struct({
   settlement_id: Schema.String,
   provider_reference: Schema.String,
   event_correlation_id: Schema.optionalKey(Schema.String),
@@ -1074,7 +1076,7 @@ export type SettlementItem = {
   readonly created_at?: string
   readonly updated_at?: string
 }
-export const SettlementItem = Schema.Struct({
+export const SettlementItem = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   start_at: Schema.optionalKey(Schema.String),
   end_at: Schema.optionalKey(Schema.String),
@@ -1114,14 +1116,14 @@ export type ReportFilter = {
   readonly filter?: "operation_payout_destination" | "store_id" | (string & {})
   readonly value?: string
 }
-export const ReportFilter = Schema.Struct({
+export const ReportFilter = /* @__PURE__ */ Schema.Struct({
   filter: Schema.optionalKey(openLiterals(["operation_payout_destination", "store_id"])),
   value: Schema.optionalKey(Schema.String)
 }).annotate({ identifier: "ReportFilter" })
 export type StartingAfter = string
-export const StartingAfter = Schema.String.annotate({ identifier: "StartingAfter" })
+export const StartingAfter = /* @__PURE__ */ Schema.String.annotate({ identifier: "StartingAfter" })
 export type AutoCaptureConfiguration = { readonly auto_capture?: boolean; readonly [x: string]: Schema.Json }
-export const AutoCaptureConfiguration = Schema.StructWithRest(
+export const AutoCaptureConfiguration = /* @__PURE__ */ Schema.StructWithRest(
   Schema.Struct({ auto_capture: Schema.optionalKey(Schema.Boolean) }),
   [Schema.Record(Schema.String, Schema.Json.annotate({ expected: "JSON value" }))]
 ).annotate({ identifier: "AutoCaptureConfiguration" })
@@ -1129,7 +1131,7 @@ export type PayPayment = {
   readonly payment_product_type: string
   readonly operation?: "unscheduled_purchase" | "recurring_purchase" | (string & {})
 }
-export const PayPayment = Schema.Struct({
+export const PayPayment = /* @__PURE__ */ Schema.Struct({
   payment_product_type: Schema.String,
   operation: Schema.optionalKey(openLiterals(["unscheduled_purchase", "recurring_purchase"]))
 }).annotate({ identifier: "PayPayment" })
@@ -1138,7 +1140,7 @@ export type SessionUrls = {
   readonly callback_url?: CallbackUrl
   readonly merchant_terms_url?: string
 }
-export const SessionUrls = Schema.Struct({
+export const SessionUrls = /* @__PURE__ */ Schema.Struct({
   return_url: Schema.String.annotate({ format: "uri" }),
   callback_url: Schema.optionalKey(CallbackUrl),
   merchant_terms_url: Schema.optionalKey(Schema.String.annotate({ format: "uri" }))
@@ -1188,7 +1190,7 @@ export type SplitShippingOption = {
   readonly splits?: ReadonlyArray<PayoutSplit>
   readonly pay_in_store?: Schema.Json
 }
-export const SplitShippingOption = Schema.Struct({
+export const SplitShippingOption = /* @__PURE__ */ Schema.Struct({
   id: Schema.String,
   line_id: Schema.String,
   countries: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "iso3166-alpha2" }))),
@@ -1266,7 +1268,7 @@ export type EmdRecurring = {
   readonly subscription: EmdSubscription
   readonly customer_account_info: EmdCustomerAccountInfo
 }
-export const EmdRecurring = Schema.Struct({
+export const EmdRecurring = /* @__PURE__ */ Schema.Struct({
   subscription: EmdSubscription,
   customer_account_info: EmdCustomerAccountInfo
 }).annotate({ identifier: "EmdRecurring" })
@@ -1277,7 +1279,7 @@ export type EmdAirReservationDetails = {
   readonly passengers?: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdAirReservationDetails = Schema.Struct({
+export const EmdAirReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdAirReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1291,7 +1293,7 @@ export type EmdBusReservationDetails = {
   readonly passengers?: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdBusReservationDetails = Schema.Struct({
+export const EmdBusReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdBusReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1305,7 +1307,7 @@ export type EmdTrainReservationDetails = {
   readonly passengers?: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdTrainReservationDetails = Schema.Struct({
+export const EmdTrainReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdTrainReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1319,7 +1321,7 @@ export type EmdFerryReservationDetails = {
   readonly passengers?: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdFerryReservationDetails = Schema.Struct({
+export const EmdFerryReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdFerryReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1333,7 +1335,7 @@ export type EmdHotelReservationDetails = {
   readonly passengers?: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdHotelReservationDetails = Schema.Struct({
+export const EmdHotelReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdHotelReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1347,7 +1349,7 @@ export type EmdCarRentalReservationDetails = {
   readonly drivers: ReadonlyArray<EmdTravelPassenger>
   readonly affiliate_name?: string
 }
-export const EmdCarRentalReservationDetails = Schema.Struct({
+export const EmdCarRentalReservationDetails = /* @__PURE__ */ Schema.Struct({
   pnr: Schema.optionalKey(Schema.String),
   itinerary: Schema.Array(EmdCarRentalReservationDetailsItinerary),
   insurance: Schema.optionalKey(Schema.Array(EmdTravelInsurance)),
@@ -1369,7 +1371,7 @@ export type EmdMarketplaceSellerInfo = {
   readonly number_of_trades: number
   readonly volume_of_trades?: number
 }
-export const EmdMarketplaceSellerInfo = Schema.Struct({
+export const EmdMarketplaceSellerInfo = /* @__PURE__ */ Schema.Struct({
   unique_account_identifier_seller: Schema.optionalKey(
     Schema.Struct({
       email: Schema.optionalKey(Schema.String),
@@ -1397,7 +1399,7 @@ export type EmdMarketplaceWinnerInfo = {
   readonly number_of_trades: number
   readonly volume_of_trades?: number
 }
-export const EmdMarketplaceWinnerInfo = Schema.Struct({
+export const EmdMarketplaceWinnerInfo = /* @__PURE__ */ Schema.Struct({
   unique_account_identifier_winner: Schema.optionalKey(
     Schema.Struct({
       email: Schema.optionalKey(Schema.String),
@@ -1425,7 +1427,7 @@ export type Store = {
   readonly terminal_id?: string
   readonly payout_destination_id?: string
 }
-export const Store = Schema.Struct({
+export const Store = /* @__PURE__ */ Schema.Struct({
   id: Schema.String,
   name: Schema.optionalKey(Schema.String),
   business_name: Schema.optionalKey(Schema.String),
@@ -1448,7 +1450,7 @@ export type DiscountItem = {
   readonly description?: string
   readonly line_id?: number
 }
-export const DiscountItem = Schema.Struct({
+export const DiscountItem = /* @__PURE__ */ Schema.Struct({
   amount: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" }))),
   percentage: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
   discount_type: Schema.optionalKey(DiscountType),
@@ -1457,7 +1459,7 @@ export const DiscountItem = Schema.Struct({
   line_id: Schema.optionalKey(Schema.Number.check(Schema.isInt().annotate({ expected: "an integer" })))
 }).annotate({ identifier: "DiscountItem" })
 export type CheckboxConfiguration = ReadonlyArray<Checkbox>
-export const CheckboxConfiguration = Schema.Array(Checkbox).check(
+export const CheckboxConfiguration = /* @__PURE__ */ Schema.Array(Checkbox).check(
   Schema.isMaxLength(2).annotate({
     expected: "a value with a length of at most 2",
     identifier: "CheckboxConfiguration"
@@ -1485,7 +1487,7 @@ export type BamboraConfiguration = {
   readonly applepay?: Schema.Json
   readonly googlepay?: Schema.Json
 }
-export const BamboraConfiguration = Schema.Struct({
+export const BamboraConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   creditcard: Schema.optionalKey(
     Schema.Struct({
@@ -1527,7 +1529,7 @@ export type DinteroConfiguration = {
   }
   readonly external?: Schema.Json
 }
-export const DinteroConfiguration = Schema.Struct({
+export const DinteroConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   wallets: Schema.optionalKey(
     Schema.Struct({
@@ -1557,7 +1559,7 @@ export type DinteroPspConfiguration = {
   readonly googlepay?: Schema.Json
   readonly clicktopay?: Schema.Json
 }
-export const DinteroPspConfiguration = Schema.Struct({
+export const DinteroPspConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   creditcard: Schema.optionalKey(
     Schema.Struct({
@@ -1585,7 +1587,7 @@ export type NetaxeptConfiguration = {
     }
   }
 }
-export const NetaxeptConfiguration = Schema.Struct({
+export const NetaxeptConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   creditcard: Schema.optionalKey(
     Schema.Struct({
@@ -1634,7 +1636,7 @@ export type PayExConfiguration = {
     readonly [x: string]: Schema.Json
   }
 }
-export const PayExConfiguration = Schema.Struct({
+export const PayExConfiguration = /* @__PURE__ */ Schema.Struct({
   dynamic_descriptor: Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
   ),
@@ -1692,7 +1694,7 @@ export type VippsConfiguration = {
   readonly payability?: SessionPayability
   readonly dynamic_descriptor?: string
 }
-export const VippsConfiguration = Schema.Struct({
+export const VippsConfiguration = /* @__PURE__ */ Schema.Struct({
   enabled: Schema.Boolean,
   payability: Schema.optionalKey(SessionPayability),
   dynamic_descriptor: Schema.optionalKey(
@@ -1712,7 +1714,7 @@ export type KlarnaConfiguration = {
     readonly payability?: SessionPayability
   }
 }
-export const KlarnaConfiguration = Schema.Struct({
+export const KlarnaConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   klarna: Schema.optionalKey(
     Schema.Struct({
@@ -1742,7 +1744,7 @@ export type SantanderConfiguration = {
     }>
   }
 }
-export const SantanderConfiguration = Schema.Struct({
+export const SantanderConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   debit_account: Schema.optionalKey(
     Schema.Struct({
@@ -1769,7 +1771,7 @@ export type SwishConfiguration = {
     readonly payability?: SessionPayability
   }
 }
-export const SwishConfiguration = Schema.Struct({
+export const SwishConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   swish: Schema.optionalKey(
     Schema.Struct({
@@ -1804,7 +1806,7 @@ export type InstabankConfiguration = {
     readonly products?: ReadonlyArray<InstabankPostponementProduct>
   }
 }
-export const InstabankConfiguration = Schema.Struct({
+export const InstabankConfiguration = /* @__PURE__ */ Schema.Struct({
   finance: Schema.optionalKey(
     Schema.Struct({
       enabled: Schema.Boolean,
@@ -1886,7 +1888,7 @@ export type CollectorConfiguration = {
     readonly payability?: SessionPayability
   }
 }
-export const CollectorConfiguration = Schema.Struct({
+export const CollectorConfiguration = /* @__PURE__ */ Schema.Struct({
   type: Schema.optionalKey(Schema.Literal("payment_type")),
   dynamic_descriptor: Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(40).annotate({ expected: "a value with a length of at most 40" }))
@@ -1961,7 +1963,7 @@ export type SessionExpress = {
     readonly customer_types?: ReadonlyArray<"b2c" | "b2b" | (string & {})>
   }
 }
-export const SessionExpress = Schema.Struct({
+export const SessionExpress = /* @__PURE__ */ Schema.Struct({
   express: Schema.optionalKey(
     Schema.Struct({
       shipping_options: Schema.Array(ShippingOption),
@@ -1990,7 +1992,7 @@ export type SessionExpressUpdate = {
   readonly shipping_options: ReadonlyArray<ShippingOption>
   readonly shipping_mode?: "shipping_required" | "shipping_not_required" | (string & {})
 }
-export const SessionExpressUpdate = Schema.Struct({
+export const SessionExpressUpdate = /* @__PURE__ */ Schema.Struct({
   shipping_options: Schema.Array(ShippingOption),
   shipping_mode: Schema.optionalKey(
     openLiterals(["shipping_required", "shipping_not_required"]).annotate({ default: "shipping_required" })
@@ -2000,7 +2002,7 @@ export type TransactionSettlementsRead = {
   readonly events: ReadonlyArray<TransactionSettlementsEvent>
   readonly settlement_status?: "NOT_SETTLED" | "PENDING_SETTLEMENT" | "PARTIALLY_SETTLED" | "SETTLED" | (string & {})
 }
-export const TransactionSettlementsRead = Schema.Struct({
+export const TransactionSettlementsRead = /* @__PURE__ */ Schema.Struct({
   events: Schema.Array(TransactionSettlementsEvent),
   settlement_status: Schema.optionalKey(
     openLiterals(["NOT_SETTLED", "PENDING_SETTLEMENT", "PARTIALLY_SETTLED", "SETTLED"])
@@ -2010,7 +2012,7 @@ export type SettlementResponse = {
   readonly items?: ReadonlyArray<SettlementItem>
   readonly last_evaluated_key?: { readonly id?: string; readonly account_id?: string; readonly settled_at?: string }
 }
-export const SettlementResponse = Schema.Struct({
+export const SettlementResponse = /* @__PURE__ */ Schema.Struct({
   items: Schema.optionalKey(Schema.Array(SettlementItem)),
   last_evaluated_key: Schema.optionalKey(
     Schema.Struct({
@@ -2039,7 +2041,7 @@ export type ReportMetadata = {
   readonly signed_url?: string
   readonly report_filters?: ReadonlyArray<ReportFilter>
 }
-export const ReportMetadata = Schema.Struct({
+export const ReportMetadata = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
   report_job_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
   account_id: Schema.optionalKey(Schema.String.annotate({ readOnly: true })),
@@ -2066,7 +2068,7 @@ export type EmdTravel = {
   readonly hotel_reservation_details?: EmdHotelReservationDetails
   readonly car_rental_reservation_details?: EmdCarRentalReservationDetails
 }
-export const EmdTravel = Schema.Struct({
+export const EmdTravel = /* @__PURE__ */ Schema.Struct({
   air_reservation_details: Schema.optionalKey(EmdAirReservationDetails),
   bus_reservation_details: Schema.optionalKey(EmdBusReservationDetails),
   train_reservation_details: Schema.optionalKey(EmdTrainReservationDetails),
@@ -2078,7 +2080,7 @@ export type EmdMarketplaceOrder = {
   readonly seller_info: EmdMarketplaceSellerInfo
   readonly winner_info: EmdMarketplaceWinnerInfo
 }
-export const EmdMarketplaceOrder = Schema.Struct({
+export const EmdMarketplaceOrder = /* @__PURE__ */ Schema.Struct({
   seller_info: EmdMarketplaceSellerInfo,
   winner_info: EmdMarketplaceWinnerInfo
 }).annotate({ identifier: "EmdMarketplaceOrder" })
@@ -2088,7 +2090,7 @@ export type Emd = {
   readonly travel?: EmdTravel
   readonly marketplace_order?: EmdMarketplaceOrder
 }
-export const Emd = Schema.Struct({
+export const Emd = /* @__PURE__ */ Schema.Struct({
   event: Schema.optionalKey(EmdEvent),
   subscription: Schema.optionalKey(EmdRecurring),
   travel: Schema.optionalKey(EmdTravel),
@@ -2137,7 +2139,7 @@ export type SessionOrder = {
   readonly payout_destination_id?: string
   readonly merchant_reference: string
 }
-export const SessionOrder = Schema.Struct({
+export const SessionOrder = /* @__PURE__ */ Schema.Struct({
   amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
   currency: Schema.String.annotate({ format: "iso4217-code" }),
   vat_amount: Schema.optionalKey(
@@ -2247,7 +2249,7 @@ export type SessionOrderUpdate = {
   readonly gift_cards?: ReadonlyArray<Giftcard>
   readonly event_reference?: string
 }
-export const SessionOrderUpdate = Schema.Struct({
+export const SessionOrderUpdate = /* @__PURE__ */ Schema.Struct({
   amount: Schema.optionalKey(
     Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" }))
   ),
@@ -2472,7 +2474,7 @@ export type Session = {
   }>
   readonly transaction_id?: string
 }
-export const Session = Schema.Struct({
+export const Session = /* @__PURE__ */ Schema.Struct({
   url: SessionUrls,
   customer: Schema.optionalKey(SessionCustomer),
   order: SessionOrder,
@@ -2673,7 +2675,7 @@ export type UpdateSessionOptions = {
   readonly express?: SessionExpressUpdate
   readonly remove_lock?: boolean
 }
-export const UpdateSessionOptions = Schema.Struct({
+export const UpdateSessionOptions = /* @__PURE__ */ Schema.Struct({
   order: SessionOrderUpdate,
   express: Schema.optionalKey(SessionExpressUpdate),
   remove_lock: Schema.optionalKey(Schema.Boolean.annotate({ default: true }))
@@ -3028,7 +3030,7 @@ export type Transaction = {
   readonly platform_type?: "aggregator" | "marketplace" | (string & {})
   readonly verified_identity?: Schema.Json
 }
-export const Transaction = Schema.Struct({
+export const Transaction = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
   payment_product: openLiterals([
@@ -3487,7 +3489,7 @@ export type CheckoutSessionProfilePostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const CheckoutSessionProfilePostParams = Schema.Struct({
+export const CheckoutSessionProfilePostParams = /* @__PURE__ */ Schema.Struct({
   include_session: Schema.optionalKey(Schema.Boolean),
   "Dintero-Feature-Toggles": Schema.optionalKey(
     Schema.Array(Schema.Literal("strict-session-amounts")).annotate({ default: [] })
@@ -3606,7 +3608,7 @@ export type CheckoutSessionProfilePostRequestJson = {
   }
   readonly metadata?: { readonly [x: string]: string }
 }
-export const CheckoutSessionProfilePostRequestJson = Schema.Struct({
+export const CheckoutSessionProfilePostRequestJson = /* @__PURE__ */ Schema.Struct({
   url: SessionUrls,
   customer: Schema.optionalKey(
     Schema.Struct({
@@ -3985,7 +3987,7 @@ export type CheckoutSessionProfilePost200 = {
     readonly cancelled_at?: string
   }
 }
-export const CheckoutSessionProfilePost200 = Schema.Struct({
+export const CheckoutSessionProfilePost200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
   publish: Schema.optionalKey(PublishConfiguration),
@@ -4320,7 +4322,7 @@ export const CheckoutSessionProfilePost500 = Error
 export type CheckoutSessionGetParams = {
   readonly includes?: ReadonlyArray<"events.request_headers" | "initiating_system_request_headers" | (string & {})>
 }
-export const CheckoutSessionGetParams = Schema.Struct({
+export const CheckoutSessionGetParams = /* @__PURE__ */ Schema.Struct({
   includes: Schema.optionalKey(
     Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
   )
@@ -4546,7 +4548,7 @@ export type CheckoutSessionGet200 = {
   readonly cancelled_by?: string
   readonly cancelled_at?: string
 }
-export const CheckoutSessionGet200 = Schema.Struct({
+export const CheckoutSessionGet200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
   url: SessionUrls,
@@ -4880,7 +4882,7 @@ export type CheckoutSessionPutParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const CheckoutSessionPutParams = Schema.Struct({
+export const CheckoutSessionPutParams = /* @__PURE__ */ Schema.Struct({
   force_shipping_address_callback: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
   update_without_lock: Schema.optionalKey(Schema.Boolean.annotate({ default: false })),
   "Dintero-Feature-Toggles": Schema.optionalKey(
@@ -5122,7 +5124,7 @@ export type CheckoutSessionPut200 = {
   readonly cancelled_by?: string
   readonly cancelled_at?: string
 }
-export const CheckoutSessionPut200 = Schema.Struct({
+export const CheckoutSessionPut200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
   url: SessionUrls,
@@ -5453,7 +5455,7 @@ export type CheckoutSessionCancelPostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const CheckoutSessionCancelPostParams = Schema.Struct({
+export const CheckoutSessionCancelPostParams = /* @__PURE__ */ Schema.Struct({
   "Dintero-System-Name": Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
   ),
@@ -5688,7 +5690,7 @@ export type CheckoutSessionCancelPost200 = {
   readonly cancelled_by?: string
   readonly cancelled_at?: string
 }
-export const CheckoutSessionCancelPost200 = Schema.Struct({
+export const CheckoutSessionCancelPost200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
   url: SessionUrls,
@@ -6020,7 +6022,7 @@ export type CheckoutPaymentTokenSessionPostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const CheckoutPaymentTokenSessionPostParams = Schema.Struct({
+export const CheckoutPaymentTokenSessionPostParams = /* @__PURE__ */ Schema.Struct({
   include_session: Schema.optionalKey(Schema.Boolean),
   "Dintero-System-Name": Schema.optionalKey(
     Schema.String.check(Schema.isMaxLength(120).annotate({ expected: "a value with a length of at most 120" }))
@@ -6052,7 +6054,7 @@ export type CheckoutPaymentTokenSessionPostRequestJson = {
   }
   readonly token_provider: TokenProvider
 }
-export const CheckoutPaymentTokenSessionPostRequestJson = Schema.Struct({
+export const CheckoutPaymentTokenSessionPostRequestJson = /* @__PURE__ */ Schema.Struct({
   session: Schema.Struct({
     order: Schema.Struct({
       currency: Schema.String.annotate({ format: "iso4217-code" }),
@@ -6299,7 +6301,7 @@ export type CheckoutPaymentTokenSessionPost200 = {
     readonly cancelled_at?: string
   }
 }
-export const CheckoutPaymentTokenSessionPost200 = Schema.Struct({
+export const CheckoutPaymentTokenSessionPost200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   url: Schema.optionalKey(Schema.String.annotate({ format: "uri" })),
   publish: Schema.optionalKey(PublishConfiguration),
@@ -6638,7 +6640,7 @@ export type TransactionsIdCapturePostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const TransactionsIdCapturePostParams = Schema.Struct({
+export const TransactionsIdCapturePostParams = /* @__PURE__ */ Schema.Struct({
   includes: Schema.optionalKey(
     Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
   ),
@@ -6681,7 +6683,7 @@ export type TransactionsIdCapturePostRequestJson = {
   }>
   readonly final_capture?: boolean
 }
-export const TransactionsIdCapturePostRequestJson = Schema.Struct({
+export const TransactionsIdCapturePostRequestJson = /* @__PURE__ */ Schema.Struct({
   amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
   capture_reference: Schema.optionalKey(Schema.String),
   items: Schema.optionalKey(
@@ -6747,7 +6749,7 @@ export type TransactionTidExtendAuthorizationPostRequestJson = {
   readonly items?: Schema.Json
   readonly description?: string
 }
-export const TransactionTidExtendAuthorizationPostRequestJson = Schema.Struct({
+export const TransactionTidExtendAuthorizationPostRequestJson = /* @__PURE__ */ Schema.Struct({
   reason: Schema.optionalKey(Schema.String),
   reference: Schema.optionalKey(Schema.String),
   amount: Schema.optionalKey(Schema.Number.check(Schema.isFinite().annotate({ expected: "a finite number" }))),
@@ -6772,7 +6774,7 @@ export type TransactionsIdRefundPostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const TransactionsIdRefundPostParams = Schema.Struct({
+export const TransactionsIdRefundPostParams = /* @__PURE__ */ Schema.Struct({
   includes: Schema.optionalKey(
     Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
   ),
@@ -6815,7 +6817,7 @@ export type TransactionsIdRefundPostRequestJson = {
     readonly discount_lines?: ReadonlyArray<DiscountItem>
   }>
 }
-export const TransactionsIdRefundPostRequestJson = Schema.Struct({
+export const TransactionsIdRefundPostRequestJson = /* @__PURE__ */ Schema.Struct({
   amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
   reason: Schema.optionalKey(Schema.String),
   refund_reference: Schema.optionalKey(Schema.String),
@@ -6880,7 +6882,7 @@ export type TransactionsIdVoidPostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const TransactionsIdVoidPostParams = Schema.Struct({
+export const TransactionsIdVoidPostParams = /* @__PURE__ */ Schema.Struct({
   includes: Schema.optionalKey(
     Schema.Array(openLiterals(["events.request_headers", "initiating_system_request_headers"]))
   ),
@@ -6923,7 +6925,7 @@ export type TransactionsIdGetParams = {
     | (string & {})
   >
 }
-export const TransactionsIdGetParams = Schema.Struct({
+export const TransactionsIdGetParams = /* @__PURE__ */ Schema.Struct({
   includes: Schema.optionalKey(
     Schema.Array(
       openLiterals([
@@ -6951,7 +6953,9 @@ export const TransactionsIdGet500 = Error
 export type TransactionsIdGet503 = Error
 export const TransactionsIdGet503 = Error
 export type TransactionsIdPutRequestJson = { readonly merchant_reference_2?: string }
-export const TransactionsIdPutRequestJson = Schema.Struct({ merchant_reference_2: Schema.optionalKey(Schema.String) })
+export const TransactionsIdPutRequestJson = /* @__PURE__ */ Schema.Struct({
+  merchant_reference_2: Schema.optionalKey(Schema.String)
+})
 export type TransactionsIdPut200 = Transaction
 export const TransactionsIdPut200 = Transaction
 export type TransactionsIdPut400 = Error
@@ -7007,7 +7011,7 @@ export type TransactionsGetParams = {
   readonly payment_operation?: string
   readonly customer_id?: string
 }
-export const TransactionsGetParams = Schema.Struct({
+export const TransactionsGetParams = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "checkout-id" }))),
   limit: Schema.optionalKey(
     Schema.Number.annotate({ default: 10 })
@@ -7065,7 +7069,7 @@ export const TransactionsGetParams = Schema.Struct({
   customer_id: Schema.optionalKey(Schema.String)
 })
 export type TransactionsGet200 = ReadonlyArray<Transaction>
-export const TransactionsGet200 = Schema.Array(Transaction)
+export const TransactionsGet200 = /* @__PURE__ */ Schema.Array(Transaction)
 export type TransactionsGet400 = Error
 export const TransactionsGet400 = Error
 export type TransactionsGet401 = Error
@@ -7084,7 +7088,7 @@ export type AidSettlementsListParams = {
   readonly payout_destination_id?: string
   readonly search?: string
 }
-export const AidSettlementsListParams = Schema.Struct({
+export const AidSettlementsListParams = /* @__PURE__ */ Schema.Struct({
   limit: Schema.optionalKey(
     Schema.Number.annotate({ default: 10 })
       .check(Schema.isInt().annotate({ expected: "an integer" }))
@@ -7108,7 +7112,7 @@ export const AidSettlementsList403 = Error
 export type AidSettlementsList500 = Error
 export const AidSettlementsList500 = Error
 export type ApiReportsMetadataListGetParams = { readonly limit?: number; readonly starting_after?: string }
-export const ApiReportsMetadataListGetParams = Schema.Struct({
+export const ApiReportsMetadataListGetParams = /* @__PURE__ */ Schema.Struct({
   limit: Schema.optionalKey(
     Schema.Number.annotate({ default: 10 })
       .check(Schema.isInt().annotate({ expected: "an integer" }))
@@ -7122,7 +7126,7 @@ export type ApiReportsMetadataListGet200 = {
   readonly starting_after?: StartingAfter
   readonly [x: string]: Schema.Json
 }
-export const ApiReportsMetadataListGet200 = Schema.StructWithRest(
+export const ApiReportsMetadataListGet200 = /* @__PURE__ */ Schema.StructWithRest(
   Schema.Struct({
     reports: Schema.optionalKey(Schema.Array(ReportMetadata)),
     starting_after: Schema.optionalKey(StartingAfter)
@@ -7146,7 +7150,7 @@ export type CheckoutSessionPayPostParams = {
   readonly "Dintero-System-Plugin-Name"?: string
   readonly "Dintero-System-Plugin-Version"?: string
 }
-export const CheckoutSessionPayPostParams = Schema.Struct({
+export const CheckoutSessionPayPostParams = /* @__PURE__ */ Schema.Struct({
   "Dintero-Feature-Toggles": Schema.optionalKey(
     Schema.Array(openLiterals(["strict-merchant-reference", "strict-success-merchant-reference"])).annotate({
       default: []
@@ -7184,7 +7188,7 @@ export type CheckoutSessionPayPostRequestJson = {
   }
   readonly payment?: PayPayment
 }
-export const CheckoutSessionPayPostRequestJson = Schema.Struct({
+export const CheckoutSessionPayPostRequestJson = /* @__PURE__ */ Schema.Struct({
   session: Schema.optionalKey(
     Schema.Struct({
       url: Schema.optionalKey(Schema.Struct({ callback_url: Schema.optionalKey(CallbackUrl) })),
@@ -7575,7 +7579,7 @@ export type CheckoutSessionPayPost200 = {
   readonly success: boolean
   readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
 }
-export const CheckoutSessionPayPost200 = Schema.Struct({
+export const CheckoutSessionPayPost200 = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.String),
   created_at: Schema.optionalKey(Schema.String.annotate({ format: "date-time" })),
   payment_product: openLiterals([
@@ -8041,7 +8045,7 @@ export type CheckoutSessionPayPost400 = {
   readonly success: boolean
   readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
 }
-export const CheckoutSessionPayPost400 = Schema.Struct({
+export const CheckoutSessionPayPost400 = /* @__PURE__ */ Schema.Struct({
   error: Schema.Struct({
     code: Schema.optionalKey(Schema.String),
     errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
@@ -8069,7 +8073,7 @@ export type CheckoutSessionPayPost500 = {
   readonly success: boolean
   readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
 }
-export const CheckoutSessionPayPost500 = Schema.Struct({
+export const CheckoutSessionPayPost500 = /* @__PURE__ */ Schema.Struct({
   error: Schema.Struct({
     code: Schema.optionalKey(Schema.String),
     errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
@@ -8093,7 +8097,7 @@ export type CheckoutSessionPayPostdefault = {
   readonly success: boolean
   readonly actions?: ReadonlyArray<{ readonly source?: string; readonly code?: string; readonly type?: string }>
 }
-export const CheckoutSessionPayPostdefault = Schema.Struct({
+export const CheckoutSessionPayPostdefault = /* @__PURE__ */ Schema.Struct({
   error: Schema.Struct({
     code: Schema.optionalKey(Schema.String),
     errors: Schema.optionalKey(Schema.Array(Schema.Struct({}))),
@@ -8126,7 +8130,7 @@ export type ExampleSessionGetCallbackUrlParams = {
   readonly delay_callback?: number
   readonly report_event?: string
 }
-export const ExampleSessionGetCallbackUrlParams = Schema.Struct({
+export const ExampleSessionGetCallbackUrlParams = /* @__PURE__ */ Schema.Struct({
   "Dintero-Signature": Schema.optionalKey(Schema.String),
   transaction_id: Schema.String,
   session_id: Schema.optionalKey(Schema.String),
@@ -8142,7 +8146,7 @@ export const ExampleSessionGetCallbackUrlParams = Schema.Struct({
   report_event: Schema.optionalKey(Schema.String)
 })
 export type ExampleSessionGetCallbackUrl200 = {}
-export const ExampleSessionGetCallbackUrl200 = Schema.Struct({})
+export const ExampleSessionGetCallbackUrl200 = /* @__PURE__ */ Schema.Struct({})
 export type ExampleSessionPostCallbackUrlParams = {
   readonly "Dintero-Signature"?: string
   readonly transaction_id: string
@@ -8159,7 +8163,7 @@ export type ExampleSessionPostCallbackUrlParams = {
   readonly method: string
   readonly includes: string
 }
-export const ExampleSessionPostCallbackUrlParams = Schema.Struct({
+export const ExampleSessionPostCallbackUrlParams = /* @__PURE__ */ Schema.Struct({
   "Dintero-Signature": Schema.optionalKey(Schema.String),
   transaction_id: Schema.String,
   session_id: Schema.optionalKey(Schema.String),
@@ -8178,7 +8182,7 @@ export const ExampleSessionPostCallbackUrlParams = Schema.Struct({
 export type ExampleSessionPostCallbackUrlRequestJson = Transaction
 export const ExampleSessionPostCallbackUrlRequestJson = Transaction
 export type ExampleSessionPostCallbackUrl200 = {}
-export const ExampleSessionPostCallbackUrl200 = Schema.Struct({})
+export const ExampleSessionPostCallbackUrl200 = /* @__PURE__ */ Schema.Struct({})
 
 export interface OperationConfig {
   /**
