@@ -3,15 +3,18 @@
  *
  * Run from the repository root: `./nk pnpm --filter @nordkit/dintero run generate`.
  *
- * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the providers' reference folder (path in `reference` below).
- *    Where they differ the 2026 typings win: properties they add to a definition are patched into the spec.
+ * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the providers' reference folder (path in `reference`
+ *    below). Where they differ the 2026 typings win: properties they add to a definition or to an operation's inline
+ *    body are patched into the spec. Swagger 2 polymorphic subtypes are folded into their base (their fields
+ *    optional), since the generator keeps only the base.
  * 2. Keeps only the operations nordkit wraps (and the definitions they reach), strips prose and regex `pattern`s
  *    (the generator cannot revive them), and hands the spec plus that JSON patch to `@effect/openapi-generator`
  *    (isolated install in `tools/openapi-generator`).
- * 3. Rewrites the output's `effect/unstable/http/*` imports to effect 4.1's `effect/http/*` and writes
- *    `src/generated/DinteroApi.ts`.
- * 4. Writes `test/contract/facts.json`: for each wrapped operation, the request body's and the response's field
- *    names, required fields and enums (nested objects one level deep), in a compact form of our own.
+ * 3. Rewrites the output's `effect/unstable/http/*` imports to effect 4.1's `effect/http/*`, opens enums (a new
+ *    value decodes as its string), marks schema constants pure, and writes `src/generated/DinteroApi.ts`.
+ * 4. Writes `test/contract/facts.json`: for each wrapped operation, the query parameter names and the request
+ *    body's and response's field names, required fields and enums (two levels deep, array items included), shared
+ *    shapes stored once — a compact form of our own.
  */
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
