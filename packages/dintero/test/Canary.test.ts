@@ -1,6 +1,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Canary } from "@nordkit/core/testing"
+import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -9,7 +10,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
-import { DinteroClient } from "../src/index.ts"
+import { DinteroCallback, DinteroClient } from "../src/index.ts"
 import { DinteroTestServer } from "../src/testing.ts"
 
 const SECRET = "CANARY-dintero-client-secret-7f3a91c2"
@@ -104,6 +105,26 @@ describe("secret canary (Dintero + core)", () => {
       const transportExit = yield* Fiber.join(transportFiber)
       assert.isTrue(Exit.isFailure(transportExit))
 
+      // Callbacks: the signature secret (created, then used) and the signatures never appear either.
+      yield* observe(client.createSignatureSecret)
+      const { secret } = yield* client.createSignatureSecret
+      const signatureSecret = Redacted.value(secret)
+      const verifier = DinteroCallback.makeVerifier({ secret, accountId: account.accountId })
+      const url = `https://shop.example/cb?transaction_id=${id}&merchant_reference=seed`
+      const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      const good = yield* DinteroCallback.sign({
+        secret,
+        accountId: account.accountId,
+        method: "GET",
+        url,
+        timestamp: now
+      })
+      const forged = good.replace(/.$/, (c) => (c === "0" ? "1" : "0"))
+      yield* observe(verifier.verify({ url, method: "GET", signature: good }))
+      yield* observe(verifier.verify({ url, method: "GET", signature: good }))
+      yield* observe(verifier.verify({ url, method: "GET", signature: forged }))
+      yield* observe(client.fetchCallbackTransaction(DinteroCallback.parse(`${url}x`)))
+
       const tokens = (yield* server.requests)
         .map((r) => r.headers.authorization ?? "")
         .filter((h) => h.startsWith("Bearer "))
@@ -111,7 +132,16 @@ describe("secret canary (Dintero + core)", () => {
       assert.isAbove(new Set(tokens).size, 1, "several tokens were issued and used")
       assert.deepStrictEqual(capture.unexercised(Canary.RequestErrorTags), [], "the canary drove every error path")
       assert.isAbove(capture.lines.length, 20)
-      assert.deepStrictEqual(capture.leaks([SECRET, "CANARY-wrong-secret-0c9d", ...new Set(tokens)]), [])
+      assert.deepStrictEqual(
+        capture.leaks([
+          SECRET,
+          "CANARY-wrong-secret-0c9d",
+          signatureSecret,
+          good.split("=").at(-1)!,
+          ...new Set(tokens)
+        ]),
+        []
+      )
       // The secret is still there, only hidden.
       assert.strictEqual(Redacted.value(options().clientSecret), SECRET)
     }).pipe(Effect.provide(capture.layer))
