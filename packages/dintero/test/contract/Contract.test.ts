@@ -265,6 +265,73 @@ describe("contract with Dintero's published OpenAPI", () => {
     })
   )
 
+  it.effect("every other request body arrives at the test server exactly as the caller built it", () =>
+    Effect.gen(function* () {
+      const { server, client } = yield* setup
+      const id = yield* server.seedTransaction({ amount: 1_000 })
+      const session = yield* client.createSession({
+        url: { return_url: "https://shop.example/return" },
+        profile_id: "default",
+        order: { amount: 100, currency: "NOK", merchant_reference: "o-1" }
+      })
+      const cases: ReadonlyArray<{
+        readonly name: string
+        readonly schema: Schema.Top & { readonly DecodingServices: never; readonly EncodingServices: never }
+        readonly path: string
+        readonly send: (body: any) => Effect.Effect<unknown, unknown>
+      }> = [
+        {
+          name: "updateSession",
+          schema: DinteroSchema.UpdateSessionRequest,
+          path: `/v1/sessions/${session.id}`,
+          send: (body) => client.updateSession(session.id, body, { updateWithoutLock: true })
+        },
+        {
+          name: "createPaymentTokenSession",
+          schema: DinteroSchema.PaymentTokenSessionRequest,
+          path: "/v1/sessions/payment-token",
+          send: (body) => client.createPaymentTokenSession(body)
+        },
+        { name: "payWithToken", schema: DinteroSchema.PayRequest, path: "/v1/sessions/pay", send: client.payWithToken },
+        {
+          name: "updateTransaction",
+          schema: DinteroSchema.UpdateTransactionRequest,
+          path: `/v1/transactions/${id}`,
+          send: (body) => client.updateTransaction(id, body)
+        },
+        {
+          name: "captureTransaction",
+          schema: DinteroSchema.CaptureRequest,
+          path: `/v1/transactions/${id}/capture`,
+          send: (body) => client.captureTransaction(id, body)
+        },
+        {
+          name: "refundTransaction",
+          schema: DinteroSchema.RefundRequest,
+          path: `/v1/transactions/${id}/refund`,
+          send: (body) => client.refundTransaction(id, body)
+        },
+        {
+          name: "extendAuthorization",
+          schema: DinteroSchema.ExtendAuthorizationRequest,
+          path: `/v1/transactions/${id}/authorization`,
+          send: (body) => client.extendAuthorization(id, body)
+        }
+      ]
+      for (const c of cases) {
+        const samples = yield* Arbitrary.sampleEffect(Arbitrary.schema(c.schema), { count: 15, seed: 7 })
+        const encode = Schema.encodeUnknownSync(c.schema)
+        for (const sample of samples) {
+          yield* server.clearLog
+          yield* Effect.exit(c.send(sample))
+          const arrived = (yield* server.requests).filter((r) => r.path === c.path && r.method !== "GET")
+          assert.lengthOf(arrived, 1, c.name)
+          assert.deepStrictEqual(JSON.parse(arrived[0]!.body), JSON.parse(JSON.stringify(encode(sample))), c.name)
+        }
+      }
+    })
+  )
+
   it.effect("a session with every optional field of the spec arrives at the test server field for field", () =>
     Effect.gen(function* () {
       const { server, client } = yield* setup
