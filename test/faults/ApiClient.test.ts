@@ -349,6 +349,34 @@ describe("Metrics", () => {
   )
 })
 
+describe("RequestLimits layers", () => {
+  it.live("a layer for all providers and one for a single provider; the per-call limit wins over both", () =>
+    Effect.gen(function* () {
+      const server = yield* HostileServer.make(() => ({ _tag: "Hang" }))
+      const http = yield* HttpClient.HttpClient
+      const client = (provider: string) =>
+        ApiClient.make(http, { provider, baseUrl: server.url, retry: { attempts: 1 } })
+      const timeoutOf = (effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+        Effect.map(Effect.flip(effect), (error) => (error as NordkitError.TimeoutError).timeoutMillis)
+      assert.strictEqual(yield* timeoutOf(client("lim-a").ok(HttpClientRequest.get("/a"))), 150)
+      assert.strictEqual(yield* timeoutOf(client("lim-b").ok(HttpClientRequest.get("/b"))), 250)
+      assert.strictEqual(
+        yield* timeoutOf(
+          client("lim-a")
+            .ok(HttpClientRequest.get("/a"))
+            .pipe(RequestLimits.provide({ timeout: 100 }))
+        ),
+        100
+      )
+    }).pipe(
+      Effect.provide(RequestLimits.layerFor("lim-a", { timeout: 150 })),
+      Effect.provide(RequestLimits.layer({ timeout: 250 })),
+      Effect.scoped,
+      Effect.provide(NodeHttpClient.layerUndici)
+    )
+  )
+})
+
 describe("ApiClient.validateHeaders", () => {
   it.effect(
     "configured header values with CR/LF, NUL or non-Latin-1 are a ConfigurationError that does not echo them",

@@ -10,14 +10,17 @@
  * A body over its cap fails with `ResponseTooLargeError` as soon as the cap is passed (at once when the
  * `content-length` says so); the body is read incrementally, so memory stays near the cap.
  *
- * Precedence: per call (`RequestLimits.provide`) over the client's options over a layer
- * (`RequestLimits.layer`) over the defaults.
+ * Precedence: per call (`RequestLimits.provide`) over the client's options over one provider's layer
+ * (`RequestLimits.layerFor`) over a layer for all (`RequestLimits.layer`) over the defaults. Layers apply to what
+ * runs below them: provide them to the program (API calls run in the caller's fiber; token requests in the
+ * context the client was built in).
  *
  * ```ts
  * // one call
  * client.getTransaction(id).pipe(RequestLimits.provide({ timeout: "2 seconds" }))
- * // every client built with this layer, token requests included
- * DinteroClient.layerConfig().pipe(Layer.provide(RequestLimits.layer({ timeout: "10 seconds" })))
+ * // every provider, or one
+ * program.pipe(Effect.provide(RequestLimits.layer({ timeout: "10 seconds" })))
+ * program.pipe(Effect.provide(RequestLimits.layerFor("dinero", { maxDownloadBytes: 256 * 1024 * 1024 })))
  * ```
  */
 import * as Context from "effect/Context"
@@ -46,8 +49,15 @@ export const defaults: Resolved = {
   maxDownloadBytes: 64 * 1024 * 1024
 }
 
-/** Limits set by a layer (`layer`) for everything below it. */
-export const Layered = Context.Reference<Limits>("@nordkit/core/RequestLimits/Layered", { defaultValue: () => ({}) })
+/** Limits set by layers for everything below them: for all providers (`layer`) and per provider (`layerFor`). */
+export interface LayeredLimits {
+  readonly all: Limits
+  readonly providers: Readonly<Record<string, Limits>>
+}
+
+export const Layered = Context.Reference<LayeredLimits>("@nordkit/core/RequestLimits/Layered", {
+  defaultValue: () => ({ all: {}, providers: {} })
+})
 
 /** Limits set for one call (`provide`); they win over the client's options. */
 export const PerCall = Context.Reference<Limits>("@nordkit/core/RequestLimits/PerCall", { defaultValue: () => ({}) })
@@ -66,15 +76,39 @@ export const provide =
       Effect.provideService(effect, PerCall, { ...fiber.getRef(PerCall), ...defined(limits) })
     )
 
-/** Sets limits for every client built or run below this layer, token requests included. */
-export const layer = (limits: Limits): Layer.Layer<never> => Layer.succeed(Layered)(defined(limits))
+/** Sets limits for every provider below this layer, token requests included. */
+export const layer = (limits: Limits): Layer.Layer<never> =>
+  Layer.effect(
+    Layered,
+    Effect.map(Effect.service(Layered), (current) => ({ ...current, all: { ...current.all, ...defined(limits) } }))
+  )
+
+/** Sets limits for one provider (`"dintero"`, `"dinero"`, `"monerium"`, `"netgiro"`) below this layer. */
+export const layerFor = (provider: string, limits: Limits): Layer.Layer<never> =>
+  Layer.effect(
+    Layered,
+    Effect.map(Effect.service(Layered), (current) => ({
+      ...current,
+      providers: { ...current.providers, [provider]: { ...current.providers[provider], ...defined(limits) } }
+    }))
+  )
 
 const positive = (value: number | undefined, fallback: number) =>
   value !== undefined && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback
 
-/** Resolves the limits for one attempt: per call over client over layer over defaults. */
-export const resolve = (layered: Limits, client: Limits | undefined, perCall: Limits): Resolved => {
-  const merged = { ...layered, ...(client === undefined ? {} : defined(client)), ...perCall }
+/** Resolves the limits for one attempt: per call over client over provider layer over layer over defaults. */
+export const resolve = (
+  provider: string,
+  layered: LayeredLimits,
+  client: Limits | undefined,
+  perCall: Limits
+): Resolved => {
+  const merged = {
+    ...layered.all,
+    ...layered.providers[provider],
+    ...(client === undefined ? {} : defined(client)),
+    ...perCall
+  }
   const timeout = merged.timeout === undefined ? undefined : Duration.toMillis(Duration.fromInputUnsafe(merged.timeout))
   return {
     timeoutMillis: positive(timeout, defaults.timeoutMillis),

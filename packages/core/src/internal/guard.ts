@@ -317,12 +317,12 @@ export const guard =
     R
   > => {
     // Limits are resolved again only when the layer or per-call references change.
-    let lastLayered: RequestLimits.Limits | undefined
+    let lastLayered: RequestLimits.LayeredLimits | undefined
     let lastPerCall: RequestLimits.Limits | undefined
     let lastResolved = RequestLimits.defaults
-    const resolve = (layered: RequestLimits.Limits, perCall: RequestLimits.Limits) => {
+    const resolve = (layered: RequestLimits.LayeredLimits, perCall: RequestLimits.Limits) => {
       if (layered !== lastLayered || perCall !== lastPerCall) {
-        lastResolved = RequestLimits.resolve(layered, options.limits, perCall)
+        lastResolved = RequestLimits.resolve(options.provider, layered, options.limits, perCall)
         lastLayered = layered
         lastPerCall = perCall
       }
