@@ -761,6 +761,8 @@ export const ManualVoucher = Schema.Struct({
   Timestamp: optional(Schema.String),
   VoucherNumber: optional(Schema.Int),
   VoucherDate: optional(Schema.String),
+  TotalInclVat: Amount,
+  TotalExclVat: Amount,
   FileGuid: optional(Schema.String),
   CreditNoteFor: optional(Schema.String),
   Status: optional(Schema.String),
@@ -776,11 +778,13 @@ export const ManualVoucher = Schema.Struct({
         BalancingAccountNumber: optional(Schema.Int),
         AccountVatCode: optional(Schema.String),
         BalancingAccountVatCode: optional(Schema.String),
-        CurrencyKey: optional(Schema.String)
+        CurrencyKey: optional(Schema.String),
+        AmountInForeignCurrency: optional(Amount)
       })
     )
   ),
   BookedByType: optional(Schema.String),
+  BookedByUsername: optional(Schema.String),
   BookingTime: optional(Schema.String)
 })
 export type ManualVoucher = typeof ManualVoucher.Type

@@ -89,6 +89,22 @@ describe("the client's schemas against the spec", () => {
     })
   )
 
+  it.effect("every field the spec requires in a whole read model is decoded (none silently dropped)", () =>
+    Effect.sync(() => {
+      // List items and organizations carry only the fields asked for, so only whole models are held to this.
+      const projected = new Set<Schema.Top>([S.ContactListItem, S.ProductListItem, S.InvoiceListItem, S.Organization])
+      const problems = reads
+        .filter(([schema]) => !projected.has(schema))
+        .flatMap(([schema, model]) => {
+          const fields = fieldsOf(schema)
+          return (facts.schemas[model]?.required ?? [])
+            .filter((r) => !fields.includes(r))
+            .map((r) => `${model}: ${r} (required) not decoded`)
+        })
+      assert.deepStrictEqual(problems, [])
+    })
+  )
+
   it.effect("every input schema covers the spec's required fields and sends no unknown field", () =>
     Effect.sync(() => {
       const problems = inputs.flatMap(([schema, model]) => {
