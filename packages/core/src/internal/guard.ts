@@ -391,7 +391,8 @@ export const guard =
               Metrics.increment(Metrics.bodiesOverCap, provider),
               Effect.fail(new ResponseTooLargeError({ ...where, status, limitBytes: cap, contentLength }))
             )
-          if (contentLength !== undefined && contentLength > cap) {
+          // A HEAD answer announces the length of a body it does not send.
+          if (contentLength !== undefined && contentLength > cap && request.method !== "HEAD") {
             yield* discard(response)
             return yield* tooLarge()
           }
