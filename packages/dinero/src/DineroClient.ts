@@ -424,10 +424,24 @@ const checkIds = (ids: ReadonlyArray<string>): NordkitError.ConfigurationError |
   return undefined
 }
 
+/**
+ * `fields` with `field` first unless it is already asked for — in any casing: Dinero matches field names
+ * case-insensitively and answers each in the casing asked for, so `contactGuid` and `ContactGuid` are one field.
+ */
+const withField = (field: string, fields: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const seen = new Set<string>()
+  return [field, ...fields].filter((f, i) => {
+    const key = f.toLowerCase()
+    if (seen.has(key) || (i === 0 && fields.some((g) => g.toLowerCase() === key))) return false
+    seen.add(key)
+    return true
+  })
+}
+
 /** Query parameters of the list endpoints; `idField` is added when `fields` are given. */
 const listParams = (params: InvoiceListParams | undefined, idField: string): Record<string, string> => {
   const urlParams: Record<string, string> = {}
-  if (params?.fields !== undefined) urlParams.fields = [...new Set([idField, ...params.fields])].join(",")
+  if (params?.fields !== undefined) urlParams.fields = withField(idField, params.fields).join(",")
   if (params?.queryFilter !== undefined) urlParams.queryFilter = params.queryFilter
   if (params?.changesSince !== undefined) urlParams.changesSince = queryDateTime(params.changesSince)
   if (params?.deletedOnly !== undefined) urlParams.deletedOnly = String(params.deletedOnly)
@@ -576,7 +590,7 @@ const makeOrganizationApi = (
   const listOrganizations = Effect.fn("DineroClient.listOrganizations")(function* (listOptions?: {
     readonly fields?: ReadonlyArray<string> | undefined
   }) {
-    const fields = [...new Set(["Id", "Name", ...(listOptions?.fields ?? ["IsPro"])])].join(",")
+    const fields = withField("Id", withField("Name", listOptions?.fields ?? ["IsPro"])).join(",")
     return yield* api.json(OrganizationList)(HttpClientRequest.get("/v1/organizations", { urlParams: { fields } }))
   })
 
@@ -840,7 +854,7 @@ const makeOrganizationApi = (
     readonly fields?: ReadonlyArray<string> | undefined
     readonly categoryFilter?: string | undefined
   }) {
-    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    const fields = o?.fields === undefined ? undefined : withField("AccountNumber", o.fields)
     return yield* getJson(
       Schema.Array(EntryAccount),
       at("GET")`/accounts/entry`,
@@ -850,13 +864,13 @@ const makeOrganizationApi = (
   const listPurchaseAccounts = Effect.fn("DineroClient.listPurchaseAccounts")(function* (o?: {
     readonly fields?: ReadonlyArray<string> | undefined
   }) {
-    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    const fields = o?.fields === undefined ? undefined : withField("AccountNumber", o.fields)
     return yield* getJson(Schema.Array(EntryAccount), at("GET")`/accounts/purchase`, fieldsParam(fields))
   })
   const listDepositAccounts = Effect.fn("DineroClient.listDepositAccounts")(function* (o?: {
     readonly fields?: ReadonlyArray<string> | undefined
   }) {
-    const fields = o?.fields === undefined ? undefined : ["AccountNumber", ...o.fields]
+    const fields = o?.fields === undefined ? undefined : withField("AccountNumber", o.fields)
     return yield* getJson(Schema.Array(DepositAccount), at("GET")`/accounts/deposit`, fieldsParam(fields))
   })
   const listVatTypes = Effect.fn("DineroClient.listVatTypes")(function* () {

@@ -307,6 +307,18 @@ describe("DineroClient", () => {
       )
       const listRequest = (yield* server.apiRequests).find((r) => r.query.get("queryFilter") !== null)!
       assert.strictEqual(listRequest.query.get("fields"), "ContactGuid,Name,Email")
+      // Fields asked for in another casing come back in that casing (the spec's note) and decode to the schema's
+      // names; the id field is not asked for twice.
+      const lower = yield* dinero.listContacts({
+        queryFilter: "Name contains 'fjord'",
+        fields: ["contactGuid", "name"]
+      })
+      assert.deepStrictEqual(
+        lower.Collection.map((c) => [c.ContactGuid, c.Name]),
+        [[created.ContactGuid, "Fjordhus ApS"]]
+      )
+      const lowerRequest = (yield* server.apiRequests).filter((r) => r.query.get("queryFilter") !== null).at(-1)!
+      assert.strictEqual(lowerRequest.query.get("fields"), "contactGuid,name")
       const sent = (yield* server.apiRequests).find((r) => r.method === "PUT")!
       assert.strictEqual(sent.path, `/v2/${org1.organizationId}/contacts/${created.ContactGuid}`, "the v2 path, not v1")
 
