@@ -137,8 +137,12 @@ const messageOf = (value: unknown): string | undefined => {
   return undefined
 }
 
-/** Reads Dinero's error body (JSON) or a plain-text body into the error family's fields. */
+/**
+ * Reads Dinero's error body (JSON), a bare JSON string (the file upload's documented 400 answer) or a plain-text
+ * body into the error family's fields.
+ */
 export const errorFields = (json: unknown, text: string): ApiClient.ErrorFields => {
+  if (typeof json === "string") return json.length > 0 ? { detail: json.slice(0, 200) } : {}
   const body = decode(json)
   if (body._tag === "None") return json === undefined && text.length > 0 ? { detail: text.slice(0, 200) } : {}
   const b = body.value

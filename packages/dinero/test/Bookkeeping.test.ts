@@ -97,6 +97,12 @@ describe("bookkeeping over loopback HTTP", () => {
         )
         assert.strictEqual(error._tag, "FileTooLargeError")
         assert.strictEqual((yield* server.apiRequests).length, before)
+        // A file Dinero refuses: its 400 answer is a bare JSON string (the spec's schema), kept as the detail.
+        const refused = yield* Effect.flip(
+          dinero.uploadFile({ data: new TextEncoder().encode("hej"), fileName: "a.txt", contentType: "text/plain" })
+        )
+        assert.strictEqual(refused._tag, "ApiError")
+        assert.strictEqual(refused._tag === "ApiError" && refused.detail, "Only PDF and images are accepted")
       })
     )
   )
