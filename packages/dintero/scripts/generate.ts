@@ -5,7 +5,8 @@
  *
  * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the providers' reference folder (path in `reference`
  *    below). Where they differ the 2026 typings win: properties they add to a definition or to an operation's inline
- *    body are patched into the spec. Swagger 2 polymorphic subtypes are folded into their base (their fields
+ *    body (including the properties of a schema the body is written as `Schema & { ... }`), its new query
+ *    parameters and their enum values are patched into the spec. Swagger 2 polymorphic subtypes are folded into their base (their fields
  *    optional), since the generator keeps only the base.
  * 2. Keeps only the operations nordkit wraps (and the definitions they reach), strips prose and regex `pattern`s
  *    (the generator cannot revive them), and hands the spec plus that JSON patch to `@effect/openapi-generator`
@@ -79,6 +80,11 @@ const typedSchemas = (() => {
     }
     const property = /^ {12}"?([\w.@-]+)"?\??: (.*)$/.exec(line)
     if (property !== null && current !== undefined) current.set(property[1], property[2])
+    // a string map written over lines (`metadata?: {` / `[key: string]: string;`)
+    if (/^ {16}\[key: string\]: string;$/.test(line) && current !== undefined) {
+      const last = [...current].at(-1)
+      if (last !== undefined && last[1] === "{") current.set(last[0], "Record<string, string>")
+    }
   }
   return out
 })()
@@ -90,6 +96,14 @@ const schemaOfType = (type: string): unknown => {
   if (t === "number") return { type: "number" }
   if (t === "boolean") return { type: "boolean" }
   if (t === "string[]") return { type: "array", items: { type: "string" } }
+  if (t === "Record<string, string>") return { type: "object", additionalProperties: { type: "string" } }
+  const literalArray = /^\(?((?:"[^"]*"(?: \| )?)+)\)?\[\]$/.exec(t)
+  if (literalArray !== null) {
+    return {
+      type: "array",
+      items: { type: "string", enum: [...literalArray[1]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]) }
+    }
+  }
   if (/^("[^"]*"( \| )?)+$/.test(t)) return { type: "string", enum: [...t.matchAll(/"([^"]*)"/g)].map((m) => m[1]) }
   const ref = /^components\["schemas"\]\["([\w.-]+)"\]$/.exec(t)
   if (ref !== null && spec.definitions[ref[1]] !== undefined) return { $ref: `#/definitions/${ref[1]}` }
@@ -140,6 +154,24 @@ const operationBodyTypes = (operationId: string): Map<string, string> => {
     else if (/^ {8}\S/.test(line)) inBody = false
     const property = inBody ? /^ {20}"?([\w.@-]+)"?\??: (.*)$/.exec(line) : null
     if (property !== null) out.set(property[1], property[2])
+    // `"application/json": components["schemas"]["StringMetadata"] & {`: the named schema's properties are the body's
+    const base = inBody ? /^ {16}"application\/json": components\["schemas"\]\["([\w.-]+)"\] & \{$/.exec(line) : null
+    if (base !== null) for (const [name, type] of typedSchemas.get(base[1]!) ?? []) out.set(name, type)
+  }
+  return out
+}
+/** The typings' query parameters of an operation: name -> TypeScript type text. */
+const operationQueryTypes = (operationId: string): Map<string, string> => {
+  const out = new Map<string, string>()
+  const start = typings.indexOf(`    ${operationId}: {`)
+  if (start < 0) return out
+  let inQuery = false
+  for (const line of typings.slice(start + 1)) {
+    if (/^ {4}\S/.test(line)) break
+    if (/^ {12}query\??: \{/.test(line)) inQuery = true
+    else if (/^ {12}\S/.test(line)) inQuery = false
+    const parameter = inQuery ? /^ {16}"?([\w.@-]+)"?\??: (.*)$/.exec(line) : null
+    if (parameter !== null) out.set(parameter[1]!, parameter[2]!)
   }
   return out
 }
@@ -160,6 +192,49 @@ for (const [path, method] of wrapped) {
     newerBodies[operation.operationId] = [...(newerBodies[operation.operationId] ?? []), property]
     patch.push({ op: "add", path: pointer("paths", path, method), value: operation })
   }
+}
+
+// Query parameters: the typings' new parameters are added, and their enums (e.g. `includes`) win.
+const newerQuery: Record<string, Array<string>> = {}
+for (const [path, method] of wrapped) {
+  const operation = spec.paths[path]?.[method]
+  if (operation === undefined) continue
+  operation.parameters ??= []
+  const parameters: Array<any> = operation.parameters
+  const byName = new Map<string, any>()
+  // parameters declared on the path apply to the operation too
+  for (const p of [...(spec.paths[path].parameters ?? []), ...parameters]) {
+    const resolved = p.$ref !== undefined ? spec.parameters[p.$ref.split("/").pop()] : p
+    if (resolved?.in === "query") byName.set(resolved.name, resolved)
+  }
+  let changed = false
+  for (const [name, type] of operationQueryTypes(operation.operationId)) {
+    const schema: any = schemaOfType(type)
+    if (schema.type === undefined) continue
+    const existing = byName.get(name)
+    if (existing === undefined) {
+      const parameter =
+        schema.type === "array"
+          ? { name, in: "query", required: false, type: "array", collectionFormat: "multi", items: schema.items }
+          : { name, in: "query", required: false, ...schema }
+      parameters.push(parameter)
+      newerQuery[operation.operationId] = [...(newerQuery[operation.operationId] ?? []), name]
+      changed = true
+    } else {
+      const values: ReadonlyArray<string> | undefined = schema.items?.enum ?? schema.enum
+      const target = existing.type === "array" ? existing.items : existing
+      if (values === undefined || target?.enum === undefined) continue
+      const added = values.filter((v) => !target.enum.includes(v))
+      if (added.length === 0) continue
+      target.enum = [...target.enum, ...added]
+      newerQuery[operation.operationId] = [
+        ...(newerQuery[operation.operationId] ?? []),
+        `${name} (${added.join(", ")})`
+      ]
+      changed = true
+    }
+  }
+  if (changed) patch.push({ op: "add", path: pointer("paths", path, method), value: operation })
 }
 
 // Swagger 2 polymorphism (`discriminator` + subtypes with `x-discriminator-value`) is lost in generation: only the
@@ -404,10 +479,15 @@ for (const [path, method, name] of wrapped) {
   const body = (operation.parameters ?? []).find((p: any) => resolveSchema(p)?.in === "body")
   const response = operation.responses?.["200"] ?? operation.responses?.["201"]
   const responseSchema = response?.$ref !== undefined ? spec.responses[response.$ref.split("/").pop()] : response
-  const query = (published.parameters ?? [])
+  // as published, plus the parameters the 2026 typings add
+  const query = [
+    ...(published.parameters ?? []),
+    ...(operation.parameters ?? []).filter((p: any) => p.$ref === undefined)
+  ]
     .map((p: any) => (p.$ref !== undefined ? full.parameters[p.$ref.split("/").pop()] : p))
     .filter((p: any) => p.in === "query")
     .map((p: any) => p.name)
+    .filter((name: string, i: number, all: Array<string>) => all.indexOf(name) === i)
   const key = `${method.toUpperCase()} ${path}`
   const entry: Record<string, unknown> = { operation: name, operationId: operation.operationId }
   if (query.length > 0) entry.query = query
@@ -427,6 +507,7 @@ writeFileSync(
       source: "Dintero Checkout OpenAPI 2024-09 + 2026-07 typings (newer wins)",
       newer,
       newerBodies,
+      newerQuery,
       polymorphic,
       operations: facts,
       shapes

@@ -63,7 +63,8 @@ import {
   SessionCreated,
   SessionProfileRequest,
   SettlementList,
-  SignatureSecret,
+  type SignatureSecret,
+  SignatureSecretResponse,
   Transaction,
   type TransactionInclude,
   TransactionList,
@@ -161,8 +162,13 @@ export interface Service {
     transactionId: string,
     request?: ExtendAuthorizationRequest
   ) => Effect.Effect<Transaction, E>
-  /** Creates (or rotates) the secret Dintero signs callbacks with (`POST /v1/admin/signature`). */
+  /**
+   * Creates (or rotates: callbacks signed with the previous secret stop verifying) the secret Dintero signs
+   * callbacks with (`POST /v1/admin/signature`). Needs the `admin:checkout` scope.
+   */
   readonly createSignatureSecret: Effect.Effect<SignatureSecret, E>
+  /** The current signature secret (`GET /v1/admin/signature`), e.g. at start-up instead of rotating it. */
+  readonly getSignatureSecret: Effect.Effect<SignatureSecret, E>
   /**
    * The transaction a verified callback points at, read back from Dintero (callbacks are never trusted on their
    * own). Fails with `CallbackVerificationError` (`transaction_mismatch`) when the transaction does not belong to
@@ -467,9 +473,22 @@ export const make = Effect.fnUntraced(function* (
     return yield* json(Transaction)(http)
   })
 
-  const createSignatureSecret = api
-    .json(SignatureSecret)(HttpClientRequest.bodyJsonUnsafe(HttpClientRequest.post("/v1/admin/signature"), {}))
-    .pipe(Effect.withSpan("DinteroClient.createSignatureSecret"))
+  const signatureSecret = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<SignatureSecret, E> =>
+    Effect.map(
+      api.json(SignatureSecretResponse)(request),
+      ({ signature, id, created_at }): SignatureSecret => ({
+        secret: signature.secret,
+        ...(signature.type !== undefined ? { type: signature.type } : {}),
+        ...(id !== undefined ? { id } : {}),
+        ...(created_at !== undefined ? { created_at } : {})
+      })
+    )
+  const createSignatureSecret = signatureSecret(
+    HttpClientRequest.bodyJsonUnsafe(HttpClientRequest.post("/v1/admin/signature"), {})
+  ).pipe(Effect.withSpan("DinteroClient.createSignatureSecret"))
+  const getSignatureSecret = signatureSecret(HttpClientRequest.get("/v1/admin/signature")).pipe(
+    Effect.withSpan("DinteroClient.getSignatureSecret")
+  )
 
   const fetchCallbackTransaction = Effect.fn("DinteroClient.fetchCallbackTransaction")(function* (
     callback: DinteroCallback.Callback,
@@ -547,6 +566,7 @@ export const make = Effect.fnUntraced(function* (
     voidTransaction,
     extendAuthorization,
     createSignatureSecret,
+    getSignatureSecret,
     fetchCallbackTransaction,
     listSettlements,
     listReports

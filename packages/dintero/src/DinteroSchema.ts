@@ -149,11 +149,27 @@ export type ReportList = typeof ReportList.Type
 export const ListReportsQuery = Api.ApiReportsMetadataListGetParams
 export type ListReportsParams = Partial<typeof Api.ApiReportsMetadataListGetParams.Type>
 
-// --- callback secret (not in the published OpenAPI: `POST /v1/admin/signature`) -------------------------------------
+// --- callback secret (not in the payments OpenAPI: `POST` / `GET /v1/admin/signature`) ------------------------------
 
-/** Answer of `POST /v1/admin/signature`: the secret Dintero signs callbacks with. */
+const secretValue = Schema.RedactedFromValue(Schema.String, { label: "dintero callback signature secret" })
+
+/**
+ * Answer of `POST` / `GET /v1/admin/signature` as Dintero's Checkout API models it (`SignatureV0`): the resource's
+ * `id`, `created_at`, `created_by`, and the secret nested in `signature`.
+ */
+export const SignatureSecretResponse = Schema.Struct({
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String),
+  created_by: Schema.optionalKey(Schema.String),
+  signature: Schema.Struct({ type: Schema.optionalKey(Schema.String), secret: secretValue })
+})
+
+/** The secret Dintero signs callbacks with (`signature.secret` of the answer, never shown in logs). */
 export const SignatureSecret = Schema.Struct({
-  secret: Schema.RedactedFromValue(Schema.String, { label: "dintero callback signature secret" })
+  secret: secretValue,
+  type: Schema.optionalKey(Schema.String),
+  id: Schema.optionalKey(Schema.String),
+  created_at: Schema.optionalKey(Schema.String)
 })
 export type SignatureSecret = typeof SignatureSecret.Type
 

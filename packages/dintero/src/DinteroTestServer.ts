@@ -150,7 +150,12 @@ export const make = (options: Options = {}) =>
     let asyncOperations = options.asyncOperations ?? false
     const sessions = new Map<string, StoredSession>()
     const transactions = new Map<string, StoredTransaction>()
-    const signatureSecrets = new Map<string, string>()
+    const signatureSecrets = new Map<string, { secret: string; id: string; created_at: string }>()
+    const signatureView = (s: { secret: string; id: string; created_at: string }) => ({
+      id: s.id,
+      created_at: s.created_at,
+      signature: { secret: s.secret }
+    })
     const pending: Array<Pending> = []
     const settlements: Array<Json> = []
     let sequence = 0
@@ -487,10 +492,16 @@ export const make = (options: Options = {}) =>
             return yield* transactionAction(tx, action, TestServer.jsonBody(request))
           }
         }
+        // Answered as Dintero's Checkout API models it (`SignatureV0`): the secret nested in `signature`.
         if (resource === "admin" && id === "signature" && request.method === "POST") {
           const secret = randomHex(32)
-          signatureSecrets.set(accountId, secret)
-          return TestServer.json({ secret })
+          signatureSecrets.set(accountId, { secret, id: randomHex(8), created_at: yield* isoNow })
+          return TestServer.json(signatureView(signatureSecrets.get(accountId)!))
+        }
+        if (resource === "admin" && id === "signature" && request.method === "GET") {
+          const current = signatureSecrets.get(accountId)
+          if (current === undefined) return dinteroError(404, "NOT FOUND", "No signature secret")
+          return TestServer.json(signatureView(current))
         }
         if (resource === "accounts" && decodeURIComponent(id ?? "") === accountId) {
           if (action === "settlements" && parts.length === 4 && request.method === "GET") {
@@ -609,7 +620,7 @@ export const make = (options: Options = {}) =>
         url.searchParams.set("session_id", sessionId)
         url.searchParams.set("time", new Date(nowMillis).toISOString())
         for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v)
-        const secret = signatureSecrets.get(session.accountId)
+        const secret = signatureSecrets.get(session.accountId)?.secret
         const headers: Record<string, string> = {}
         if (secret !== undefined) {
           headers["dintero-signature"] = yield* DinteroCallback.sign({
@@ -683,7 +694,7 @@ export const make = (options: Options = {}) =>
         }),
       /** The signature secret of an account, once `POST /v1/admin/signature` created one. */
       signatureSecret: (accountId: string = defaultAccount.accountId) =>
-        Effect.sync(() => signatureSecrets.get(accountId)),
+        Effect.sync(() => signatureSecrets.get(accountId)?.secret),
       setAsyncCaptures: (value: boolean) =>
         Effect.sync(() => {
           asyncCaptures = value

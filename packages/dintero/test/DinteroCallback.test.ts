@@ -125,6 +125,10 @@ describe("DinteroCallback", () => {
         })
         const { secret } = yield* client.createSignatureSecret
         assert.strictEqual(Redacted.value(secret), yield* dintero.signatureSecret())
+        // the secret is read back nested in `signature`, as Dintero answers; GET reads it without rotating
+        const current = yield* client.getSignatureSecret
+        assert.strictEqual(Redacted.value(current.secret), Redacted.value(secret))
+        assert.isString(current.id)
 
         const verifier = DinteroCallback.makeVerifier({ secret, accountId: client.accountId })
         const handled: Array<string> = []

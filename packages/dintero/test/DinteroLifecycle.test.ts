@@ -158,7 +158,8 @@ describe("DinteroClient lifecycle over loopback", () => {
       const result = yield* ctx.client.captureTransaction(transactionId, {
         amount: 19_900,
         capture_reference: "cap-1",
-        final_capture: true
+        final_capture: true,
+        metadata: { ext_erp_id: "erp-1" }
       })
       assert.strictEqual(result._tag, "Captured")
       const tx = result._tag === "Captured" ? result.transaction : undefined
@@ -167,7 +168,19 @@ describe("DinteroClient lifecycle over loopback", () => {
       assert.strictEqual(capture?.event_reference, "cap-1")
       assert.strictEqual(capture?.amount, 19_900)
       const sent = yield* ctx.lastRequest("POST", `/v1/transactions/${transactionId}/capture`)
-      assert.strictEqual(JSON.parse(sent.body).final_capture, true)
+      assert.deepStrictEqual(JSON.parse(sent.body), {
+        amount: 19_900,
+        capture_reference: "cap-1",
+        final_capture: true,
+        metadata: { ext_erp_id: "erp-1" }
+      })
+      yield* ctx.client.refundTransaction(transactionId, {
+        amount: 100,
+        refund_reference: "r-1",
+        metadata: { ext_erp_id: "erp-2" }
+      })
+      const refund = yield* ctx.lastRequest("POST", `/v1/transactions/${transactionId}/refund`)
+      assert.deepStrictEqual(JSON.parse(refund.body).metadata, { ext_erp_id: "erp-2" })
     }).pipe(Effect.provide(loopback))
   )
 
@@ -222,6 +235,16 @@ describe("DinteroClient lifecycle over loopback", () => {
       assert.strictEqual(sent.query.get("payout_correlation_id"), "p1,p2")
       assert.strictEqual(sent.query.get("amount.gte"), "100")
       assert.lengthOf(listed, 7)
+      // the filters of the 2026 spec reach Dintero too (arrays repeated)
+      yield* client.listTransactions({
+        token_id: ["tok-1", "tok-2"],
+        payout_destination_id: "pd-1",
+        includes: ["events.success.true"]
+      })
+      const newer = yield* lastRequest("GET", "/v1/transactions")
+      assert.deepStrictEqual(newer.query.getAll("token_id"), ["tok-1", "tok-2"])
+      assert.strictEqual(newer.query.get("payout_destination_id"), "pd-1")
+      assert.deepStrictEqual(newer.query.getAll("includes"), ["events.success.true"])
       yield* server.clearLog
       const all = yield* Stream.runCollect(client.streamTransactions({ limit: 2 }))
       assert.lengthOf(all, 7)

@@ -6681,6 +6681,7 @@ export type TransactionsIdCapturePostRequestJson = {
     readonly store?: Store
     readonly discount_lines?: ReadonlyArray<DiscountItem>
   }>
+  readonly metadata?: { readonly [x: string]: string }
   readonly final_capture?: boolean
 }
 export const TransactionsIdCapturePostRequestJson = /* @__PURE__ */ Schema.Struct({
@@ -6723,6 +6724,7 @@ export const TransactionsIdCapturePostRequestJson = /* @__PURE__ */ Schema.Struc
       })
     )
   ),
+  metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   final_capture: Schema.optionalKey(Schema.Boolean)
 })
 export type TransactionsIdCapturePost200 = Transaction
@@ -6816,6 +6818,7 @@ export type TransactionsIdRefundPostRequestJson = {
     readonly store?: Store
     readonly discount_lines?: ReadonlyArray<DiscountItem>
   }>
+  readonly metadata?: { readonly [x: string]: string }
 }
 export const TransactionsIdRefundPostRequestJson = /* @__PURE__ */ Schema.Struct({
   amount: Schema.Number.annotate({ format: "int32" }).check(Schema.isInt().annotate({ expected: "an integer" })),
@@ -6857,7 +6860,8 @@ export const TransactionsIdRefundPostRequestJson = /* @__PURE__ */ Schema.Struct
         discount_lines: Schema.optionalKey(Schema.Array(DiscountItem))
       })
     )
-  )
+  ),
+  metadata: Schema.optionalKey(Schema.Record(Schema.String, Schema.String))
 })
 export type TransactionsIdRefundPost200 = Transaction
 export const TransactionsIdRefundPost200 = Transaction
@@ -6922,6 +6926,8 @@ export type TransactionsIdGetParams = {
     | "session"
     | "events.request_headers"
     | "initiating_system_request_headers"
+    | "session.events.latest"
+    | "events.success.true"
     | (string & {})
   >
 }
@@ -6933,7 +6939,9 @@ export const TransactionsIdGetParams = /* @__PURE__ */ Schema.Struct({
         "card.recurrence_token",
         "session",
         "events.request_headers",
-        "initiating_system_request_headers"
+        "initiating_system_request_headers",
+        "session.events.latest",
+        "events.success.true"
       ])
     )
   )
@@ -7010,6 +7018,9 @@ export type TransactionsGetParams = {
   readonly search?: string
   readonly payment_operation?: string
   readonly customer_id?: string
+  readonly includes?: ReadonlyArray<"events.success.true">
+  readonly payout_destination_id?: string
+  readonly token_id?: ReadonlyArray<string>
 }
 export const TransactionsGetParams = /* @__PURE__ */ Schema.Struct({
   id: Schema.optionalKey(Schema.Array(Schema.String.annotate({ format: "checkout-id" }))),
@@ -7066,7 +7077,10 @@ export const TransactionsGetParams = /* @__PURE__ */ Schema.Struct({
   "refunded_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "isodate" })),
   search: Schema.optionalKey(Schema.String),
   payment_operation: Schema.optionalKey(Schema.String),
-  customer_id: Schema.optionalKey(Schema.String)
+  customer_id: Schema.optionalKey(Schema.String),
+  includes: Schema.optionalKey(Schema.Array(Schema.Literal("events.success.true"))),
+  payout_destination_id: Schema.optionalKey(Schema.String),
+  token_id: Schema.optionalKey(Schema.Array(Schema.String))
 })
 export type TransactionsGet200 = ReadonlyArray<Transaction>
 export const TransactionsGet200 = /* @__PURE__ */ Schema.Array(Transaction)
@@ -7087,6 +7101,8 @@ export type AidSettlementsListParams = {
   readonly payment_provider?: ReadonlyArray<string>
   readonly payout_destination_id?: string
   readonly search?: string
+  readonly "item_created_at.gte"?: string
+  readonly "item_created_at.lte"?: string
 }
 export const AidSettlementsListParams = /* @__PURE__ */ Schema.Struct({
   limit: Schema.optionalKey(
@@ -7101,7 +7117,9 @@ export const AidSettlementsListParams = /* @__PURE__ */ Schema.Struct({
   "created_at.lte": Schema.optionalKey(Schema.String.annotate({ format: "date" })),
   payment_provider: Schema.optionalKey(Schema.Array(Schema.String)),
   payout_destination_id: Schema.optionalKey(Schema.String),
-  search: Schema.optionalKey(Schema.String)
+  search: Schema.optionalKey(Schema.String),
+  "item_created_at.gte": Schema.optionalKey(Schema.String),
+  "item_created_at.lte": Schema.optionalKey(Schema.String)
 })
 export type AidSettlementsList200 = SettlementResponse
 export const AidSettlementsList200 = SettlementResponse
@@ -8506,7 +8524,10 @@ export const make = (
           "refunded_at.lte": options?.params?.["refunded_at.lte"] as any,
           search: options?.params?.["search"] as any,
           payment_operation: options?.params?.["payment_operation"] as any,
-          customer_id: options?.params?.["customer_id"] as any
+          customer_id: options?.params?.["customer_id"] as any,
+          includes: options?.params?.["includes"] as any,
+          payout_destination_id: options?.params?.["payout_destination_id"] as any,
+          token_id: options?.params?.["token_id"] as any
         }),
         withResponse(options?.config)(
           HttpClientResponse.matchStatus({
@@ -8529,7 +8550,9 @@ export const make = (
           "created_at.lte": options?.params?.["created_at.lte"] as any,
           payment_provider: options?.params?.["payment_provider"] as any,
           payout_destination_id: options?.params?.["payout_destination_id"] as any,
-          search: options?.params?.["search"] as any
+          search: options?.params?.["search"] as any,
+          "item_created_at.gte": options?.params?.["item_created_at.gte"] as any,
+          "item_created_at.lte": options?.params?.["item_created_at.lte"] as any
         }),
         withResponse(options?.config)(
           HttpClientResponse.matchStatus({
