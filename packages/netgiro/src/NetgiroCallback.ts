@@ -16,7 +16,9 @@
  * - `"requestSignature"`: `netgiro_signature = SHA-256(secret + netgiro_nonce + callbackUrl + body)`, the rule
  *   of API requests applied to the callback.
  * - `"transactionSignature"`: `X-Netgiro-Signature = SHA-256(secret + TransactionId + TotalAmount)`, the rule the
- *   V2 and hosted-checkout documentation gives.
+ *   V2 and hosted-checkout documentation gives. It does not cover `Success`: the confirm and the cancel callback
+ *   of one transaction carry the same signature, so `kind` is not authenticated by it — before fulfilling a
+ *   confirm, re-read the transaction (`NetgiroV2Client.transaction`).
  * - `"demoSignature"`: `netgiro_signature = SHA-256(netgiro_appkey + TransactionId + netgiro_nonce)`, what the
  *   official demo checks. It contains no secret — anyone can compute it — so it rejects garbage but proves
  *   nothing: `authenticated` stays false and `settle` re-reads the cart.
@@ -26,15 +28,16 @@
  *
  * `make` adds a replay guard: the same callback (nonce, or signature and transaction) delivered again within
  * the window fails with `NetgiroReplayError` — answer it 2xx (it was handled already) but do not act twice.
+ * Handle it with `handleRequest`: when your handler fails, the callback is released, so Netgíró's one retry of
+ * it is handled again instead of being refused as a replay (and the sale canceled with nothing recorded).
  *
  * ```ts
  * const callbacks = yield* NetgiroCallback.make({ secret, callbackUrl: "https://shop.example/netgiro/callback" })
- * HttpRouter.add("POST", "/netgiro/callback", Effect.gen(function*() {
- *   const callback = yield* callbacks.verifyRequest
+ * HttpRouter.add("POST", "/netgiro/callback", callbacks.handleRequest((callback) => Effect.gen(function*() {
  *   const settled = yield* NetgiroCallback.settle(callback)   // needs NetgiroClient (the re-read)
  *   if (settled._tag === "Confirmed") yield* markPaid(settled.transactionId)
  *   return HttpServerResponse.empty()
- * }))
+ * })))
  * ```
  *
  * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (what `requestSignature` covers), not
@@ -96,7 +99,10 @@ export interface Callback {
   readonly nonce: string | undefined
   readonly requestId: string | undefined
   readonly mode: Mode
-  /** True only when a rule containing the secret verified the callback. */
+  /**
+   * True only when a rule containing the secret verified the callback. With `transactionSignature` that rule
+   * covers `transactionId` and `totalAmount` only, not `kind`.
+   */
   readonly authenticated: boolean
 }
 
@@ -301,42 +307,80 @@ export interface Verifier {
     NetgiroSignatureError | NetgiroReplayError | NordkitError.DecodeError,
     HttpServerRequest.HttpServerRequest
   >
+  /**
+   * Forgets a callback `verify` admitted, so the same callback is admitted again: call it when handling failed
+   * and you answer non-2xx, or Netgíró's one retry would be refused as a replay and never acted on.
+   */
+  readonly release: (callback: Callback) => Effect.Effect<void>
+  /**
+   * `verifyRequest`, then `handle` on the callback; when `handle` fails (or is interrupted) the callback is
+   * released, so Netgíró's retry of it is handled afresh rather than refused as a replay.
+   */
+  readonly handleRequest: <A, E, R>(
+    handle: (callback: Callback) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<
+    A,
+    E | NetgiroSignatureError | NetgiroReplayError | NordkitError.DecodeError,
+    R | HttpServerRequest.HttpServerRequest
+  >
 }
 
-/** A verifier with a replay guard (default window 24 hours: Netgíró's retry comes within minutes). */
+/**
+ * A verifier with a replay guard (default window 24 hours: Netgíró's retry comes within minutes). A callback
+ * counts as seen once verified; `release` (or `handleRequest`, which calls it when the handler fails) lets a
+ * callback whose handling failed be handled again when Netgíró retries it.
+ */
 export const make = (options: Options & { readonly replayWindow?: Duration.Input | undefined }) =>
   Effect.map(ReplayWindow.make(options.replayWindow ?? "24 hours"), (window): Verifier => {
+    const keys = new WeakMap<Callback, string>()
     const guarded = (incoming: Incoming) =>
       Effect.flatMap(verify(options, incoming), (callback) => {
         const signature =
           header(incoming.headers, "x-netgiro-signature") ?? header(incoming.headers, NetgiroAuth.headerNames.signature)
         const key = `${callback.kind}:${callback.transactionId}:${callback.nonce ?? ""}:${signature ?? ""}`
-        return Effect.flatMap(window.admit(key), (fresh) =>
-          fresh
-            ? Effect.succeed(callback)
-            : Effect.fail(
-                new NetgiroReplayError({
-                  provider: "netgiro",
-                  method: "POST",
-                  path: pathOf(options.callbackUrl),
-                  requestId: callback.requestId,
-                  reason: "nonceReused",
-                  received: callback.transactionId
-                })
-              )
-        )
+        return Effect.flatMap(window.admit(key), (fresh) => {
+          if (fresh) {
+            keys.set(callback, key)
+            return Effect.succeed(callback)
+          }
+          return Effect.fail(
+            new NetgiroReplayError({
+              provider: "netgiro",
+              method: "POST",
+              path: pathOf(options.callbackUrl),
+              requestId: callback.requestId,
+              reason: "nonceReused",
+              received: callback.transactionId
+            })
+          )
+        })
       })
-    return { verify: guarded, verifyRequest: Effect.flatMap(readBody(options.callbackUrl), guarded) }
+    const release = (callback: Callback) =>
+      Effect.suspend(() => {
+        const key = keys.get(callback)
+        keys.delete(callback)
+        return key === undefined ? Effect.void : window.forget(key)
+      })
+    const verifyRequest = Effect.flatMap(readBody(options.callbackUrl), guarded)
+    return {
+      verify: guarded,
+      verifyRequest,
+      release,
+      handleRequest: (handle) =>
+        Effect.flatMap(verifyRequest, (callback) => Effect.onError(handle(callback), () => release(callback)))
+    }
   })
 
 /**
- * What a callback means for money. An `authenticated` callback is taken at its word. Any other is re-read
+ * What a callback means for money. An `authenticated` callback is taken at its word — except a confirm
+ * verified by `transactionSignature`, whose signature does not say confirm or cancel. Any other is re-read
  * with `CheckCart` (signed, verified and bound to the transaction): a confirm callback stands when the cart is
  * paid or waiting for this very callback (10429); a cancel callback when the cart is canceled.
  */
 export const settle = Effect.fn("NetgiroCallback.settle")(function* (callback: Callback) {
   const transactionId = callback.transactionId
-  if (callback.authenticated) {
+  const kindSigned = callback.mode !== "transactionSignature" || callback.kind === "cancel"
+  if (callback.authenticated && kindSigned) {
     return callback.kind === "confirm"
       ? ({ _tag: "Confirmed", transactionId, source: "signature" } as const)
       : ({ _tag: "Canceled", transactionId, source: "signature" } as const)

@@ -274,6 +274,55 @@ describe("NetgiroCallback", () => {
     })
   )
 
+  it.effect("transactionSignature does not sign confirm vs cancel: a cancel turned into a confirm is re-read", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* genuineCallback("transaction")
+      const cart = yield* client.insertCart({
+        Amount: 3_000,
+        Reference: "order-22",
+        CustomerId: NetgiroTestServer.customers.silent,
+        ConfirmationType: NetgiroSchema.ConfirmationTypes.ServerCallback,
+        CallbackUrl: callbackUrl,
+        CallbackCancelUrl: callbackUrl
+      })
+      yield* server.decline(cart.TransactionId)
+      const cancel = (yield* server.callbacks).find(
+        (c) => c.kind === "cancel" && c.transactionId === cart.TransactionId
+      )
+      const flipped = (cancel?.body ?? "")
+        .replace(`"PaymentSuccessful":false`, `"PaymentSuccessful":true`)
+        .replace(`"StatusId":5`, `"StatusId":2`)
+        .replace(`"ResultCode":10201`, `"ResultCode":10200`)
+      const callback = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "transactionSignature" },
+        { headers: cancel?.headers ?? {}, body: flipped }
+      )
+      // The signature still matches (it covers TransactionId and TotalAmount only) ...
+      assert.strictEqual(callback.kind, "confirm")
+      assert.isTrue(callback.authenticated)
+      // ... so settle re-reads the cart instead of taking the confirm at its word.
+      const settled = yield* NetgiroCallback.settle(callback).pipe(
+        Effect.provideService(NetgiroClient.NetgiroClient, client)
+      )
+      assert.strictEqual(settled._tag, "Unconfirmed")
+      assert.strictEqual(settled.source, "checkCart")
+    })
+  )
+
+  it.effect("release: a callback whose handling failed is admitted again; a handled one stays a replay", () =>
+    Effect.gen(function* () {
+      const { delivery } = yield* genuineCallback("request")
+      const verifier = yield* NetgiroCallback.make({ secret, callbackUrl, mode: "requestSignature" })
+      const incoming = { headers: delivery.headers, body: delivery.body }
+      const first = yield* verifier.verify(incoming)
+      yield* verifier.release(first)
+      const retried = yield* verifier.verify(incoming)
+      assert.strictEqual(retried.transactionId, first.transactionId)
+      const again = yield* Effect.flip(verifier.verify(incoming))
+      assert.strictEqual(again._tag, "NetgiroReplayError")
+    })
+  )
+
   it.live("verifyRequest in an Effect HTTP server on loopback accepts the test server's real callback", () =>
     Effect.gen(function* () {
       const accepted: Array<string> = []

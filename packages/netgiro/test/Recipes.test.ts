@@ -37,12 +37,19 @@ describe("README recipes: callback and return-URL routes on an Effect HTTP serve
         // The shop: the recipes' routes on another loopback port.
         const paid: Array<string> = []
         const canceled: Array<string> = []
+        // Set to a transaction id: the shop's order store fails once when marking it paid.
+        let failOnce: string | undefined
         const shop: Shop = {
           secret,
           callbackUrl: "https://shop.example/netgiro/callback",
           cancelUrl: "https://shop.example/netgiro/cancel",
           v2CallbackUrl: "https://shop.example/netgiro/v2/callback",
-          markPaid: (id) => Effect.sync(() => void paid.push(id)),
+          markPaid: (id) =>
+            Effect.suspend(() => {
+              if (id !== failOnce) return Effect.sync(() => void paid.push(id))
+              failOnce = undefined
+              return Effect.die(new Error("order store unavailable"))
+            }),
           markCanceled: (id) => Effect.sync(() => void canceled.push(id))
         }
         const shopServer = yield* Layer.build(
@@ -104,11 +111,51 @@ describe("README recipes: callback and return-URL routes on an Effect HTTP serve
         })
         assert.strictEqual(payment.Status, "Confirmed")
         assert.include(paid, payment.TransactionId)
-        const tampered = (yield* netgiro.callbacks).find((c) => c.transactionId === payment.TransactionId)
+        const delivered = (yield* netgiro.callbacks).find((c) => c.transactionId === payment.TransactionId)
         assert.strictEqual(
-          yield* post("/netgiro/v2/callback", { ...tampered?.headers }, (tampered?.body ?? "").replace("5000", "5")),
+          yield* post("/netgiro/v2/callback", { ...delivered?.headers }, (delivered?.body ?? "").replace("5000", "5")),
           401
         )
+
+        // The signature does not cover `Success`: a cancelled payment's cancel callback, turned into a confirm,
+        // verifies — and is not fulfilled, because the transaction details do not say paid.
+        const dropped = yield* v2.createPayment({
+          Amount: 6_000,
+          Reference: "recipe-5",
+          CustomerIdentifier: NetgiroTestServer.v2Customers.silent,
+          CallbackCancelUrl: `${address}/netgiro/v2/callback`
+        })
+        yield* netgiro.declineV2(dropped.TransactionId as string)
+        assert.include(canceled, dropped.TransactionId)
+        const cancelDelivery = (yield* netgiro.callbacks).find(
+          (c) => c.transactionId === dropped.TransactionId && c.kind === "cancel"
+        )
+        const flipped = (cancelDelivery?.body ?? "").replace(`"Success":false`, `"Success":true`)
+        assert.include(flipped, `"Success":true`)
+        assert.strictEqual(
+          yield* post("/netgiro/v2/callback", { ...cancelDelivery?.headers, "x-test": "flipped" }, flipped),
+          409
+        )
+        assert.notInclude(paid, dropped.TransactionId)
+
+        // The shop fails while handling a genuine callback (non-2xx): Netgíró's one retry of the same callback is
+        // handled afresh, not refused as a replay — the order is marked paid and the sale stands.
+        const retried = yield* v2.createPayment({
+          Amount: 4_000,
+          Reference: "recipe-6",
+          CustomerIdentifier: NetgiroTestServer.v2Customers.silent,
+          CallbackUrl: `${address}/netgiro/v2/callback`
+        })
+        failOnce = retried.TransactionId as string
+        yield* netgiro.approveV2(retried.TransactionId as string)
+        const attempts = (yield* netgiro.callbacks).filter((c) => c.transactionId === retried.TransactionId)
+        assert.deepStrictEqual(
+          attempts.map((c) => c.status),
+          [500, 200]
+        )
+        assert.strictEqual(attempts[0].body, attempts[1].body)
+        assert.include(paid, retried.TransactionId)
+        assert.strictEqual((yield* v2.paymentStatus(retried.TransactionId as string)).Status, "Confirmed")
 
         // Hosted checkout: the customer comes back to the return URL.
         const checkout = yield* v2.createHostedCheckout({

@@ -9,6 +9,8 @@ import * as Effect from "effect/Effect"
 
 export interface ReplayWindow {
   readonly admit: (key: string) => Effect.Effect<boolean>
+  /** Forgets a key admitted earlier, so the same key is admitted again (a callback whose handling failed). */
+  readonly forget: (key: string) => Effect.Effect<void>
 }
 
 export const make = (window: Duration.Input): Effect.Effect<ReplayWindow> =>
@@ -25,6 +27,10 @@ export const make = (window: Duration.Input): Effect.Effect<ReplayWindow> =>
           if (seen.has(key)) return false
           seen.set(key, now + millis)
           return true
+        }),
+      forget: (key) =>
+        Effect.sync(() => {
+          seen.delete(key)
         })
     }
   })

@@ -23,7 +23,8 @@ export interface Shop {
 
 /**
  * V1 callbacks (`POST /netgiro/callback`, `POST /netgiro/cancel`): verified by the default `recheck` mode, then
- * settled with a signed CheckCart (needs `NetgiroClient`). A replay is answered 200 and not acted on again.
+ * settled with a signed CheckCart (needs `NetgiroClient`). A replay of a handled callback is answered 200 and not
+ * acted on again; a callback whose handling failed is answered non-2xx and handled again when Netgíró retries.
  */
 export const v1Callbacks = (shop: Shop) =>
   Layer.unwrap(
@@ -31,22 +32,28 @@ export const v1Callbacks = (shop: Shop) =>
       const confirm = yield* NetgiroCallback.make({ secret: shop.secret, callbackUrl: shop.callbackUrl })
       const cancel = yield* NetgiroCallback.make({ secret: shop.secret, callbackUrl: shop.cancelUrl })
       const handle = (verifier: NetgiroCallback.Verifier) =>
-        Effect.gen(function* () {
-          const callback = yield* verifier.verifyRequest
-          const settled = yield* NetgiroCallback.settle(callback)
-          if (settled._tag === "Confirmed") yield* shop.markPaid(settled.transactionId)
-          if (settled._tag === "Canceled") yield* shop.markCanceled(settled.transactionId)
-          // Unconfirmed: the cart does not say what the callback says; act on nothing.
-          return HttpServerResponse.empty({ status: settled._tag === "Unconfirmed" ? 409 : 200 })
-        }).pipe(
-          Effect.catchTags({
-            NetgiroReplayError: () => Effect.succeed(HttpServerResponse.empty({ status: 200 })),
-            NetgiroSignatureError: () => Effect.succeed(HttpServerResponse.empty({ status: 401 })),
-            DecodeError: () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))
-          }),
-          // The re-read failed (Netgíró unreachable): a 503 makes Netgíró retry once.
-          Effect.catch(() => Effect.succeed(HttpServerResponse.empty({ status: 503 })))
-        )
+        // handleRequest: when the handler fails (the re-read failed, or the cart does not say what the callback
+        // says) the callback is released, so Netgíró's one retry is handled afresh instead of being a replay.
+        verifier
+          .handleRequest((callback) =>
+            Effect.gen(function* () {
+              const settled = yield* NetgiroCallback.settle(callback)
+              // Unconfirmed: the cart does not say what the callback says; act on nothing.
+              if (settled._tag === "Unconfirmed") return yield* Effect.fail("unconfirmed" as const)
+              if (settled._tag === "Confirmed") yield* shop.markPaid(settled.transactionId)
+              else yield* shop.markCanceled(settled.transactionId)
+              return HttpServerResponse.empty({ status: 200 })
+            })
+          )
+          .pipe(
+            Effect.catchTags({
+              NetgiroReplayError: () => Effect.succeed(HttpServerResponse.empty({ status: 200 })),
+              NetgiroSignatureError: () => Effect.succeed(HttpServerResponse.empty({ status: 401 })),
+              DecodeError: () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))
+            }),
+            // "unconfirmed": 409; the re-read failed (Netgíró unreachable): 503. Netgíró retries once.
+            Effect.catch((e) => Effect.succeed(HttpServerResponse.empty({ status: e === "unconfirmed" ? 409 : 503 })))
+          )
       return Layer.mergeAll(
         HttpRouter.add("POST", "/netgiro/callback", handle(confirm)),
         HttpRouter.add("POST", "/netgiro/cancel", handle(cancel))
@@ -67,20 +74,33 @@ export const v2Routes = (shop: Shop) =>
         callbackUrl: shop.v2CallbackUrl,
         mode: "transactionSignature"
       })
-      const callback = Effect.gen(function* () {
-        // Verified with the secret (`authenticated`): its word is enough, no re-read.
-        const verified = yield* callbacks.verifyRequest
-        if (verified.kind === "confirm") yield* shop.markPaid(verified.transactionId)
-        else yield* shop.markCanceled(verified.transactionId)
-        return HttpServerResponse.empty({ status: 200 })
-      }).pipe(
-        Effect.catchTags({
-          NetgiroReplayError: () => Effect.succeed(HttpServerResponse.empty({ status: 200 })),
-          NetgiroSignatureError: () => Effect.succeed(HttpServerResponse.empty({ status: 401 })),
-          DecodeError: () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))
-        }),
-        Effect.catch(() => Effect.succeed(HttpServerResponse.empty({ status: 503 })))
-      )
+      // The signature covers TransactionId and TotalAmount, not `Success`: the confirm and the cancel callback of
+      // one transaction carry the same signature. A confirm is therefore fulfilled only after the transaction
+      // details say paid (or reserved, with ManualCapture); a cancel is taken at its word (it moves no money).
+      const callback = callbacks
+        .handleRequest((verified) =>
+          Effect.gen(function* () {
+            if (verified.kind === "cancel") {
+              yield* shop.markCanceled(verified.transactionId)
+              return HttpServerResponse.empty({ status: 200 })
+            }
+            const netgiro = yield* NetgiroV2Client.NetgiroV2Client
+            const details = yield* netgiro.transaction(verified.transactionId)
+            if (details.Status !== "paid" && details.Status !== "reservation") {
+              return yield* Effect.fail("unconfirmed" as const)
+            }
+            yield* shop.markPaid(verified.transactionId)
+            return HttpServerResponse.empty({ status: 200 })
+          })
+        )
+        .pipe(
+          Effect.catchTags({
+            NetgiroReplayError: () => Effect.succeed(HttpServerResponse.empty({ status: 200 })),
+            NetgiroSignatureError: () => Effect.succeed(HttpServerResponse.empty({ status: 401 })),
+            DecodeError: () => Effect.succeed(HttpServerResponse.empty({ status: 400 }))
+          }),
+          Effect.catch((e) => Effect.succeed(HttpServerResponse.empty({ status: e === "unconfirmed" ? 409 : 503 })))
+        )
       const returned = Effect.gen(function* () {
         const netgiro = yield* NetgiroV2Client.NetgiroV2Client
         const request = yield* HttpServerRequest.HttpServerRequest
