@@ -82,6 +82,7 @@ import {
   InvoicePayments,
   InvoiceTotals,
   InvoiceUpdate,
+  LedgerItemAdded,
   LedgerItemInput,
   LedgerItemRef,
   LedgerItemStatus,
@@ -807,7 +808,7 @@ const makeOrganizationApi = (
   })
 
   const addLedgerItem = Effect.fn("DineroClient.addLedgerItem")(function* (item: LedgerItemInput) {
-    return yield* send("POST", at("POST", "v1.2")`/ledgeritems`, Schema.Array(LedgerItemInput), [item], LedgerItemRef)
+    return yield* send("POST", at("POST", "v1.2")`/ledgeritems`, Schema.Array(LedgerItemInput), [item], LedgerItemAdded)
   })
   const bookLedgerItems = Effect.fn("DineroClient.bookLedgerItems")(function* (items: ReadonlyArray<LedgerItemRef>) {
     yield* send(

@@ -821,6 +821,20 @@ export type LedgerItemInput = typeof LedgerItemInput.Type
 export const LedgerItemRef = Schema.Struct({ Id: Schema.String, Version: optional(Schema.String) })
 export type LedgerItemRef = typeof LedgerItemRef.Type
 
+/**
+ * Answer of `POST /v1.2/{org}/ledgeritems` for one item. The spec answers one `LedgerItemReadModel` for its array
+ * body; an array of them (one per item sent) is read too, as its first element, so either reading works.
+ */
+export const LedgerItemAdded = Schema.Union([LedgerItemRef, Schema.NonEmptyArray(LedgerItemRef)]).pipe(
+  Schema.decodeTo(
+    Schema.toType(LedgerItemRef),
+    SchemaTransformation.transform({
+      decode: (added) => ("Id" in added ? added : added[0]),
+      encode: (ref) => ref
+    })
+  )
+)
+
 /** Booking state of a ledger item (`LedgerItemStatusReadModel`): `Draft`, `PendingBooking`, `Booked`, ... */
 export const LedgerItemStatus = Schema.Struct({
   Id: Schema.String,

@@ -11,6 +11,17 @@ const encodeAmount = Schema.encodeUnknownExit(DineroSchema.Amount)
 const decodeCreated = Schema.decodeUnknownExit(DineroSchema.Created)
 
 describe("DineroSchema", () => {
+  it.effect("adding a ledger item: the spec's single answer, or an array of one, gives the item's Id and Version", () =>
+    Effect.sync(() => {
+      const decode = Schema.decodeUnknownSync(DineroSchema.LedgerItemAdded)
+      const ref = { Id: "7f1c0f0e-1111-4a4a-9b9b-000000000001", Version: "AAAAAAYb0Eo1" }
+      assert.deepStrictEqual(decode(ref), ref)
+      assert.deepStrictEqual(decode([ref]), ref)
+      assert.isTrue(Exit.isFailure(Schema.decodeUnknownExit(DineroSchema.LedgerItemAdded)([])))
+      assert.isTrue(Exit.isFailure(Schema.decodeUnknownExit(DineroSchema.LedgerItemAdded)({ Version: "x" })))
+    })
+  )
+
   it.effect("zone-less timestamps decode as UTC whatever the machine's time zone", () =>
     Effect.sync(() => {
       const saved = process.env.TZ
