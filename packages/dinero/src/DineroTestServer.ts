@@ -173,7 +173,10 @@ const isObject = (value: unknown): value is Json => typeof value === "object" &&
 const defaultFields = {
   contacts: ["name", "contactGuid"],
   products: ["Name", "ProductGuid"],
-  invoices: ["Guid", "ContactName", "Date", "Description"]
+  invoices: ["Guid", "ContactName", "Date", "Description"],
+  entryAccounts: ["AccountNumber", "Name", "IsHidden"],
+  purchaseAccounts: ["AccountNumber", "Name", "VatCode", "Category", "CategoryName", "IsHidden"],
+  depositAccounts: ["AccountNumber", "Name"]
 } as const
 
 /** Keeps the requested fields, named the way they were requested (Dinero's behaviour), or the defaults. */
@@ -1726,7 +1729,8 @@ export const make = (options: Options = {}) =>
                 IsHidden: false,
                 IsDefaultSalesAccount: a.AccountNumber === 1000
               }))
-            return TestServer.json(fields === null ? accounts : accounts.map((a) => project(a, fields, [])))
+            const defaults = id === "entry" ? defaultFields.entryAccounts : defaultFields.purchaseAccounts
+            return TestServer.json(accounts.map((a) => project(a, fields, defaults)))
           }
           if (resource === "accounts" && id === "deposit" && action === undefined) {
             const accounts = depositAccounts.map((n) => ({
@@ -1740,7 +1744,7 @@ export const make = (options: Options = {}) =>
               BankSwiftNumber: null,
               BankIbanNumber: null
             }))
-            return TestServer.json(fields === null ? accounts : accounts.map((a) => project(a, fields, [])))
+            return TestServer.json(accounts.map((a) => project(a, fields, defaultFields.depositAccounts)))
           }
           if (resource === "vatTypes" && id === undefined) return TestServer.json(vatTypes)
           if (resource === "entries") {
