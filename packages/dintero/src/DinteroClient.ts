@@ -321,7 +321,30 @@ export const make = Effect.fnUntraced(function* (
   const api = ApiClient.make(httpClient, { ...common, baseUrl: checkoutUrl })
   const apiHost = ApiClient.make(httpClient, { ...common, baseUrl: apiUrl })
 
-  const withBody = ApiClient.jsonBody("dintero")
+  const jsonBody = ApiClient.jsonBody("dintero")
+  /**
+   * `ApiClient.jsonBody`, after checking the body names no field its schema lacks (at any depth): an encode would
+   * drop such a field without a word, so it is an `InvalidRequestError` instead, nothing sent.
+   */
+  const withBody =
+    <S extends Schema.Constraint & { readonly EncodingServices: never }>(schema: S, body: S["Type"]) =>
+    (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.andThen(
+        Effect.mapError(
+          Schema.encodeUnknownEffect(schema)(body, { onExcessProperty: "error" }) as Effect.Effect<
+            unknown,
+            Schema.SchemaError
+          >,
+          (error) =>
+            new NordkitError.InvalidRequestError({
+              provider: "dintero",
+              method: request.method,
+              path: new URL(request.url, "http://path.invalid").pathname,
+              detail: error.message.slice(0, 500)
+            })
+        ),
+        jsonBody(schema, body)(request)
+      )
   const path = (method: string) => PathSegment.path("dintero", method)
 
   /** Decodes with `schema` and keeps the fields the schema does not know. */

@@ -92,9 +92,10 @@ describe("DinteroClient lifecycle over loopback", () => {
         profile_id: "default",
         order
       })
-      const update = {
-        order: { ...order, amount: 19_900, items: [order.items[0]!] }
-      } as DinteroSchema.UpdateSessionRequest
+      const { merchant_reference: _, ...updatable } = order
+      const update: DinteroSchema.UpdateSessionRequest = {
+        order: { ...updatable, amount: 19_900, items: [order.items[0]!] }
+      }
       const locked = yield* Effect.flip(client.updateSession(session.id, update))
       assert.strictEqual(locked._tag, "ApiError")
       const updated = yield* client.updateSession(session.id, update, { updateWithoutLock: true })
@@ -102,10 +103,34 @@ describe("DinteroClient lifecycle over loopback", () => {
       const sent = yield* lastRequest("PUT", `/v1/sessions/${session.id}`)
       assert.strictEqual(sent.query.get("update_without_lock"), "true")
       yield* server.lockSession(session.id)
-      const again = yield* client.updateSession(session.id, {
-        order: { ...order }
-      } as DinteroSchema.UpdateSessionRequest)
+      const again = yield* client.updateSession(session.id, { order: updatable })
       assert.strictEqual(again.order.amount, 29_900)
+    }).pipe(Effect.provide(loopback))
+  )
+
+  it.effect("a body field the published schema lacks is an InvalidRequestError, never silently dropped", () =>
+    Effect.gen(function* () {
+      const { server, client } = yield* setup
+      const session = yield* client.createSession({
+        url: { return_url: "https://shop.example/return" },
+        profile_id: "default",
+        order
+      })
+      const id = yield* server.seedTransaction({ amount: 1_000 })
+      yield* server.clearLog
+      // `merchant_reference` cannot be updated on a session; `refernce` is a typo
+      const update = yield* Effect.flip(
+        client.updateSession(session.id, { order } as unknown as DinteroSchema.UpdateSessionRequest, {
+          updateWithoutLock: true
+        })
+      )
+      assert.strictEqual(update._tag, "InvalidRequestError")
+      const capture = yield* Effect.flip(
+        client.captureTransaction(id, { amount: 1_000, refernce: "x" } as unknown as DinteroSchema.CaptureRequest)
+      )
+      assert.strictEqual(capture._tag, "InvalidRequestError")
+      assert.include(capture.message, "refernce")
+      assert.lengthOf(yield* server.requests, 0)
     }).pipe(Effect.provide(loopback))
   )
 
