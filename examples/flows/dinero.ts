@@ -43,17 +43,18 @@ const live = Effect.gen(function* () {
   }
   const contacts = yield* dinero.listContacts({ pageSize: 5, fields: ["Name"] })
   yield* Console.log(
-    `  contacts   ${contacts.Pagination.Result} in total; first ${contacts.Collection.length}: ${contacts.Collection.map(
+    `  contacts   ${contacts.Pagination.ResultWithoutFilter ?? "?"} in total; first ${contacts.Collection.length}: ${contacts.Collection.map(
       (c) => c.Name
     ).join(", ")}`
   )
-  const invoices = yield* dinero.listInvoices({ pageSize: 5 })
-  yield* Console.log(`  invoices   ${invoices.Pagination.Result} in total`)
+  // Dinero answers only Guid, ContactName, Date and Description unless asked for more.
+  const invoices = yield* dinero.listInvoices({ pageSize: 5, fields: ["Number", "Status", "TotalInclVat", "Currency"] })
+  yield* Console.log(`  invoices   ${invoices.Pagination.ResultWithoutFilter ?? "?"} in total`)
   for (const i of invoices.Collection) {
     yield* Console.log(`             #${i.Number ?? "-"} ${i.Status ?? ""} ${i.TotalInclVat ?? ""} ${i.Currency ?? ""}`)
   }
   const products = yield* dinero.listProducts({ pageSize: 5 })
-  yield* Console.log(`  products   ${products.Pagination.Result} in total`)
+  yield* Console.log(`  products   ${products.Pagination.ResultWithoutFilter ?? "?"} in total`)
   yield* Console.log(`  requests   4 API calls, ${yield* dinero.tokens.acquisitions} token request(s)`)
 }).pipe(Effect.provide(DineroClient.layerConfig()))
 
