@@ -506,7 +506,8 @@ export const make = Effect.fnUntraced(function* (
 
   const salesList: Effect.Effect<SalesListResult, Error> = Effect.withSpan(
     Effect.map(
-      call(SalesListResponse, HttpClientRequest.get("/sales/GetList", { urlParams: { AllForCompany: "true" } })),
+      // Cased as in Netgíró's published GET signing example: the signature covers the URL as sent.
+      call(SalesListResponse, HttpClientRequest.get("/Sales/GetList", { urlParams: { AllForCompany: "true" } })),
       (result) => ({ ...result.value, body: result.json, requestId: result.requestId })
     ),
     "NetgiroClient.salesList"

@@ -115,7 +115,7 @@ export const CancelCartResponse = Schema.Struct({
 export type CancelCartResponse = typeof CancelCartResponse.Type
 
 /**
- * One sale of `sales/GetList`. Netgíró does not publish this list's item shape: the fields are those its sale
+ * One sale of `Sales/GetList`. Netgíró does not publish this list's item shape: the fields are those its sale
  * details (`transactions`) document, every one optional, so an item never fails the read.
  */
 export const Sale = Schema.Struct({
@@ -131,7 +131,7 @@ export const Sale = Schema.Struct({
 })
 export type Sale = typeof Sale.Type
 
-/** `GET sales/GetList?AllForCompany=true`: the envelope and the sales (an empty list when none is given). */
+/** `GET Sales/GetList?AllForCompany=true`: the envelope and the sales (an empty list when none is given). */
 export const SalesListResponse = Schema.Struct({
   ...Envelope.fields,
   Sales: OptionalNullable(Schema.Array(Sale))

@@ -18,7 +18,7 @@
  *   `ResultCode`), signed by `callbackSignature` (default the official demo's rule). A 2xx answer creates the
  *   loan; a failure is retried once, then the cart is canceled. Canceled carts get the same shape on their
  *   `CallbackCancelUrl`.
- * - `sales/GetList?AllForCompany=true` lists confirmed carts.
+ * - `Sales/GetList?AllForCompany=true` (any case) lists confirmed carts.
  *
  * Partner API (`/partner`): `POST /refund` and `GET /transaction/{id}`, authenticated by the `token` header
  * (the app's secret). V2 (`/v2`) and hosted checkout (`/securepay/v1`): see `internal/v2Server.ts`.

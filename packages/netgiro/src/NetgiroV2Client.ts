@@ -433,7 +433,13 @@ export const make = Effect.fnUntraced(function* (options: Options) {
         : URL.canParse(query)
           ? new URL(query).searchParams
           : new URLSearchParams(query.startsWith("?") ? query.slice(1) : query)
-    const get = (name: string) => params.get(name) ?? params.get(`ng_${name}`) ?? params.get(name.toLowerCase()) ?? ""
+    // Names in any case, with or without the `ng_` prefix `PrefixUrlParameters` adds (e.g. `ng_invoiceNumber`).
+    const byName = new Map<string, string>()
+    for (const [key, value] of params) {
+      const name = key.toLowerCase().replace(/^ng_/, "")
+      if (!byName.has(name)) byName.set(name, value)
+    }
+    const get = (name: string) => byName.get(name.toLowerCase()) ?? ""
     const values = {
       TransactionId: get("TransactionId"),
       ReferenceNumber: get("ReferenceNumber"),

@@ -61,12 +61,16 @@ const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(
   Effect.repeat({ times: 3 })
 )
 
-/** Runs `effect` in a fiber while moving the TestClock in `step` ms steps; returns its exit. */
+/**
+ * Runs `effect` in a fiber while moving the TestClock in `step` ms steps — for `millis`, then on until the fiber
+ * ends (on a loaded machine a step's work, e.g. a WebCrypto digest off the main thread, may outlast `settle`:
+ * the clock must not stop while a sleep is still to be scheduled); returns its exit.
+ */
 const drive = <A, E>(effect: Effect.Effect<A, E>, millis: number, step = 250) =>
   Effect.gen(function* () {
     const fiber = yield* Effect.forkChild(Effect.exit(effect))
     yield* settle
-    for (let t = 0; t < millis; t += step) {
+    for (let t = 0; t < millis || (fiber.pollUnsafe() === undefined && t < millis + 120_000); t += step) {
       yield* TestClock.adjust(step)
       yield* settle
     }

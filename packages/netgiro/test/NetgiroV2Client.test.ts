@@ -236,6 +236,13 @@ describe("NetgiroV2Client", () => {
       assert.strictEqual(details.Status, "paid")
       const altered = yield* Effect.flip(client.verifyReturn(redirect.replace("TotalAmount=5000", "TotalAmount=50")))
       assert.strictEqual(altered._tag === "NetgiroSignatureError" && altered.reason, "mismatch")
+      // PrefixUrlParameters: every name prefixed `ng_`, in Netgíró's own casing (`ng_invoiceNumber`).
+      const prefixed = new URL(redirect)
+      prefixed.search = [...new URL(redirect).searchParams]
+        .map(([key, value]) => `ng_${key[0].toLowerCase()}${key.slice(1)}=${encodeURIComponent(value)}`)
+        .join("&")
+      assert.include(prefixed.search, "ng_invoiceNumber=")
+      assert.deepInclude(yield* client.verifyReturn(prefixed.toString()), { TotalAmount: "5000", confirmed: true })
       const missing = yield* Effect.flip(client.verifyReturn("TransactionId=x&Status=2"))
       assert.strictEqual(missing._tag === "NetgiroSignatureError" && missing.reason, "missing")
       assert.strictEqual(
