@@ -9,7 +9,9 @@
  * A provider describes only its protocol: the base URL, its default headers, how to read its error body, and
  * (optionally) statuses or bodies that mean something special to it.
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
@@ -32,7 +34,7 @@ import {
   TransportError
 } from "./NordkitError.ts"
 import * as Redaction from "./Redaction.ts"
-import type * as RequestLimits from "./RequestLimits.ts"
+import * as RequestLimits from "./RequestLimits.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 import type { TokenProvider } from "./TokenProvider.ts"
 
@@ -341,8 +343,15 @@ export const make = <EX = never, ET = never>(
   }
 ): ApiClient<EX, ET> => {
   const provider = options.provider
+  // A `RetryPolicy` or `RequestLimits` layer provided to the client's own layer (present where the client is built)
+  // applies to its API calls too, not only to its token requests; the caller's context is still read per request.
+  const built = Fiber.getCurrent()?.context
+  const capturedPolicy = built === undefined ? undefined : Context.getOrUndefined(built, RetryPolicy.RetryPolicy)
+  const capturedLimits = built === undefined ? undefined : Context.getOrUndefined(built, RequestLimits.Layered)
   // Deadline, body cap, redirects refused, header values checked: on every attempt (see internal/guard.ts).
-  const guarded = Guard.guard({ provider, limits: options.limits })(client) as HttpClient.HttpClient
+  const guarded = Guard.guard({ provider, limits: options.limits, captured: capturedLimits })(
+    client
+  ) as HttpClient.HttpClient
   const transport =
     options.propagateTraceHeaders === true
       ? guarded
@@ -359,7 +368,7 @@ export const make = <EX = never, ET = never>(
   // HttpClient.With is invariant in its error type; every layer here only widens it.
   const attempt = options.transformClient === undefined ? base : options.transformClient(base)
   const signed = (options.perAttempt === undefined ? attempt : options.perAttempt(attempt)) as RawClient
-  const retried = RetryPolicy.retry({ ...options.retry, provider })(signed) as RawClient
+  const retried = RetryPolicy.retry({ ...options.retry, provider, captured: capturedPolicy })(signed) as RawClient
   const http = Guard.countAttempts(
     (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
   )

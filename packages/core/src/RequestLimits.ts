@@ -11,9 +11,9 @@
  * `content-length` says so); the body is read incrementally, so memory stays near the cap.
  *
  * Precedence: per call (`RequestLimits.provide`) over the client's options over one provider's layer
- * (`RequestLimits.layerFor`) over a layer for all (`RequestLimits.layer`) over the defaults. Layers apply to what
- * runs below them: provide them to the program (API calls run in the caller's fiber; token requests in the
- * context the client was built in).
+ * (`RequestLimits.layerFor`) over a layer for all (`RequestLimits.layer`) over the defaults. A layer applies where
+ * it is provided: to the program (read when each request starts), or to a client's layer (that client's API
+ * calls and token requests, wherever they run; on top of the program's).
  *
  * ```ts
  * // one call
@@ -21,6 +21,8 @@
  * // every provider, or one
  * program.pipe(Effect.provide(RequestLimits.layer({ timeout: "10 seconds" })))
  * program.pipe(Effect.provide(RequestLimits.layerFor("dinero", { maxDownloadBytes: 256 * 1024 * 1024 })))
+ * // the clients of one layer
+ * Layer.provide(DineroClient.layerConfig(), RequestLimits.layer({ timeout: "10 seconds" }))
  * ```
  */
 import * as Context from "effect/Context"
@@ -76,22 +78,49 @@ export const provide =
       Effect.provideService(effect, PerCall, { ...fiber.getRef(PerCall), ...defined(limits) })
     )
 
-/** Sets limits for every provider below this layer, token requests included. */
-export const layer = (limits: Limits): Layer.Layer<never> =>
+/** Each value a layer built, to the value it refined (so a per-call refinement is told apart from a sibling). */
+const parents = new WeakMap<LayeredLimits, LayeredLimits>()
+
+const refine = (f: (current: LayeredLimits) => LayeredLimits): Layer.Layer<never> =>
   Layer.effect(
     Layered,
-    Effect.map(Effect.service(Layered), (current) => ({ ...current, all: { ...current.all, ...defined(limits) } }))
+    Effect.map(Effect.service(Layered), (current) => {
+      const next = f(current)
+      parents.set(next, current)
+      return next
+    })
   )
+
+/** Sets limits for every provider below this layer, token requests included. */
+export const layer = (limits: Limits): Layer.Layer<never> =>
+  refine((current) => ({ ...current, all: { ...current.all, ...defined(limits) } }))
 
 /** Sets limits for one provider (`"dintero"`, `"dinero"`, `"monerium"`, `"netgiro"`) below this layer. */
 export const layerFor = (provider: string, limits: Limits): Layer.Layer<never> =>
-  Layer.effect(
-    Layered,
-    Effect.map(Effect.service(Layered), (current) => ({
-      ...current,
-      providers: { ...current.providers, [provider]: { ...current.providers[provider], ...defined(limits) } }
-    }))
-  )
+  refine((current) => ({
+    ...current,
+    providers: { ...current.providers, [provider]: { ...current.providers[provider], ...defined(limits) } }
+  }))
+
+/**
+ * The limits for one request: the caller's layers (`current`), with a client's own layers (`captured`, provided to
+ * its layer) on top. When the caller's were built on top of the captured ones (a layer around one call), the
+ * caller's are used as is.
+ */
+export const merge = (current: LayeredLimits, captured: LayeredLimits | undefined): LayeredLimits => {
+  if (captured === undefined || refines(current, captured)) return current
+  const providers: Record<string, Limits> = { ...current.providers }
+  for (const [name, limits] of Object.entries(captured.providers)) providers[name] = { ...providers[name], ...limits }
+  return { all: { ...current.all, ...captured.all }, providers }
+}
+
+/** Whether `current` is `captured` or was built on top of it. */
+const refines = (current: LayeredLimits, captured: LayeredLimits): boolean => {
+  for (let p: LayeredLimits | undefined = current, d = 0; p !== undefined && d < 32; p = parents.get(p), d++) {
+    if (p === captured) return true
+  }
+  return false
+}
 
 const positive = (value: number | undefined, fallback: number) =>
   value !== undefined && Number.isFinite(value) && value > 0 ? Math.floor(value) : fallback

@@ -24,6 +24,8 @@
  * Effect.provide(program, RetryPolicy.layer(Schedule.recurs(0)))
  * // a patient batch job, for Dinero only
  * Effect.provide(program, RetryPolicy.layerFor("dinero", RetryPolicy.schedule({ attempts: 8, maxDelay: "1 minute" })))
+ * // or for the clients built by one layer (their API calls and token requests)
+ * Layer.provide(DineroClient.layerConfig(), RetryPolicy.layer(Schedule.recurs(0)))
  * ```
  */
 import * as Cause from "effect/Cause"
@@ -79,6 +81,11 @@ export interface Options {
    * The provider name, to pick a schedule installed with {@link layerFor}. `ApiClient` sets it.
    */
   readonly provider?: string | undefined
+  /**
+   * The policy provided where the client was built (a {@link layer} given to the client's layer), when one was.
+   * It applies to that client's requests on top of the policy in the caller's context. `ApiClient` sets it.
+   */
+  readonly captured?: Policy | undefined
 }
 
 /** The schedules in force: one for every provider, and per-provider replacements. */
@@ -110,29 +117,62 @@ export const schedule = (options: Pick<Options, "attempts" | "baseDelay" | "maxD
 }
 
 /**
- * The schedules in force, read when a request starts (token requests included). Default: {@link schedule}`()`
- * for every provider. Replace it with {@link layer} / {@link layerFor}.
+ * The schedules in force. Default: {@link schedule}`()` for every provider. Replace it with {@link layer} /
+ * {@link layerFor}: provided to the program, it is read when each request starts; provided to a client's layer,
+ * it applies to that client's requests (API calls and token requests) wherever they run.
  */
 export const RetryPolicy: Context.Reference<Policy> = Context.Reference<Policy>("@nordkit/core/RetryPolicy", {
-  defaultValue: () => ({ schedule: schedule(), providers: {} })
+  defaultValue: () => ({ schedule: defaultSchedule(), providers: {} })
 })
+
+let defaultScheduleValue: RetrySchedule | undefined
+/** The default schedule, built once (its identity tells "no {@link layer} set one" apart). */
+const defaultSchedule = (): RetrySchedule => {
+  if (defaultScheduleValue === undefined) defaultScheduleValue = schedule()
+  return defaultScheduleValue
+}
+
+/**
+ * The policy for one request: the caller's (`current`), with what a client's own layers set (`captured`) on top —
+ * its per-provider schedules, and its schedule for all when a {@link layer} set one. When the caller's policy was
+ * built on top of the captured one (a layer provided around one call), the caller's is used as is.
+ */
+export const merge = (current: Policy, captured: Policy | undefined): Policy =>
+  captured === undefined || refines(current, captured)
+    ? current
+    : {
+        schedule: captured.schedule === defaultScheduleValue ? current.schedule : captured.schedule,
+        providers: { ...current.providers, ...captured.providers }
+      }
+
+/** Whether `current` is `captured` or was built on top of it (e.g. a layer provided to one call of the client). */
+const refines = (current: Policy, captured: Policy): boolean => {
+  for (let p: Policy | undefined = current, depth = 0; p !== undefined && depth < 32; p = parents.get(p), depth++) {
+    if (p === captured) return true
+  }
+  return false
+}
+
+/** Each policy a layer built, to the policy it refined (so a per-call refinement is told apart from a sibling). */
+const parents = new WeakMap<Policy, Policy>()
+
+const refine = (f: (current: Policy) => Policy): Layer.Layer<never> =>
+  Layer.effect(
+    RetryPolicy,
+    Effect.map(Effect.service(RetryPolicy), (current) => {
+      const next = f(current)
+      parents.set(next, current)
+      return next
+    })
+  )
 
 /** Uses `retrySchedule` for every provider that has no schedule of its own. */
 export const layer = (retrySchedule: RetrySchedule): Layer.Layer<never> =>
-  Layer.effect(
-    RetryPolicy,
-    Effect.map(Effect.service(RetryPolicy), (current) => ({ ...current, schedule: retrySchedule }))
-  )
+  refine((current) => ({ ...current, schedule: retrySchedule }))
 
 /** Uses `retrySchedule` for one provider (e.g. `"dinero"`), token requests included. */
 export const layerFor = (provider: string, retrySchedule: RetrySchedule): Layer.Layer<never> =>
-  Layer.effect(
-    RetryPolicy,
-    Effect.map(Effect.service(RetryPolicy), (current) => ({
-      ...current,
-      providers: { ...current.providers, [provider]: retrySchedule }
-    }))
-  )
+  refine((current) => ({ ...current, providers: { ...current.providers, [provider]: retrySchedule } }))
 
 export const isIdempotentDefault = (request: HttpClientRequest.HttpClientRequest): boolean =>
   request.method === "GET" ||
@@ -217,7 +257,8 @@ const hasOwnSchedule = (options: Options) =>
 
 /**
  * Wraps a client with the retry policy. The schedule is, by precedence: the provider's from {@link layerFor}, the
- * one built from `attempts`/`baseDelay`/`maxDelay` when any is set, then the {@link RetryPolicy}'s.
+ * one built from `attempts`/`baseDelay`/`maxDelay` when any is set, then the {@link RetryPolicy}'s. The policy is
+ * the caller's, with `options.captured` (the client's own layers) on top (see {@link merge}).
  */
 export const retry =
   (options: Options = {}) =>
@@ -235,7 +276,9 @@ export const retry =
     }
     const own = hasOwnSchedule(options) ? schedule(options) : undefined
     const provider = options.provider
-    const chosen = Effect.map(Effect.service(RetryPolicy), (policy) => {
+    const captured = options.captured
+    const chosen = Effect.map(Effect.service(RetryPolicy), (current) => {
+      const policy = merge(current, captured)
       const forProvider = provider === undefined ? undefined : policy.providers[provider]
       return forProvider ?? own ?? policy.schedule
     })

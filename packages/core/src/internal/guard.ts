@@ -302,6 +302,8 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
 export interface Options {
   readonly provider: string
   readonly limits?: RequestLimits.Limits | undefined
+  /** Limits layers provided where the client was built; on top of the caller's (`RequestLimits.merge`). */
+  readonly captured?: RequestLimits.LayeredLimits | undefined
 }
 
 const redirectInit = (init: globalThis.RequestInit | undefined): globalThis.RequestInit =>
@@ -322,7 +324,12 @@ export const guard =
     let lastResolved = RequestLimits.defaults
     const resolve = (layered: RequestLimits.LayeredLimits, perCall: RequestLimits.Limits) => {
       if (layered !== lastLayered || perCall !== lastPerCall) {
-        lastResolved = RequestLimits.resolve(options.provider, layered, options.limits, perCall)
+        lastResolved = RequestLimits.resolve(
+          options.provider,
+          RequestLimits.merge(layered, options.captured),
+          options.limits,
+          perCall
+        )
         lastLayered = layered
         lastPerCall = perCall
       }
