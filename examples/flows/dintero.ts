@@ -150,7 +150,7 @@ const local = Effect.gen(function* () {
     )
     yield* server.completePending
     const after = yield* client.getTransaction(transactionId)
-    const [event] = DinteroSchema.eventsOfRequest(after, refund.eventRequestId ?? "")
+    const event = DinteroSchema.completionOf(after, refund.eventRequestId ?? "")
     yield* Console.log(
       `  refund     completed later: ${event?.event} ${kr(event?.amount ?? 0)} (correlation_request_id matches) -> ${after.status}`
     )

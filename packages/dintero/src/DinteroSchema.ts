@@ -129,11 +129,22 @@ export const capturedAmount = (transaction: Transaction): number => eventTotal(t
 /** Amount refunded so far, in minor units. */
 export const refundedAmount = (transaction: Transaction): number => eventTotal(transaction, "REFUND")
 
-/** The events a 202-accepted operation produced, found by the `event-request-id` it answered with. */
+/**
+ * The events a 202-accepted operation produced, found by the `event-request-id` it answered with: the accepted
+ * `INITIATE_CAPTURE` / `INITIATE_REFUND` / `INITIATE_VOID` event (whose `request_id` it is), then the completing
+ * event (whose `correlation_request_id` it is) once the payment provider finished.
+ */
 export const eventsOfRequest = (transaction: Transaction, eventRequestId: string): ReadonlyArray<TransactionEvent> =>
   (transaction.events ?? []).filter(
     (e) => e.correlation_request_id === eventRequestId || e.request_id === eventRequestId
   )
+
+/**
+ * The event that completed a 202-accepted operation (`correlation_request_id` is its `event-request-id`), or
+ * `undefined` while it is still processing. Check its `success` (and `error`) before treating it as done.
+ */
+export const completionOf = (transaction: Transaction, eventRequestId: string): TransactionEvent | undefined =>
+  (transaction.events ?? []).find((e) => e.correlation_request_id === eventRequestId)
 
 // --- settlements and reports (API host) ----------------------------------------------------------------------------
 

@@ -266,7 +266,8 @@ export const make = (options: Options = {}) =>
           success: true,
           created_at: now,
           created_by: "nordkit-test-client",
-          request_id: requestId,
+          // A completion carries its own request id and points at the accepted (INITIATE_*) event's.
+          request_id: correlated ? globalThis.crypto.randomUUID() : requestId,
           ...(correlated ? { correlation_request_id: requestId } : {})
         }
         if (action === "void") {
@@ -300,8 +301,21 @@ export const make = (options: Options = {}) =>
       Effect.gen(function* () {
         const refused = checkAction(tx, action, body)
         if (refused !== undefined) return refused
-        const requestId = randomHex(16)
+        const requestId = globalThis.crypto.randomUUID()
         if (asyncOperations || (action === "capture" && asyncCaptures)) {
+          // Accepted: an INITIATE_* event with the request id the `event-request-id` header names.
+          const reference = action === "capture" ? body?.capture_reference : body?.refund_reference
+          tx.events.push({
+            id: `evt_${randomHex(6)}`,
+            event: `INITIATE_${action.toUpperCase()}`,
+            success: true,
+            created_at: yield* isoNow,
+            created_by: "nordkit-test-client",
+            request_id: requestId,
+            ...(typeof body?.amount === "number" ? { amount: body.amount } : {}),
+            ...(typeof reference === "string" ? { event_reference: reference } : {}),
+            transaction_status: tx.status
+          })
           pending.push({ transactionId: tx.id, action, body: body ?? {}, requestId })
           return TestServer.json(view(tx), 202, { "event-request-id": requestId })
         }

@@ -216,14 +216,21 @@ describe("DinteroClient", () => {
       const result = yield* client.captureTransaction(id, { amount: 5_000 })
       assert.strictEqual(result._tag, "Processing")
       const eventRequestId = result._tag === "Processing" ? (result.eventRequestId ?? "") : ""
-      assert.match(eventRequestId, /^[0-9a-f]{32}$/)
+      assert.match(eventRequestId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
       assert.strictEqual((yield* client.getTransaction(id)).status, "AUTHORIZED")
       assert.strictEqual(yield* server.completePending, 1)
       const completed = yield* client.getTransaction(id)
       assert.strictEqual(completed.status, "CAPTURED")
-      const [event] = DinteroSchema.eventsOfRequest(completed, eventRequestId)
+      // the accepted INITIATE_CAPTURE (request_id), then the CAPTURE completing it (correlation_request_id)
+      const events = DinteroSchema.eventsOfRequest(completed, eventRequestId)
+      assert.deepStrictEqual(
+        events.map((e) => e.event),
+        ["INITIATE_CAPTURE", "CAPTURE"]
+      )
+      const event = DinteroSchema.completionOf(completed, eventRequestId)
       assert.strictEqual(event?.correlation_request_id, eventRequestId)
       assert.strictEqual(event?.event, "CAPTURE")
+      assert.notStrictEqual(event?.request_id, eventRequestId)
     })
   )
 
