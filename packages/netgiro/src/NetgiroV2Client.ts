@@ -269,12 +269,18 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   ): Effect.Effect<S["Type"] & Meta, Error> =>
     Effect.gen(function* () {
       const response = yield* client.ok(request)
-      const value = yield* client.decode(schema)(response)
-      const success = (value as { readonly Success?: unknown }).Success
-      if (success === false) {
-        const message = (value as { readonly Message?: string | null }).Message ?? undefined
+      // `Success: false` is read before the schema: a failure answered where a details body was expected (a
+      // "Transaction not found" in an HTTP 200) is an ApiError carrying Netgíró's message, not a DecodeError.
+      const json = yield* client.decode(Schema.Unknown)(response)
+      const envelope = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {}
+      if (envelope.Success === false) {
+        const message = typeof envelope.Message === "string" ? envelope.Message : undefined
         return yield* new NordkitError.ApiError({ ...where(response), detail: message })
       }
+      const value = yield* Effect.mapError(
+        Schema.decodeUnknownEffect(schema)(json) as Effect.Effect<S["Type"], Schema.SchemaError>,
+        (e) => new NordkitError.DecodeError({ ...where(response), detail: e.message.slice(0, 500) })
+      )
       return { ...(value as object), requestId: undefined } as S["Type"] & Meta
     })
 

@@ -144,8 +144,22 @@ describe("NetgiroV2Client", () => {
         )
         const above = yield* Effect.flip(client.refund(id, 6_001))
         assert.strictEqual(above._tag === "NetgiroRefundError" && above.reason, "ExceedsRemaining")
+        // The published refund answer is `{ Success, Message }`: a refusal in an HTTP 200 is a refusal too.
+        yield* server.failNext(1, {
+          status: 200,
+          body: JSON.stringify({ Success: false, Message: "Refund amount exceeds the remaining amount" })
+        })
+        const refused = yield* Effect.flip(client.refund(id, 5_999))
+        assert.strictEqual(refused._tag === "NetgiroRefundError" && refused.reason, "ExceedsRemaining")
         yield* client.refund(id, 6_000)
         assert.isFalse((yield* client.transaction(id)).IsRefundable)
+        // A failure answered where the details body was expected: Netgíró's message, not a DecodeError.
+        yield* server.failNext(1, {
+          status: 200,
+          body: JSON.stringify({ Success: false, Message: "Transaction not found" })
+        })
+        const missing = yield* Effect.flip(client.transaction(id))
+        assert.deepInclude(missing, { _tag: "ApiError", detail: "Transaction not found" })
       })
   )
 

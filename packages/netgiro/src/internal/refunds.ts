@@ -31,11 +31,15 @@ export const reasonOf = (detail: string | undefined): NetgiroRefundError["reason
         ? "NotRefundable"
         : "Rejected"
 
-/** A refund's `ApiError` for a 4xx answer (not 401) becomes a `NetgiroRefundError`; anything else passes. */
+/**
+ * A refund's `ApiError` for a 4xx answer (not 401), or for a 2xx answer saying `Success: false`, becomes a
+ * `NetgiroRefundError`; anything else passes.
+ */
 export const refusal =
   (transactionId: string, amount: number) =>
   (e: NordkitError.ApiError): Effect.Effect<never, NordkitError.ApiError | NetgiroRefundError> =>
-    e.status !== undefined && e.status >= 400 && e.status < 500 && e.status !== 401
+    e.status !== undefined &&
+    ((e.status >= 400 && e.status < 500 && e.status !== 401) || (e.status >= 200 && e.status < 300))
       ? Effect.fail(
           new NetgiroRefundError({
             provider: e.provider,
