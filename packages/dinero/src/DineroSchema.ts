@@ -161,12 +161,14 @@ export interface FilterCondition {
 
 /**
  * Builds a `queryFilter`: conditions joined with `;`, values in single quotes (a quote inside a value is
- * doubled). Throws on a field name that is not a plain identifier.
+ * doubled). Throws on a field name that is not a plain identifier, and on a value containing `;` (the condition
+ * separator, which Dinero's syntax gives no escape for).
  */
 export const queryFilter = (...conditions: ReadonlyArray<FilterCondition>): string =>
   conditions
     .map(({ field, op, value }) => {
       if (!/^[A-Za-z]\w*$/.test(field)) throw new TypeError(`queryFilter: ${JSON.stringify(field)} is not a field`)
+      if (value.includes(";")) throw new TypeError(`queryFilter: a value cannot contain ';' (${field})`)
       return `${field} ${op} '${value.replaceAll("'", "''")}'`
     })
     .join(";")

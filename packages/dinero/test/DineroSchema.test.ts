@@ -103,6 +103,8 @@ describe("DineroSchema", () => {
         "Name contains 'O''Hara';Email eq 'a@b.dk'"
       )
       assert.throws(() => DineroSchema.queryFilter({ field: "Name;x", op: "eq", value: "y" }))
+      // `;` separates conditions: inside a value it would split the filter.
+      assert.throws(() => DineroSchema.queryFilter({ field: "Name", op: "contains", value: "a;b" }), /;/)
       assert.strictEqual(DineroSchema.queryDateTime(new Date("2015-08-18T06:36:22.123Z")), "2015-08-18T06:36:22Z")
     })
   )
