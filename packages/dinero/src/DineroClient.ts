@@ -354,7 +354,9 @@ export interface OrganizationApi {
   }) => Effect.Effect<ReadonlyArray<Entry>, E>
   /**
    * Entry changes since `since` up to `until` (default: now), in ranges of at most 31 days, lazily. Each element
-   * carries its `cursor`: store it and pass it as `since` to resume exactly after the last range read.
+   * carries its `cursor`: store it and pass it as `since` to resume exactly after the last range read. Each range
+   * starts where the previous one ended (nothing skipped); key stored entries by `EntryGuid`, since an entry changed
+   * in that very second may come twice if Dinero counts both ends of a range.
    */
   readonly streamEntryChanges: (options: {
     readonly since: Date
