@@ -12,8 +12,9 @@
  *     `retryAfterCap` (default 60 s) the response is handed back at once, and the error mapping turns it into a
  *     `RateLimitedError` that carries the delay;
  *   - requests that are not idempotent (POST, PATCH) are not replayed once they may have reached the server
- *     (5xx, transport failure) unless they carry an `Idempotency-Key`; a 429 or 408 means the server did not
- *     process the request, so those are retried for every method;
+ *     (5xx, a reset or timed-out connection) unless they carry an `Idempotency-Key`; a 429 or 408 means the
+ *     server did not process the request, and a refused connection (or a DNS or TLS-handshake failure) means
+ *     nothing reached it, so those are retried for every method;
  *   - single-use grants (a provider's `isIdempotent` returning false) follow the same rule.
  *
  * The retry never invents errors: when the schedule ends, the caller sees the last response (or transport error)
@@ -41,6 +42,7 @@ import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
+import * as Guard from "./internal/guard.ts"
 
 /**
  * What a retry schedule sees of each failed attempt: a transport failure, or a `StatusCodeError` wrapping a
@@ -206,8 +208,11 @@ const STOP = -1
 const verdict = (rules: Rules, error: Input, now: number): number => {
   const idempotent = rules.isIdempotent(error.request)
   if (!transientFailures.has(error)) {
-    // A transport failure may have happened after the server received the request.
-    return error.reason._tag === "TransportError" && idempotent ? 0 : STOP
+    if (error.reason._tag !== "TransportError") return STOP
+    // A transport failure may have happened after the server received the request (a reset, a timeout), so only
+    // an idempotent request is replayed — unless nothing reached the server (a refused connection, DNS, the TLS
+    // handshake): then any request may be sent again.
+    return idempotent || !Guard.classifyTransport(error.reason.cause).mayHaveReachedServer ? 0 : STOP
   }
   const response = (error.reason as HttpClientError.StatusCodeError).response
   if (!idempotent && !notProcessedStatuses.has(response.status)) return STOP

@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -5,6 +7,7 @@ import * as Fiber from "effect/Fiber"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/testing/TestClock"
 import * as ApiClient from "../src/ApiClient.ts"
 import * as RetryPolicy from "../src/RetryPolicy.ts"
@@ -208,5 +211,107 @@ describe("RetryPolicy", () => {
       const [first, second] = yield* times(server)
       assert.isAtLeast(second - first, 3_000)
     }).pipe(Effect.provide(RetryPolicy.layer(Schedule.spaced("10 millis").pipe(Schedule.upTo({ times: 3 })))))
+  )
+})
+
+/** A port nothing listens on (yet): listen on 0, note the port, close. */
+const freePort = Effect.promise(
+  () =>
+    new Promise<number>((resolve) => {
+      const probe = createServer()
+      probe.listen(0, "127.0.0.1", () => {
+        const port = (probe.address() as AddressInfo).port
+        probe.close(() => resolve(port))
+      })
+    })
+)
+
+/**
+ * A plain node server on `port` that counts the requests it received; `reset: true` destroys each connection once
+ * the request has arrived (the request reached the server, the answer was lost).
+ */
+const countingServer = (port: number, reset: boolean) =>
+  Effect.acquireRelease(
+    Effect.promise(
+      () =>
+        new Promise<{ readonly received: () => number; readonly server: Server }>((resolve) => {
+          let received = 0
+          const server = createServer((request, response) => {
+            request.resume()
+            request.on("end", () => {
+              received++
+              if (reset) request.socket.destroy()
+              else response.writeHead(200, { "content-type": "application/json" }).end("{}")
+            })
+          })
+          server.listen(port, "127.0.0.1", () => resolve({ received: () => received, server }))
+        })
+    ),
+    ({ server }) =>
+      Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve()))).pipe(
+        Effect.tap(() => Effect.sync(() => server.closeAllConnections()))
+      )
+  )
+
+describe("RetryPolicy: whether a request reached the server", () => {
+  it.live("a POST whose connection was refused is sent again (nothing reached the server)", () =>
+    Effect.gen(function* () {
+      const port = yield* freePort
+      const started: Array<{ readonly received: () => number }> = []
+      const scope = yield* Effect.scope
+      let attempts = 0
+      // The app's middleware sees each attempt; after the first one fails (refused), the server comes up.
+      const api = ApiClient.make(yield* HttpClient.HttpClient, {
+        provider: "retry-test",
+        baseUrl: `http://127.0.0.1:${port}`,
+        transformClient: (client) =>
+          HttpClient.transform(client, (effect) =>
+            Effect.tapError(
+              Effect.suspend(() => {
+                attempts++
+                return effect
+              }),
+              () =>
+                started.length > 0
+                  ? Effect.void
+                  : Effect.map(Scope.provide(countingServer(port, false), scope), (s) => {
+                      started.push(s)
+                    })
+            )
+          )
+      })
+      const response = yield* api.ok(HttpClientRequest.post("/orders").pipe(HttpClientRequest.bodyText("{}")))
+      assert.strictEqual(response.status, 200)
+      assert.strictEqual(attempts, 2, "the refused attempt, then the one that reached the server")
+      assert.strictEqual(started[0]?.received(), 1, "the server received the POST once")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(RetryPolicy.layer(Schedule.spaced("10 millis").pipe(Schedule.upTo({ times: 2 })))),
+      Effect.provide(NodeHttpClient.layerUndici)
+    )
+  )
+
+  it.live("a POST whose connection was reset after sending is not replayed; a GET is", () =>
+    Effect.gen(function* () {
+      const port = yield* freePort
+      const server = yield* countingServer(port, true)
+      const api = ApiClient.make(yield* HttpClient.HttpClient, {
+        provider: "retry-test",
+        baseUrl: `http://127.0.0.1:${port}`
+      })
+      const post = yield* Effect.flip(api.ok(HttpClientRequest.post("/orders").pipe(HttpClientRequest.bodyText("{}"))))
+      assert.strictEqual(post._tag, "TransportError")
+      if (post._tag === "TransportError") {
+        assert.strictEqual(post.kind, "reset")
+        assert.isTrue(post.mayHaveReachedServer)
+      }
+      assert.strictEqual(server.received(), 1, "the POST was not replayed")
+      yield* Effect.flip(api.ok(HttpClientRequest.get("/orders")))
+      assert.strictEqual(server.received(), 4, "the GET: 3 attempts")
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(RetryPolicy.layer(Schedule.spaced("10 millis").pipe(Schedule.upTo({ times: 2 })))),
+      Effect.provide(NodeHttpClient.layerUndici)
+    )
   )
 })
