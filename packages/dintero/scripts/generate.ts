@@ -142,6 +142,61 @@ for (const [name, definition] of Object.entries<any>(spec.definitions)) {
     newer[name] = [...(newer[name] ?? []), property]
   }
 }
+// Properties the typings add inside a definition's inline objects (e.g. `express.discount_codes`,
+// `dintero_psp.generate_payment_token_config`): each nested property line is found by its path, then added to the
+// spec's inline object at that path (a `$ref` on the way is merged under its own name above).
+const nestedTyped = (() => {
+  const out = new Map<string, Array<{ path: Array<string>; type: string }>>()
+  const start = typings.indexOf("    schemas: {")
+  const end = typings.indexOf("    responses: {")
+  let current: Array<{ path: Array<string>; type: string }> | undefined
+  let stack: Array<{ indent: number; name: string }> = []
+  for (const line of typings.slice(start + 1, end)) {
+    const schema = /^ {8}"?([\w.-]+)"?: (.*)$/.exec(line)
+    if (schema !== null) {
+      current = []
+      stack = []
+      out.set(schema[1]!, current)
+      continue
+    }
+    const property = /^( {12,})"?([\w.@-]+)"?\??: (.*)$/.exec(line)
+    if (property === null || current === undefined) continue
+    const indent = property[1]!.length
+    while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop()
+    const type = property[3]!
+    if (stack.length > 0) current.push({ path: [...stack.map((s) => s.name), property[2]!], type })
+    if (type.endsWith("{")) stack.push({ indent, name: property[2]! })
+  }
+  return out
+})()
+/** The spec's inline object schema holding the properties of `schema` (itself, or a local allOf part). */
+const localObject = (schema: any): any => {
+  if (schema === undefined || schema.$ref !== undefined) return undefined
+  if (schema.type === "array") return localObject(schema.items)
+  if (schema.properties !== undefined) return schema
+  return (schema.allOf ?? []).find((part: any) => part.$ref === undefined && part.properties !== undefined)
+}
+const propertyOf = (schema: any, name: string): any => {
+  if (schema === undefined || schema.$ref !== undefined) return undefined
+  if (schema.type === "array") return propertyOf(schema.items, name)
+  if (schema.properties?.[name] !== undefined) return schema.properties[name]
+  for (const part of schema.allOf ?? []) {
+    const found = part.$ref === undefined ? propertyOf(part, name) : undefined
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+for (const [name, definition] of Object.entries<any>(spec.definitions)) {
+  for (const { path, type } of nestedTyped.get(name) ?? []) {
+    let parent: any = definition
+    for (const segment of path.slice(0, -1)) parent = parent === undefined ? undefined : propertyOf(parent, segment)
+    const target = localObject(parent)
+    const property = path.at(-1)!
+    if (target === undefined || propertyOf(parent, property) !== undefined) continue
+    target.properties[property] = schemaOfType(type)
+    newer[name] = [...(newer[name] ?? []), path.join(".")]
+  }
+}
 // Request bodies written inline in an operation: the typings' top-level body properties win too.
 const operationBodyTypes = (operationId: string): Map<string, string> => {
   const out = new Map<string, string>()

@@ -66,7 +66,12 @@ describe("DinteroClient lifecycle over loopback", () => {
         expires_at: "2030-01-01T00:00:00.000Z",
         metadata: { "shop:cart": "c-9" },
         customer: { customer_id: "cust-9", email: "kari@example.com" },
-        express: { shipping_options: [], shipping_mode: "shipping_not_required" },
+        // `default_different_billing_shipping_address` is nested and new in the 2026 typings
+        express: {
+          shipping_options: [],
+          shipping_mode: "shipping_not_required",
+          default_different_billing_shipping_address: ["b2b"]
+        },
         order: {
           ...order,
           merchant_reference_2: "cart-9",
