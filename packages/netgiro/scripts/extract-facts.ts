@@ -190,7 +190,14 @@ const facts = {
     create: {
       request: keys(example(createCheckout, "## Request")),
       requestRequired: required(createFields, 2),
-      response: keys(example(createCheckout, "### Success (HTTP 200)"))
+      response: keys(example(createCheckout, "### Success (HTTP 200)")),
+      // The newest payment-confirmation page names callback fields of the checkout request that the create page's
+      // table leaves out (`CallbackCancelUrl`).
+      callbackFields: [
+        ...(
+          /When ((?:`\w+`(?: or )?)+) is provided in the checkout payment request/.exec(confirmation)?.[1] ?? ""
+        ).matchAll(/`(\w+)`/g)
+      ].map((m) => m[1])
     },
     returnParameters: names(table(confirmation, "| Parameter | Description |"))
   },

@@ -115,13 +115,17 @@ export interface SettlementFilter {
   readonly settlementNumber?: string | undefined
 }
 
-/** Body of `POST {securepay}/Checkout/Payment` (hosted checkout). */
+/**
+ * Body of `POST {securepay}/Checkout/Payment` (hosted checkout). `CallbackCancelUrl` is not in the create page's
+ * table; the payment-confirmation page names it as a field of this request (Netgíró POSTs the cancel callback to it).
+ */
 export const HostedCheckoutRequest = Schema.Struct({
   Amount: PositiveAmount,
   Reference: Schema.String.pipe(Schema.check(Schema.isMinLength(1))),
   SuccessUrl: Schema.String,
   CancelUrl: Schema.String,
   CallbackUrl: Schema.optional(Schema.String),
+  CallbackCancelUrl: Schema.optional(Schema.String),
   ManualCapture: Schema.optional(Schema.Boolean)
 })
 export type HostedCheckoutRequest = typeof HostedCheckoutRequest.Type

@@ -97,6 +97,7 @@ interface Checkout {
   readonly successUrl: string
   readonly cancelUrl: string
   readonly callbackUrl: string | undefined
+  readonly callbackCancelUrl: string | undefined
   readonly manualCapture: boolean
 }
 
@@ -326,6 +327,7 @@ export const makeV2 = (options: V2Options, deps: Deps) =>
             successUrl: body.SuccessUrl,
             cancelUrl: body.CancelUrl,
             callbackUrl: typeof body.CallbackUrl === "string" ? body.CallbackUrl : undefined,
+            callbackCancelUrl: typeof body.CallbackCancelUrl === "string" ? body.CallbackCancelUrl : undefined,
             manualCapture: body.ManualCapture === true
           }
           checkouts.set(checkout.id, checkout)
@@ -459,7 +461,8 @@ export const makeV2 = (options: V2Options, deps: Deps) =>
               reference: checkout.reference,
               customer: "hosted",
               manualCapture: checkout.manualCapture,
-              callbackUrl: checkout.callbackUrl
+              callbackUrl: checkout.callbackUrl,
+              callbackCancelUrl: checkout.callbackCancelUrl
             })
             yield* approve(t)
             const params = {

@@ -193,6 +193,11 @@ describe("contract (facts extracted from Netgíró's published pages)", () => {
       covers(fieldsOf(NetgiroV2Schema.Settlement), ops.settlementList.response, "settlement schema")
       covers(fieldsOf(NetgiroV2Schema.SettlementItem), ops.settlementItems.response, "settlement item schema")
       covers(fieldsOf(NetgiroV2Schema.HostedCheckoutRequest), facts.hosted.create.request, "hosted request schema")
+      covers(
+        fieldsOf(NetgiroV2Schema.HostedCheckoutRequest),
+        facts.hosted.create.callbackFields,
+        "hosted request schema (callback fields)"
+      )
       covers(fieldsOf(NetgiroV2Schema.HostedCheckoutResponse), facts.hosted.create.response, "hosted response schema")
       for (const status of facts.v2.statusValues)
         assert.isTrue(NetgiroV2Schema.PaymentStatus.members[0].literals.includes(status))
@@ -282,11 +287,12 @@ describe("contract (facts extracted from Netgíró's published pages)", () => {
         SuccessUrl: "https://merchant.example/success",
         CancelUrl: "https://merchant.example/cancel",
         CallbackUrl: "https://merchant.example/confirm",
+        CallbackCancelUrl: "https://merchant.example/cancelled",
         ManualCapture: false
       }
       const checkout = yield* v2.createHostedCheckout(hosted)
       const hostedSent = Object.keys(yield* lastRequest)
-      within(hostedSent, facts.hosted.create.request, "hosted request")
+      within(hostedSent, [...facts.hosted.create.request, ...facts.hosted.create.callbackFields], "hosted request")
       covers(hostedSent, facts.hosted.create.requestRequired, "hosted request (required)")
       assert.deepStrictEqual(
         Object.keys(yield* raw("POST", `${origin}/securepay/v1/Checkout/Payment`, hosted)).sort(),
