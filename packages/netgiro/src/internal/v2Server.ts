@@ -20,6 +20,7 @@ import type { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Digest from "effect/crypto/Digest"
 import * as Effect from "effect/Effect"
+import type { CallbackDelivery as V2Callback } from "../NetgiroTestServer.ts"
 
 interface App {
   readonly appKey: string
@@ -77,16 +78,6 @@ export interface V2Transaction {
   refunded: number
   invoiceNumber: number | undefined
   settlement: string | undefined
-}
-
-export interface V2Callback {
-  readonly transactionId: string
-  readonly kind: "confirm" | "cancel"
-  readonly url: string
-  readonly body: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly status: number | undefined
-  readonly at: number
 }
 
 interface Checkout {
