@@ -25,6 +25,7 @@
  */
 import {
   AccessToken,
+  BaseUrl,
   type NordkitError,
   OAuth2,
   Pkce,
@@ -173,10 +174,19 @@ const skew = 5_000
 /** The authorization-code flow for one session (one user); its grant lives in the `TokenStore` in context. */
 export const makeCodeFlow = (
   options: CodeFlowOptions
-): Effect.Effect<CodeFlow, never, HttpClient.HttpClient | TokenStore.TokenStore | Scope.Scope> =>
+): Effect.Effect<
+  CodeFlow,
+  NordkitError.ConfigurationError,
+  HttpClient.HttpClient | TokenStore.TokenStore | Scope.Scope
+> =>
   Effect.gen(function* () {
     const client = yield* HttpClient.HttpClient
-    const authority = options.authority ?? defaultAuthority
+    // https only (plain http on loopback): the client secret, code and tokens cross it.
+    const authority = yield* BaseUrl.validate(
+      provider,
+      "Visma Connect authority",
+      options.authority ?? defaultAuthority
+    )
     const guard = Pkce.makeStateGuard({ maxAgeMillis: options.pendingMaxAgeMillis })
     // The grant lives in the TokenStore you provide (`TokenStore.layerMemory`, `TokenStore.layerKeyValueStore()`,
     // Redis, ...): a visible requirement, never a silent default.
@@ -327,15 +337,23 @@ export interface ClientCredentialsOptions {
 /** Server-to-server tokens for one tenant (no refresh token: a new one is requested ahead of expiry). */
 export const makeClientCredentials = (
   options: ClientCredentialsOptions
-): Effect.Effect<TokenProvider.TokenProvider<NordkitError.RequestError>, never, HttpClient.HttpClient | Scope.Scope> =>
-  OAuth2.makeTokenProvider({
-    provider,
-    endpoint: `${options.authority ?? defaultAuthority}/connect/token`,
-    grantType: "client_credentials",
-    client: { _tag: "Basic", clientId: options.clientId, clientSecret: options.clientSecret },
-    params: {
-      scope: (options.scopes ?? ["dineropublicapi:read", "dineropublicapi:write"]).join(" "),
-      tenant_id: options.tenantId
-    },
-    retry: options.retry
-  })
+): Effect.Effect<
+  TokenProvider.TokenProvider<NordkitError.RequestError>,
+  NordkitError.ConfigurationError,
+  HttpClient.HttpClient | Scope.Scope
+> =>
+  Effect.flatMap(
+    BaseUrl.validate(provider, "Visma Connect authority", options.authority ?? defaultAuthority),
+    (authority) =>
+      OAuth2.makeTokenProvider({
+        provider,
+        endpoint: `${authority}/connect/token`,
+        grantType: "client_credentials",
+        client: { _tag: "Basic", clientId: options.clientId, clientSecret: options.clientSecret },
+        params: {
+          scope: (options.scopes ?? ["dineropublicapi:read", "dineropublicapi:write"]).join(" "),
+          tenant_id: options.tenantId
+        },
+        retry: options.retry
+      })
+  )

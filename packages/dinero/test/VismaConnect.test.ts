@@ -191,6 +191,27 @@ describe("Visma Connect", () => {
     })
   )
 
+  it.live("a plain-http Visma Connect authority (not loopback) is a ConfigurationError: no secret sent in clear", () =>
+    overLoopback(
+      Effect.gen(function* () {
+        const common = { clientId: connect.clientId, clientSecret: Redacted.make(connect.clientSecret) }
+        const flow = yield* Effect.flip(
+          DineroVismaConnect.makeCodeFlow({
+            ...common,
+            authority: "http://connect.example",
+            redirectUri: "https://app.example/callback",
+            sessionKey: "user-1"
+          }).pipe(Effect.provide(TokenStore.layerMemory))
+        )
+        assert.strictEqual(flow._tag, "ConfigurationError")
+        const credentials = yield* Effect.flip(
+          DineroVismaConnect.makeClientCredentials({ ...common, authority: "http://connect.example", tenantId: "t" })
+        )
+        assert.strictEqual(credentials._tag, "ConfigurationError")
+      })
+    )
+  )
+
   it.live("client credentials per tenant open that tenant's organizations only", () =>
     overLoopback(
       Effect.gen(function* () {
