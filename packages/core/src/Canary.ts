@@ -3,11 +3,14 @@
  * that no error rendering (message, `String`, JSON, `Cause.pretty`) and no log line contains a secret.
  * Used by each provider's `Canary.test.ts`; useful in your own tests too.
  *
- * `RequestErrorTags` lists the core error family, for checking that a canary drove every path.
+ * `RequestErrorTags` lists the core error family, for checking that a canary drove every path: a client's
+ * `TimeoutError` comes from a network that never answers ({@link silent}) and its `ResponseTooLargeError` from a
+ * call under a small body cap (`RequestLimits.provide({ maxBodyBytes: 1 })`).
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as HttpClient from "effect/http/HttpClient"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -21,9 +24,18 @@ export const RequestErrorTags: ReadonlyArray<string> = [
   "RateLimitedError",
   "ApiError",
   "TransportError",
+  "TimeoutError",
+  "ResponseTooLargeError",
   "DecodeError",
   "ConfigurationError"
 ]
+
+/**
+ * `client` on a network that takes each request and never answers (a silent proxy): a client built on it fails
+ * with `TimeoutError` once its deadline runs out (move the `TestClock`).
+ */
+export const silent = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  HttpClient.transform(client, () => Effect.never)
 
 export interface Capture {
   /** Every log line emitted so far, formatted. */

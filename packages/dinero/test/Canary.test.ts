@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { TokenStore } from "@nordkit/core"
+import { RequestLimits, TokenStore } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -68,6 +68,12 @@ describe("secret canary (Dinero + core)", () => {
       yield* observe(second.accessToken)
       const contacts = yield* dinero.listContacts()
       yield* observe(dinero.listOrganizations())
+      // A body over the cap -> ResponseTooLargeError; a network that never answers -> TimeoutError.
+      yield* observe(dinero.listContacts().pipe(RequestLimits.provide({ maxBodyBytes: 1 })))
+      const silent = yield* DineroClient.make(options()).pipe(
+        Effect.provideService(HttpClient.HttpClient, Canary.silent(memory))
+      )
+      yield* observeWaiting(silent.listContacts())
       // Wrong client secret -> AuthenticationError invalid_client; wrong API key -> invalid_grant.
       yield* observe((yield* build({ clientSecret: Redacted.make(WRONG_SECRET) })).listContacts())
       yield* observe((yield* build({ apiKey: Redacted.make(WRONG_KEY) })).listContacts())

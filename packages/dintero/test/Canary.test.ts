@@ -1,5 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { RequestLimits } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -104,6 +105,14 @@ describe("secret canary (Dintero + core)", () => {
       yield* TestClock.adjust("1 minute")
       const transportExit = yield* Fiber.join(transportFiber)
       assert.isTrue(Exit.isFailure(transportExit))
+      // A body over the cap -> ResponseTooLargeError; a network that never answers -> TimeoutError.
+      yield* observe(client.getTransaction(id).pipe(RequestLimits.provide({ maxBodyBytes: 1 })))
+      const silent = yield* DinteroClient.make(options()).pipe(
+        Effect.provideService(HttpClient.HttpClient, Canary.silent(memory))
+      )
+      const silentFiber = yield* Effect.forkChild(observe(silent.getTransaction(id)))
+      yield* TestClock.adjust("5 minutes")
+      yield* Fiber.join(silentFiber)
 
       // Callbacks: the signature secret (created, then used) and the signatures never appear either.
       yield* observe(client.createSignatureSecret)

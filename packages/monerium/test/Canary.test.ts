@@ -1,6 +1,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { TokenStore } from "@nordkit/core"
+import { RequestLimits, TokenStore } from "@nordkit/core"
 import { Canary, TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -114,6 +114,15 @@ describe("secret canary (Monerium + core)", () => {
       yield* Fiber.join(fiber)
       yield* server.failNext(1, { status: 200, pathIncludes: "/profiles", body: "<html>oops</html>" })
       yield* observe(user.listProfiles)
+      // A body over the cap -> ResponseTooLargeError; a network that never answers -> TimeoutError.
+      yield* observe(user.listProfiles.pipe(RequestLimits.provide({ maxBodyBytes: 1 })))
+      const silent = yield* MoneriumClient.make(ccOptions(SECRET)).pipe(
+        Effect.provideService(HttpClient.HttpClient, Canary.silent(memory)),
+        Effect.provideService(TokenStore.TokenStore, store)
+      )
+      const silentFiber = yield* Effect.forkChild(observe(silent.listProfiles))
+      yield* TestClock.adjust("5 minutes")
+      yield* Fiber.join(silentFiber)
       // A token endpoint that answers garbage quoting a secret -> DecodeError without the body.
       yield* TestClock.adjust("61 minutes")
       const stored = Option.getOrThrow(yield* store.get("default"))

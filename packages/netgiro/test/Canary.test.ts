@@ -1,5 +1,6 @@
 import { NodeCrypto, NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { RequestLimits } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -139,6 +140,14 @@ describe("secret canary (Netgíró + core)", () => {
       const transportFiber = yield* Effect.forkChild(observe(transport.salesList))
       yield* advance(60_000)
       assert.isTrue(Exit.isFailure(yield* Fiber.join(transportFiber)))
+      // A body over the cap -> ResponseTooLargeError; a network that never answers -> TimeoutError.
+      yield* observe(client.salesList.pipe(RequestLimits.provide({ maxBodyBytes: 1 })))
+      const silent = yield* NetgiroClient.make(options()).pipe(
+        Effect.provideService(HttpClient.HttpClient, Canary.silent(memory))
+      )
+      const silentFiber = yield* Effect.forkChild(observe(silent.salesList))
+      yield* advance(120_000)
+      yield* Fiber.join(silentFiber)
 
       const signatures = (yield* server.requests)
         .map((r) => r.headers.netgiro_signature)
