@@ -13,8 +13,10 @@
  * policy treats it like any failure after sending (idempotent requests retried, POSTs not replayed); the
  * error mapping turns it into `TimeoutError`.
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
@@ -299,6 +301,53 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
   }
 }
 
+let realClock: Clock.Clock | undefined
+/** Whether `clock` is effect's own Clock (not a TestClock); read lazily, so importing this module runs nothing. */
+const isRealClock = (clock: Clock.Clock): boolean => {
+  if (realClock === undefined) realClock = Effect.runSync(Effect.clockWith(Effect.succeed))
+  return clock === realClock
+}
+
+/**
+ * `effect` under a deadline of `millis`, with `onTimeout` when it runs out. On effect's own Clock: one forked fiber
+ * and a timer (`Effect.timeoutOrElse` races two forked fibers, which cost about 30 µs CPU per attempt more over
+ * loopback in `bench/peer`); on any other Clock (a TestClock), `Effect.timeoutOrElse`, so tests that move time
+ * see the same deadline.
+ */
+const withDeadline = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  millis: number,
+  onTimeout: () => Effect.Effect<A, E>
+): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => {
+    if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
+      return Effect.timeoutOrElse(effect, { duration: millis, orElse: onTimeout })
+    }
+    return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (child) =>
+      Effect.callback<A, E>((resume) => {
+        let settled = false
+        let timer: ReturnType<typeof setTimeout> | undefined
+        child.addObserver((exit) => {
+          if (settled) return
+          settled = true
+          if (timer !== undefined) clearTimeout(timer)
+          resume(exit)
+        })
+        if (settled) return
+        timer = setTimeout(() => {
+          if (settled) return
+          settled = true
+          resume(Effect.andThen(Fiber.interrupt(child), onTimeout()))
+        }, millis)
+        return Effect.suspend(() => {
+          settled = true
+          clearTimeout(timer)
+          return Fiber.interrupt(child)
+        })
+      })
+    )
+  })
+
 export interface Options {
   readonly provider: string
   readonly limits?: RequestLimits.Limits | undefined
@@ -415,9 +464,8 @@ export const guard =
         })
 
         return run.pipe(
-          Effect.timeoutOrElse({
-            duration: limits.timeoutMillis,
-            orElse: () =>
+          (attemptRun) =>
+            withDeadline(attemptRun, limits.timeoutMillis, () =>
               Effect.andThen(
                 Metrics.increment(Metrics.timeouts, provider),
                 Effect.fail(
@@ -428,7 +476,7 @@ export const guard =
                   )
                 )
               )
-          }),
+            ),
           Effect.annotateSpans("nordkit.attempt", attempt),
           Effect.provideService(
             FetchHttpClient.RequestInit,
