@@ -202,6 +202,11 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   if (Redacted.value(options.apiKey).trim().length === 0) {
     return yield* new NordkitError.ConfigurationError({ provider, detail: "NETGIRO_API_KEY is empty" })
   }
+  // A key or client info that cannot be a header value (CRLF, NUL, non-Latin-1) is refused here, not per request.
+  yield* ApiClient.validateHeaders(provider, {
+    [apiKeyHeader]: Redacted.value(options.apiKey),
+    NETGIRO_CLIENTINFO: options.clientInfo
+  })
   const environment = options.environment ?? "test"
   if (environment !== "test" && environment !== "production") {
     return yield* new NordkitError.ConfigurationError({

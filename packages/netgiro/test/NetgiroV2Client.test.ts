@@ -198,6 +198,18 @@ describe("NetgiroV2Client", () => {
     })
   )
 
+  it.effect("a key or client info that cannot be a header value is a ConfigurationError at build, nothing sent", () =>
+    Effect.gen(function* () {
+      const { server, make } = yield* setup()
+      for (const bad of [{ apiKey: Redacted.make("key\r\nX-Injected: 1") }, { clientInfo: "System: POS\u0000" }]) {
+        const refused = yield* Effect.flip(make(bad))
+        assert.strictEqual(refused._tag, "ConfigurationError")
+        assert.notInclude(String(refused), "X-Injected")
+      }
+      assert.lengthOf(yield* server.requests, 0)
+    })
+  )
+
   it.live("a callback the merchant refuses is retried once, then the sale is cancelled", () =>
     Effect.gen(function* () {
       const { server, client } = yield* setup({}, 500)
