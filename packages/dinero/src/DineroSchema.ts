@@ -692,7 +692,10 @@ export const PurchaseVoucherLine = Schema.Struct({
   AmountExclVatValue: Amount,
   AmountInclVatValue: Amount,
   VatAmountValue: Amount,
-  AccountTagName: optional(Schema.String)
+  AccountTagName: optional(Schema.String),
+  AccountWeightTagId: optional(Schema.String),
+  AccountWeightTagVersion: optional(Schema.Int),
+  AccountTagSynonym: optional(Schema.String)
 })
 
 /** A purchase voucher (`PurchaseVoucherReadModelV2`). Its concurrency token is spelled `Timestamp`. */
