@@ -62,19 +62,22 @@ const local = Effect.gen(function* () {
   const { secret } = yield* client.createSignatureSecret
   yield* Console.log(`  callbacks  signature secret created: ${String(secret)}`)
   const verifier = DinteroCallback.makeVerifier({ secret, accountId: client.accountId })
-  const route = Effect.gen(function* () {
-    const callback = yield* verifier.verifyRequest
-    const transaction = yield* client.fetchCallbackTransaction(callback)
-    yield* Console.log(
-      `  callback   ${callback.method} verified (Dintero-Signature, t=${callback.timestamp}); re-fetched ${transaction.id}: ${transaction.status}; acknowledged 200`
+  const route = verifier
+    .handleRequest((callback) =>
+      Effect.gen(function* () {
+        const transaction = yield* client.fetchCallbackTransaction(callback)
+        yield* Console.log(
+          `  callback   ${callback.method} verified (Dintero-Signature, t=${callback.timestamp}); re-fetched ${transaction.id}: ${transaction.status}; acknowledged 200`
+        )
+        return HttpServerResponse.empty({ status: 200 })
+      })
     )
-    return HttpServerResponse.empty({ status: 200 })
-  }).pipe(
-    Effect.catchTag("CallbackVerificationError", (e) =>
-      Effect.succeed(HttpServerResponse.text(e.reason, { status: 400 }))
-    ),
-    Effect.catch(() => Effect.succeed(HttpServerResponse.empty({ status: 503 })))
-  )
+    .pipe(
+      Effect.catchTag("CallbackVerificationError", (e) =>
+        Effect.succeed(HttpServerResponse.text(e.reason, { status: DinteroCallback.statusFor(e) }))
+      ),
+      Effect.catch(() => Effect.succeed(HttpServerResponse.empty({ status: 503 })))
+    )
   const shop = yield* Effect.gen(function* () {
     yield* HttpServer.serveEffect()(route)
     return yield* HttpServer.addressFormattedWith((address) => Effect.succeed(address))

@@ -19,6 +19,10 @@
  * The verifier refuses a missing or malformed signature, a timestamp outside the tolerance (default 5 minutes,
  * either way, as Dintero recommends), a wrong signature (compared in constant time), a replay of a signature
  * already accepted, and a POST body that names another transaction or reference than the signed query. Browser-safe: HMAC through `effect/crypto` (WebCrypto).
+ *
+ * Dintero retries a delivery answered 5xx (or not answered) and gives up on a 4xx: handle callbacks with
+ * `handleRequest`, which releases a callback whose handling failed so the retry is handled, and answer refusals
+ * with `statusFor` (a replay is acknowledged with 200, a forgery refused with 400).
  */
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
@@ -160,6 +164,8 @@ export const sign = (options: {
 export interface SeenSignatures {
   /** Records `key` for `ttlMillis`; true when it was not seen before. */
   readonly markUsed: (key: string, ttlMillis: number) => Effect.Effect<boolean, unknown>
+  /** Forgets `key` (for `Verifier.release`); a store without it cannot release, and a retry stays a replay. */
+  readonly forget?: ((key: string) => Effect.Effect<void, unknown>) | undefined
 }
 
 /** Accepted signatures in this process's memory (oldest evicted first). */
@@ -177,6 +183,10 @@ export const makeSeenSignaturesMemory = (): SeenSignatures => {
         seen.delete(key)
         seen.set(key, now + ttlMillis)
         return true
+      }),
+    forget: (key) =>
+      Effect.sync(() => {
+        seen.delete(key)
       })
   }
 }
@@ -213,7 +223,28 @@ export interface Verifier {
     CallbackVerificationError,
     HttpServerRequest.HttpServerRequest
   >
+  /**
+   * Forgets a callback `verify` accepted, so the same signed callback is accepted again. Call it when handling
+   * failed and you answer 5xx: Dintero retries failed deliveries, and a retry carrying the same signature would
+   * otherwise be refused as `replayed`.
+   */
+  readonly release: (callback: VerifiedCallback) => Effect.Effect<void>
+  /**
+   * `verifyRequest`, then `handle` on the callback; when `handle` fails (or is interrupted) the callback is
+   * released, so Dintero's retry is handled afresh rather than refused as a replay.
+   */
+  readonly handleRequest: <A, E, R>(
+    handle: (callback: VerifiedCallback) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CallbackVerificationError, R | HttpServerRequest.HttpServerRequest>
 }
+
+/**
+ * The status to answer a refused callback with. Dintero retries a delivery answered 5xx (up to 20 times) and
+ * treats 4xx as final: `replayed` is acknowledged (200: it was accepted before, nothing to do), a replay store
+ * that is down is a 503 (try again), anything else a 400 (a forgery or a broken callback is not worth retrying).
+ */
+export const statusFor = (error: CallbackVerificationError): number =>
+  error.reason === "replayed" ? 200 : error.reason === "replay_store_unavailable" ? 503 : 400
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -228,6 +259,7 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
   const tolerance = (options.toleranceSeconds ?? 300) * 1000
   const seen = options.seen ?? makeSeenSignaturesMemory()
   const maxBody = options.maxBodyBytes ?? 1024 * 1024
+  const keys = new WeakMap<VerifiedCallback, string>()
   const refuse = (reason: CallbackVerificationError["reason"], transactionId?: string) =>
     Effect.fail(new CallbackVerificationError({ provider, reason, transactionId }))
 
@@ -255,11 +287,8 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
       )
       const given = Uint8Array.from(match[2].match(/../g)!, (h) => Number.parseInt(h, 16))
       if (!Mac.timingSafeEqual(expected, given)) return yield* refuse("invalid_signature", transactionId)
-      const first = yield* seen
-        .markUsed(`dintero-callback:${match[2]}`, 2 * tolerance)
-        .pipe(Effect.catch(() => refuse("replay_store_unavailable", transactionId)))
-      if (!first) return yield* refuse("replayed", transactionId)
-      // The body is not signed: one that names another transaction or order than the signed query is forged.
+      // The body is not signed: one that names another transaction or order than the signed query is forged. It
+      // is refused before the signature counts as seen, so a forged copy cannot use up Dintero's own delivery.
       if (isRecord(callback.body)) {
         const { id, merchant_reference } = callback.body
         if (id !== undefined && id !== callback.transactionId) return yield* refuse("body_mismatch", transactionId)
@@ -267,7 +296,14 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
           return yield* refuse("body_mismatch", transactionId)
         }
       }
-      return { ...callback, timestamp }
+      const key = `dintero-callback:${match[2]}`
+      const first = yield* seen
+        .markUsed(key, 2 * tolerance)
+        .pipe(Effect.catch(() => refuse("replay_store_unavailable", transactionId)))
+      if (!first) return yield* refuse("replayed", transactionId)
+      const verified: VerifiedCallback = { ...callback, timestamp }
+      keys.set(verified, key)
+      return verified
     })
 
   const verifyRequest = Effect.gen(function* () {
@@ -290,5 +326,18 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
     })
   })
 
-  return { verify, verifyRequest }
+  const release: Verifier["release"] = (callback) =>
+    Effect.suspend(() => {
+      const key = keys.get(callback)
+      keys.delete(callback)
+      return key === undefined || seen.forget === undefined ? Effect.void : Effect.ignore(seen.forget(key))
+    })
+
+  return {
+    verify,
+    verifyRequest,
+    release,
+    handleRequest: (handle) =>
+      Effect.flatMap(verifyRequest, (callback) => Effect.onError(handle(callback), () => release(callback)))
+  }
 }
