@@ -24,6 +24,7 @@
  * `handleRequest`, which releases a callback whose handling failed so the retry is handled, and answer refusals
  * with `statusFor` (a replay is acknowledged with 200, a forgery refused with 400).
  */
+import { BoundedBody } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -32,7 +33,6 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { readBoundedText } from "./internal/boundedBody.ts"
 
 const provider = "dintero"
 
@@ -314,7 +314,7 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
     let body: string | undefined
     if (request.method === "POST") {
       // Read incrementally and stop at the cap: a body without a (truthful) length cannot exhaust memory.
-      const read = yield* readBoundedText(request, maxBody)
+      const read = yield* BoundedBody.readRequestText(request, maxBody)
       if (Option.isNone(read)) return yield* refuse("body_too_large")
       body = read.value
     }

@@ -522,7 +522,15 @@ export const make = Effect.fnUntraced(function* (
     errorFields: Refunds.errorFields,
     secrets: [partnerToken, options.secret],
     // The idempotency key travels in the body: a refund is safe to send again, so it is retried like a read.
-    retry: { isIdempotent: (request) => request.method === "GET" || /\/refund$/.test(ApiClient.pathOf(request)) },
+    // Your retry options apply here too; a refund stays retried whatever your `isIdempotent` says (its key makes
+    // it safe to send again).
+    retry: {
+      ...options.retry,
+      isIdempotent: (request) =>
+        request.method === "GET" ||
+        /\/refund$/.test(ApiClient.pathOf(request)) ||
+        (options.retry?.isIdempotent?.(request) ?? false)
+    },
     transformClient: options.transformClient,
     perAttempt: RequestSigner.perAttempt(() => Effect.succeed({ token: Redacted.value(partnerToken) }), {
       redactHeaders: ["token"]

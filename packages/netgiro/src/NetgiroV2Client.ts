@@ -230,7 +230,9 @@ export const make = Effect.fnUntraced(function* (options: Options) {
   }
   // The refund's idempotency key is in its body: safe to send again, so it is retried like a read.
   const isIdempotent = (request: HttpClientRequest.HttpClientRequest) =>
-    request.method === "GET" || /\/transaction\/refund$/.test(ApiClient.pathOf(request))
+    request.method === "GET" ||
+    /\/transaction\/refund$/.test(ApiClient.pathOf(request)) ||
+    (options.retry?.isIdempotent?.(request) ?? false)
   const secrets = options.secret === undefined ? [options.apiKey] : [options.apiKey, options.secret]
   const api = ApiClient.make(httpClient, {
     provider,
@@ -238,7 +240,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     headers,
     errorFields: Refunds.errorFields,
     secrets,
-    retry: { isIdempotent, ...options.retry },
+    retry: { ...options.retry, isIdempotent },
     transformClient: options.transformClient,
     perAttempt: keyed
   })

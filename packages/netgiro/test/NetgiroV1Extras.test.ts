@@ -199,6 +199,22 @@ describe("NetgiroClient: Partner API refunds", () => {
       })
   )
 
+  it.live("the client's retry options reach the Partner API; a refund stays safe to resend whatever they say", () =>
+    Effect.gen(function* () {
+      const { server, make, paid } = yield* setup()
+      const id = yield* paid(3_000)
+      const once = yield* make({ retry: { attempts: 1 } })
+      yield* server.failNext(1, { status: 503, body: "busy" })
+      const unretried = yield* Effect.flip(once.refund(id, 100))
+      assert.strictEqual(unretried._tag, "ApiError")
+      const own = yield* make({ retry: { baseDelay: "1 millis", maxDelay: "5 millis", isIdempotent: () => false } })
+      yield* server.failNext(1, { status: 503, body: "busy" })
+      const refunded = yield* own.refund(id, 100)
+      const sent = (yield* server.requests).filter((r) => r.path === "/partner/refund")
+      assert.strictEqual(sent.filter((r) => JSON.parse(r.body).idempotencyKey === refunded.idempotencyKey).length, 2)
+    })
+  )
+
   it.live("a refund above the remaining amount is a typed NetgiroRefundError; the status reads the sale", () =>
     Effect.gen(function* () {
       const { server, client, paid } = yield* setup()
