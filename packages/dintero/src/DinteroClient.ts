@@ -206,55 +206,20 @@ export const keepUnknownFields = <A>(raw: unknown, decoded: A): A => {
   return decoded
 }
 
-/** `GET /v1/transactions` query parameters: arrays repeated (`multi`), `payout_correlation_id` comma-separated. */
-const encodeTransactionFilters = Schema.encodeUnknownEffect(Schema.toCodecJson(ListTransactionsQuery))
+/** A request refused before sending: `InvalidRequestError` with the schema's complaint, nothing sent. */
+const invalid = (method: string, path: string) => (error: Schema.SchemaError) =>
+  new NordkitError.InvalidRequestError({ provider: "dintero", method, path, detail: error.message.slice(0, 500) })
 
 /**
- * `GET /v1/transactions` query parameters, checked against the published parameters (an unknown name, a `limit`
- * over 100, a wrong type is an `InvalidRequestError`, nothing sent): arrays repeated (`multi`),
- * `payout_correlation_id` comma-separated.
+ * Query parameters checked against an operation's published parameters (an unknown name, a `limit` over 100, a
+ * wrong type is an `InvalidRequestError`, nothing sent): arrays repeated (`multi`), those named in `csv`
+ * comma-separated.
  */
-const transactionQuery = (
-  params: ListTransactionsParams = {}
-): Effect.Effect<Array<[string, string]>, NordkitError.InvalidRequestError> => {
-  const { startingAfter, merchantReference, sessionId, status, ...rest } = params
-  const sessionIds = sessionId ?? rest.session_id
-  const all: Record<string, unknown> = {
-    ...rest,
-    ...(status !== undefined ? { status: typeof status === "string" ? [status] : status } : {}),
-    ...(startingAfter !== undefined ? { starting_after: startingAfter } : {}),
-    ...(merchantReference !== undefined ? { merchant_reference: merchantReference } : {}),
-    ...(sessionIds !== undefined ? { session_id: typeof sessionIds === "string" ? [sessionIds] : sessionIds } : {})
-  }
-  for (const key of Object.keys(all)) if (all[key] === undefined) delete all[key]
-  return Effect.mapBoth(encodeTransactionFilters(all, { onExcessProperty: "error" }), {
-    onFailure: (error) =>
-      new NordkitError.InvalidRequestError({
-        provider: "dintero",
-        method: "GET",
-        path: "/v1/transactions",
-        detail: error.message.slice(0, 500)
-      }),
-    onSuccess: () => {
-      const out: Array<[string, string]> = []
-      for (const [key, value] of Object.entries(all)) {
-        if (Array.isArray(value)) {
-          if (key === "payout_correlation_id") out.push([key, value.join(",")])
-          else for (const v of value) out.push([key, String(v)])
-        } else {
-          out.push([key, String(value)])
-        }
-      }
-      return out
-    }
-  })
-}
-
-/** Query parameters checked against an operation's published parameters (`InvalidRequestError`, nothing sent). */
 const checkedQuery = (
   schema: Schema.Top & { readonly EncodingServices: never },
   path: string,
-  params: Record<string, unknown> = {}
+  params: Record<string, unknown> = {},
+  csv: ReadonlyArray<string> = []
 ): Effect.Effect<Array<[string, string]>, NordkitError.InvalidRequestError> => {
   const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined))
   return Effect.mapBoth(
@@ -263,18 +228,31 @@ const checkedQuery = (
       Schema.SchemaError
     >,
     {
-      onFailure: (error) =>
-        new NordkitError.InvalidRequestError({
-          provider: "dintero",
-          method: "GET",
-          path,
-          detail: error.message.slice(0, 500)
-        }),
+      onFailure: invalid("GET", path),
       onSuccess: () =>
-        Object.entries(defined).flatMap(([k, v]) =>
-          Array.isArray(v) ? v.map((x): [string, string] => [k, String(x)]) : [[k, String(v)] as [string, string]]
+        Object.entries(defined).flatMap(
+          ([k, v]): Array<[string, string]> =>
+            !Array.isArray(v) ? [[k, String(v)]] : csv.includes(k) ? [[k, v.join(",")]] : v.map((x) => [k, String(x)])
         )
     }
+  )
+}
+
+/** `GET /v1/transactions` query: the camelCase names of earlier versions and single values accepted too. */
+const transactionQuery = (params: ListTransactionsParams = {}) => {
+  const { startingAfter, merchantReference, sessionId, status, ...rest } = params
+  const sessionIds = sessionId ?? rest.session_id
+  return checkedQuery(
+    ListTransactionsQuery,
+    "/v1/transactions",
+    {
+      ...rest,
+      status: typeof status === "string" ? [status] : status,
+      starting_after: startingAfter ?? rest.starting_after,
+      merchant_reference: merchantReference ?? rest.merchant_reference,
+      session_id: typeof sessionIds === "string" ? [sessionIds] : sessionIds
+    },
+    ["payout_correlation_id"]
   )
 }
 
@@ -335,13 +313,7 @@ export const make = Effect.fnUntraced(function* (
             unknown,
             Schema.SchemaError
           >,
-          (error) =>
-            new NordkitError.InvalidRequestError({
-              provider: "dintero",
-              method: request.method,
-              path: new URL(request.url, "http://path.invalid").pathname,
-              detail: error.message.slice(0, 500)
-            })
+          invalid(request.method, new URL(request.url, "http://path.invalid").pathname)
         ),
         jsonBody(schema, body)(request)
       )

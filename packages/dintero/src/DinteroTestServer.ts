@@ -554,10 +554,12 @@ export const make = (options: Options = {}) =>
     }) =>
       Effect.gen(function* () {
         const now = yield* isoNow
-        const id = `T${randomHex(4).toUpperCase()}.${(++sequence).toString().padStart(4, "0")}${randomHex(10)}`
+        // Dintero's ids are the account id, a dot and a unique part (e.g. `P00000000.465U8CUzaPVpneu1wt8Wei`).
+        const accountId = seed.accountId ?? defaultAccount.accountId
+        const id = `${accountId}.${(++sequence).toString().padStart(4, "0")}${randomHex(10)}`
         transactions.set(id, {
           id,
-          accountId: seed.accountId ?? defaultAccount.accountId,
+          accountId,
           ...(seed.sessionId === undefined ? {} : { session_id: seed.sessionId }),
           status: seed.status ?? "AUTHORIZED",
           amount: seed.amount,
