@@ -1,6 +1,7 @@
 export * as AccessToken from "./AccessToken.ts"
 export * as ApiClient from "./ApiClient.ts"
 export * as BaseUrl from "./BaseUrl.ts"
+export * as BoundedBody from "./BoundedBody.ts"
 export * as ClientConfig from "./ClientConfig.ts"
 export * as ConstantTime from "./ConstantTime.ts"
 export * as Json from "./Json.ts"

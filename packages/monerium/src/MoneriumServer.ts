@@ -13,7 +13,7 @@
  * cannot make a user's browser redeem a code or read a token. Bodies are bounded; answers are `no-store`; errors
  * name the failure's tag only.
  */
-import type { AccessToken } from "@nordkit/core"
+import { type AccessToken, BoundedBody } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
@@ -21,7 +21,6 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { readBounded } from "./internal/boundedBody.ts"
 import type { Service } from "./MoneriumClient.ts"
 
 export interface RouteOptions {
@@ -59,9 +58,9 @@ const checked = (options: RouteOptions) =>
     if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
       return { refusal: refuse(415, "json_required") } as const
     }
-    const body = yield* readBounded(request, options.maxBodyBytes ?? 8 * 1024)
-    if (Option.isNone(body)) return { refusal: refuse(413, "body_too_large") } as const
-    return { text: new TextDecoder().decode(body.value) } as const
+    const text = yield* BoundedBody.readRequestText(request, options.maxBodyBytes ?? 8 * 1024)
+    if (Option.isNone(text)) return { refusal: refuse(413, "body_too_large") } as const
+    return { text: text.value } as const
   })
 
 const ExchangeBody = Schema.fromJsonString(Schema.Struct({ code: Schema.String, codeVerifier: Schema.String }))

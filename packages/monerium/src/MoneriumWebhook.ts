@@ -18,7 +18,7 @@
  * Verify the raw body exactly as received (before any JSON parsing). Browser-safe: WebCrypto through
  * `effect/crypto`.
  */
-import { NordkitError, Pkce } from "@nordkit/core"
+import { BoundedBody, NordkitError, Pkce } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -28,7 +28,6 @@ import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { readBounded } from "./internal/boundedBody.ts"
 import { Iban, Order, Profile } from "./MoneriumSchema.ts"
 
 const provider = "monerium"
@@ -317,7 +316,7 @@ export const makeVerifier = (options: VerifierOptions): Effect.Effect<Verifier, 
     const verifyRequest = Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       // Read incrementally and stop at the cap: a body without a (truthful) length cannot exhaust memory.
-      const body = yield* readBounded(request, maxBody)
+      const body = yield* BoundedBody.readRequest(request, maxBody)
       if (Option.isNone(body)) return yield* refuse("body_too_large")
       return yield* verify({ headers: request.headers, body: body.value })
     })

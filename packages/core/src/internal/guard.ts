@@ -28,6 +28,7 @@ import * as Inspectable from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as BoundedBody from "../BoundedBody.ts"
 import * as Metrics from "../Metrics.ts"
 import {
   ApiError,
@@ -140,9 +141,8 @@ const transportFailure = (request: HttpClientRequest.HttpClientRequest, cause: u
     )
   })
 
-class Oversized {
-  readonly _tag = "Oversized"
-}
+const Oversized = BoundedBody.Oversized
+type Oversized = BoundedBody.Oversized
 
 const emptyBody = new Uint8Array(0)
 
@@ -181,37 +181,14 @@ const readCapped = (
   response: HttpClientResponse.HttpClientResponse,
   cap: number
 ): Effect.Effect<Uint8Array, HttpClientError.HttpClientError | Oversized> =>
-  Effect.suspend(() => {
-    const chunks: Array<Uint8Array> = []
-    let total = 0
-    return Stream.runForEach(response.stream, (chunk) => {
-      total += chunk.byteLength
-      if (total > cap) {
-        chunks.length = 0
-        return Effect.fail(new Oversized())
-      }
-      chunks.push(chunk)
-      return Effect.void
-    }).pipe(
-      Effect.catch((error): Effect.Effect<void, HttpClientError.HttpClientError | Oversized> => {
-        if (error._tag === "Oversized") return Effect.fail(error)
-        if (error.reason._tag === "EmptyBodyError") return Effect.void
-        return Effect.fail(cutShort(response, error))
-      }),
-      Effect.map(() => {
-        if (chunks.length === 0) return emptyBody
-        if (chunks.length === 1) return chunks[0] as Uint8Array
-        const out = new Uint8Array(total)
-        let offset = 0
-        for (const chunk of chunks) {
-          out.set(chunk, offset)
-          offset += chunk.byteLength
-        }
-        chunks.length = 0
-        return out
-      })
-    )
-  })
+  Effect.catch(
+    BoundedBody.collect(response.stream, cap),
+    (error): Effect.Effect<Uint8Array, HttpClientError.HttpClientError | Oversized> => {
+      if (error._tag === "Oversized") return Effect.fail(error)
+      if (error.reason._tag === "EmptyBodyError") return Effect.succeed(emptyBody)
+      return Effect.fail(cutShort(response, error))
+    }
+  )
 
 /** Releases a body we will not read (one chunk at most is pulled, then the stream is closed). */
 const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
