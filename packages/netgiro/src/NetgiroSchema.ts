@@ -15,6 +15,9 @@ export const ConfirmationTypes = { Automatic: 0, ServerCallback: 1, Manual: 2 } 
 /** A whole-krónur amount: a non-negative integer. */
 export const Amount = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
+/** A cart total: whole krónur above zero (a zero cart is refused before sending, not by Netgíró's 10305). */
+export const CartAmount = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
+
 /** One cart line (`CartItemRequests[]`). `Amount` is the line total; `Quantity` is in thousandths (2 items = 2000). */
 export const CartItem = Schema.Struct({
   ProductNo: Schema.optional(Schema.String),
@@ -28,7 +31,7 @@ export type CartItem = typeof CartItem.Type
 
 /** Body of `POST Checkout/InsertCart`. `CustomerId` is an SSN (kennitala), a GSM number or an app code. */
 export const InsertCartRequest = Schema.Struct({
-  Amount: Amount,
+  Amount: CartAmount,
   Reference: Schema.String,
   CustomerId: Schema.String,
   ConfirmationType: ConfirmationType,

@@ -238,6 +238,12 @@ describe("NetgiroClient: Partner API refunds", () => {
       assert.strictEqual(refused._tag, "InvalidRequestError")
       const dots = yield* Effect.flip(client.transactionStatus(".."))
       assert.strictEqual(dots._tag, "InvalidRequestError")
+      const before = (yield* server.requests).length
+      for (const Amount of [0, -5, 10.5]) {
+        const cart = { Amount, Reference: "r", CustomerId: customers.silent, ConfirmationType: 0 } as const
+        assert.strictEqual((yield* Effect.flip(client.insertCart(cart)))._tag, "InvalidRequestError", String(Amount))
+      }
+      assert.strictEqual((yield* server.requests).length, before, "nothing sent")
     })
   )
 
