@@ -168,8 +168,9 @@ export const sha256Hex = (digest: NetgiroAuth.DigestService, ...parts: ReadonlyA
 
 /**
  * The V2 / hosted-checkout callback signature: `SHA-256(secret + TransactionId + TotalAmount)`, UTF-8, hex.
- * `TotalAmount` as its decimal text without grouping (`5000`): the documentation's example; the encoding and
- * the format of non-integer amounts are not stated (an assumption).
+ * `TotalAmount` as its decimal text without grouping (`5000`): the documentation's example. UTF-8 and hex are
+ * what Netgíró states for its other SHA-256 signatures; the format of a non-integer amount is not stated (an
+ * assumption).
  */
 export const transactionSignature = (
   digest: NetgiroAuth.DigestService,
