@@ -838,6 +838,13 @@ export const make = (options: Options = {}) =>
       return { number }
     }
 
+    /** The number a sales voucher (invoice, credit note) is booked with: the one asked for, else the next. */
+    const salesNumber = (store: Store, asked: number | undefined) => {
+      const number = asked ?? store.nextInvoiceNumber
+      store.nextInvoiceNumber = Math.max(store.nextInvoiceNumber, number + 1)
+      return number
+    }
+
     const paidOf = (payments: ReadonlyArray<Json>) => round2(payments.reduce((sum, p) => sum + p.Amount, 0))
     const paymentStatusOf = (invoice: Json, payments: ReadonlyArray<Json>, now: number) => {
       const paid = paidOf(payments)
@@ -1212,8 +1219,7 @@ export const make = (options: Options = {}) =>
             if (invoice.ContactGuid === null) return invalid({ ContactGuid: "A contact is required to book" })
             const checked = book(invoice, body(), "TimeStamp")
             if (checked.error !== undefined) return checked.error
-            const number = checked.number ?? store.nextInvoiceNumber
-            store.nextInvoiceNumber = Math.max(store.nextInvoiceNumber, number + 1)
+            const number = salesNumber(store, checked.number)
             const booked: Json = {
               ...invoice,
               Number: number,
@@ -1364,8 +1370,7 @@ export const make = (options: Options = {}) =>
           if (noteAction === "book" && method === "POST") {
             const checked = book(note, body(), "TimeStamp")
             if (checked.error !== undefined) return checked.error
-            const number = checked.number ?? store.nextInvoiceNumber
-            store.nextInvoiceNumber = Math.max(store.nextInvoiceNumber, number + 1)
+            const number = salesNumber(store, checked.number)
             const booked: Json = {
               ...note,
               Number: number,
