@@ -153,12 +153,20 @@ const header = (headers: Incoming["headers"], name: string): string | undefined 
 
 const pathOf = (url: string) => (URL.canParse(url) ? new URL(url).pathname : "/")
 
-/** The `TotalAmount` texts a signer may have hashed: the JSON token as sent, and the plain number. */
+/**
+ * The `TotalAmount` texts a signer may have hashed (its format is not published): the JSON token as sent
+ * (`5000`, or a .NET decimal's `5000.00`), the plain number (`5000`), and each with a decimal comma (`5000,00`,
+ * a .NET decimal formatted in an Icelandic culture). Every candidate still needs the secret.
+ */
 const amountTexts = (body: string, amount: number | undefined): ReadonlyArray<string> => {
-  const token = /"TotalAmount"\s*:\s*"?(-?[0-9]+(?:\.[0-9]+)?)"?/.exec(body)?.[1]
+  const token = /"TotalAmount"\s*:\s*"?(-?[0-9]+(?:[.,][0-9]+)?)"?/.exec(body)?.[1]
   const texts = new Set<string>()
   if (token !== undefined) texts.add(token)
   if (amount !== undefined) texts.add(String(amount))
+  for (const text of [...texts]) {
+    texts.add(text.replace(",", "."))
+    texts.add(text.replace(".", ","))
+  }
   return [...texts]
 }
 

@@ -196,6 +196,30 @@ describe("NetgiroCallback", () => {
     })
   )
 
+  it.effect("transactionSignature: the amount texts a .NET signer may hash verify; others do not", () =>
+    Effect.gen(function* () {
+      const body = JSON.stringify({
+        Success: true,
+        Message: "Success",
+        TransactionId: "abc-123",
+        TotalAmount: 0
+      }).replace(`"TotalAmount":0`, `"TotalAmount":5000.00`)
+      const verify = (signed: string) =>
+        Effect.exit(
+          NetgiroCallback.verify(
+            { secret, callbackUrl, mode: "transactionSignature" },
+            { headers: { "X-Netgiro-Signature": sha256(`${app.secret}abc-123${signed}`) }, body }
+          )
+        )
+      for (const signed of ["5000.00", "5000", "5000,00"]) {
+        assert.strictEqual((yield* verify(signed))._tag, "Success", signed)
+      }
+      for (const signed of ["500000", "5000.0", "5.000"]) {
+        assert.strictEqual((yield* verify(signed))._tag, "Failure", signed)
+      }
+    })
+  )
+
   it.effect("a replayed callback is refused with NetgiroReplayError by a verifier", () =>
     Effect.gen(function* () {
       const { delivery } = yield* genuineCallback("request")
