@@ -113,9 +113,12 @@ for (const key of wrapped) {
   const body = op.requestBody?.content ?? {}
   const bodyType = Object.keys(body)[0]
   const ok = op.responses?.["200"]?.content ?? {}
+  const fields = (op.parameters ?? []).find((p: Json) => p.in === "query" && p.name === "fields")
   operations[key] = {
     deprecated: op.deprecated === true,
     query: (op.parameters ?? []).filter((p: Json) => p.in === "query").map((p: Json) => p.name),
+    // What Dinero answers without `fields` (the parameter's default, spelled as the spec spells it).
+    ...(typeof fields?.schema?.default === "string" ? { defaultFields: fields.schema.default.split(",") } : {}),
     ...(bodyType === undefined ? {} : { requestType: bodyType, request: refOf(body[bodyType].schema) ?? null }),
     responseTypes: Object.keys(ok),
     response: refOf(ok["application/json"]?.schema) ?? null

@@ -157,14 +157,27 @@ export const check = (
     const body = JSON.parse(exchange.responseBody) as unknown
     const ref = fact.response
     const listSchema = ref.schema?.endsWith("DineroCollection") ? ref.schema : undefined
+    // An operation with a `fields` parameter answers only the fields asked for, named as asked, or its defaults.
+    const asked = exchange.query.get("fields")?.split(",") ?? fact.defaultFields
+    const projection = (items: ReadonlyArray<unknown>, name: string): Array<string> =>
+      asked === undefined
+        ? []
+        : items.flatMap((item, i) =>
+            Object.keys(item as object)
+              .filter((key) => !asked.includes(key))
+              .map((key) => `${name}[${i}].${key}: not asked for (${asked.join(",")})`)
+          )
     if (listSchema !== undefined) {
       const { Collection, ...page } = body as { Collection: Array<unknown> }
       problems.push(...conform(page, listSchema, "strict").map(where))
       const item = facts.schemas[listSchema]!.properties!.Collection!.items!
       problems.push(...Collection.flatMap((c, i) => conform(c, item, "projected", `${item}[${i}]`)).map(where))
+      problems.push(...projection(Collection, item).map(where))
     } else {
-      // An operation with a `fields` parameter answers only the fields asked for, or its own default few.
       problems.push(...conformRef(body, ref, fact.query.includes("fields") ? "projected" : "strict").map(where))
+      if (fact.query.includes("fields") && Array.isArray(body)) {
+        problems.push(...projection(body, ref.array ?? ref.schema ?? "").map(where))
+      }
     }
   }
   if (exchange.status === 200 && exchange.accept.includes("octet-stream")) {
@@ -453,6 +466,11 @@ describe("contract (Dinero's OpenAPI facts)", () => {
         checkGenerated({ ...book, responseBody: rename(book.responseBody, "TimeStamp", "Timestamp") }),
         "the generated schemas refuse the renamed field too"
       )
+      // A list answering a field in another casing than asked for (or Dinero's default `contactGuid`).
+      const list = exchanges.find((e) => e.path === `/v1/${org1.organizationId}/contacts` && !e.query.has("fields"))!
+      assert.deepStrictEqual(check(list).problems, [])
+      const recased = check({ ...list, responseBody: list.responseBody.replaceAll('"contactGuid"', '"ContactGuid"') })
+      assert.include(recased.problems.join("\n"), "ContactGuid: not asked for (name,contactGuid)")
       // A deprecated path is a problem too.
       assert.isNotEmpty(check({ ...contact, method: "PUT", path: contact.path.replace("/v1/", "/v9/") }).problems)
     })

@@ -19,6 +19,8 @@ export interface Ref {
 export interface OperationFact {
   readonly deprecated: boolean
   readonly query: ReadonlyArray<string>
+  /** The fields an operation with a `fields` parameter answers when none are asked for. */
+  readonly defaultFields?: ReadonlyArray<string>
   readonly requestType?: string
   readonly request?: Ref | null
   readonly responseTypes: ReadonlyArray<string>
