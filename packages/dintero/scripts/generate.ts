@@ -119,13 +119,59 @@ const ownProperties = (schema: any): Set<string> => {
   return out
 }
 
+/** The spec's inline object schema holding the properties of `schema` (itself, or a local allOf part). */
+const localObject = (schema: any): any => {
+  if (schema === undefined || schema.$ref !== undefined) return undefined
+  if (schema.type === "array") return localObject(schema.items)
+  if (schema.properties !== undefined) return schema
+  return (schema.allOf ?? []).find((part: any) => part.$ref === undefined && part.properties !== undefined)
+}
+const propertyOf = (schema: any, name: string): any => {
+  if (schema === undefined || schema.$ref !== undefined) return undefined
+  if (schema.type === "array") return propertyOf(schema.items, name)
+  if (schema.properties?.[name] !== undefined) return schema.properties[name]
+  for (const part of schema.allOf ?? []) {
+    const found = part.$ref === undefined ? propertyOf(part, name) : undefined
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * A property both describe, whose typings' type is of another kind (e.g. 2024's single `error.type` string, 2026's
+ * array of values) or lists other enum values: the typings' schema replaces the spec's. Integer vs number and
+ * formats are not differences; a type the typings spell as a reference or an object is left as the spec has it.
+ */
+const reconcile = (existing: any, type: string): string | undefined => {
+  const newer: any = schemaOfType(type)
+  if (existing === undefined || existing.$ref !== undefined || newer.type === undefined) return undefined
+  if (existing.type === undefined || existing.type === "object" || newer.type === "object") return undefined
+  const kind = (t: string) => (t === "integer" ? "number" : t)
+  const enumOf = (schema: any): ReadonlyArray<string> | undefined => schema.enum ?? schema.items?.enum
+  const sameKind =
+    kind(existing.type) === kind(newer.type) &&
+    (existing.type !== "array" || kind(existing.items?.type ?? "") === kind(newer.items?.type ?? ""))
+  const before = enumOf(existing)
+  const after = enumOf(newer)
+  const sameEnum =
+    after === undefined ||
+    (before !== undefined && before.length === after.length && after.every((v) => before.includes(v)))
+  if (sameKind && sameEnum) return undefined
+  for (const key of Object.keys(existing)) delete existing[key]
+  Object.assign(existing, newer)
+  return sameKind ? "values" : "type"
+}
 const newer: Record<string, Array<string>> = {}
 for (const [name, definition] of Object.entries<any>(spec.definitions)) {
   const typed = typedSchemas.get(name)
   if (typed === undefined || typed.size === 0) continue
   const known = ownProperties(definition)
   for (const [property, type] of typed) {
-    if (known.has(property)) continue
+    if (known.has(property)) {
+      const changed = reconcile(propertyOf(definition, property), type)
+      if (changed !== undefined) newer[name] = [...(newer[name] ?? []), `${property} (${changed})`]
+      continue
+    }
     // Only plain objects can take the property directly; for an allOf, add it to a local part (or a new one).
     if (definition.properties !== undefined) {
       definition.properties[property] = schemaOfType(type)
@@ -166,30 +212,18 @@ const nestedTyped = (() => {
   }
   return out
 })()
-/** The spec's inline object schema holding the properties of `schema` (itself, or a local allOf part). */
-const localObject = (schema: any): any => {
-  if (schema === undefined || schema.$ref !== undefined) return undefined
-  if (schema.type === "array") return localObject(schema.items)
-  if (schema.properties !== undefined) return schema
-  return (schema.allOf ?? []).find((part: any) => part.$ref === undefined && part.properties !== undefined)
-}
-const propertyOf = (schema: any, name: string): any => {
-  if (schema === undefined || schema.$ref !== undefined) return undefined
-  if (schema.type === "array") return propertyOf(schema.items, name)
-  if (schema.properties?.[name] !== undefined) return schema.properties[name]
-  for (const part of schema.allOf ?? []) {
-    const found = part.$ref === undefined ? propertyOf(part, name) : undefined
-    if (found !== undefined) return found
-  }
-  return undefined
-}
 for (const [name, definition] of Object.entries<any>(spec.definitions)) {
   for (const { path, type } of nestedTyped.get(name) ?? []) {
     let parent: any = definition
     for (const segment of path.slice(0, -1)) parent = parent === undefined ? undefined : propertyOf(parent, segment)
     const target = localObject(parent)
     const property = path.at(-1)!
-    if (target === undefined || propertyOf(parent, property) !== undefined) continue
+    if (target === undefined) continue
+    if (propertyOf(parent, property) !== undefined) {
+      const changed = reconcile(propertyOf(parent, property), type)
+      if (changed !== undefined) newer[name] = [...(newer[name] ?? []), `${path.join(".")} (${changed})`]
+      continue
+    }
     target.properties[property] = schemaOfType(type)
     newer[name] = [...(newer[name] ?? []), path.join(".")]
   }

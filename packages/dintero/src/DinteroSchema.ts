@@ -146,6 +146,20 @@ export const eventsOfRequest = (transaction: Transaction, eventRequestId: string
 export const completionOf = (transaction: Transaction, eventRequestId: string): TransactionEvent | undefined =>
   (transaction.events ?? []).find((e) => e.correlation_request_id === eventRequestId)
 
+/** The error of a transaction's last failed event (`events[].error`: code, message, type, retry_policy), if any. */
+export const failureOf = (transaction: Transaction): NonNullable<TransactionEvent["error"]> | undefined =>
+  [...(transaction.events ?? [])].reverse().find((e) => e.success === false && e.error !== undefined)?.error
+
+/**
+ * Whether the card of a failed payment may be charged again. Dintero answers a declined token payment
+ * (`payWithToken`) with 200 and a `FAILED` transaction; when its failed event's `retry_policy` says
+ * `DO_NOT_RETRY`, charging the card again gets it blocked by the schemes.
+ */
+export const mayRetry = (transaction: Transaction): boolean => {
+  const policy = failureOf(transaction)?.retry_policy as { readonly retry_codes?: unknown } | null | undefined
+  return !(Array.isArray(policy?.retry_codes) && policy.retry_codes.includes("DO_NOT_RETRY"))
+}
+
 // --- settlements and reports (API host) ----------------------------------------------------------------------------
 
 /** Answer of `GET /v1/accounts/{aid}/settlements`. */

@@ -433,6 +433,25 @@ export const make = (options: Options = {}) =>
           const tx = transactions.get(txId)!
           tx.payment_product_type = payment.payment_product_type
           tx.payment_product = String(payment.payment_product_type).split(".")[0]
+          // A token starting with `declined` is declined as Dintero reports it: 200, the transaction FAILED, the
+          // reason (and whether the card may be tried again) in the failed event's `error`.
+          const token = JSON.stringify(session?.customer?.tokens ?? {})
+          if (/"payment_token":"declined/.test(token)) {
+            tx.status = "FAILED"
+            for (const event of tx.events) {
+              if (event.event === "AUTHORIZE") {
+                event.success = false
+                event.transaction_status = "FAILED"
+                event.error = {
+                  code: "DECLINED",
+                  message: "Card declined by issuer",
+                  type: ["DECLINED"],
+                  retry_policy: { retry_codes: ["DO_NOT_RETRY"] }
+                }
+              }
+            }
+            return TestServer.json({ ...view(tx), success: false })
+          }
           return TestServer.json({ ...view(tx), success: true })
         }
         if (resource === "sessions" && id !== undefined) {

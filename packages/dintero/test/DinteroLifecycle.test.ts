@@ -313,6 +313,19 @@ describe("DinteroClient lifecycle over loopback", () => {
       assert.strictEqual(paid.amount, 4_900)
       const paySent = JSON.parse((yield* lastRequest("POST", "/v1/sessions/pay")).body)
       assert.strictEqual(paySent.payment.operation, "unscheduled_purchase")
+      assert.strictEqual(DinteroSchema.mayRetry(paid), true)
+      // A declined card is a 200 with success false and a FAILED transaction, not an error: look at the event.
+      const declined = yield* client.payWithToken({
+        session: {
+          order: { amount: 4_900, currency: "NOK", merchant_reference: "mit-2" },
+          customer: { tokens: { "payex.creditcard": { payment_token: "declined-1" } } }
+        },
+        payment: { payment_product_type: "payex.creditcard", operation: "unscheduled_purchase" }
+      } as DinteroSchema.PayRequest)
+      assert.strictEqual(declined.success, false)
+      assert.strictEqual(declined.status, "FAILED")
+      assert.strictEqual(DinteroSchema.failureOf(declined)?.code, "DECLINED")
+      assert.strictEqual(DinteroSchema.mayRetry(declined), false)
     }).pipe(Effect.provide(loopback))
   )
 
