@@ -644,7 +644,7 @@ export const layer = (
 /** The options `layerConfig` reads from configuration. */
 export type ConfigOptions = Pick<
   Options,
-  "appKey" | "secret" | "environment" | "apiUrl" | "partnerUrl" | "partnerToken"
+  "appKey" | "secret" | "environment" | "apiUrl" | "partnerUrl" | "partnerToken" | "verifyResponses"
 >
 
 /** One `Config` per option, reading the `NETGIRO_*` variables; `layerConfig` lets an app replace any of them. */
@@ -654,7 +654,11 @@ export const configs: ClientConfig.Configs<ConfigOptions> = {
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
   apiUrl: ClientConfig.optionalString("NETGIRO_API_URL"),
   partnerUrl: ClientConfig.optionalString("NETGIRO_PARTNER_API_URL"),
-  partnerToken: Config.Redacted("NETGIRO_PARTNER_TOKEN").pipe(Config.option, Config.map(Option.getOrUndefined))
+  partnerToken: Config.Redacted("NETGIRO_PARTNER_TOKEN").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  // The response signature rule is not published (see the README): `warn` is the switch if it ever differs.
+  verifyResponses: Config.Literals(["enforce", "warn", "off"] as const, "NETGIRO_VERIFY_RESPONSES").pipe(
+    Config.withDefault("enforce" as const)
+  )
 }
 
 /** The configuration `layerConfig` reads, as one `Config`. */
@@ -662,7 +666,8 @@ export const config: Config.Config<ConfigOptions> = Config.all(configs)
 
 /**
  * The client as a layer, configured from `NETGIRO_APP_KEY`, `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test`
- * default) and the optional `NETGIRO_API_URL`, `NETGIRO_PARTNER_API_URL`, `NETGIRO_PARTNER_TOKEN`. Pass your
+ * default) and the optional `NETGIRO_API_URL`, `NETGIRO_PARTNER_API_URL`, `NETGIRO_PARTNER_TOKEN`,
+ * `NETGIRO_VERIFY_RESPONSES` (`enforce` default, `warn`, `off`). Pass your
  * own `Config` for any option: `layerConfig({ secret: Config.Redacted("SHOP_NETGIRO_SECRET") })`.
  */
 export const layerConfig: (

@@ -435,6 +435,19 @@ describe("NetgiroClient", () => {
         Effect.provide(env({ NETGIRO_APP_KEY: "k", NETGIRO_SECRET: "s", NETGIRO_ENVIRONMENT: "production" }))
       )
       assert.strictEqual(production.apiUrl, "https://api.netgiro.is/v1")
+      // NETGIRO_VERIFY_RESPONSES=warn: a response whose signature does not match is logged, not refused.
+      const local = { NETGIRO_APP_KEY: app.appKey, NETGIRO_SECRET: app.secret, NETGIRO_API_URL: "http://127.0.0.1/v1" }
+      const withEnv = (vars: Record<string, string>) =>
+        Effect.service(NetgiroClient.NetgiroClient).pipe(
+          Effect.provide(NetgiroClient.layerConfig().pipe(Layer.provide(memory))),
+          Effect.provide(env(vars))
+        )
+      const strict = yield* withEnv(local)
+      const lenient = yield* withEnv({ ...local, NETGIRO_VERIFY_RESPONSES: "warn" })
+      yield* server.tamperNext("signature")
+      assert.strictEqual((yield* Effect.flip(strict.salesList))._tag, "NetgiroSignatureError")
+      yield* server.tamperNext("signature")
+      assert.strictEqual((yield* lenient.salesList).Success, true)
       const insecure = yield* Effect.flip(
         Layer.build(NetgiroClient.layerConfig()).pipe(
           Effect.provide(memory),
