@@ -18,13 +18,14 @@
  *
  * Unknown fields are ignored on decode, so new fields on Dinero's side never break a client.
  */
+import { Wire } from "@nordkit/core"
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /** Dinero organization ids are integers; they appear in every path as `/v1/{organizationId}/...`. */
 export const OrganizationId = Schema.String.pipe(Schema.check(Schema.isPattern(/^[1-9]\d{0,11}$/)))
 
-const optional = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+const optional = Wire.optionalNullable
 
 /** A decimal number as a string, e.g. `"1234.5"` or `"-10"`. */
 export const Decimal = Schema.String.pipe(Schema.check(Schema.isPattern(/^-?\d+(\.\d+)?$/)))

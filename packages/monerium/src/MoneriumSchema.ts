@@ -11,6 +11,7 @@
  *
  * Amounts are decimal strings exactly as Monerium sends them (`"1234.56"`), never floats.
  */
+import { Wire } from "@nordkit/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
@@ -18,8 +19,7 @@ import * as Schema from "effect/Schema"
  * An enum read from a response: one of the published values, or any other string Monerium may add later
  * (kept as is, never a decode failure). The type is `string`; the known values are exported beside each enum.
  */
-const openEnum = <const L extends ReadonlyArray<string>>(values: L) =>
-  Schema.Union([Schema.Literals(values), Schema.String])
+const openEnum = Wire.openEnum
 
 /** A list the spec does not mark required: absent reads as empty. */
 const list = <S extends Schema.Constraint>(item: S) =>

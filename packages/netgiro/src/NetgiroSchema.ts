@@ -3,6 +3,7 @@
  * minor unit in practice): integers, never floats. Unknown fields are ignored on decode; fields the public
  * documentation leaves vague are optional and nullable, so a real response never fails for a missing extra.
  */
+import { Wire } from "@nordkit/core"
 import * as Schema from "effect/Schema"
 
 /** How the merchant confirms a cart once the customer approved it: `0` automatic, `1` server callback, `2` manual. */
@@ -64,7 +65,7 @@ export type Envelope = typeof Envelope.Type
 /** `PaymentInfo.StatusId`: 1 unconfirmed, 2 confirmed, 5 canceled. */
 export const PaymentStatus = { Unconfirmed: 1, Confirmed: 2, Canceled: 5 } as const
 
-const OptionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+const OptionalNullable = Wire.optionalNullable
 
 /**
  * `PaymentInfo` of CheckCart, ConfirmCart and CancelCart answers and of the merchant callbacks. The first six

@@ -3,18 +3,16 @@
  * integers. Status values Netgíró adds later are kept as the raw string (`Status` is typed as the known
  * values or any other string), never failing a read.
  */
+import { Wire } from "@nordkit/core"
 import * as Schema from "effect/Schema"
 
-const OptionalNullable = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+const OptionalNullable = Wire.optionalNullable
 
 /** A whole-krónur amount above zero. */
 export const PositiveAmount = Schema.Int.pipe(Schema.check(Schema.isGreaterThan(0)))
 
 /** Payment status of checkout and transaction answers; unknown values kept as strings. */
-export const PaymentStatus = Schema.Union([
-  Schema.Literals(["Pending", "Authorized", "Confirmed", "Cancelled"]),
-  Schema.String
-])
+export const PaymentStatus = Wire.openEnum(["Pending", "Authorized", "Confirmed", "Cancelled"])
 export type PaymentStatus = typeof PaymentStatus.Type
 
 /** Body of `POST /v2/checkout/payment`. `CustomerIdentifier`: a barcode, a 10-digit access code or a GSM number. */
@@ -67,10 +65,7 @@ export const Result = Schema.Struct({
 export type Result = typeof Result.Type
 
 /** `Status` of transaction details: `paid`, `unpaid`, `canceled`, `reservation`, or a newer value. */
-export const TransactionStatus = Schema.Union([
-  Schema.Literals(["paid", "unpaid", "canceled", "reservation"]),
-  Schema.String
-])
+export const TransactionStatus = Wire.openEnum(["paid", "unpaid", "canceled", "reservation"])
 export type TransactionStatus = typeof TransactionStatus.Type
 
 /** `GET /v2/transaction/details/{transactionId}`. */
