@@ -333,11 +333,10 @@ export const makeVerifier = (options: VerifierOptions): Verifier => {
       return key === undefined || seen.forget === undefined ? Effect.void : Effect.ignore(seen.forget(key))
     })
 
-  return {
-    verify,
-    verifyRequest,
-    release,
-    handleRequest: (handle) =>
-      Effect.flatMap(verifyRequest, (callback) => Effect.onError(handle(callback), () => release(callback)))
-  }
+  const handleRequest = <A, E, R>(
+    handle: (callback: VerifiedCallback) => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | CallbackVerificationError, R | HttpServerRequest.HttpServerRequest> =>
+    Effect.flatMap(verifyRequest, (callback) => Effect.onError(handle(callback), () => release(callback)))
+
+  return { verify, verifyRequest, release, handleRequest }
 }
