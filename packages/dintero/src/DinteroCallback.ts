@@ -24,7 +24,7 @@
  * `handleRequest`, which releases a callback whose handling failed so the retry is handled, and answer refusals
  * with `statusFor` (a replay is acknowledged with 200, a forgery refused with 400).
  */
-import { BoundedBody } from "@nordkit/core"
+import { BoundedBody, Json } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -91,14 +91,7 @@ export const parse = (url: string | URL, method = "GET", body?: string): Callbac
     typeof url === "string" ? (parseUrl(url, "http://callback.invalid") ?? new URL("http://callback.invalid")) : url
   const query: Record<string, string> = {}
   for (const [k, v] of parsed.searchParams) query[k] = v
-  let json: unknown
-  if (body !== undefined && body.length > 0) {
-    try {
-      json = JSON.parse(body)
-    } catch {
-      json = undefined
-    }
-  }
+  const json = body === undefined ? undefined : Json.parse(body)
   return {
     method: method.toUpperCase(),
     transactionId: query.transaction_id,

@@ -43,7 +43,7 @@
  * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (what `requestSignature` covers), not
  * whatever host header the request arrived with behind your proxy.
  */
-import { NordkitError } from "@nordkit/core"
+import { Json, NordkitError } from "@nordkit/core"
 import * as Digest from "effect/crypto/Digest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -133,15 +133,6 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 const decodeNested = Schema.decodeUnknownOption(CallbackPayload)
 const decodeFlat = Schema.decodeUnknownOption(FlatCallbackPayload)
-
-const notJson = Symbol("notJson")
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return notJson
-  }
-}
 
 const header = (headers: Incoming["headers"], name: string): string | undefined => {
   const wanted = name.toLowerCase()
@@ -247,9 +238,9 @@ export const verify: (
       if (verdict !== "valid") return yield* refuse(verdict)
     }
     const fail = (detail: string) => new NordkitError.DecodeError({ ...where, detail })
-    const raw = parseJson(text)
-    if (raw === notJson) return yield* fail("callback body is not JSON")
-    const callback = normalize(raw)
+    const raw = Json.parseOption(text)
+    if (Option.isNone(raw)) return yield* fail("callback body is not JSON")
+    const callback = normalize(raw.value)
     if (callback === undefined) return yield* fail("callback body is neither the nested V1 nor the flat V2 shape")
 
     if (mode === "transactionSignature") {

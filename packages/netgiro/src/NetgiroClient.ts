@@ -25,6 +25,7 @@ import {
   ApiClient,
   BaseUrl,
   ClientConfig,
+  Json,
   NordkitError,
   PathSegment,
   Redaction,
@@ -260,14 +261,7 @@ const defaultInterval = 2_000
 
 const decoder = new TextDecoder()
 
-const parseJson = (text: string): unknown => {
-  if (text.length === 0) return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
+const parseJson = Json.parse
 
 const decodeEnvelope = Schema.decodeUnknownOption(Envelope)
 

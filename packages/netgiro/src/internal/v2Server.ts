@@ -16,6 +16,7 @@
  *   (`NetgiroSignature = SHA-256(secret + ReferenceNumber + TransactionId + InvoiceNumber + TotalAmount + Status)`),
  *   or to `CancelUrl`.
  */
+import { Json } from "@nordkit/core"
 import type { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Digest from "effect/crypto/Digest"
@@ -294,13 +295,7 @@ export const makeV2 = (options: V2Options, deps: Deps) =>
         const app = appOf(request.headers["x-netgiro-api-key"])
         if (app === undefined) return { status: 401, body: { Success: false, Message: "API key is required" } }
         const path = request.path
-        const body = (() => {
-          try {
-            return request.body === "" ? {} : (JSON.parse(request.body) as Record<string, unknown>)
-          } catch {
-            return {}
-          }
-        })()
+        const body = (Json.parse(request.body) ?? {}) as Record<string, unknown>
         const post = request.method === "POST"
         if (post && path === "/securepay/v1/Checkout/Payment") {
           if (!isInt(body.Amount) || body.Amount <= 0)
