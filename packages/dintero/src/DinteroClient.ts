@@ -115,6 +115,11 @@ export interface GetTransactionOptions {
   readonly includes?: ReadonlyArray<TransactionInclude> | undefined
 }
 
+export interface CreateSessionOptions {
+  /** Answer with the whole created session too (`include_session=true`): `SessionCreated.session`. */
+  readonly includeSession?: boolean | undefined
+}
+
 export interface UpdateSessionOptions {
   /** Update a session that is not locked for paying (`update_without_lock=true`). */
   readonly updateWithoutLock?: boolean | undefined
@@ -134,7 +139,10 @@ export interface Service {
   readonly accessToken: Effect.Effect<AccessToken.AccessToken, E>
   /** The token provider, e.g. to count token requests or invalidate. */
   readonly tokens: TokenProvider.TokenProvider<E>
-  readonly createSession: (request: SessionProfileRequest) => Effect.Effect<SessionCreated, E>
+  readonly createSession: (
+    request: SessionProfileRequest,
+    options?: CreateSessionOptions
+  ) => Effect.Effect<SessionCreated, E>
   readonly getSession: (sessionId: string) => Effect.Effect<Session, E>
   readonly updateSession: (
     sessionId: string,
@@ -143,7 +151,10 @@ export interface Service {
   ) => Effect.Effect<Session, E>
   readonly cancelSession: (sessionId: string) => Effect.Effect<Session, E>
   /** A session that only stores the customer's card as a payment / recurrence token (no amount reserved). */
-  readonly createPaymentTokenSession: (request: PaymentTokenSessionRequest) => Effect.Effect<SessionCreated, E>
+  readonly createPaymentTokenSession: (
+    request: PaymentTokenSessionRequest,
+    options?: CreateSessionOptions
+  ) => Effect.Effect<SessionCreated, E>
   /** Pays a new session at once with a stored token (merchant-initiated). */
   readonly payWithToken: (request: PayRequest) => Effect.Effect<PayResult, E>
   readonly getTransaction: (transactionId: string, options?: GetTransactionOptions) => Effect.Effect<Transaction, E>
@@ -345,8 +356,17 @@ export const make = Effect.fnUntraced(function* (
       return { _tag: "Done", transaction: yield* decodeOpen(Transaction)(response) } as const
     })
 
-  const createSession = Effect.fn("DinteroClient.createSession")(function* (request: SessionProfileRequest) {
-    const http = yield* withBody(SessionProfileRequest, request)(HttpClientRequest.post("/v1/sessions-profile"))
+  const includeSession = (options?: CreateSessionOptions) =>
+    options?.includeSession === true ? { include_session: "true" } : {}
+
+  const createSession = Effect.fn("DinteroClient.createSession")(function* (
+    request: SessionProfileRequest,
+    createOptions?: CreateSessionOptions
+  ) {
+    const http = yield* withBody(
+      SessionProfileRequest,
+      request
+    )(HttpClientRequest.post("/v1/sessions-profile", { urlParams: includeSession(createOptions) }))
     return yield* json(SessionCreated)(http)
   })
 
@@ -374,12 +394,13 @@ export const make = Effect.fnUntraced(function* (
   })
 
   const createPaymentTokenSession = Effect.fn("DinteroClient.createPaymentTokenSession")(function* (
-    request: PaymentTokenSessionRequest
+    request: PaymentTokenSessionRequest,
+    createOptions?: CreateSessionOptions
   ) {
     const http = yield* withBody(
       PaymentTokenSessionRequest,
       request
-    )(HttpClientRequest.post("/v1/sessions/payment-token"))
+    )(HttpClientRequest.post("/v1/sessions/payment-token", { urlParams: includeSession(createOptions) }))
     return yield* json(SessionCreated)(http)
   })
 

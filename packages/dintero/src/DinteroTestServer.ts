@@ -366,7 +366,7 @@ export const make = (options: Options = {}) =>
       return TestServer.json(list.slice(0, limit).map((t) => view(t)))
     }
 
-    const createSessionFrom = (accountId: string, body: Json) =>
+    const createSessionFrom = (accountId: string, body: Json, includeSession = false) =>
       Effect.gen(function* () {
         const now = yield* isoNow
         const sessionId = `${accountId}.${(++sequence).toString().padStart(4, "0")}${randomHex(8)}`
@@ -383,7 +383,12 @@ export const make = (options: Options = {}) =>
           // The profile's payment configuration, as Dintero copies it onto the session.
           configuration: body.configuration ?? { auto_capture: false, dintero_psp: { creditcard: { enabled: true } } }
         } as StoredSession)
-        return TestServer.json({ id: sessionId, url: `http://checkout.test.invalid/v1/view/${sessionId}` })
+        const url = `http://checkout.test.invalid/v1/view/${sessionId}`
+        const stored = sessions.get(sessionId)!
+        // `include_session=true`: the whole session as `GET /v1/sessions/{id}` shows it.
+        return TestServer.json(
+          includeSession ? { id: sessionId, url, session: viewSession(stored) } : { id: sessionId, url }
+        )
       })
 
     const api = (request: TestServer.TestRequest, accountId: string) =>
@@ -395,7 +400,7 @@ export const make = (options: Options = {}) =>
           const body = TestServer.jsonBody(request) as any
           const invalid = validateSession(body)
           if (invalid !== undefined) return dinteroError(400, "VALIDATION_ERROR", invalid)
-          return yield* createSessionFrom(accountId, body)
+          return yield* createSessionFrom(accountId, body, request.query.get("include_session") === "true")
         }
         if (resource === "sessions" && id === "payment-token" && request.method === "POST") {
           const body = TestServer.jsonBody(request) as any
@@ -407,11 +412,11 @@ export const make = (options: Options = {}) =>
           }
           const invalid = validateOrder(body.session.order, false)
           if (invalid !== undefined) return dinteroError(400, "VALIDATION_ERROR", invalid)
-          return yield* createSessionFrom(accountId, {
-            ...body.session,
-            order: { amount: 0, ...body.session.order },
-            token_provider: body.token_provider
-          })
+          return yield* createSessionFrom(
+            accountId,
+            { ...body.session, order: { amount: 0, ...body.session.order }, token_provider: body.token_provider },
+            request.query.get("include_session") === "true"
+          )
         }
         if (resource === "sessions" && id === "pay" && request.method === "POST") {
           const body = TestServer.jsonBody(request) as any

@@ -79,8 +79,11 @@ describe("DinteroClient lifecycle over loopback", () => {
           billing_address: { first_name: "Kari", last_name: "Nordmann", country: "NO" }
         }
       }
-      const created = yield* client.createSession(request)
+      const created = yield* client.createSession(request, { includeSession: true })
       assert.match(created.id, /^T11223344\./)
+      // include_session=true: the created session comes back whole
+      assert.strictEqual((yield* lastRequest("POST", "/v1/sessions-profile")).query.get("include_session"), "true")
+      assert.strictEqual(created.session?.order?.merchant_reference_2, "cart-9")
       const sent = JSON.parse((yield* lastRequest("POST", "/v1/sessions-profile")).body)
       assert.deepStrictEqual(sent, JSON.parse(JSON.stringify(request)))
       const read = yield* client.getSession(created.id)

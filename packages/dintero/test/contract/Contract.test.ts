@@ -100,34 +100,37 @@ const setup = Effect.gen(function* () {
 /** Runs the shop's whole lifecycle once, touching every wrapped operation. */
 const lifecycle = Effect.gen(function* () {
   const { server, client, answers } = yield* setup
-  const session = yield* client.createSession({
-    url: { return_url: "https://shop.example/return", callback_url: "https://shop.example/callback?method=GET" },
-    profile_id: "default",
-    expires_at: "2030-01-01T00:00:00.000Z",
-    metadata: { "shop:cart": "c-1" },
-    customer: { email: "kari@example.com", phone_number: "+4799999999", customer_id: "cust-1" },
-    order: {
-      amount: 29_900,
-      currency: "NOK",
-      merchant_reference: "order-2001",
-      merchant_reference_2: "cart-2001",
-      vat_amount: 5_980,
-      partial_payment: false,
-      shipping_address: { first_name: "Kari", last_name: "Nordmann", address_line: "Gate 1", postal_code: "0150" },
-      items: [
-        {
-          id: "sku-1",
-          line_id: "1",
-          description: "Wool socks",
-          quantity: 2,
-          amount: 19_900,
-          vat_amount: 3_980,
-          vat: 25
-        },
-        { id: "sku-2", line_id: "2", description: "Hat", quantity: 1, amount: 10_000, vat_amount: 2_000, vat: 25 }
-      ]
-    }
-  })
+  const session = yield* client.createSession(
+    {
+      url: { return_url: "https://shop.example/return", callback_url: "https://shop.example/callback?method=GET" },
+      profile_id: "default",
+      expires_at: "2030-01-01T00:00:00.000Z",
+      metadata: { "shop:cart": "c-1" },
+      customer: { email: "kari@example.com", phone_number: "+4799999999", customer_id: "cust-1" },
+      order: {
+        amount: 29_900,
+        currency: "NOK",
+        merchant_reference: "order-2001",
+        merchant_reference_2: "cart-2001",
+        vat_amount: 5_980,
+        partial_payment: false,
+        shipping_address: { first_name: "Kari", last_name: "Nordmann", address_line: "Gate 1", postal_code: "0150" },
+        items: [
+          {
+            id: "sku-1",
+            line_id: "1",
+            description: "Wool socks",
+            quantity: 2,
+            amount: 19_900,
+            vat_amount: 3_980,
+            vat: 25
+          },
+          { id: "sku-2", line_id: "2", description: "Hat", quantity: 1, amount: 10_000, vat_amount: 2_000, vat: 25 }
+        ]
+      }
+    },
+    { includeSession: true }
+  )
   yield* client.getSession(session.id)
   yield* client.updateSession(
     session.id,
