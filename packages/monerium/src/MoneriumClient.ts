@@ -34,7 +34,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { isSuccess, makeOperations, type Operations } from "./MoneriumApi.ts"
@@ -275,7 +274,7 @@ export interface ConfigOptions {
  */
 export const configs: ClientConfig.Configs<ConfigOptions> = {
   clientId: Config.String("MONERIUM_CLIENT_ID"),
-  clientSecret: Config.Redacted("MONERIUM_CLIENT_SECRET").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  clientSecret: ClientConfig.optionalRedacted("MONERIUM_CLIENT_SECRET"),
   redirectUri: ClientConfig.optionalString("MONERIUM_REDIRECT_URI"),
   environment: Config.Literals(["sandbox", "production"] as const, "MONERIUM_ENVIRONMENT").pipe(
     Config.withDefault("sandbox" as const)

@@ -648,7 +648,7 @@ export const configs: ClientConfig.Configs<ConfigOptions> = {
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
   apiUrl: ClientConfig.optionalString("NETGIRO_API_URL"),
   partnerUrl: ClientConfig.optionalString("NETGIRO_PARTNER_API_URL"),
-  partnerToken: Config.Redacted("NETGIRO_PARTNER_TOKEN").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  partnerToken: ClientConfig.optionalRedacted("NETGIRO_PARTNER_TOKEN"),
   // The response signature rule is not published (see the README): `warn` is the switch if it ever differs.
   verifyResponses: Config.Literals(["enforce", "warn", "off"] as const, "NETGIRO_VERIFY_RESPONSES").pipe(
     Config.withDefault("enforce" as const)

@@ -35,7 +35,6 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -521,7 +520,7 @@ export type ConfigOptions = Pick<Options, "apiKey" | "secret" | "environment" | 
  */
 export const configs: ClientConfig.Configs<ConfigOptions> = {
   apiKey: Config.Redacted("NETGIRO_API_KEY").pipe(Config.orElse(() => Config.Redacted("NETGIRO_APP_KEY"))),
-  secret: Config.Redacted("NETGIRO_SECRET").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  secret: ClientConfig.optionalRedacted("NETGIRO_SECRET"),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
   apiUrl: ClientConfig.optionalString("NETGIRO_V2_API_URL"),
   checkoutUrl: ClientConfig.optionalString("NETGIRO_CHECKOUT_URL")
