@@ -43,7 +43,7 @@
  * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (what `requestSignature` covers), not
  * whatever host header the request arrived with behind your proxy.
  */
-import { Json, NordkitError } from "@nordkit/core"
+import { BoundedBody, Json, NordkitError } from "@nordkit/core"
 import * as Digest from "effect/crypto/Digest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -74,6 +74,8 @@ export interface Options {
   readonly mode?: Mode | undefined
   /** `demoSignature`: your app key; a callback naming another one is refused. */
   readonly appKey?: string | undefined
+  /** `verifyRequest`: bytes of body read at most (default 64 KiB); a larger body is a `DecodeError`. */
+  readonly maxBodyBytes?: number | undefined
 }
 
 /** A V2 callback's flat body. */
@@ -277,26 +279,30 @@ export const verify: (
   }
 )
 
-const readBody = (callbackUrl: string) =>
+/** Bytes of a callback body read into memory at most (a real one is a few hundred). */
+export const defaultMaxBodyBytes = 64 * 1024
+
+const readBody = (options: Options) =>
   Effect.gen(function* () {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const body = yield* Effect.mapError(
-      request.arrayBuffer,
-      () =>
-        new NordkitError.DecodeError({
-          provider: "netgiro",
-          method: "POST",
-          path: pathOf(callbackUrl),
-          detail: "callback body unreadable"
-        })
-    )
-    const incoming: Incoming = { headers: request.headers, body: new Uint8Array(body) }
+    const max = options.maxBodyBytes ?? defaultMaxBodyBytes
+    // Read incrementally and stop at the cap: a hostile POST cannot make the shop buffer an unbounded body.
+    const body = yield* BoundedBody.readRequest(request, max)
+    if (Option.isNone(body)) {
+      return yield* new NordkitError.DecodeError({
+        provider: "netgiro",
+        method: "POST",
+        path: pathOf(options.callbackUrl),
+        detail: `callback body unreadable or larger than ${max} bytes`
+      })
+    }
+    const incoming: Incoming = { headers: request.headers, body: body.value }
     return incoming
   })
 
 /** `verify` for the current request of an Effect HTTP server (no replay guard: see `make`). */
 export const verifyRequest = (options: Options) =>
-  Effect.flatMap(readBody(options.callbackUrl), (incoming) => verify(options, incoming))
+  Effect.flatMap(readBody(options), (incoming) => verify(options, incoming))
 
 export interface Verifier {
   /** `verify`, then refuse a callback already seen within the window (`NetgiroReplayError`). */
@@ -362,7 +368,7 @@ export const make = (options: Options & { readonly replayWindow?: Duration.Input
         keys.delete(callback)
         return key === undefined ? Effect.void : window.forget(key)
       })
-    const verifyRequest = Effect.flatMap(readBody(options.callbackUrl), guarded)
+    const verifyRequest = Effect.flatMap(readBody(options), guarded)
     return {
       verify: guarded,
       verifyRequest,

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpServer from "effect/http/HttpServer"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Redacted from "effect/Redacted"
 import { NetgiroCallback, NetgiroClient, NetgiroSchema } from "../src/index.ts"
@@ -217,6 +218,26 @@ describe("NetgiroCallback", () => {
       for (const signed of ["500000", "5000.0", "5.000"]) {
         assert.strictEqual((yield* verify(signed))._tag, "Failure", signed)
       }
+    })
+  )
+
+  it.effect("verifyRequest reads at most maxBodyBytes: an oversized body is a DecodeError, a real one passes", () =>
+    Effect.gen(function* () {
+      const { delivery } = yield* genuineCallback("request")
+      const request = (body: string, headers: Record<string, string> = {}) =>
+        HttpServerRequest.fromWeb(new Request(callbackUrl, { method: "POST", body, headers }))
+      const options = { secret, callbackUrl, mode: "requestSignature" as const, maxBodyBytes: 4_096 }
+      const real = yield* NetgiroCallback.verifyRequest(options).pipe(
+        Effect.provideService(HttpServerRequest.HttpServerRequest, request(delivery.body, delivery.headers))
+      )
+      assert.strictEqual(real.kind, "confirm")
+      const huge = yield* Effect.flip(
+        NetgiroCallback.verifyRequest(options).pipe(
+          Effect.provideService(HttpServerRequest.HttpServerRequest, request("x".repeat(100_000), delivery.headers))
+        )
+      )
+      assert.strictEqual(huge._tag, "DecodeError")
+      assert.include(huge.message, "larger than 4096 bytes")
     })
   )
 
