@@ -33,6 +33,7 @@ import {
   NordkitError,
   Pacing,
   PathSegment,
+  type RequestLimits,
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
@@ -144,6 +145,11 @@ export interface CommonOptions {
   readonly pacing?: PacingOptions | false | undefined
   /** Your own HttpClient middleware (logging, a circuit breaker, ...), applied to each attempt. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
 }
 
 /** A personal integration: client id and secret, and one API key per organization. */
@@ -510,6 +516,7 @@ const makeOrganizationApi = (
     // Waiting out Dinero's window (61 s without Retry-After) must stay within the cap.
     retry: { retryAfterFallback, retryAfterCap: rateLimitWindowMillis, ...options.retry },
     transformClient: options.transformClient,
+    limits: options.limits,
     perAttempt: pace
   })
 

@@ -24,6 +24,7 @@ import {
   ClientConfig,
   NordkitError,
   PathSegment,
+  type RequestLimits,
   type RetryPolicy,
   type TokenProvider
 } from "@nordkit/core"
@@ -90,6 +91,11 @@ export interface Options {
   readonly retry?: RetryPolicy.Options | undefined
   /** Your HttpClient middleware, applied to each attempt (see `ApiClient.Options.transformClient`). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
 }
 
 /**
@@ -305,7 +311,8 @@ export const make = Effect.fnUntraced(function* (
     headers,
     errorFields,
     retry: options.retry,
-    transformClient: options.transformClient
+    transformClient: options.transformClient,
+    limits: options.limits
   }
   const api = ApiClient.make(httpClient, { ...common, baseUrl: checkoutUrl })
   const apiHost = ApiClient.make(httpClient, { ...common, baseUrl: apiUrl })

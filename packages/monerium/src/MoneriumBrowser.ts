@@ -14,7 +14,7 @@
  *
  * Nothing here talks to `/auth/token`, so a browser bundle holds no token-endpoint code.
  */
-import { AccessToken, ApiClient, BaseUrl, type NordkitError, TokenProvider } from "@nordkit/core"
+import { AccessToken, ApiClient, BaseUrl, type NordkitError, type RequestLimits, TokenProvider } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -115,6 +115,11 @@ export interface Options<E> {
   /** Where access tokens come from, e.g. {@link tokenFromServer}; asked again when one expires or gets a 401. */
   readonly accessToken: Effect.Effect<AccessToken.AccessToken, E, HttpClient.HttpClient>
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
 }
 
 /** The operations on the API with tokens from `options.accessToken`. */
@@ -142,7 +147,8 @@ export const make = <E>(
       headers: { accept: acceptV2 },
       errorFields,
       isSuccess,
-      transformClient: options.transformClient
+      transformClient: options.transformClient,
+      limits: options.limits
     })
     return { apiUrl, ...makeOperations(api) }
   })

@@ -25,6 +25,7 @@ import {
   ClientConfig,
   NordkitError,
   Pkce,
+  type RequestLimits,
   type RetryPolicy,
   type TokenProvider,
   TokenStore
@@ -95,6 +96,11 @@ export interface Options<C extends Credentials = Credentials> {
   readonly retry?: RetryPolicy.Options | undefined
   /** Your own HttpClient middleware, applied to each attempt (logging, a circuit breaker, ...). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
   /** How long a pending authorization stays valid. Default 10 minutes. */
   readonly pendingMaxAgeMillis?: number | undefined
   /**
@@ -225,7 +231,8 @@ const makeAny = Effect.fnUntraced(function* (
     errorFields,
     isSuccess,
     retry: options.retry,
-    transformClient: options.transformClient
+    transformClient: options.transformClient,
+    limits: options.limits
   })
   const operations = makeOperations(api)
 

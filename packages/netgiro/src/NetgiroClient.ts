@@ -29,6 +29,7 @@ import {
   NordkitError,
   PathSegment,
   Redaction,
+  type RequestLimits,
   RequestSigner,
   type RetryPolicy
 } from "@nordkit/core"
@@ -117,6 +118,11 @@ export interface Options {
   readonly partnerToken?: Redacted.Redacted<string> | undefined
   /** Your own HttpClient middleware (logging, a circuit breaker), applied where each attempt runs. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
 }
 
 /** What every result carries besides its body: Netgíró's id of the call (`netgiro_referenceId`), for support. */
@@ -311,6 +317,7 @@ export const make = Effect.fnUntraced(function* (
     secrets: [options.secret],
     retry: { isIdempotent, ...options.retry },
     transformClient: options.transformClient,
+    limits: options.limits,
     perAttempt: NetgiroAuth.requestSigner(signer)
   })
 
@@ -526,6 +533,7 @@ export const make = Effect.fnUntraced(function* (
         (options.retry?.isIdempotent?.(request) ?? false)
     },
     transformClient: options.transformClient,
+    limits: options.limits,
     perAttempt: RequestSigner.perAttempt(() => Effect.succeed({ token: Redacted.value(partnerToken) }), {
       redactHeaders: ["token"]
     })
@@ -553,15 +561,17 @@ export const make = Effect.fnUntraced(function* (
   const transactionStatus = Effect.fn("NetgiroClient.transactionStatus")(function* (transactionId: string) {
     const path = `/transaction/${yield* PathSegment.encode(provider, "GET", transactionId, "/transaction/{}")}`
     const response = yield* partner.ok(HttpClientRequest.get(path))
-    const json = yield* Effect.mapError(
-      response.json,
-      () => new NordkitError.DecodeError({ ...where(response), detail: "body is not JSON" })
-    )
+    const json = yield* partner.decode(Schema.Unknown)(response)
     const value = yield* Effect.mapError(
       Schema.decodeUnknownEffect(PartnerTransaction)(json),
       (e) => new NordkitError.DecodeError({ ...where(response), detail: e.message.slice(0, 500) })
     )
-    return { ...value, body: json, requestId: response.headers[NetgiroAuth.headerNames.referenceId] }
+    const requestId = response.headers[NetgiroAuth.headerNames.referenceId]
+    // "Sale not found" comes as `{ Success: false, Message }` (the sale details page): an error, not a status.
+    if (value.Success === false) {
+      return yield* new NordkitError.ApiError({ ...where(response), requestId, detail: value.Message ?? undefined })
+    }
+    return { ...value, body: json, requestId }
   })
 
   const waitForPayment = Effect.fn("NetgiroClient.waitForPayment")(function* (

@@ -24,6 +24,7 @@ import {
   ClientConfig,
   NordkitError,
   PathSegment,
+  type RequestLimits,
   RequestSigner,
   type RetryPolicy
 } from "@nordkit/core"
@@ -91,6 +92,11 @@ export interface Options {
   readonly retry?: RetryPolicy.Options | undefined
   /** Your own HttpClient middleware, applied where each attempt runs. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * Deadline and body caps for this client's API calls (see `RequestLimits`; a per-call `RequestLimits.provide`
+   * wins). Default: 30 s per attempt, 8 MiB JSON and error bodies, 64 MiB downloads.
+   */
+  readonly limits?: RequestLimits.Limits | undefined
 }
 
 /** Netgíró's id of the call, when it gives one. */
@@ -241,6 +247,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     secrets,
     retry: { ...options.retry, isIdempotent },
     transformClient: options.transformClient,
+    limits: options.limits,
     perAttempt: keyed
   })
   const hosted = ApiClient.make(httpClient, {
@@ -251,6 +258,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     secrets,
     retry: options.retry,
     transformClient: options.transformClient,
+    limits: options.limits,
     perAttempt: keyed
   })
 
