@@ -8,7 +8,9 @@
  * `InvalidRequestError`, nothing sent); answers with several documented success statuses (201/202/304) come back
  * as distinct tagged results.
  */
-import { ApiClient, NordkitError, PathSegment } from "@nordkit/core"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as PathSegment from "@nordkit/core/PathSegment"
 import * as Effect from "effect/Effect"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Redacted from "effect/Redacted"

@@ -8,7 +8,7 @@
  * 2. {@link readCallback} checks the callback's `state` exactly and once, turns `error=access_denied` into
  *    `AuthorizationDeniedError`, and returns the code with the verifier, to hand to the app's server.
  */
-import { Pkce } from "@nordkit/core"
+import * as Pkce from "@nordkit/core/Pkce"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"

@@ -10,7 +10,10 @@
  *
  * None of them carries a code, verifier, token or secret.
  */
-import { type ApiClient, type NordkitError, OAuth2, type TokenStore } from "@nordkit/core"
+import type * as ApiClient from "@nordkit/core/ApiClient"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import * as OAuth2 from "@nordkit/core/OAuth2"
+import type * as TokenStore from "@nordkit/core/TokenStore"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./MoneriumSchema.ts"
 
