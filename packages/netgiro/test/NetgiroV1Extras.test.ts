@@ -238,6 +238,9 @@ describe("NetgiroClient: Partner API refunds", () => {
       assert.strictEqual(refused._tag, "InvalidRequestError")
       const dots = yield* Effect.flip(client.transactionStatus(".."))
       assert.strictEqual(dots._tag, "InvalidRequestError")
+      yield* server.failNext(1, { status: 200, body: JSON.stringify({ Success: false, Message: "Sale not found" }) })
+      const unknown = yield* Effect.flip(client.transactionStatus("c3a1d0f0-0000-4000-8000-00000000dead"))
+      assert.deepInclude(unknown, { _tag: "ApiError", detail: "Sale not found" })
       const before = (yield* server.requests).length
       for (const Amount of [0, -5, 10.5]) {
         const cart = { Amount, Reference: "r", CustomerId: customers.silent, ConfirmationType: 0 } as const
