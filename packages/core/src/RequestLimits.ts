@@ -28,7 +28,8 @@
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
+import * as Refinable from "./internal/refinable.ts"
 
 export interface Limits {
   /** Per-attempt deadline, headers and whole body. Default 30 s. */
@@ -78,18 +79,7 @@ export const provide =
       Effect.provideService(effect, PerCall, { ...fiber.getRef(PerCall), ...defined(limits) })
     )
 
-/** Each value a layer built, to the value it refined (so a per-call refinement is told apart from a sibling). */
-const parents = new WeakMap<LayeredLimits, LayeredLimits>()
-
-const refine = (f: (current: LayeredLimits) => LayeredLimits): Layer.Layer<never> =>
-  Layer.effect(
-    Layered,
-    Effect.map(Effect.service(Layered), (current) => {
-      const next = f(current)
-      parents.set(next, current)
-      return next
-    })
-  )
+const { refine, refines } = Refinable.make(Layered)
 
 /** Sets limits for every provider below this layer, token requests included. */
 export const layer = (limits: Limits): Layer.Layer<never> =>
@@ -112,14 +102,6 @@ export const merge = (current: LayeredLimits, captured: LayeredLimits | undefine
   const providers: Record<string, Limits> = { ...current.providers }
   for (const [name, limits] of Object.entries(captured.providers)) providers[name] = { ...providers[name], ...limits }
   return { all: { ...current.all, ...captured.all }, providers }
-}
-
-/** Whether `current` is `captured` or was built on top of it. */
-const refines = (current: LayeredLimits, captured: LayeredLimits): boolean => {
-  for (let p: LayeredLimits | undefined = current, d = 0; p !== undefined && d < 32; p = parents.get(p), d++) {
-    if (p === captured) return true
-  }
-  return false
 }
 
 const positive = (value: number | undefined, fallback: number) =>

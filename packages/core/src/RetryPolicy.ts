@@ -38,11 +38,12 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Guard from "./internal/guard.ts"
+import * as Refinable from "./internal/refinable.ts"
 
 /**
  * What a retry schedule sees of each failed attempt: a transport failure, or a `StatusCodeError` wrapping a
@@ -147,26 +148,7 @@ export const merge = (current: Policy, captured: Policy | undefined): Policy =>
         providers: { ...current.providers, ...captured.providers }
       }
 
-/** Whether `current` is `captured` or was built on top of it (e.g. a layer provided to one call of the client). */
-const refines = (current: Policy, captured: Policy): boolean => {
-  for (let p: Policy | undefined = current, depth = 0; p !== undefined && depth < 32; p = parents.get(p), depth++) {
-    if (p === captured) return true
-  }
-  return false
-}
-
-/** Each policy a layer built, to the policy it refined (so a per-call refinement is told apart from a sibling). */
-const parents = new WeakMap<Policy, Policy>()
-
-const refine = (f: (current: Policy) => Policy): Layer.Layer<never> =>
-  Layer.effect(
-    RetryPolicy,
-    Effect.map(Effect.service(RetryPolicy), (current) => {
-      const next = f(current)
-      parents.set(next, current)
-      return next
-    })
-  )
+const { refine, refines } = Refinable.make(RetryPolicy)
 
 /** Uses `retrySchedule` for every provider that has no schedule of its own. */
 export const layer = (retrySchedule: RetrySchedule): Layer.Layer<never> =>
