@@ -4,9 +4,10 @@
  * Run from the repository root: `./nk pnpm --filter @nordkit/dintero run generate`.
  *
  * 1. Reads the 2024 Swagger spec and the 2026 OpenAPI typings of the providers' reference folder (path in `reference`
- *    below). Where they differ the 2026 typings win: properties they add to a definition or to an operation's inline
- *    body (including the properties of a schema the body is written as `Schema & { ... }`), its new query
- *    parameters and their enum values are patched into the spec. Swagger 2 polymorphic subtypes are folded into their base (their fields
+ *    below). Where they differ the 2026 typings win, patched into the spec: properties they add to a definition (at
+ *    any depth of its inline objects) or to an operation's inline body (including the properties of a schema the
+ *    body is written as `Schema & { ... }`); properties whose type changed kind or enum values; an operation's new
+ *    query parameters and enum values. Swagger 2 polymorphic subtypes are folded into their base (their fields
  *    optional), since the generator keeps only the base.
  * 2. Keeps only the operations nordkit wraps (and the definitions they reach), strips prose and regex `pattern`s
  *    (the generator cannot revive them), and hands the spec plus that JSON patch to `@effect/openapi-generator`
