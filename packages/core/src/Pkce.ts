@@ -27,6 +27,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as ConstantTime from "./ConstantTime.ts"
+import * as SeenKeys from "./SeenKeys.ts"
 
 /** The provided `Digest`, or WebCrypto's when none is provided. */
 const digestService: Effect.Effect<Digest.Digest["Service"]> = Effect.flatMap(
@@ -130,24 +131,7 @@ export interface UsedStatesService {
  * Used states in this process's memory. Entries are kept in insertion order with a common lifetime, so the
  * oldest expire first: each call evicts from the front until it meets a live one (amortized O(1)).
  */
-export const makeUsedStatesMemory = (): UsedStatesService => {
-  const used = new Map<string, number>()
-  return {
-    markUsed: (state, ttlMillis) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        for (const [key, expiresAt] of used) {
-          if (expiresAt > now) break
-          used.delete(key)
-        }
-        const expiresAt = used.get(state)
-        if (expiresAt !== undefined && expiresAt > now) return false
-        // Re-inserted at the back: the map stays ordered by expiry when lifetimes are equal.
-        used.delete(state)
-        used.set(state, now + ttlMillis)
-        return true
-      })
-  }
-}
+export const makeUsedStatesMemory = (): UsedStatesService => SeenKeys.makeMemory()
 
 /**
  * Where consumed states are remembered. Default: this process's memory. Provide a shared implementation

@@ -24,7 +24,7 @@
  * `handleRequest`, which releases a callback whose handling failed so the retry is handled, and answer refusals
  * with `statusFor` (a replay is acknowledged with 200, a forgery refused with 400).
  */
-import { BoundedBody, Json } from "@nordkit/core"
+import { BoundedBody, Json, SeenKeys } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -162,27 +162,7 @@ export interface SeenSignatures {
 }
 
 /** Accepted signatures in this process's memory (oldest evicted first). */
-export const makeSeenSignaturesMemory = (): SeenSignatures => {
-  const seen = new Map<string, number>()
-  return {
-    markUsed: (key, ttlMillis) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        for (const [k, expiresAt] of seen) {
-          if (expiresAt > now) break
-          seen.delete(k)
-        }
-        const expiresAt = seen.get(key)
-        if (expiresAt !== undefined && expiresAt > now) return false
-        seen.delete(key)
-        seen.set(key, now + ttlMillis)
-        return true
-      }),
-    forget: (key) =>
-      Effect.sync(() => {
-        seen.delete(key)
-      })
-  }
-}
+export const makeSeenSignaturesMemory = (): SeenSignatures => SeenKeys.makeMemory()
 
 export interface VerifierOptions {
   /** The signature secret of `POST /v1/admin/signature`. */

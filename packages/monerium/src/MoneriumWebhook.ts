@@ -18,7 +18,7 @@
  * Verify the raw body exactly as received (before any JSON parsing). Browser-safe: WebCrypto through
  * `effect/crypto`.
  */
-import { BoundedBody, NordkitError, Pkce } from "@nordkit/core"
+import { BoundedBody, NordkitError, Pkce, SeenKeys } from "@nordkit/core"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
@@ -202,23 +202,7 @@ export interface SeenIds {
 }
 
 /** Seen ids in this process's memory (oldest evicted first). */
-export const makeSeenIdsMemory = (): SeenIds => {
-  const seen = new Map<string, number>()
-  return {
-    markUsed: (id, ttlMillis) =>
-      Effect.map(Clock.currentTimeMillis, (now) => {
-        for (const [key, expiresAt] of seen) {
-          if (expiresAt > now) break
-          seen.delete(key)
-        }
-        const expiresAt = seen.get(id)
-        if (expiresAt !== undefined && expiresAt > now) return false
-        seen.delete(id)
-        seen.set(id, now + ttlMillis)
-        return true
-      })
-  }
-}
+export const makeSeenIdsMemory = (): SeenIds => SeenKeys.makeMemory()
 
 export interface VerifierOptions {
   /** The subscription secret, `whsec_<base64>`. */

@@ -3,7 +3,7 @@
  * first time a key is seen within the window and false for a repeat. Entries are kept in arrival order, so
  * expired ones are evicted from the front: O(1) amortized per call, memory bounded by the traffic of one window.
  */
-import * as Clock from "effect/Clock"
+import { SeenKeys } from "@nordkit/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
@@ -16,21 +16,6 @@ export interface ReplayWindow {
 export const make = (window: Duration.Input): Effect.Effect<ReplayWindow> =>
   Effect.sync(() => {
     const millis = Duration.toMillis(Duration.fromInputUnsafe(window))
-    const seen = new Map<string, number>()
-    return {
-      admit: (key) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          for (const [oldest, expires] of seen) {
-            if (expires > now) break
-            seen.delete(oldest)
-          }
-          if (seen.has(key)) return false
-          seen.set(key, now + millis)
-          return true
-        }),
-      forget: (key) =>
-        Effect.sync(() => {
-          seen.delete(key)
-        })
-    }
+    const seen = SeenKeys.makeMemory()
+    return { admit: (key) => seen.markUsed(key, millis), forget: seen.forget }
   })
