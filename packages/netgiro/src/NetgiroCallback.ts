@@ -123,6 +123,16 @@ export type Settled =
       readonly source: Source
       readonly check?: CheckCartResult
     }
+  /**
+   * A confirm callback for a `Manual` cart: the customer approved and the reservation waits for your
+   * `confirmCart` (10426). Answer 2xx — the callback was right — and confirm the cart when you are ready.
+   */
+  | {
+      readonly _tag: "Reserved"
+      readonly transactionId: string
+      readonly source: Source
+      readonly check?: CheckCartResult
+    }
   /** The re-read does not support the callback (e.g. still pending): act on nothing. */
   | {
       readonly _tag: "Unconfirmed"
@@ -185,9 +195,9 @@ const normalize = (raw: unknown) => {
   const nested = decodeNested(raw)
   if (nested._tag === "Some") {
     const payload = nested.value
+    // `PaymentSuccessful: false` alone is not a cancel: a Manual cart's confirm callback reports a reservation.
     const canceled =
       payload.PaymentInfo.StatusId === PaymentStatus.Canceled ||
-      payload.PaymentSuccessful === false ||
       (payload.ResultCode !== undefined &&
         payload.ResultCode !== null &&
         resultCaseOf(payload.ResultCode) === "PaymentCanceled")
@@ -382,12 +392,19 @@ export const make = (options: Options & { readonly replayWindow?: Duration.Input
  * What a callback means for money. An `authenticated` callback is taken at its word — except a confirm
  * verified by `transactionSignature`, whose signature does not say confirm or cancel. Any other is re-read
  * with `CheckCart` (signed, verified and bound to the transaction): a confirm callback stands when the cart is
- * paid or waiting for this very callback (10429); a cancel callback when the cart is canceled.
+ * paid or waiting for this very callback (10429), and is `Reserved` when a `Manual` cart waits for your
+ * `confirmCart` (10426); a cancel callback stands when the cart is canceled.
  */
 export const settle = Effect.fn("NetgiroCallback.settle")(function* (callback: Callback) {
   const transactionId = callback.transactionId
   const kindSigned = callback.mode !== "transactionSignature" || callback.kind === "cancel"
-  if (callback.authenticated && kindSigned) {
+  // A nested confirm that does not itself say paid (a Manual cart's reservation) is re-read, even when signed.
+  const payload = callback.payload
+  const saysPaid =
+    payload === undefined ||
+    payload.PaymentSuccessful === true ||
+    payload.PaymentInfo.StatusId === PaymentStatus.Confirmed
+  if (callback.authenticated && kindSigned && (callback.kind === "cancel" || saysPaid)) {
     return callback.kind === "confirm"
       ? ({ _tag: "Confirmed", transactionId, source: "signature" } as const)
       : ({ _tag: "Canceled", transactionId, source: "signature" } as const)
@@ -402,8 +419,10 @@ export const settle = Effect.fn("NetgiroCallback.settle")(function* (callback: C
   const settled: Settled =
     callback.kind === "confirm" && paid
       ? { _tag: "Confirmed", transactionId, source: "checkCart", check }
-      : callback.kind === "cancel" && canceled
-        ? { _tag: "Canceled", transactionId, source: "checkCart", check }
-        : { _tag: "Unconfirmed", transactionId, source: "checkCart", check }
+      : callback.kind === "confirm" && reason === "PendingProviderConfirmation"
+        ? { _tag: "Reserved", transactionId, source: "checkCart", check }
+        : callback.kind === "cancel" && canceled
+          ? { _tag: "Canceled", transactionId, source: "checkCart", check }
+          : { _tag: "Unconfirmed", transactionId, source: "checkCart", check }
   return settled
 })

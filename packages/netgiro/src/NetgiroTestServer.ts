@@ -219,12 +219,14 @@ export const make = (options: Options = {}) =>
       Effect.gen(function* () {
         const url = (kind === "confirm" ? cart.callbackUrl : cart.callbackCancelUrl) as string
         const confirmed = kind === "confirm"
+        // A Manual cart's confirm callback reports the reservation: not paid yet, unconfirmed, 10426.
+        const reserved = confirmed && cart.state === "reserved"
         const body = JSON.stringify({
-          PaymentSuccessful: confirmed,
-          PaymentInfo: { ...paymentInfo(cart), StatusId: confirmed ? 2 : 5 },
+          PaymentSuccessful: confirmed && !reserved,
+          PaymentInfo: { ...paymentInfo(cart), StatusId: reserved ? 1 : confirmed ? 2 : 5 },
           Success: true,
-          Message: confirmed ? "Success" : "Canceled",
-          ResultCode: confirmed ? 10200 : 10201
+          Message: reserved ? "Reservation created" : confirmed ? "Success" : "Canceled",
+          ResultCode: reserved ? 10426 : confirmed ? 10200 : 10201
         })
         const n = (yield* nonce).toString()
         const secret = Redacted.make(app.secret)
@@ -261,9 +263,15 @@ export const make = (options: Options = {}) =>
       Effect.gen(function* () {
         if (cart.state !== "pending" && cart.state !== "awaitingCode") return
         cart.invoiceNumber = ++invoices
-        if (cart.confirmationType === 0) cart.state = "confirmed"
-        else if (cart.confirmationType === 2) cart.state = "reserved"
-        else {
+        if (cart.confirmationType === 0 || cart.confirmationType === 2) {
+          // Automatic: paid; Manual: reserved until the merchant's ConfirmCart. The InsertCart page sends the
+          // confirm callback "when customer confirms" whatever the type; only ServerCallback hangs on its answer.
+          cart.state = cart.confirmationType === 0 ? "confirmed" : "reserved"
+          if (cart.callbackUrl !== undefined) {
+            const app = appOf(cart.appKey) as App
+            if (!(yield* sendCallback(cart, app, "confirm"))) yield* sendCallback(cart, app, "confirm")
+          }
+        } else {
           cart.state = "awaitingCallback"
           const app = appOf(cart.appKey) as App
           const delivered = (yield* sendCallback(cart, app, "confirm")) || (yield* sendCallback(cart, app, "confirm"))

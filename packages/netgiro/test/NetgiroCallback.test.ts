@@ -354,6 +354,31 @@ describe("NetgiroCallback", () => {
     })
   )
 
+  it.effect("a Manual cart's confirm callback (a reservation, not paid) settles as Reserved, even when signed", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* genuineCallback("request")
+      const cart = yield* client.insertCart({
+        Amount: 4_000,
+        Reference: "order-23",
+        CustomerId: NetgiroTestServer.customers.silent,
+        ConfirmationType: NetgiroSchema.ConfirmationTypes.Manual,
+        CallbackUrl: callbackUrl
+      })
+      yield* server.approve(cart.TransactionId)
+      const delivery = (yield* server.callbacks).find((c) => c.transactionId === cart.TransactionId)
+      const callback = yield* NetgiroCallback.verify(
+        { secret, callbackUrl, mode: "requestSignature" },
+        { headers: delivery?.headers ?? {}, body: delivery?.body ?? "" }
+      )
+      assert.isTrue(callback.authenticated)
+      assert.strictEqual(callback.kind, "confirm", "PaymentSuccessful: false alone is not a cancel")
+      const settled = yield* NetgiroCallback.settle(callback).pipe(
+        Effect.provideService(NetgiroClient.NetgiroClient, client)
+      )
+      assert.deepInclude(settled, { _tag: "Reserved", source: "checkCart" })
+    })
+  )
+
   it.effect("release: a callback whose handling failed is admitted again; a handled one stays a replay", () =>
     Effect.gen(function* () {
       const { delivery } = yield* genuineCallback("request")

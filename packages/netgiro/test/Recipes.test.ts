@@ -91,6 +91,24 @@ describe("README recipes: callback and return-URL routes on an Effect HTTP serve
         // The same callback again: answered 200, not acted on again.
         assert.strictEqual(yield* post("/netgiro/callback", { ...delivery.headers }, delivery.body), 200)
         assert.deepStrictEqual(paid, [cart.TransactionId])
+        // A Manual cart with a CallbackUrl: the confirm callback comes while the reservation waits for ConfirmCart
+        // (10426). It is answered 200 (not 409, which would make Netgíró cancel the sale) and the loan is created.
+        const manual = yield* v1.insertCart({
+          Amount: 3_300,
+          Reference: "recipe-7",
+          CustomerId: NetgiroTestServer.customers.silent,
+          ConfirmationType: NetgiroSchema.ConfirmationTypes.Manual,
+          CallbackUrl: `${address}/netgiro/callback`
+        })
+        yield* netgiro.approve(manual.TransactionId)
+        const reservation = (yield* netgiro.callbacks).filter((c) => c.transactionId === manual.TransactionId)
+        assert.deepStrictEqual(
+          reservation.map((c) => c.status),
+          [200]
+        )
+        assert.include(paid, manual.TransactionId)
+        assert.isTrue((yield* v1.checkCart(manual.TransactionId)).PaymentSuccessful, "ConfirmCart created the loan")
+
         // A forged "paid" callback for a cart nobody paid: 409, nothing marked.
         const pending = yield* v1.insertCart({
           Amount: 7_500,

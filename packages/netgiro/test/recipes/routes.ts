@@ -2,7 +2,7 @@
  * The README's callback and return-URL recipes, as Effect HTTP server routes (`test/Recipes.test.ts` runs
  * them against the test server over loopback).
  */
-import { NetgiroCallback, NetgiroV2Client } from "@nordkit/netgiro"
+import { NetgiroCallback, NetgiroClient, NetgiroV2Client } from "@nordkit/netgiro"
 import * as Effect from "effect/Effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
@@ -40,8 +40,13 @@ export const v1Callbacks = (shop: Shop) =>
               const settled = yield* NetgiroCallback.settle(callback)
               // Unconfirmed: the cart does not say what the callback says; act on nothing.
               if (settled._tag === "Unconfirmed") return yield* Effect.fail("unconfirmed" as const)
-              if (settled._tag === "Confirmed") yield* shop.markPaid(settled.transactionId)
-              else yield* shop.markCanceled(settled.transactionId)
+              if (settled._tag === "Reserved") {
+                // A Manual cart the customer approved: create the loan (here at once; or when you ship).
+                const netgiro = yield* NetgiroClient.NetgiroClient
+                yield* netgiro.confirmCart({ TransactionId: settled.transactionId })
+              }
+              if (settled._tag === "Canceled") yield* shop.markCanceled(settled.transactionId)
+              else yield* shop.markPaid(settled.transactionId)
               return HttpServerResponse.empty({ status: 200 })
             })
           )
