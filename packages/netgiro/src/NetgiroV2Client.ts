@@ -187,7 +187,11 @@ export interface Service {
   readonly verifyReturn: (
     query: string | URLSearchParams
   ) => Effect.Effect<ReturnParameters, NetgiroSignatureError | NordkitError.ConfigurationError>
-  /** Verifies a callback by `X-Netgiro-Signature` (needs `secret`). */
+  /**
+   * Verifies a callback by `X-Netgiro-Signature` (needs `secret`). The signature covers `TransactionId` and
+   * `TotalAmount`, not `Success`: before fulfilling a confirm, check that `transaction(id)` is not `canceled`.
+   * For a replay guard use `NetgiroCallback.make({ mode: "transactionSignature", ... })`.
+   */
   readonly verifyCallback: (
     incoming: NetgiroCallback.Incoming,
     callbackUrl: string
