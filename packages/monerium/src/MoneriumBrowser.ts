@@ -14,7 +14,12 @@
  *
  * Nothing here talks to `/auth/token`, so a browser bundle holds no token-endpoint code.
  */
-import { AccessToken, ApiClient, BaseUrl, type NordkitError, type RequestLimits, TokenProvider } from "@nordkit/core"
+import * as AccessToken from "@nordkit/core/AccessToken"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import type * as RequestLimits from "@nordkit/core/RequestLimits"
+import * as TokenProvider from "@nordkit/core/TokenProvider"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
