@@ -7,7 +7,9 @@
  *
  * One token provider per organization: tokens never cross organizations.
  */
-import { type NordkitError, OAuth2, type TokenProvider } from "@nordkit/core"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import * as OAuth2 from "@nordkit/core/OAuth2"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
 import type * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import type * as Redacted from "effect/Redacted"

@@ -25,18 +25,16 @@
  * program.pipe(Effect.provide(DineroClient.layerConfig()), Effect.provide(NodeHttpClient.layerUndici))
  * ```
  */
-import {
-  type AccessToken,
-  ApiClient,
-  BaseUrl,
-  ClientConfig,
-  NordkitError,
-  Pacing,
-  PathSegment,
-  type RequestLimits,
-  type RetryPolicy,
-  type TokenProvider
-} from "@nordkit/core"
+import type * as AccessToken from "@nordkit/core/AccessToken"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import * as ClientConfig from "@nordkit/core/ClientConfig"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as Pacing from "@nordkit/core/Pacing"
+import * as PathSegment from "@nordkit/core/PathSegment"
+import type * as RequestLimits from "@nordkit/core/RequestLimits"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"

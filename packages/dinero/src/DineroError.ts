@@ -10,7 +10,11 @@
  * - 480 "Brownout" (sent at random for endpoints about to be removed) → `BrownoutError`: not transient, not
  *   retried, a signal to move off the endpoint.
  */
-import { type ApiClient, type NordkitError as NE, NordkitError, RetryPolicy, type TokenStore } from "@nordkit/core"
+import type * as ApiClient from "@nordkit/core/ApiClient"
+import type * as NE from "@nordkit/core/NordkitError"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import type * as TokenStore from "@nordkit/core/TokenStore"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DineroSchema.ts"

@@ -18,7 +18,7 @@
  *
  * Unknown fields are ignored on decode, so new fields on Dinero's side never break a client.
  */
-import { Wire } from "@nordkit/core"
+import * as Wire from "@nordkit/core/Wire"
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 

@@ -23,16 +23,14 @@
  * Give the token provider to `DineroClient.makeWithTokens` with the organizations the grant covers
  * (`listOrganizations` shows them).
  */
-import {
-  AccessToken,
-  BaseUrl,
-  type NordkitError,
-  OAuth2,
-  Pkce,
-  type RetryPolicy,
-  TokenProvider,
-  TokenStore
-} from "@nordkit/core"
+import * as AccessToken from "@nordkit/core/AccessToken"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import * as OAuth2 from "@nordkit/core/OAuth2"
+import * as Pkce from "@nordkit/core/Pkce"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import * as TokenProvider from "@nordkit/core/TokenProvider"
+import * as TokenStore from "@nordkit/core/TokenStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"

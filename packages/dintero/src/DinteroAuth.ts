@@ -4,7 +4,9 @@
  * `https://api.dintero.com/v1/accounts/{aid}` — the audience is a protocol identifier and stays the same when
  * `apiUrl` points elsewhere (a proxy, a test server).
  */
-import { type NordkitError, OAuth2, type TokenProvider } from "@nordkit/core"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import * as OAuth2 from "@nordkit/core/OAuth2"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
 import type * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
 import type * as Redacted from "effect/Redacted"

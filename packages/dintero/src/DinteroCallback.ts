@@ -24,7 +24,9 @@
  * `handleRequest`, which releases a callback whose handling failed so the retry is handled, and answer refusals
  * with `statusFor` (a replay is acknowledged with 200, a forgery refused with 400).
  */
-import { BoundedBody, Json, SeenKeys } from "@nordkit/core"
+import * as BoundedBody from "@nordkit/core/BoundedBody"
+import * as Json from "@nordkit/core/Json"
+import * as SeenKeys from "@nordkit/core/SeenKeys"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"

@@ -3,7 +3,7 @@
  * family; the status decides the error class (see `ApiClient.classifyStatus`). Token endpoint errors use the
  * same reader, so a wrong secret surfaces as `AuthenticationError` carrying Dintero's code and message.
  */
-import type { ApiClient } from "@nordkit/core"
+import type * as ApiClient from "@nordkit/core/ApiClient"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DinteroSchema.ts"
 

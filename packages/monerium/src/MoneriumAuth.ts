@@ -19,17 +19,15 @@
  * **Client credentials** (partner apps): `client_id` and `client_secret` in the form body, no refresh token;
  * a new token is simply requested when the old one nears expiry.
  */
-import {
-  AccessToken,
-  ApiClient,
-  type NordkitError,
-  OAuth2,
-  Pkce,
-  type RetryPolicy,
-  TokenCoordinator,
-  TokenProvider,
-  TokenStore
-} from "@nordkit/core"
+import * as AccessToken from "@nordkit/core/AccessToken"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import type * as NordkitError from "@nordkit/core/NordkitError"
+import * as OAuth2 from "@nordkit/core/OAuth2"
+import * as Pkce from "@nordkit/core/Pkce"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import * as TokenCoordinator from "@nordkit/core/TokenCoordinator"
+import * as TokenProvider from "@nordkit/core/TokenProvider"
+import * as TokenStore from "@nordkit/core/TokenStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"

@@ -18,18 +18,16 @@
  *
  * Monerium's token endpoint refuses browsers (no CORS): in a page use `MoneriumBrowser`, not this client.
  */
-import {
-  type AccessToken,
-  ApiClient,
-  BaseUrl,
-  ClientConfig,
-  NordkitError,
-  Pkce,
-  type RequestLimits,
-  type RetryPolicy,
-  type TokenProvider,
-  TokenStore
-} from "@nordkit/core"
+import type * as AccessToken from "@nordkit/core/AccessToken"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import * as ClientConfig from "@nordkit/core/ClientConfig"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as Pkce from "@nordkit/core/Pkce"
+import type * as RequestLimits from "@nordkit/core/RequestLimits"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
+import * as TokenStore from "@nordkit/core/TokenStore"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

@@ -11,7 +11,7 @@
  *
  * Amounts are decimal strings exactly as Monerium sends them (`"1234.56"`), never floats.
  */
-import { Wire } from "@nordkit/core"
+import * as Wire from "@nordkit/core/Wire"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 

@@ -13,7 +13,8 @@
  * cannot make a user's browser redeem a code or read a token. Bodies are bounded; answers are `no-store`; errors
  * name the failure's tag only.
  */
-import { type AccessToken, BoundedBody } from "@nordkit/core"
+import type * as AccessToken from "@nordkit/core/AccessToken"
+import * as BoundedBody from "@nordkit/core/BoundedBody"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"

@@ -18,7 +18,10 @@
  * Verify the raw body exactly as received (before any JSON parsing). Browser-safe: WebCrypto through
  * `effect/crypto`.
  */
-import { BoundedBody, NordkitError, Pkce, SeenKeys } from "@nordkit/core"
+import * as BoundedBody from "@nordkit/core/BoundedBody"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as Pkce from "@nordkit/core/Pkce"
+import * as SeenKeys from "@nordkit/core/SeenKeys"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"

@@ -15,7 +15,7 @@
  * response signature covers): SHA-256 of `secret + responseNonce + requestUrl + responseBody`, compared in
  * constant time.
  */
-import { RequestSigner } from "@nordkit/core"
+import * as RequestSigner from "@nordkit/core/RequestSigner"
 import * as Digest from "effect/crypto/Digest"
 import * as Mac from "effect/crypto/Mac"
 import * as Effect from "effect/Effect"

@@ -43,7 +43,9 @@
  * `callbackUrl` must be the URL exactly as you sent it in `InsertCart` (what `requestSignature` covers), not
  * whatever host header the request arrived with behind your proxy.
  */
-import { BoundedBody, Json, NordkitError } from "@nordkit/core"
+import * as BoundedBody from "@nordkit/core/BoundedBody"
+import * as Json from "@nordkit/core/Json"
+import * as NordkitError from "@nordkit/core/NordkitError"
 import * as Digest from "effect/crypto/Digest"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"

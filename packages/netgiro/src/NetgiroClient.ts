@@ -21,18 +21,16 @@
  * program.pipe(Effect.provide(NetgiroClient.layerConfig()), Effect.provide(NodeHttpClient.layerUndici))
  * ```
  */
-import {
-  ApiClient,
-  BaseUrl,
-  ClientConfig,
-  Json,
-  NordkitError,
-  PathSegment,
-  Redaction,
-  type RequestLimits,
-  RequestSigner,
-  type RetryPolicy
-} from "@nordkit/core"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import * as ClientConfig from "@nordkit/core/ClientConfig"
+import * as Json from "@nordkit/core/Json"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as PathSegment from "@nordkit/core/PathSegment"
+import * as Redaction from "@nordkit/core/Redaction"
+import type * as RequestLimits from "@nordkit/core/RequestLimits"
+import * as RequestSigner from "@nordkit/core/RequestSigner"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"

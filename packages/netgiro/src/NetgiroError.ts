@@ -16,7 +16,7 @@
  * Every error raised from a Netgíró response carries `requestId` (`netgiro_referenceId` for the V1 API), the id
  * Netgíró support asks for — the same field name as every other nordkit error.
  */
-import type { ApiClient } from "@nordkit/core"
+import type * as ApiClient from "@nordkit/core/ApiClient"
 import * as Schema from "effect/Schema"
 import { Envelope } from "./NetgiroSchema.ts"
 

@@ -13,7 +13,8 @@
  * program.pipe(Effect.provide(NetgiroPayments.layerConfig()), Effect.provide(NodeHttpClient.layerUndici))
  * ```
  */
-import { ClientConfig, type NordkitError } from "@nordkit/core"
+import * as ClientConfig from "@nordkit/core/ClientConfig"
+import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"

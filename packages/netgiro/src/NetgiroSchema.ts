@@ -3,7 +3,7 @@
  * minor unit in practice): integers, never floats. Unknown fields are ignored on decode; fields the public
  * documentation leaves vague are optional and nullable, so a real response never fails for a missing extra.
  */
-import { Wire } from "@nordkit/core"
+import * as Wire from "@nordkit/core/Wire"
 import * as Schema from "effect/Schema"
 
 /** How the merchant confirms a cart once the customer approved it: `0` automatic, `1` server callback, `2` manual. */

@@ -28,7 +28,7 @@
  * signed response verbatim), `loseNextResponse` (process the next matching request, then answer 504 as a
  * gateway that lost the answer), and the customers' actions.
  */
-import { RequestSigner } from "@nordkit/core"
+import * as RequestSigner from "@nordkit/core/RequestSigner"
 import { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

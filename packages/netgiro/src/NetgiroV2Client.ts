@@ -18,16 +18,14 @@
  * The API key and the secret are never rendered: the key header is redacted wherever effect renders headers,
  * and no error carries headers.
  */
-import {
-  ApiClient,
-  BaseUrl,
-  ClientConfig,
-  NordkitError,
-  PathSegment,
-  type RequestLimits,
-  RequestSigner,
-  type RetryPolicy
-} from "@nordkit/core"
+import * as ApiClient from "@nordkit/core/ApiClient"
+import * as BaseUrl from "@nordkit/core/BaseUrl"
+import * as ClientConfig from "@nordkit/core/ClientConfig"
+import * as NordkitError from "@nordkit/core/NordkitError"
+import * as PathSegment from "@nordkit/core/PathSegment"
+import type * as RequestLimits from "@nordkit/core/RequestLimits"
+import * as RequestSigner from "@nordkit/core/RequestSigner"
+import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"

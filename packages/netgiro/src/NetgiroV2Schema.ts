@@ -3,7 +3,7 @@
  * integers. Status values Netgíró adds later are kept as the raw string (`Status` is typed as the known
  * values or any other string), never failing a read.
  */
-import { Wire } from "@nordkit/core"
+import * as Wire from "@nordkit/core/Wire"
 import * as Schema from "effect/Schema"
 
 const OptionalNullable = Wire.optionalNullable

@@ -3,7 +3,7 @@
  * first time a key is seen within the window and false for a repeat. Entries are kept in arrival order, so
  * expired ones are evicted from the front: O(1) amortized per call, memory bounded by the traffic of one window.
  */
-import { SeenKeys } from "@nordkit/core"
+import * as SeenKeys from "@nordkit/core/SeenKeys"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 

@@ -3,7 +3,8 @@
  * error bodies, and a refused refund (a 4xx other than 401) as `NetgiroRefundError` with its reason read from
  * the message — the wording is not published, so the patterns are an assumption (see the README).
  */
-import type { ApiClient, NordkitError } from "@nordkit/core"
+import type * as ApiClient from "@nordkit/core/ApiClient"
+import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as Effect from "effect/Effect"
 import { NetgiroRefundError } from "../NetgiroError.ts"
 

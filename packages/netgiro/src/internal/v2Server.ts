@@ -16,7 +16,7 @@
  *   (`NetgiroSignature = SHA-256(secret + ReferenceNumber + TransactionId + InvoiceNumber + TotalAmount + Status)`),
  *   or to `CancelUrl`.
  */
-import { Json } from "@nordkit/core"
+import * as Json from "@nordkit/core/Json"
 import type { TestServer } from "@nordkit/core/testing"
 import * as Clock from "effect/Clock"
 import * as Digest from "effect/crypto/Digest"
