@@ -1144,17 +1144,18 @@ export const layerWithTokens = <ET extends E>(
 /** The variables `layerConfig` reads by default: one `Config` per option (the fixed `DINERO_*` names). */
 export const configs: ClientConfig.Configs<
   Pick<Options, "clientId" | "clientSecret" | "apiKey" | "organizationId" | "authUrl" | "apiUrl">
-> = {
+> = /* @__PURE__ */ (() => ({
+  // A pure thunk (and `config` below a pure call): a bundle that never reads the environment drops `Config`.
   clientId: Config.String("DINERO_CLIENT_ID"),
   clientSecret: Config.Redacted("DINERO_CLIENT_SECRET"),
   apiKey: Config.Redacted("DINERO_API_KEY"),
   organizationId: Config.String("DINERO_ORGANIZATION_ID"),
   authUrl: ClientConfig.optionalString("DINERO_AUTH_URL"),
   apiUrl: ClientConfig.optionalString("DINERO_API_URL")
-}
+}))()
 
 /** The same as one `Config` of the options. */
-export const config: Config.Config<Options> = Config.all(configs)
+export const config: Config.Config<Options> = /* @__PURE__ */ Config.all(configs)
 
 /**
  * The client as a layer, configured from `DINERO_CLIENT_ID`, `DINERO_CLIENT_SECRET`, `DINERO_API_KEY`,

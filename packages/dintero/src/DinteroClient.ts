@@ -604,16 +604,17 @@ export const layer = (
 export type ConfigOptions = Pick<Options, "accountId" | "clientId" | "clientSecret" | "apiUrl" | "checkoutUrl">
 
 /** One `Config` per option, reading the fixed `DINTERO_*` variables; `layerConfig` lets an app replace any of them. */
-export const configs: ClientConfig.Configs<ConfigOptions> = {
+export const configs: ClientConfig.Configs<ConfigOptions> = /* @__PURE__ */ (() => ({
+  // A pure thunk (and `config` below a pure call): a bundle that never reads the environment drops `Config`.
   accountId: Config.String("DINTERO_ACCOUNT_ID"),
   clientId: Config.String("DINTERO_CLIENT_ID"),
   clientSecret: Config.Redacted("DINTERO_CLIENT_SECRET"),
   apiUrl: ClientConfig.optionalString("DINTERO_API_URL"),
   checkoutUrl: ClientConfig.optionalString("DINTERO_CHECKOUT_URL")
-}
+}))()
 
 /** The configuration `layerConfig` reads, as one `Config`. */
-export const config: Config.Config<ConfigOptions> = Config.all(configs)
+export const config: Config.Config<ConfigOptions> = /* @__PURE__ */ Config.all(configs)
 
 /**
  * The client as a layer, configured from `DINTERO_ACCOUNT_ID`, `DINTERO_CLIENT_ID`, `DINTERO_CLIENT_SECRET` and the
@@ -624,9 +625,10 @@ export const layerConfig: (
   configs?: {
     readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]>
   }
-) => Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
-  service: DinteroClient,
-  provider: "dintero",
-  config: configs,
-  make
-})
+) => Layer.Layer<DinteroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =
+  /* @__PURE__ */ ClientConfig.layerConfig({
+    service: DinteroClient,
+    provider: "dintero",
+    config: configs,
+    make
+  })

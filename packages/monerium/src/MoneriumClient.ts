@@ -277,7 +277,8 @@ export interface ConfigOptions {
  * selects client credentials, else `MONERIUM_REDIRECT_URI` selects the code flow; `MONERIUM_ENVIRONMENT`
  * (`sandbox` default or `production`); optional `MONERIUM_API_URL`. `layerConfig` lets an app replace any of them.
  */
-export const configs: ClientConfig.Configs<ConfigOptions> = {
+export const configs: ClientConfig.Configs<ConfigOptions> = /* @__PURE__ */ (() => ({
+  // A pure thunk (and `config` below a pure call): a bundle that never reads the environment drops `Config`.
   clientId: Config.String("MONERIUM_CLIENT_ID"),
   clientSecret: ClientConfig.optionalRedacted("MONERIUM_CLIENT_SECRET"),
   redirectUri: ClientConfig.optionalString("MONERIUM_REDIRECT_URI"),
@@ -285,10 +286,10 @@ export const configs: ClientConfig.Configs<ConfigOptions> = {
     Config.withDefault("sandbox" as const)
   ),
   apiUrl: ClientConfig.optionalString("MONERIUM_API_URL")
-}
+}))()
 
 /** The configuration `layerConfig` reads, as one `Config`. */
-export const config: Config.Config<ConfigOptions> = Config.all(configs)
+export const config: Config.Config<ConfigOptions> = /* @__PURE__ */ Config.all(configs)
 
 /** Options from the values read by {@link config}. */
 export const optionsFromConfig = (env: ConfigOptions): Effect.Effect<Options, NordkitError.ConfigurationError> => {

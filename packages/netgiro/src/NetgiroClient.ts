@@ -650,7 +650,8 @@ export type ConfigOptions = Pick<
 >
 
 /** One `Config` per option, reading the `NETGIRO_*` variables; `layerConfig` lets an app replace any of them. */
-export const configs: ClientConfig.Configs<ConfigOptions> = {
+export const configs: ClientConfig.Configs<ConfigOptions> = /* @__PURE__ */ (() => ({
+  // A pure thunk (and `config` below a pure call): a bundle that never reads the environment drops `Config`.
   appKey: Config.String("NETGIRO_APP_KEY"),
   secret: Config.Redacted("NETGIRO_SECRET"),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
@@ -661,10 +662,10 @@ export const configs: ClientConfig.Configs<ConfigOptions> = {
   verifyResponses: Config.Literals(["enforce", "warn", "off"] as const, "NETGIRO_VERIFY_RESPONSES").pipe(
     Config.withDefault("enforce" as const)
   )
-}
+}))()
 
 /** The configuration `layerConfig` reads, as one `Config`. */
-export const config: Config.Config<ConfigOptions> = Config.all(configs)
+export const config: Config.Config<ConfigOptions> = /* @__PURE__ */ Config.all(configs)
 
 /**
  * The client as a layer, configured from `NETGIRO_APP_KEY`, `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test`
@@ -674,9 +675,10 @@ export const config: Config.Config<ConfigOptions> = Config.all(configs)
  */
 export const layerConfig: (
   configs?: { readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]> }
-) => Layer.Layer<NetgiroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
-  service: NetgiroClient,
-  provider,
-  config: configs,
-  make
-})
+) => Layer.Layer<NetgiroClient, NordkitError.ConfigurationError, HttpClient.HttpClient> =
+  /* @__PURE__ */ ClientConfig.layerConfig({
+    service: NetgiroClient,
+    provider,
+    config: configs,
+    make
+  })

@@ -528,23 +528,25 @@ export type ConfigOptions = Pick<Options, "apiKey" | "secret" | "environment" | 
  * ApplicationId), the optional `NETGIRO_SECRET`, `NETGIRO_ENVIRONMENT` (`test` default), `NETGIRO_V2_API_URL`,
  * `NETGIRO_CHECKOUT_URL`.
  */
-export const configs: ClientConfig.Configs<ConfigOptions> = {
+export const configs: ClientConfig.Configs<ConfigOptions> = /* @__PURE__ */ (() => ({
+  // A pure thunk (and `config` below a pure call): a bundle that never reads the environment drops `Config`.
   apiKey: Config.Redacted("NETGIRO_API_KEY").pipe(Config.orElse(() => Config.Redacted("NETGIRO_APP_KEY"))),
   secret: ClientConfig.optionalRedacted("NETGIRO_SECRET"),
   environment: Config.Literals(["test", "production"] as const, "NETGIRO_ENVIRONMENT").pipe(Config.withDefault("test")),
   apiUrl: ClientConfig.optionalString("NETGIRO_V2_API_URL"),
   checkoutUrl: ClientConfig.optionalString("NETGIRO_CHECKOUT_URL")
-}
+}))()
 
 /** The configuration `layerConfig` reads, as one `Config`. */
-export const config: Config.Config<ConfigOptions> = Config.all(configs)
+export const config: Config.Config<ConfigOptions> = /* @__PURE__ */ Config.all(configs)
 
 /** The client as a layer, configured from `configs`; pass your own `Config` for any option. */
 export const layerConfig: (
   configs?: { readonly [K in keyof ConfigOptions]?: Config.Config<ConfigOptions[K]> }
-) => Layer.Layer<NetgiroV2Client, NordkitError.ConfigurationError, HttpClient.HttpClient> = ClientConfig.layerConfig({
-  service: NetgiroV2Client,
-  provider,
-  config: configs,
-  make
-})
+) => Layer.Layer<NetgiroV2Client, NordkitError.ConfigurationError, HttpClient.HttpClient> =
+  /* @__PURE__ */ ClientConfig.layerConfig({
+    service: NetgiroV2Client,
+    provider,
+    config: configs,
+    make
+  })
