@@ -240,7 +240,7 @@ const output = (value: unknown) => process.stdout.write(`${JSON.stringify(value)
 if (mode === "throughput") {
   // One round of the interleaved throughput run (run.ts alternates clients round by round).
   const client = await makeClient(kind)
-  await drive(client, 3_000, 8) // warm-up: JIT, connections, token
+  await drive(client, 10_000, 8) // warm-up: JIT (nordkit's longer path needs ~10,000 calls), connections, token
   const stage = async (concurrency: number) => {
     const before = process.cpuUsage()
     const { wallMs, latencies } = await drive(client, REQUESTS, concurrency)

@@ -4,7 +4,7 @@
  * Starts the Monerium-shaped loopback server (`server.ts`) in its own process, then runs every client in
  * processes of its own (`client.ts`), one at a time, against that server:
  *
- * 1. throughput: `requests` balance calls at concurrency 1 and `requests` at concurrency 64 per client, in 4
+ * 1. throughput: `requests` balance calls at concurrency 1 and `requests` at concurrency 64 per client, in 2
  *    interleaved rounds (each a fresh process with a warm-up): req/s, p50/p99 latency, the peak RSS of a process;
  * 2. cold start: a fresh client, 1,000 concurrent first calls; how many token requests the server saw;
  * 3. nordkit's own cost: in one process, alternating samples of bare effect `HttpClient` (undici) + Schema decode
@@ -84,7 +84,7 @@ const started = performance.now()
 // Throughput runs in ROUNDS rounds; each round runs every client once (a fresh process: warm-up, then
 // requests/ROUNDS calls at c=1 and at c=64), in a rotated order, so load from elsewhere on a shared machine
 // falls on all clients alike. req/s = all requests / all time; percentiles over all latencies.
-const ROUNDS = 4
+const ROUNDS = 2
 const perRound = Math.ceil(requests / ROUNDS)
 const merged: Record<string, { c1: Merged; c64: Merged; maxRssMiB: number }> = {}
 for (const kind of kinds) merged[kind] = { c1: empty(), c64: empty(), maxRssMiB: 0 }
