@@ -173,7 +173,10 @@ describe.skipIf(!available)("browser tabs: one Monerium grant in localStorage, W
     await login(c)
     const detectionsBefore = (await served.run(served.server.reuseDetections)) as number
     await Promise.all([nk(c, "advance", 3_700_000 * (rounds + 1)), nk(d, "advance", 3_700_000 * (rounds + 1))])
+    // A slow token endpoint, so both tabs' refreshes are in flight at once (the race the lock closes).
+    await served.run(served.server.setLatency(300))
     const replies = (await Promise.all([nk(c, "tokens", 5), nk(d, "tokens", 5)])) as Array<{ errors: Array<string> }>
+    await served.run(served.server.setLatency(0))
     expect((await served.run(served.server.reuseDetections)) as number).toBeGreaterThan(detectionsBefore)
     expect(
       replies.flatMap((reply) => reply.errors).some((error) => error.startsWith("ReauthorizationRequiredError"))
