@@ -242,6 +242,37 @@ describe("contract: the client's schemas against the published spec", () => {
     }
   })
 
+  it("an answer with only the spec's required fields decodes (the client requires nothing the spec does not)", () => {
+    const requiredOnly = (shape: Shape, value: unknown): unknown => {
+      if (shape.oneOf !== undefined) {
+        const variant = shape.oneOf.find((v) => violations(v, value).length === 0)
+        return variant === undefined ? value : requiredOnly(variant, value)
+      }
+      if (shape.type === "array" && Array.isArray(value) && shape.items)
+        return value.map((v) => requiredOnly(shape.items!, v))
+      if (shape.type === "object" && typeof value === "object" && value !== null) {
+        return Object.fromEntries(
+          Object.entries(value)
+            .filter(([k]) => (shape.required ?? []).includes(k))
+            .map(([k, v]) => [k, shape.properties?.[k] ? requiredOnly(shape.properties[k], v) : v])
+        )
+      }
+      return value
+    }
+    for (const [key, schema] of Object.entries(responseSchemas)) {
+      const [, shape] = answerShapes(key).find(([s]) => s === "200" || s === "201") ?? []
+      for (const sample of samples(shape!)) {
+        const minimal = requiredOnly(shape!, sample)
+        const exit = decode(schema, minimal)
+        assert.strictEqual(
+          exit._tag,
+          "Success",
+          `${key} ${JSON.stringify(minimal)}: ${exit._tag === "Failure" ? String(exit.cause) : ""}`
+        )
+      }
+    }
+  })
+
   it("enum values Monerium adds later are kept, never a decode failure", () => {
     for (const [key, schema] of Object.entries(responseSchemas)) {
       const [, shape] = answerShapes(key).find(([s]) => s === "200" || s === "201") ?? []
