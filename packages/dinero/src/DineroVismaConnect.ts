@@ -29,6 +29,7 @@ import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as OAuth2 from "@nordkit/core/OAuth2"
 import * as Pkce from "@nordkit/core/Pkce"
 import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
+import * as TokenCoordinator from "@nordkit/core/TokenCoordinator"
 import * as TokenProvider from "@nordkit/core/TokenProvider"
 import * as TokenStore from "@nordkit/core/TokenStore"
 import * as Clock from "effect/Clock"
@@ -243,7 +244,17 @@ export const makeCodeFlow = (
         return next
       })
 
-    const tokens = yield* TokenProvider.make<TokenError, never>({ acquire, expirySkew: skew })
+    const tokens = yield* TokenProvider.make<TokenError, never>({
+      acquire,
+      expirySkew: skew,
+      // Visma Connect rotates refresh tokens: every process (or tab) sharing this grant's store refreshes through
+      // the TokenCoordinator in context, one holder at a time. Without a reachable coordinator there is no
+      // unsynchronized refresh: a typed TokenStoreError instead. With no coordinator provided this changes nothing.
+      shared: {
+        key: yield* TokenCoordinator.keyOf(provider, [`${authority}/connect/token`, options.clientId, key]),
+        unavailable: (error) => new TokenStore.TokenStoreError({ operation: "lock", key, detail: error.detail })
+      }
+    })
 
     const authorize = (authorizeOptions?: { readonly scopes?: ReadonlyArray<string> | undefined }) =>
       Effect.gen(function* () {
