@@ -3,6 +3,7 @@
  * token providers — separate caches, as separate tabs or processes would have — share one credential. The
  * multi-process and Chromium versions are in test/replicas.
  */
+
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -10,35 +11,17 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as AccessToken from "../src/AccessToken.ts"
+import * as MemoryStorage from "../src/MemoryStorage.ts"
 import * as TokenCoordinator from "../src/TokenCoordinator.ts"
 import * as TokenProvider from "../src/TokenProvider.ts"
 import * as WebLocks from "../src/WebLocks.ts"
-
-/** A Web Storage in memory, shared by the "tabs" of a test. */
-const makeStorage = (): Storage => {
-  const data = new Map<string, string>()
-  return {
-    get length() {
-      return data.size
-    },
-    clear: () => data.clear(),
-    getItem: (key) => data.get(key) ?? null,
-    key: (index) => [...data.keys()][index] ?? null,
-    removeItem: (key) => {
-      data.delete(key)
-    },
-    setItem: (key, value) => {
-      data.set(key, value)
-    }
-  }
-}
 
 const available = typeof navigator !== "undefined" && (navigator as { locks?: unknown }).locks !== undefined
 
 describe.skipIf(!available)("TokenCoordinator", () => {
   it.live("3 providers × 30 cold callers share 1 acquisition; a 401 on one of them causes 1 more, shared", () =>
     Effect.gen(function* () {
-      const storage = makeStorage()
+      const storage = MemoryStorage.make()
       const prefix = `test-${Math.random().toString(36).slice(2)}:`
       const coordinator = TokenCoordinator.fromBackend(
         WebLocks.makeBackend({ prefix, storage: () => storage, indexedDB: () => undefined })
@@ -86,7 +69,7 @@ describe.skipIf(!available)("TokenCoordinator", () => {
     Effect.gen(function* () {
       const broken = TokenCoordinator.fromBackend(
         WebLocks.makeBackend({
-          storage: () => makeStorage(),
+          storage: () => MemoryStorage.make(),
           indexedDB: () => undefined,
           locks: () => {
             throw new Error("no lock manager")

@@ -5,11 +5,13 @@
  * revokes the grant — the control case, which shows the test can fail. Coordination here runs on Node's own Web
  * Locks; the Redis version of the same algorithm is exercised with real processes in test/replicas.
  */
+
 import { createServer } from "node:http"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as TokenCoordinator from "@nordkit/core/TokenCoordinator"
 import * as TokenStore from "@nordkit/core/TokenStore"
+import { MemoryStorage } from "@nordkit/core/testing"
 import * as WebLocks from "@nordkit/core/WebLocks"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -27,25 +29,6 @@ const overLoopback = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Effect.provide(NodeHttpClient.layerUndici)
   )
 
-/** A Web Storage in memory, shared by the two instances. */
-const makeStorage = (): Storage => {
-  const data = new Map<string, string>()
-  return {
-    get length() {
-      return data.size
-    },
-    clear: () => data.clear(),
-    getItem: (key) => data.get(key) ?? null,
-    key: (index) => [...data.keys()][index] ?? null,
-    removeItem: (key) => {
-      data.delete(key)
-    },
-    setItem: (key, value) => {
-      data.set(key, value)
-    }
-  }
-}
-
 const available = typeof navigator !== "undefined" && (navigator as { locks?: unknown }).locks !== undefined
 
 /** Logs in once, then runs `rounds` simultaneous refreshes on two instances sharing the grant's store. */
@@ -55,7 +38,7 @@ const race = (coordinated: boolean, rounds: number) =>
       const server = yield* DineroTestServer.make()
       const url = yield* DineroTestServer.listen(server)
       const store = TokenStore.makeMemory()
-      const storage = makeStorage()
+      const storage = MemoryStorage.make()
       const prefix = `visma-${Math.random().toString(36).slice(2)}:`
       const instance = Effect.gen(function* () {
         const flow = DineroVismaConnect.makeCodeFlow({
