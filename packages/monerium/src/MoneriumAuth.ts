@@ -12,7 +12,7 @@
  * **Refresh with rotation**: core's token provider makes acquisitions single-flight; each acquisition reads the
  * store (so a restart, or a login that just completed, is picked up without a request), sends the stored refresh
  * token once, and saves the rotated refresh token to the store *before* the new access token is handed to any
- * request. `invalid_grant` clears the stored grant and fails with `ReauthorizationRequiredError`. A refresh token
+ * request. A refused refresh (a 400: Monerium's own error body, or `invalid_grant`) clears the stored grant and fails with `ReauthorizationRequiredError`. A refresh token
  * is never re-sent after the server answered; it is only re-sent on a later call when the previous attempt got
  * no answer at all (transport failure or 5xx), because then the server may never have seen it.
  *
@@ -178,7 +178,9 @@ export const makeCodeFlow = (
           Effect.catchTag(
             "AuthenticationError",
             (error): Effect.Effect<never, TokenError> =>
-              error.error === "invalid_grant"
+              // Monerium answers a refused refresh with its own `{ code: 400, status, message }` body (no RFC 6749
+              // `error`): any 400 to a refresh means this grant cannot be refreshed — the user must authorize again.
+              error.error === "invalid_grant" || error.status === 400
                 ? Effect.flatMap(forget(sent), () => Effect.fail(reauthorize("invalid_grant", error.errorDescription)))
                 : Effect.fail(error)
           )

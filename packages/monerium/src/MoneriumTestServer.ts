@@ -9,9 +9,10 @@
  *   same without a browser.
  * - `POST /auth/token` (form body) is server-to-server only, as Monerium's: it sends no CORS headers and refuses
  *   any request that carries an `Origin` (a browser's cross-origin call) with 403. Grants: `authorization_code`
- *   (PKCE verified — a wrong verifier is `invalid_grant`; exact redirect URI; same client id; codes single-use,
+ *   (PKCE verified — a wrong verifier is a 400; exact redirect URI; same client id; codes single-use,
  *   and a reused code revokes what it issued), `refresh_token` (rotation: every use retires the token; reusing a
- *   retired refresh token revokes the whole grant; another client id is refused), `client_credentials`.
+ *   retired refresh token revokes the whole grant; another client id is refused), `client_credentials`. Refusals
+ *   are the spec's `{ code, status, message }` (400 / 401), not RFC 6749's `{ error, error_description }`.
  * - API v2 with seeded data (an `approved` personal profile, an `incomplete` corporate one), bearer tokens checked
  *   for expiry and revocation, the v2 `Accept` header required, Monerium's `{ code, status, message, errors }`
  *   error bodies, and CORS on the API routes (browser apps call them with an access token).
@@ -287,8 +288,15 @@ const moneriumError = (status: number, message: string, errors?: Record<string, 
     status
   )
 
-const oauthError = (status: number, error: string, description: string) =>
-  TestServer.json({ error, error_description: description }, status, { "cache-control": "no-store" })
+/**
+ * A token-endpoint refusal in the spec's shape for `/auth/token` errors (its generic `Error` object:
+ * `{ code, status, message }`), not RFC 6749's `{ error, error_description }`. The RFC code (`_kind`) is only
+ * how this file names the case.
+ */
+const oauthError = (status: number, _kind: string, description: string) =>
+  TestServer.json({ code: status, status: statusText[status] ?? "Error", message: description }, status, {
+    "cache-control": "no-store"
+  })
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!)

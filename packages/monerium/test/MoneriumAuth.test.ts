@@ -173,7 +173,7 @@ describe("MoneriumAuth", () => {
       const error = yield* Effect.flip(client.handleCallback(callback, wrong))
       assert.strictEqual(error._tag, "AuthenticationError")
       if (error._tag === "AuthenticationError") {
-        assert.strictEqual(error.error, "invalid_grant")
+        assert.strictEqual(error.error, "400 Bad Request")
         assert.strictEqual(error.errorDescription, "PKCE verification failed")
       }
       assert.isFalse(yield* client.isConnected)

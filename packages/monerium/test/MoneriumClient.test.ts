@@ -455,7 +455,7 @@ describe("MoneriumClient (client credentials)", () => {
     })
   )
 
-  it.effect("a wrong secret is an AuthenticationError carrying invalid_client", () =>
+  it.effect("a wrong secret is an AuthenticationError carrying Monerium's 401 body", () =>
     Effect.gen(function* () {
       const server = yield* MoneriumTestServer.make()
       const http = yield* MoneriumTestServer.makeClient(server)
@@ -468,7 +468,7 @@ describe("MoneriumClient (client credentials)", () => {
       }).pipe(Effect.provideService(HttpClient.HttpClient, http))
       const error = yield* Effect.flip(client.authContext)
       assert.strictEqual(error._tag, "AuthenticationError")
-      if (error._tag === "AuthenticationError") assert.strictEqual(error.error, "invalid_client")
+      if (error._tag === "AuthenticationError") assert.strictEqual(error.error, "401 Unauthorized")
     })
   )
 })

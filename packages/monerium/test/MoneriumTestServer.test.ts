@@ -97,13 +97,13 @@ describe("MoneriumTestServer", () => {
       const { codeFor, exchange } = yield* setup
       const a = yield* codeFor()
       const wrongVerifier = yield* exchange(a.code, Redacted.value(yield* Pkce.makeVerifier()))
-      assert.deepStrictEqual([wrongVerifier.status, wrongVerifier.body.error], [400, "invalid_grant"])
+      assert.deepStrictEqual([wrongVerifier.status, wrongVerifier.body.code], [400, 400])
       const burned = yield* exchange(a.code, a.verifier)
       assert.strictEqual(burned.status, 400, "a code that failed PKCE is burned")
 
       const b = yield* codeFor()
       const redirect = yield* exchange(b.code, b.verifier, { redirect_uri: app.redirectUris[1] })
-      assert.deepStrictEqual([redirect.status, redirect.body.error], [400, "invalid_grant"])
+      assert.deepStrictEqual([redirect.status, redirect.body.code], [400, 400])
 
       const c = yield* codeFor()
       const ok = yield* exchange(c.code, c.verifier)
@@ -114,12 +114,12 @@ describe("MoneriumTestServer", () => {
       // The published AccessToken shape: nothing beyond its four fields.
       assert.deepStrictEqual(Object.keys(ok.body).sort(), ["access_token", "expires_in", "refresh_token", "token_type"])
       const again = yield* exchange(c.code, c.verifier)
-      assert.deepStrictEqual([again.status, again.body.error], [400, "invalid_grant"])
+      assert.deepStrictEqual([again.status, again.body.code], [400, 400])
 
       const d = yield* codeFor()
       yield* TestClock.adjust("61 seconds")
       const late = yield* exchange(d.code, d.verifier)
-      assert.strictEqual(late.body.error_description, "Authorization code expired")
+      assert.strictEqual(late.body.message, "Authorization code expired")
     })
   )
 
@@ -144,9 +144,9 @@ describe("MoneriumTestServer", () => {
       assert.strictEqual(second.status, 200)
       assert.notStrictEqual(second.body.refresh_token, first.body.refresh_token)
       const otherClient = yield* refresh(second.body.refresh_token, "another-client")
-      assert.deepStrictEqual([otherClient.status, otherClient.body.error], [400, "invalid_grant"])
+      assert.deepStrictEqual([otherClient.status, otherClient.body.code], [400, 400])
       const reuse = yield* refresh(first.body.refresh_token)
-      assert.deepStrictEqual([reuse.status, reuse.body.error], [400, "invalid_grant"])
+      assert.deepStrictEqual([reuse.status, reuse.body.code], [400, 400])
       assert.strictEqual(yield* server.reuseDetections, 1)
       // The whole grant is gone: the newest refresh token and the access tokens too.
       assert.strictEqual((yield* refresh(second.body.refresh_token)).status, 400)
@@ -171,7 +171,7 @@ describe("MoneriumTestServer", () => {
         { grant_type: "client_credentials", client_id: partner.clientId },
         { authorization: `Basic ${btoa(`${partner.clientId}:${partner.clientSecret}`)}` }
       )
-      assert.deepStrictEqual([basic.status, basic.body.error], [401, "invalid_client"])
+      assert.deepStrictEqual([basic.status, basic.body.code], [401, 401])
       const wrong = yield* post("/auth/token", {
         grant_type: "client_credentials",
         client_id: partner.clientId,
@@ -179,7 +179,7 @@ describe("MoneriumTestServer", () => {
       })
       assert.strictEqual(wrong.status, 401)
       const grant = yield* post("/auth/token", { grant_type: "password", client_id: partner.clientId })
-      assert.strictEqual(grant.body.error, "unsupported_grant_type")
+      assert.strictEqual(grant.body.code, 400)
     })
   )
 
