@@ -210,8 +210,15 @@ export interface ListIbansParams {
   readonly chain?: string | undefined
 }
 
-/** `POST /ibans`: an IBAN for an address on a chain. */
-export const RequestIban = Schema.Struct({ address: Schema.String, chain: Schema.String })
+/**
+ * `POST /ibans`: an IBAN for an address on a chain. `profileId`: the customer's profile, as Monerium's whitelabel
+ * guide sends it when a partner acts for a customer (not in the OpenAPI schema; omit it otherwise).
+ */
+export const RequestIban = Schema.Struct({
+  address: Schema.String,
+  chain: Schema.String,
+  profileId: Schema.optional(Schema.String)
+})
 export type RequestIban = typeof RequestIban.Type
 
 /** `POST /ibans` answers 202 (being provisioned: poll `getIban`/`listIbans` or use the webhook) or 304 (the profile already has one: move it). */
@@ -351,7 +358,9 @@ export const NewOrder = Schema.Struct({
   /** Structured payment reference (e.g. an RF reference), up to 35 characters. */
   referenceNumber: Schema.optional(Schema.String.check(Schema.isMaxLength(35))),
   /** A file id from `uploadFile`; required for amounts of €15,000 and more. */
-  supportingDocumentId: Schema.optional(Schema.String)
+  supportingDocumentId: Schema.optional(Schema.String),
+  /** The customer's profile, as Monerium's whitelabel guide sends it (not in the OpenAPI schema; omit otherwise). */
+  profileId: Schema.optional(Schema.String)
 })
 export type NewOrder = typeof NewOrder.Type
 

@@ -131,6 +131,7 @@ describe("Monerium operations against the spec's answers", () => {
         memo: "Rent March 2026",
         referenceNumber: "RF18539007547034",
         supportingDocumentId: file.id!,
+        profileId: seed.profileId,
         message: MoneriumMessage.orderMessage({
           amount: "15000",
           currency: "isk",
@@ -207,7 +208,7 @@ describe("Monerium operations against the spec's answers", () => {
 
   it.effect("addresses and IBANs: get one, filter by chain, request (202), move", () =>
     Effect.gen(function* () {
-      const { partner } = yield* setup
+      const { server, partner } = yield* setup
       const address = yield* partner.getAddress(seed.gnosisAddress)
       assert.deepStrictEqual(address.chains, ["gnosis"])
       assert.deepStrictEqual(
@@ -219,9 +220,17 @@ describe("Monerium operations against the spec's answers", () => {
       yield* partner.moveIban(seed.iban, { address: seed.gnosisAddress, chain: "gnosis" })
       const moved = yield* partner.getIban(seed.iban.replace(/\s/g, ""))
       assert.deepStrictEqual([moved.address, moved.chain], [seed.gnosisAddress, "gnosis"])
-      assert.deepStrictEqual(yield* partner.requestIban({ address: seed.corporateAddress, chain: "polygon" }), {
-        _tag: "Requested"
-      })
+      assert.deepStrictEqual(
+        yield* partner.requestIban({
+          address: seed.corporateAddress,
+          chain: "polygon",
+          profileId: seed.corporateProfileId
+        }),
+        { _tag: "Requested" }
+      )
+      // The whitelabel guide names the customer's profile in the body (`profileId`); it reaches the server.
+      const ibanPost = (yield* server.requests).find((r) => r.method === "POST" && r.path === "/ibans")!
+      assert.strictEqual(JSON.parse(ibanPost.body).profileId, seed.corporateProfileId)
       assert.strictEqual((yield* partner.listIbans({ profile: seed.corporateProfileId })).length, 1)
       const tokens = yield* partner.getTokens
       assert.isTrue(tokens.some((t) => t.symbol === "EURe" && t.chain === "gnosis"))
