@@ -12,6 +12,7 @@ import * as ApiClient from "@nordkit/core/ApiClient"
 import * as NordkitError from "@nordkit/core/NordkitError"
 import * as PathSegment from "@nordkit/core/PathSegment"
 import * as Effect from "effect/Effect"
+import * as Base64 from "effect/encoding/Base64"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
@@ -257,7 +258,10 @@ export const makeOperations = <ET>(api: ApiClient.ApiClient<never, ET>): Operati
     readonly types?: ReadonlyArray<WebhookEventType> | undefined
   }) {
     const secret = Redacted.value(subscription.secret)
-    if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(secret)
+    const key = match === null ? undefined : Base64.decode(match[1])
+    // The same rule as `MoneriumWebhook.makeVerifier`: never register a secret the verifier would refuse.
+    if (key === undefined || key._tag === "Failure" || key.success.length < 24 || key.success.length > 64) {
       return yield* new NordkitError.InvalidRequestError({
         provider,
         method: "POST",

@@ -259,6 +259,14 @@ describe("MoneriumWebhook end to end: subscribe, Monerium-signed delivery, an Ef
           monerium.createWebhook({ url: `${appUrl}/x`, secret: Redacted.make("whsec_short") })
         )
         assert.strictEqual(refused._tag, "InvalidRequestError")
+        // A secret the verifier would refuse (65 bytes; 24–64 per the spec) is not registered either.
+        const tooLong = yield* Effect.flip(
+          monerium.createWebhook({
+            url: `${appUrl}/x`,
+            secret: Redacted.make(`whsec_${Buffer.alloc(65, 3).toString("base64")}`)
+          })
+        )
+        assert.strictEqual(tooLong._tag, "InvalidRequestError")
       }).pipe(
         Effect.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
         Effect.provide(NodeHttpClient.layerUndici),
