@@ -169,7 +169,9 @@ export const LinkAddress = Schema.Struct({
   /** Exactly {@link linkAddressMessage}. */
   message: Schema.String,
   /** EIP-191 signature of `message` by `address` (0x + 130 hex), "0x" for an on-chain Safe signature, or a Safe off-chain signature. */
-  signature: Schema.String.check(Schema.isPattern(/^0x[0-9a-fA-F]*$/, { message: "a signature is 0x-hex" }))
+  signature: Schema.String.check(Schema.isPattern(/^0x[0-9a-fA-F]*$/, { message: "a signature is 0x-hex" })),
+  /** The Safe / ERC-1271 wallet, as Monerium's whitelabel guide sends it for such wallets (not in the OpenAPI schema). */
+  safeAddress: Schema.optional(Schema.String)
 })
 export type LinkAddress = typeof LinkAddress.Type
 

@@ -228,6 +228,20 @@ describe("Monerium operations against the spec's answers", () => {
         }),
         { _tag: "Requested" }
       )
+      // The whitelabel guide's `safeAddress` (for a Safe) reaches the server.
+      yield* partner.linkAddress({
+        profile: seed.profileId,
+        address: `0x${"56".repeat(20)}`,
+        chain: "gnosis",
+        message: MoneriumMessage.linkAddressMessage,
+        signature: "0x",
+        safeAddress: `0x${"56".repeat(20)}`
+      })
+      const linkPost = (yield* server.requests).find((r) => r.method === "POST" && r.path === "/addresses")!
+      assert.deepStrictEqual(
+        [JSON.parse(linkPost.body).profile, JSON.parse(linkPost.body).safeAddress],
+        [seed.profileId, `0x${"56".repeat(20)}`]
+      )
       // The whitelabel guide names the customer's profile in the body (`profileId`); it reaches the server.
       const ibanPost = (yield* server.requests).find((r) => r.method === "POST" && r.path === "/ibans")!
       assert.strictEqual(JSON.parse(ibanPost.body).profileId, seed.corporateProfileId)
