@@ -2,7 +2,7 @@
  * Monerium's webhooks, receiving side: a verifier for its signatures (Standard Webhooks) and the event shapes.
  *
  * Every delivery carries `webhook-id` (the event id, stable across retries), `webhook-timestamp` (Unix seconds)
- * and `webhook-signature` (one or more space-separated `v1,<base64>` entries). The signed content is
+ * and `webhook-signature` (one or more `v1,<base64>` entries, space- or comma-separated). The signed content is
  * `{id}.{timestamp}.{raw body}`, the key is the subscription secret without its `whsec_` prefix, base64-decoded,
  * and the tag is HMAC-SHA256, base64-encoded. The verifier:
  *
@@ -279,10 +279,12 @@ export const makeVerifier = (options: VerifierOptions): Effect.Effect<Verifier, 
         if (sentAt - now > tolerance) return yield* refuse("future", id)
         const expected = yield* hmac(key, signedContent(id, stamp, body))
         let valid = false
-        for (const entry of signatures.trim().split(/\s+/)) {
-          const comma = entry.indexOf(",")
-          if (comma < 0 || entry.slice(0, comma) !== "v1") continue
-          const decoded = Base64.decode(entry.slice(comma + 1))
+        // `v1,<sig>` entries, space-separated (Standard Webhooks, the guides' code) or comma-separated (the guides'
+        // header table): base64 has neither character, so the tokens alternate version, signature.
+        const tokens = signatures.split(/[\s,]+/).filter((token) => token.length > 0)
+        for (let i = 0; i + 1 < tokens.length; i += 2) {
+          if (tokens[i] !== "v1") continue
+          const decoded = Base64.decode(tokens[i + 1])
           // Every candidate is compared (no early exit on a match), each in constant time.
           if (decoded._tag === "Success" && Mac.timingSafeEqual(decoded.success, expected)) valid = true
         }

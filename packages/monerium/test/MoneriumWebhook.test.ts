@@ -74,7 +74,7 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
     }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
-  it.effect("several signatures (key rotation, space-separated): any valid v1 entry is accepted", () =>
+  it.effect("several signatures (key rotation; space- or comma-separated): any valid v1 entry is accepted", () =>
     Effect.gen(function* () {
       yield* atDocsTime
       const verifier = yield* MoneriumWebhook.makeVerifier({ secret })
@@ -82,6 +82,11 @@ describe("MoneriumWebhook: Standard Webhooks signatures", () => {
       const good = nodeSignature(docs.id, docs.timestamp, docs.body)
       const verified = yield* verifier.verify({ headers: headers(`v2,abc ${other} ${good}`), body: docs.body })
       assert.strictEqual(verified.id, docs.id)
+      // The private-integration guide's header table calls the list comma-separated: read that form too.
+      const otherKey = `whsec_${Buffer.alloc(32, 1).toString("base64")}`
+      const commaList = `${nodeSignature("evt-commas", docs.timestamp, docs.body, otherKey)},${nodeSignature("evt-commas", docs.timestamp, docs.body)}`
+      const commas = yield* verifier.verify({ headers: headers(commaList, "evt-commas"), body: docs.body })
+      assert.strictEqual(commas.id, "evt-commas")
     }).pipe(Effect.provide(Pkce.layerUsedStatesMemory))
   )
 
