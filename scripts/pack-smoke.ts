@@ -75,7 +75,7 @@ try {
     coreApp,
     env
   ).trim()
-  if (coreTesting !== "Canary,TestServer") throw new Error(`@nordkit/core/testing exports ${coreTesting}`)
+  if (coreTesting !== "Canary,MemoryStorage,TestServer") throw new Error(`@nordkit/core/testing exports ${coreTesting}`)
   for (const provider of providers) {
     const app = join(work, provider)
     mkdirSync(app)
