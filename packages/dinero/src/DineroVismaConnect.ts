@@ -23,14 +23,14 @@
  * Give the token provider to `DineroClient.makeWithTokens` with the organizations the grant covers
  * (`listOrganizations` shows them).
  */
-import * as AccessToken from "@nordkit/core/AccessToken"
+import type * as AccessToken from "@nordkit/core/AccessToken"
 import * as BaseUrl from "@nordkit/core/BaseUrl"
 import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as OAuth2 from "@nordkit/core/OAuth2"
 import * as Pkce from "@nordkit/core/Pkce"
 import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
-import * as TokenCoordinator from "@nordkit/core/TokenCoordinator"
-import * as TokenProvider from "@nordkit/core/TokenProvider"
+import * as StoredGrant from "@nordkit/core/StoredGrant"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
 import * as TokenStore from "@nordkit/core/TokenStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -202,59 +202,19 @@ export const makeCodeFlow = (
         retry: options.retry
       }).pipe(Effect.provideService(HttpClient.HttpClient, client))
 
-    const reauthorize = (reason: ReauthorizationRequiredError["reason"], detail?: string) =>
-      new ReauthorizationRequiredError({ provider, reason, detail })
-
-    /** Removes the stored grant if it is still the one whose refresh token was rejected. */
-    const forget = (rejected: Redacted.Redacted<string>) =>
-      Effect.flatMap(store.get(key), (current) =>
-        Option.isSome(current) &&
-        current.value.refreshToken !== undefined &&
-        Redacted.value(current.value.refreshToken) === Redacted.value(rejected)
-          ? store.remove(key)
-          : Effect.void
-      )
-
-    const acquire = (
-      latest: Option.Option<AccessToken.AccessToken>
-    ): Effect.Effect<AccessToken.AccessToken, TokenError> =>
-      Effect.gen(function* () {
-        const stored = yield* store.get(key)
-        if (Option.isNone(stored)) return yield* reauthorize("not_connected")
-        const token = stored.value
-        const now = yield* Clock.currentTimeMillis
-        // A token not handed out yet (a restart, a fresh login, another instance refreshed): use it.
-        const unused = Option.isNone(latest) || !AccessToken.sameValue(latest.value, token)
-        if (unused && now < token.expiresAt - skew) return token
-        const sent = token.refreshToken
-        if (sent === undefined) return yield* reauthorize("no_refresh_token")
-        const refreshed = yield* request("refresh_token", { refresh_token: sent }).pipe(
-          Effect.catchTag(
-            "AuthenticationError",
-            (error): Effect.Effect<never, TokenError> =>
-              error.error === "invalid_grant"
-                ? Effect.flatMap(forget(sent), () => Effect.fail(reauthorize("invalid_grant", error.errorDescription)))
-                : Effect.fail(error)
-          )
-        )
-        const next: AccessToken.AccessToken = { ...refreshed, refreshToken: refreshed.refreshToken ?? sent }
-        // Saved before it is returned: no request uses the new access token before the store has the new refresh
-        // token.
-        yield* store.set(key, next)
-        return next
-      })
-
-    const tokens = yield* TokenProvider.make<TokenError, never>({
-      acquire,
-      expirySkew: skew,
-      // Visma Connect rotates refresh tokens: every process (or tab) sharing this grant's store refreshes through
-      // the TokenCoordinator in context, one holder at a time. Without a reachable coordinator there is no
-      // unsynchronized refresh: a typed TokenStoreError instead. With no coordinator provided this changes nothing.
-      shared: {
-        key: yield* TokenCoordinator.keyOf(provider, [`${authority}/connect/token`, options.clientId, key]),
-        unavailable: (error) => new TokenStore.TokenStoreError({ operation: "lock", key, detail: error.detail })
-      }
+    // Visma Connect rotates refresh tokens: every process (or tab) sharing this grant's store refreshes through
+    // the TokenCoordinator in context, one holder at a time. Without a reachable coordinator there is no
+    // unsynchronized refresh: a typed TokenStoreError instead. With no coordinator provided this changes nothing.
+    const storedGrant = yield* StoredGrant.make({
+      provider,
+      store,
+      key,
+      skew,
+      refresh: (refreshToken) => request("refresh_token", { refresh_token: refreshToken }),
+      reauthorize: (reason, detail) => new ReauthorizationRequiredError({ provider, reason, detail }),
+      sharedKeyParts: [`${authority}/connect/token`, options.clientId, key]
     })
+    const tokens: TokenProvider.TokenProvider<TokenError> = storedGrant.tokens
 
     const authorize = (authorizeOptions?: { readonly scopes?: ReadonlyArray<string> | undefined }) =>
       Effect.gen(function* () {
@@ -323,11 +283,7 @@ export const makeCodeFlow = (
       })
 
     const isConnected = Effect.map(store.get(key), Option.isSome)
-    const disconnect = Effect.gen(function* () {
-      yield* store.remove(key)
-      const current = yield* tokens.current
-      if (Option.isSome(current)) yield* tokens.invalidate(current.value)
-    })
+    const disconnect = storedGrant.disconnect
 
     return { authorize, handleCallback, tokens, isConnected, disconnect } satisfies CodeFlow
   })

@@ -19,15 +19,15 @@
  * **Client credentials** (partner apps): `client_id` and `client_secret` in the form body, no refresh token;
  * a new token is simply requested when the old one nears expiry.
  */
-import * as AccessToken from "@nordkit/core/AccessToken"
+import type * as AccessToken from "@nordkit/core/AccessToken"
 import * as ApiClient from "@nordkit/core/ApiClient"
 import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as OAuth2 from "@nordkit/core/OAuth2"
 import * as Pkce from "@nordkit/core/Pkce"
 import type * as RetryPolicy from "@nordkit/core/RetryPolicy"
-import * as TokenCoordinator from "@nordkit/core/TokenCoordinator"
-import * as TokenProvider from "@nordkit/core/TokenProvider"
-import * as TokenStore from "@nordkit/core/TokenStore"
+import * as StoredGrant from "@nordkit/core/StoredGrant"
+import type * as TokenProvider from "@nordkit/core/TokenProvider"
+import type * as TokenStore from "@nordkit/core/TokenStore"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -127,9 +127,6 @@ export const makeCodeFlow = (
     const skew = options.expirySkewMillis ?? 5_000
     const guard = Pkce.makeStateGuard({ maxAgeMillis: options.pendingMaxAgeMillis })
     const { store, sessionKey: key } = options
-    // A rotated token the store refused: kept here so it is saved (and used) before anything else is sent.
-    let unsaved: AccessToken.AccessToken | undefined
-
     const request = (grantType: OAuth2.GrantType, params: OAuth2.TokenRequest["params"]) =>
       OAuth2.requestToken({
         provider,
@@ -142,82 +139,25 @@ export const makeCodeFlow = (
         retry: options.retry
       }).pipe(Effect.provideService(HttpClient.HttpClient, client))
 
-    const save = (token: AccessToken.AccessToken) =>
-      store.set(key, token).pipe(
-        Effect.retry({ times: 2 }),
-        Effect.tapError(() =>
-          Effect.sync(() => {
-            unsaved = token
-          })
-        ),
-        Effect.tap(() =>
-          Effect.sync(() => {
-            if (unsaved === token) unsaved = undefined
-          })
-        )
-      )
-
-    const reauthorize = (reason: ReauthorizationRequiredError["reason"], detail?: string) =>
-      new ReauthorizationRequiredError({ provider, reason, detail })
-
-    const acquire = (
-      latest: Option.Option<AccessToken.AccessToken>
-    ): Effect.Effect<AccessToken.AccessToken, TokenError> =>
-      Effect.gen(function* () {
-        if (unsaved !== undefined) yield* save(unsaved)
-        const stored = yield* store.get(key)
-        if (Option.isNone(stored)) return yield* reauthorize("not_connected")
-        const token = stored.value
-        const now = yield* Clock.currentTimeMillis
-        const unused = Option.isNone(latest) || !AccessToken.sameValue(latest.value, token)
-        // A token we have not handed out yet (restart, fresh login, another instance refreshed): use it.
-        if (unused && now < token.expiresAt - skew) return token
-        const sent = token.refreshToken
-        if (sent === undefined) return yield* reauthorize("no_refresh_token")
-        const refreshed = yield* request("refresh_token", { refresh_token: sent }).pipe(
-          Effect.catchTag(
-            "AuthenticationError",
-            (error): Effect.Effect<never, TokenError> =>
-              // Monerium answers a refused refresh with its own `{ code: 400, status, message }` body (no RFC 6749
-              // `error`): any 400 to a refresh means this grant cannot be refreshed — the user must authorize again.
-              error.error === "invalid_grant" || error.status === 400
-                ? Effect.flatMap(forget(sent), () => Effect.fail(reauthorize("invalid_grant", error.errorDescription)))
-                : Effect.fail(error)
-          )
-        )
-        // Monerium rotates; keep the old refresh token only if a server did not send a new one.
-        const next: AccessToken.AccessToken = {
-          ...refreshed,
-          refreshToken: refreshed.refreshToken ?? sent,
-          extra: { ...token.extra, ...refreshed.extra }
-        }
-        // Saved before it is returned: no request can use the new access token before the store has the new
-        // refresh token.
-        yield* save(next)
-        return next
-      })
-
-    /** Removes the stored grant if it is still the one whose refresh token was rejected. */
-    const forget = (rejected: Redacted.Redacted<string>) =>
-      Effect.flatMap(store.get(key), (current) =>
-        Option.isSome(current) &&
-        current.value.refreshToken !== undefined &&
-        Redacted.value(current.value.refreshToken) === Redacted.value(rejected)
-          ? store.remove(key)
-          : Effect.void
-      )
-
-    const tokens = yield* TokenProvider.make<TokenError, never>({
-      acquire,
-      expirySkew: skew,
-      // Every process (or tab) that shares this session's store shares its refreshes through the TokenCoordinator
-      // in context: one holder at a time reads, presents and replaces the rotating refresh token. Without a
-      // reachable coordinator there is no unsynchronized refresh: a typed TokenStoreError instead.
-      shared: {
-        key: yield* TokenCoordinator.keyOf(provider, [endpoint, options.clientId, key]),
-        unavailable: (error) => new TokenStore.TokenStoreError({ operation: "lock", key, detail: error.detail })
-      }
+    // Every process (or tab) that shares this session's store shares its refreshes through the TokenCoordinator
+    // in context: one holder at a time reads, presents and replaces the rotating refresh token. Without a
+    // reachable coordinator there is no unsynchronized refresh: a typed TokenStoreError instead.
+    const storedGrant = yield* StoredGrant.make({
+      // Monerium answers a refused refresh with its own `{ code: 400, status, message }` body (no RFC 6749
+      // `error`): any 400 to a refresh means this grant cannot be refreshed — the user must authorize again.
+      isDeadGrant: (error) => error.error === "invalid_grant" || error.status === 400,
+      // Monerium rotates; the stored token's extra fields are kept under the refreshed ones.
+      mergeExtra: true,
+      sharedKeyParts: [endpoint, options.clientId, key],
+      refresh: (refreshToken) => request("refresh_token", { refresh_token: refreshToken }),
+      reauthorize: (reason, detail) => new ReauthorizationRequiredError({ provider, reason, detail }),
+      provider,
+      store,
+      key,
+      skew
     })
+    const { save } = storedGrant
+    const tokens: TokenProvider.TokenProvider<TokenError> = storedGrant.tokens
 
     const authorize = (params?: AuthorizeParams) =>
       start({ apiUrl: options.apiUrl, clientId: options.clientId, redirectUri: options.redirectUri, params })
@@ -310,12 +250,7 @@ export const makeCodeFlow = (
       )
 
     const isConnected = Effect.map(store.get(key), Option.isSome)
-    const disconnect = Effect.gen(function* () {
-      unsaved = undefined
-      yield* store.remove(key)
-      const current = yield* tokens.current
-      if (Option.isSome(current)) yield* tokens.invalidate(current.value)
-    })
+    const disconnect = storedGrant.disconnect
 
     return {
       authorize,
