@@ -274,3 +274,54 @@ export const unseal = (text: string, key: SealingKey): Effect.Effect<string, Sea
     })
     return decoded
   })
+
+/**
+ * What an app keeps between sending the user to an authorization-code + PKCE login and the user's return
+ * (server side, or sealed: it holds the verifier).
+ */
+export interface PendingAuthorization {
+  readonly state: string
+  readonly codeVerifier: Redacted.Redacted<string>
+  readonly clientId: string
+  readonly redirectUri: string
+  /** Effect Clock millis when the authorization was started; old records are refused. */
+  readonly issuedAt: number
+}
+
+const PendingJson = Schema.Struct({
+  v: Schema.Literal(1),
+  state: Schema.String,
+  codeVerifier: Schema.String,
+  clientId: Schema.String,
+  redirectUri: Schema.String,
+  issuedAt: Schema.Finite
+})
+const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
+
+/** The pending authorization as JSON text. It holds the verifier in clear: keep it server side, or {@link seal} it. */
+export const encodePending = (pending: PendingAuthorization): string =>
+  JSON.stringify({
+    v: 1,
+    state: pending.state,
+    codeVerifier: Redacted.value(pending.codeVerifier),
+    clientId: pending.clientId,
+    redirectUri: pending.redirectUri,
+    issuedAt: pending.issuedAt
+  })
+
+/** Reads what {@link encodePending} wrote; a malformed record, verifier or non-http(s) redirect URI is `None`. */
+export const decodePending = (text: string): Option.Option<PendingAuthorization> => {
+  const decoded = decodePendingJson(text)
+  if (Option.isNone(decoded) || !isValidVerifier(decoded.value.codeVerifier) || !isHttpUrl(decoded.value.redirectUri)) {
+    return Option.none()
+  }
+  const { v: _, codeVerifier, ...rest } = decoded.value
+  return Option.some({ ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) })
+}
+
+/** Opens a pending authorization sealed with {@link seal}(`encodePending(...)`); anything else is `None`. */
+export const openPending = (text: string, key: SealingKey): Effect.Effect<Option.Option<PendingAuthorization>> =>
+  unseal(text, key).pipe(
+    Effect.map(decodePending),
+    Effect.orElseSucceed(() => Option.none<PendingAuthorization>())
+  )

@@ -3,6 +3,7 @@ import * as Digest from "effect/crypto/Digest"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
 import * as Pkce from "../src/Pkce.ts"
@@ -178,5 +179,35 @@ describe("Pkce", () => {
       const short = yield* Effect.flip(Pkce.sealingKey(new Uint8Array(16)))
       assert.strictEqual(short.detail, "the key must be 32 bytes")
     })
+  )
+
+  it.effect(
+    "a pending authorization round-trips, sealed or not; a bad verifier, a javascript: redirect or a tampered seal is None",
+    () =>
+      Effect.gen(function* () {
+        const pending: Pkce.PendingAuthorization = {
+          state: "state-1",
+          codeVerifier: Redacted.make("v".repeat(43)),
+          clientId: "client",
+          redirectUri: "https://app.example/callback",
+          issuedAt: 1_700_000_000_000
+        }
+        const text = Pkce.encodePending(pending)
+        const back = Option.getOrThrow(Pkce.decodePending(text))
+        assert.strictEqual(Redacted.value(back.codeVerifier), "v".repeat(43))
+        assert.deepStrictEqual({ ...back, codeVerifier: null }, { ...pending, codeVerifier: null })
+        assert.isTrue(Option.isNone(Pkce.decodePending(text.replace("v".repeat(43), "short"))))
+        assert.isTrue(
+          Option.isNone(Pkce.decodePending(text.replace("https://app.example/callback", "javascript:alert(1)")))
+        )
+        assert.isTrue(Option.isNone(Pkce.decodePending("{}")))
+        const key = yield* Pkce.sealingKey(new Uint8Array(32).fill(3))
+        const sealed = yield* Pkce.seal(text, key)
+        assert.strictEqual(Option.getOrThrow(yield* Pkce.openPending(sealed, key)).state, "state-1")
+        assert.isTrue(
+          Option.isNone(yield* Pkce.openPending(`${sealed.slice(0, -1)}${sealed.endsWith("A") ? "B" : "A"}`, key))
+        )
+        assert.isTrue(Option.isNone(yield* Pkce.openPending(text, key)), "an unsealed record does not open as sealed")
+      })
   )
 })

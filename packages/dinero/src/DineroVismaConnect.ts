@@ -37,7 +37,6 @@ import * as Effect from "effect/Effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import {
   AuthorizationDeniedError,
@@ -56,14 +55,7 @@ export const defaultAuthority = "https://connect.visma.com"
 export const defaultScopes = ["dineropublicapi:read", "dineropublicapi:write", "offline_access"] as const
 
 /** What the app keeps between `authorize` and `handleCallback` (server side: it holds the PKCE verifier). */
-export interface PendingAuthorization {
-  readonly state: string
-  readonly codeVerifier: Redacted.Redacted<string>
-  readonly clientId: string
-  readonly redirectUri: string
-  /** Effect Clock millis when the authorization was started; old records are refused. */
-  readonly issuedAt: number
-}
+export type PendingAuthorization = Pkce.PendingAuthorization
 
 export interface AuthorizationRequest {
   /** Send the user's browser here. */
@@ -71,46 +63,23 @@ export interface AuthorizationRequest {
   readonly pending: PendingAuthorization
 }
 
-const PendingJson = Schema.Struct({
-  v: Schema.Literal(1),
-  state: Schema.String,
-  codeVerifier: Schema.String,
-  clientId: Schema.String,
-  redirectUri: Schema.String,
-  issuedAt: Schema.Finite
-})
-const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
-
 /**
  * The pending authorization sealed (AES-256-GCM) with `key` (32 bytes, see `Pkce.sealingKey`): safe in a cookie —
  * unreadable (it holds the verifier) and unforgeable.
  */
-export const sealPending = (pending: PendingAuthorization, key: Parameters<typeof Pkce.seal>[1]) =>
-  Pkce.seal(
-    JSON.stringify({
-      v: 1,
-      state: pending.state,
-      codeVerifier: Redacted.value(pending.codeVerifier),
-      clientId: pending.clientId,
-      redirectUri: pending.redirectUri,
-      issuedAt: pending.issuedAt
-    }),
-    key
-  )
+export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey) =>
+  Pkce.seal(Pkce.encodePending(pending), key)
 
 /** Opens what {@link sealPending} sealed; anything else is an `InvalidCallbackError`. */
 export const unsealPending = (
   text: string,
-  key: Parameters<typeof Pkce.unseal>[1]
+  key: Pkce.SealingKey
 ): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Effect.gen(function* () {
-    const refused = new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })
-    const json = yield* Effect.mapError(Pkce.unseal(text, key), () => refused)
-    const decoded = decodePendingJson(json)
-    if (Option.isNone(decoded) || !Pkce.isValidVerifier(decoded.value.codeVerifier)) return yield* refused
-    const { v: _, codeVerifier, ...rest } = decoded.value
-    return { ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) }
-  })
+  Effect.flatMap(Pkce.openPending(text, key), (pending) =>
+    Option.isSome(pending)
+      ? Effect.succeed(pending.value)
+      : Effect.fail(new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" }))
+  )
 
 /** Errors of getting a token in the authorization-code flow. */
 export type TokenError = NordkitError.RequestError | ReauthorizationRequiredError | TokenStore.TokenStoreError

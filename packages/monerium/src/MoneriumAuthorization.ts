@@ -13,20 +13,12 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import { AuthorizationDeniedError, InvalidCallbackError, StateMismatchError } from "./MoneriumError.ts"
 
 const provider = "monerium"
 
 /** What the app keeps between `authorize` and `handleCallback` (server side: it holds the PKCE verifier). */
-export interface PendingAuthorization {
-  readonly state: string
-  readonly codeVerifier: Redacted.Redacted<string>
-  readonly clientId: string
-  readonly redirectUri: string
-  /** Effect Clock millis when the authorization was started; old records are refused. */
-  readonly issuedAt: number
-}
+export type PendingAuthorization = Pkce.PendingAuthorization
 
 export interface AuthorizationRequest {
   /** Send the user's browser here. */
@@ -43,44 +35,19 @@ export interface AuthorizeParams {
   readonly skipKyc?: boolean | undefined
 }
 
-const PendingJson = Schema.Struct({
-  v: Schema.Literal(1),
-  state: Schema.String,
-  codeVerifier: Schema.String,
-  clientId: Schema.String,
-  redirectUri: Schema.String,
-  issuedAt: Schema.Finite
-})
-const decodePendingJson = Schema.decodeUnknownOption(Schema.fromJsonString(PendingJson))
+const unreadable = () => new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })
 
 /**
  * The pending authorization as a string (JSON) for a session store or an HttpOnly, Secure cookie. It contains
  * the PKCE verifier in clear: keep it server side (or encrypted), never in a URL.
  */
-export const encodePending = (pending: PendingAuthorization): string =>
-  JSON.stringify({
-    v: 1,
-    state: pending.state,
-    codeVerifier: Redacted.value(pending.codeVerifier),
-    clientId: pending.clientId,
-    redirectUri: pending.redirectUri,
-    issuedAt: pending.issuedAt
-  })
+export const encodePending: (pending: PendingAuthorization) => string = Pkce.encodePending
 
 /** Reads what {@link encodePending} wrote. */
 export const decodePending = (text: string): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Effect.suspend(() => {
-    const decoded = decodePendingJson(text)
-    if (
-      Option.isNone(decoded) ||
-      !Pkce.isValidVerifier(decoded.value.codeVerifier) ||
-      !Pkce.isHttpUrl(decoded.value.redirectUri)
-    ) {
-      return Effect.fail(new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" }))
-    }
-    const { v: _, codeVerifier, ...rest } = decoded.value
-    return Effect.succeed({ ...rest, codeVerifier: Redacted.make(codeVerifier, { label: "code_verifier" }) })
-  })
+  Effect.suspend(() =>
+    Option.match(Pkce.decodePending(text), { onNone: () => Effect.fail(unreadable()), onSome: Effect.succeed })
+  )
 
 /**
  * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
@@ -96,9 +63,8 @@ export const openPending = (
   text: string,
   key: Pkce.SealingKey
 ): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Pkce.unseal(text, key).pipe(
-    Effect.mapError(() => new InvalidCallbackError({ provider, detail: "the pending authorization is not readable" })),
-    Effect.flatMap(decodePending)
+  Effect.flatMap(Pkce.openPending(text, key), (pending) =>
+    Option.isSome(pending) ? Effect.succeed(pending.value) : Effect.fail(unreadable())
   )
 
 /** The authorize URL for a challenge and state (exported for tests and custom front ends). */
