@@ -20,6 +20,7 @@ import * as Context from "effect/Context"
 import * as Aead from "effect/crypto/Aead"
 import * as Digest from "effect/crypto/Digest"
 import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as WebCrypto from "effect/crypto/WebCrypto"
 import * as Effect from "effect/Effect"
 import * as Base64Url from "effect/encoding/Base64Url"
 import * as Layer from "effect/Layer"
@@ -29,23 +30,27 @@ import * as Schema from "effect/Schema"
 import * as ConstantTime from "./ConstantTime.ts"
 import * as SeenKeys from "./SeenKeys.ts"
 
-/** The provided `Digest`, or WebCrypto's when none is provided. */
-const digestService: Effect.Effect<Digest.Digest["Service"]> = Effect.flatMap(
-  Effect.serviceOption(Digest.Digest),
-  Option.match({
-    onSome: Effect.succeed,
-    onNone: () => Effect.provide(Effect.service(Digest.Digest), Digest.layerWebCrypto)
-  })
-)
+// Without a provided `Digest` / `SecureRandom`, WebCrypto is called directly (through effect's `WebCrypto`
+// reference) rather than through their `layerWebCrypto`: those layers build the whole service (UUID, ULID,
+// shuffling...), several KiB of a browser bundle that only needs bytes and one SHA-256.
 
-/** The provided `SecureRandom`, or WebCrypto's `getRandomValues` when none is provided. */
-const randomService: Effect.Effect<SecureRandom.SecureRandom["Service"]> = Effect.flatMap(
-  Effect.serviceOption(SecureRandom.SecureRandom),
-  Option.match({
-    onSome: Effect.succeed,
-    onNone: () => Effect.provide(Effect.service(SecureRandom.SecureRandom), SecureRandom.layerWebCrypto)
-  })
-)
+/** SHA-256 of `data` with the provided `Digest`, or WebCrypto's `subtle.digest` when none is provided. */
+const sha256 = (data: Uint8Array<ArrayBuffer>): Effect.Effect<Uint8Array> =>
+  Effect.flatMap(Effect.serviceOption(Digest.Digest), (digest) =>
+    Option.isSome(digest)
+      ? digest.value.digest(Digest.sha256, data)
+      : Effect.flatMap(Effect.service(WebCrypto.WebCrypto), (crypto) =>
+          Effect.promise(async () => new Uint8Array(await crypto.subtle.digest("SHA-256", data)))
+        )
+  )
+
+/** `size` secure random bytes from the provided `SecureRandom`, or WebCrypto's `getRandomValues`. */
+const randomBytes = (size: number): Effect.Effect<Uint8Array> =>
+  Effect.flatMap(Effect.serviceOption(SecureRandom.SecureRandom), (random) =>
+    Option.isSome(random)
+      ? random.value.randomBytes(size)
+      : Effect.map(Effect.service(WebCrypto.WebCrypto), (crypto) => crypto.getRandomValues(new Uint8Array(size)))
+  )
 
 /** RFC 7636 §4.1: 43–128 characters of `[A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"`. */
 export const isValidVerifier = (verifier: string): boolean => /^[A-Za-z0-9\-._~]{43,128}$/.test(verifier)
@@ -65,19 +70,14 @@ export const makeVerifier = (bytes = 32): Effect.Effect<Redacted.Redacted<string
     if (!Number.isInteger(bytes) || bytes < 32 || bytes > 96) {
       return Effect.die(new RangeError("a PKCE verifier needs 32 to 96 random bytes"))
     }
-    return Effect.flatMap(randomService, (random) => Effect.map(random.randomBytes(bytes), verifierFromBytes))
+    return Effect.map(randomBytes(bytes), verifierFromBytes)
   })
 
 /** The S256 challenge of `verifier`: base64url (no padding) of SHA-256 over its ASCII bytes. */
 export const challenge = (verifier: Redacted.Redacted<string> | string): Effect.Effect<string> =>
-  Effect.flatMap(digestService, (digest) =>
-    Effect.map(
-      digest.digest(
-        Digest.sha256,
-        new TextEncoder().encode(Redacted.isRedacted(verifier) ? Redacted.value(verifier) : verifier)
-      ),
-      Base64Url.encode
-    )
+  Effect.map(
+    sha256(new TextEncoder().encode(Redacted.isRedacted(verifier) ? Redacted.value(verifier) : verifier)),
+    Base64Url.encode
   )
 
 export interface Pair {
@@ -93,9 +93,7 @@ export const makePair: Effect.Effect<Pair> = Effect.gen(function* () {
 })
 
 /** A fresh, unguessable `state` value: 32 secure random bytes, base64url (43 characters). */
-export const makeState: Effect.Effect<string> = Effect.flatMap(randomService, (random) =>
-  Effect.map(random.randomBytes(32), Base64Url.encode)
-)
+export const makeState: Effect.Effect<string> = Effect.map(randomBytes(32), Base64Url.encode)
 
 /** Compares two strings in time independent of where they differ (the length may still show). */
 export const constantTimeEquals: (a: string, b: string) => boolean = ConstantTime.equals
@@ -200,6 +198,16 @@ export class SealError extends Schema.TaggedError<SealError>()("SealError", {
   }
 }
 
+/**
+ * What `Aead.layerWebCrypto` asks of a `SecureRandom`: its `generateKey` draws key bytes from it (sealing never
+ * generates a key; nonces come from {@link randomBytes}). Only `randomBytes` is given, from WebCrypto: the whole
+ * `SecureRandom.layerWebCrypto` (UUID, ULID, shuffling) would cost a browser bundle several KiB for nothing.
+ */
+const aeadRandom = (): Layer.Layer<SecureRandom.SecureRandom> =>
+  Layer.succeed(SecureRandom.SecureRandom, {
+    randomBytes
+  } as Partial<SecureRandom.SecureRandom["Service"]> as SecureRandom.SecureRandom["Service"])
+
 /** The provided `Aead`, or WebCrypto's when none is provided. */
 // A function, not a constant: a bundle that never seals drops it (and effect's AEAD code with it).
 const aeadService = (): Effect.Effect<Aead.Aead["Service"]> =>
@@ -207,8 +215,7 @@ const aeadService = (): Effect.Effect<Aead.Aead["Service"]> =>
     Effect.serviceOption(Aead.Aead),
     Option.match({
       onSome: Effect.succeed,
-      onNone: () =>
-        Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto)))
+      onNone: () => Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(aeadRandom())))
     })
   )
 
@@ -244,8 +251,7 @@ const sealAad = () => new TextEncoder().encode("nordkit sealed record v1")
 export const seal = (payload: string, key: SealingKey): Effect.Effect<string, SealError> =>
   Effect.gen(function* () {
     const aead = yield* aeadService()
-    const random = yield* randomService
-    const nonce = yield* random.randomBytes(12)
+    const nonce = yield* randomBytes(12)
     const sealed = yield* Effect.mapError(
       aead.encrypt(key, new TextEncoder().encode(payload), { nonce, aad: sealAad() }),
       () => new SealError({ detail: "encryption failed" })

@@ -40,10 +40,10 @@ import type * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import type * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
-import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import * as Guard from "./internal/guard.ts"
 import * as Refinable from "./internal/refinable.ts"
+import * as RetryAfter from "./internal/retryAfter.ts"
 
 /**
  * What a retry schedule sees of each failed attempt: a transport failure, or a `StatusCodeError` wrapping a
@@ -169,9 +169,7 @@ export const isIdempotentDefault = (request: HttpClientRequest.HttpClientRequest
 /** Parses a `Retry-After` header into milliseconds from `now`, or undefined when absent or malformed. */
 export const retryAfterMillis = (headers: Headers.Headers, now: number): number | undefined => {
   const raw = headers["retry-after"]
-  if (raw === undefined) return undefined
-  const parsed = Headers.parseRetryAfter(raw)
-  return Result.isSuccess(parsed) ? Duration.toMillis(Headers.retryAfterDelay(parsed.success, now)) : undefined
+  return raw === undefined ? undefined : RetryAfter.delayMillis(raw, now)
 }
 
 interface Rules {

@@ -224,7 +224,7 @@ export const make = <E, R>(
         Ref.getUnsafe(state).current === stale ? Effect.flatMap(acquisition, Deferred.await) : Effect.void
       ).pipe(
         Effect.retry(refreshBackoff(stale)),
-        Effect.ignore,
+        Effect.catch(() => Effect.void), // not `Effect.ignore`: it keeps effect's loggers in a bundle
         Effect.ensuring(change((s) => ({ ...s, refreshing: false })))
       )
 

@@ -315,3 +315,25 @@ describe("RetryPolicy: whether a request reached the server", () => {
     )
   )
 })
+
+describe("RetryPolicy.retryAfterMillis", () => {
+  const now = Date.parse("1994-11-06T08:49:30Z")
+  const read = (value: string) => RetryPolicy.retryAfterMillis({ "retry-after": value } as never, now)
+
+  it("reads whole seconds and the three HTTP date formats", () => {
+    assert.strictEqual(read("120"), 120_000)
+    assert.strictEqual(read(" 0 "), 0)
+    assert.strictEqual(read("Sun, 06 Nov 1994 08:49:37 GMT"), 7_000)
+    assert.strictEqual(read("Sunday, 06-Nov-94 08:49:37 GMT"), 7_000)
+    assert.strictEqual(read("Sun Nov  6 08:49:37 1994"), 7_000)
+    // A date in the past asks for no wait.
+    assert.strictEqual(read("Sun, 06 Nov 1994 08:49:00 GMT"), 0)
+  })
+
+  it("refuses what is neither", () => {
+    for (const value of ["", "-1", "1.5", "soon", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"]) {
+      assert.isUndefined(read(value), value)
+    }
+    assert.isUndefined(RetryPolicy.retryAfterMillis({} as never, now))
+  })
+})

@@ -191,8 +191,12 @@ const readCapped = (
   )
 
 /** Releases a body we will not read (one chunk at most is pulled, then the stream is closed). */
+// `Effect.catch`, not `Effect.ignore`: `ignore` can log, which keeps effect's loggers in every browser bundle.
 const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
-  Effect.ignore(Stream.runForEach(response.stream, () => Effect.fail(new Oversized())))
+  Effect.catch(
+    Stream.runForEach(response.stream, () => Effect.fail(new Oversized())),
+    () => Effect.void
+  )
 
 const decodeFailure = (response: HttpClientResponse.HttpClientResponse, cause: unknown) =>
   new HttpClientError.HttpClientError({
