@@ -198,16 +198,6 @@ export class SealError extends Schema.TaggedError<SealError>()("SealError", {
   }
 }
 
-/**
- * What `Aead.layerWebCrypto` asks of a `SecureRandom`: its `generateKey` draws key bytes from it (sealing never
- * generates a key; nonces come from {@link randomBytes}). Only `randomBytes` is given, from WebCrypto: the whole
- * `SecureRandom.layerWebCrypto` (UUID, ULID, shuffling) would cost a browser bundle several KiB for nothing.
- */
-const aeadRandom = (): Layer.Layer<SecureRandom.SecureRandom> =>
-  Layer.succeed(SecureRandom.SecureRandom, {
-    randomBytes
-  } as Partial<SecureRandom.SecureRandom["Service"]> as SecureRandom.SecureRandom["Service"])
-
 /** The provided `Aead`, or WebCrypto's when none is provided. */
 // A function, not a constant: a bundle that never seals drops it (and effect's AEAD code with it).
 const aeadService = (): Effect.Effect<Aead.Aead["Service"]> =>
@@ -215,7 +205,8 @@ const aeadService = (): Effect.Effect<Aead.Aead["Service"]> =>
     Effect.serviceOption(Aead.Aead),
     Option.match({
       onSome: Effect.succeed,
-      onNone: () => Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(aeadRandom())))
+      onNone: () =>
+        Effect.provide(Effect.service(Aead.Aead), Aead.layerWebCrypto.pipe(Layer.provide(SecureRandom.layerWebCrypto)))
     })
   )
 

@@ -40,6 +40,8 @@ import { acceptV2, provider } from "./MoneriumApi.ts"
 import {
   type AuthorizationRequest,
   type AuthorizeParams,
+  decodePending,
+  encodePending,
   type PendingAuthorization,
   readCallback,
   start
@@ -61,12 +63,33 @@ export {
   authorizeUrl,
   decodePending,
   encodePending,
-  openPending,
   type PendingAuthorization,
   readCallback,
-  sealPending,
   start
 } from "./MoneriumAuthorization.ts"
+
+// Sealing lives here, on the server side, not in `MoneriumAuthorization` (the module a browser bundles): it needs
+// the app's key, which never belongs in a browser, and effect's AES-GCM code would ride along in every browser
+// bundle that imports the package's main entry (esbuild keeps every export of a re-exported namespace).
+
+/**
+ * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
+ * cookie — it can be neither read (it holds the verifier) nor altered (a forged `issuedAt`, state or redirect URI
+ * is refused by {@link openPending}). Without a key, keep {@link encodePending}'s text server side only (a session
+ * store).
+ */
+export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey): Effect.Effect<string> =>
+  Effect.orDie(Pkce.seal(encodePending(pending), key))
+
+/** Reads what {@link sealPending} wrote with the same key; anything else is an `InvalidCallbackError`. */
+export const openPending = (
+  text: string,
+  key: Pkce.SealingKey
+): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
+  Effect.flatMap(
+    Effect.orElseSucceed(Pkce.unseal(text, key), () => ""),
+    decodePending
+  )
 
 /** Errors of getting a token in the authorization-code flow. */
 export type TokenError = NordkitError.RequestError | ReauthorizationRequiredError | TokenStore.TokenStoreError

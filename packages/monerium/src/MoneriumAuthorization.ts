@@ -7,6 +7,8 @@
  *    `{api}/auth` to send the user to, with the {@link PendingAuthorization} to keep until the user comes back.
  * 2. {@link readCallback} checks the callback's `state` exactly and once, turns `error=access_denied` into
  *    `AuthorizationDeniedError`, and returns the code with the verifier, to hand to the app's server.
+ *
+ * Sealing the pending record with the app's key, for a cookie, is server-side: `MoneriumAuth.sealPending`.
  */
 import * as Pkce from "@nordkit/core/Pkce"
 import * as Clock from "effect/Clock"
@@ -47,24 +49,6 @@ export const encodePending: (pending: PendingAuthorization) => string = Pkce.enc
 export const decodePending = (text: string): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
   Effect.suspend(() =>
     Option.match(Pkce.decodePending(text), { onNone: () => Effect.fail(unreadable()), onSome: Effect.succeed })
-  )
-
-/**
- * The pending authorization sealed with the app's key (`Pkce.sealingKey`, AES-256-GCM): safe to keep in a
- * cookie or in browser storage — it can be neither read (it holds the verifier) nor altered (a forged
- * `issuedAt`, state or redirect URI is refused by {@link openPending}). Without a key, keep {@link encodePending}'s
- * text server side only (a session store).
- */
-export const sealPending = (pending: PendingAuthorization, key: Pkce.SealingKey): Effect.Effect<string> =>
-  Effect.orDie(Pkce.seal(encodePending(pending), key))
-
-/** Reads what {@link sealPending} wrote with the same key; anything else is an `InvalidCallbackError`. */
-export const openPending = (
-  text: string,
-  key: Pkce.SealingKey
-): Effect.Effect<PendingAuthorization, InvalidCallbackError> =>
-  Effect.flatMap(Pkce.openPending(text, key), (pending) =>
-    Option.isSome(pending) ? Effect.succeed(pending.value) : Effect.fail(unreadable())
   )
 
 /** The authorize URL for a challenge and state (exported for tests and custom front ends). */
