@@ -59,7 +59,7 @@ export const readRequest = (
   return Effect.orElseSucceed(Effect.map(collect(request.stream, max), Option.some), () => Option.none<Uint8Array>())
 }
 
-const decoder = new TextDecoder()
+const decoder = /* @__PURE__ */ new TextDecoder()
 
 /** {@link readRequest}, decoded as UTF-8 text. */
 export const readRequestText = (

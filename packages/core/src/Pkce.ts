@@ -141,7 +141,7 @@ export const UsedStates: Context.Reference<UsedStatesService> = Context.Referenc
 )
 
 /** Used states in this process's memory, as a layer (a fresh set, e.g. per test). */
-export const layerUsedStatesMemory: Layer.Layer<never> = Layer.sync(UsedStates, makeUsedStatesMemory)
+export const layerUsedStatesMemory: Layer.Layer<never> = /* @__PURE__ */ Layer.sync(UsedStates, makeUsedStatesMemory)
 
 export interface StateGuard {
   /**

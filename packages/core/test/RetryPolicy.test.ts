@@ -331,7 +331,17 @@ describe("RetryPolicy.retryAfterMillis", () => {
   })
 
   it("refuses what is neither", () => {
-    for (const value of ["", "-1", "1.5", "soon", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT"]) {
+    const refused = [
+      "",
+      "-1",
+      "1.5",
+      "soon",
+      "Sun, 31 Feb 1994 08:49:37 GMT",
+      "Sun, 06 Nov 1994 25:49:37 GMT",
+      "Sun, 06 Anf 1994 08:49:37 GMT",
+      "Sun, 06 Nov 1994 08:49:37"
+    ]
+    for (const value of refused) {
       assert.isUndefined(read(value), value)
     }
     assert.isUndefined(RetryPolicy.retryAfterMillis({} as never, now))

@@ -26,8 +26,8 @@ const list = <S extends Schema.Constraint>(item: S) =>
   Schema.Array(item).pipe(Schema.withDecodingDefault(Effect.succeed([] as ReadonlyArray<S["Encoded"]>)))
 
 /** A decimal amount as a string, e.g. "100", "1234.56" (no exponent, no float). */
-export const DecimalAmount = Schema.String.check(
-  Schema.isPattern(/^-?\d+(\.\d+)?$/, { message: "an amount must be a decimal string such as 1234.56" })
+export const DecimalAmount = /* @__PURE__ */ Schema.String.check(
+  /* @__PURE__ */ Schema.isPattern(/^-?\d+(\.\d+)?$/, { message: "an amount must be a decimal string such as 1234.56" })
 )
 export type DecimalAmount = typeof DecimalAmount.Type
 
@@ -492,7 +492,7 @@ export const ErrorBody = Schema.Struct({
 export type ErrorBody = typeof ErrorBody.Type
 
 /** What Monerium's token endpoint adds to the OAuth2 token response. */
-export const TokenExtra = Schema.Struct({
-  profile: Schema.optional(Schema.String),
-  userId: Schema.optional(Schema.String)
+export const TokenExtra = /* @__PURE__ */ Schema.Struct({
+  profile: /* @__PURE__ */ Schema.optional(Schema.String),
+  userId: /* @__PURE__ */ Schema.optional(Schema.String)
 })

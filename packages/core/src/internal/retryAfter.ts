@@ -1,44 +1,32 @@
 /**
  * `Retry-After` (RFC 9110 §10.2.3): a number of whole seconds, or an HTTP date in any of the three formats a
- * recipient must accept (IMF-fixdate, the obsolete RFC 850 form, asctime). The same reading as effect's
- * `Headers.parseRetryAfter`, without its `DateTime` dependency (about 4 KiB of a browser bundle for one date).
+ * recipient must accept. The same reading as effect's `Headers.parseRetryAfter`, without its `DateTime`
+ * dependency (about 4 KiB of a browser bundle, for one date).
  */
 
-const months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-const weekday = "(?:mon|tue|wed|thu|fri|sat|sun)"
-const time = "(\\d{2}):(\\d{2}):(\\d{2})"
-/** `Sun, 06 Nov 1994 08:49:37 GMT` */
-const imfFixdate = new RegExp(`^${weekday}, (\\d{2}) ([a-z]{3}) (\\d{4}) ${time} gmt$`, "i")
-/** `Sunday, 06-Nov-94 08:49:37 GMT` */
-const rfc850 = new RegExp(
-  `^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday), (\\d{2})-([a-z]{3})-(\\d{2}) ${time} gmt$`,
-  "i"
-)
-/** `Sun Nov  6 08:49:37 1994` */
-const asctime = new RegExp(`^${weekday} ([a-z]{3}) ( \\d|\\d{2}) ${time} (\\d{4})$`, "i")
+const months = "janfebmaraprmayjunjulaugsepoctnovdec"
 
-const toMillis = (day: string, month: string, yearText: string, hh: string, mm: string, ss: string) => {
-  const monthIndex = months.indexOf(month.toLowerCase())
-  const hour = Number(hh)
-  const minute = Number(mm)
-  const second = Number(ss)
-  if (monthIndex === -1 || hour > 23 || minute > 59 || second > 60) return undefined
-  let year = Number(yearText)
-  if (yearText.length === 2) year += year < 70 ? 2000 : 1900
-  const date = new Date(0)
-  date.setUTCFullYear(year, monthIndex, Number(day))
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== monthIndex || date.getUTCDate() !== Number(day)) {
-    return undefined
-  }
-  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000
-}
+/**
+ * IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT` and RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` (groups 1–4: day,
+ * month, year, time), or asctime `Sun Nov  6 08:49:37 1994` (groups 5–8: month, day, time, year).
+ */
+const httpDate =
+  /^[a-z]{3,9}, (\d\d)[ -]([a-z]{3})[ -](\d{4}|\d\d) (\d\d:\d\d:\d\d) gmt$|^[a-z]{3} ([a-z]{3}) ([ \d]\d) (\d\d:\d\d:\d\d) (\d{4})$/i
 
-/** Epoch millis of an HTTP date, or undefined when `text` is not one. */
+/** Epoch millis of an HTTP date, or undefined when `text` is not one (or names a day that does not exist). */
 export const httpDateMillis = (text: string): number | undefined => {
-  const fixed = imfFixdate.exec(text) ?? rfc850.exec(text)
-  if (fixed !== null) return toMillis(fixed[1], fixed[2], fixed[3], fixed[4], fixed[5], fixed[6])
-  const old = asctime.exec(text)
-  return old === null ? undefined : toMillis(old[2].trim(), old[1], old[6], old[3], old[4], old[5])
+  const m = httpDate.exec(text)
+  if (m === null) return undefined
+  const [dayText, monthText, yearText, time] = m[1] === undefined ? [m[6], m[5], m[8], m[7]] : [m[1], m[2], m[3], m[4]]
+  const month = months.indexOf(monthText.toLowerCase()) / 3
+  const [hour, minute, second] = time.split(":").map(Number)
+  if (!Number.isInteger(month) || hour > 23 || minute > 59 || second > 60) return undefined
+  const day = Number(dayText)
+  const year = yearText.length === 2 ? Number(yearText) + (Number(yearText) < 70 ? 2000 : 1900) : Number(yearText)
+  const date = new Date(0)
+  date.setUTCFullYear(year, month, day)
+  if (date.getUTCMonth() !== month || date.getUTCDate() !== day) return undefined
+  return date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000
 }
 
 /** The delay a `Retry-After` value asks for, in milliseconds from `now` (never negative), or undefined. */
