@@ -155,34 +155,34 @@ export const makeOperations = <ET>(api: ApiClient.ApiClient<never, ET>): Operati
 
   const authContext = Effect.withSpan(json(AuthContext)(HttpClientRequest.get("/auth/context")), "Monerium.authContext")
 
-  const listProfilesBy = Effect.fn("Monerium.listProfiles")(function* (params: ListProfilesParams) {
+  const listProfilesBy = Effect.fnUntraced(function* (params: ListProfilesParams) {
     const list = yield* json(ProfileList)(HttpClientRequest.get("/profiles", { urlParams: defined(params) }))
     return list.profiles
-  })
+  }, Effect.withSpan("Monerium.listProfiles"))
 
-  const getProfile = Effect.fn("Monerium.getProfile")(function* (profileId: string) {
+  const getProfile = Effect.fnUntraced(function* (profileId: string) {
     return yield* json(Profile)(HttpClientRequest.get(yield* get`/profiles/${profileId}`))
-  })
+  }, Effect.withSpan("Monerium.getProfile"))
 
-  const createProfile = Effect.fn("Monerium.createProfile")(function* (profile: NewProfile) {
+  const createProfile = Effect.fnUntraced(function* (profile: NewProfile) {
     return yield* json(Profile)(yield* withBody(NewProfile, profile)(HttpClientRequest.post("/profiles")))
-  })
+  }, Effect.withSpan("Monerium.createProfile"))
 
-  const listAddresses = Effect.fn("Monerium.listAddresses")(function* (params?: ListAddressesParams) {
+  const listAddresses = Effect.fnUntraced(function* (params?: ListAddressesParams) {
     const list = yield* json(AddressList)(HttpClientRequest.get("/addresses", { urlParams: defined(params) }))
     return list.addresses
-  })
+  }, Effect.withSpan("Monerium.listAddresses"))
 
-  const getAddress = Effect.fn("Monerium.getAddress")(function* (address: string) {
+  const getAddress = Effect.fnUntraced(function* (address: string) {
     return yield* json(AddressSchema)(HttpClientRequest.get(yield* get`/addresses/${address}`))
-  })
+  }, Effect.withSpan("Monerium.getAddress"))
 
-  const linkAddress = Effect.fn("Monerium.linkAddress")(function* (request: LinkAddress) {
+  const linkAddress = Effect.fnUntraced(function* (request: LinkAddress) {
     const response = yield* post(yield* withBody(LinkAddress, request)(HttpClientRequest.post("/addresses")))
     return (response.status === 202 ? { _tag: "Accepted" } : { _tag: "Linked" }) satisfies LinkAddressResult
-  })
+  }, Effect.withSpan("Monerium.linkAddress"))
 
-  const getBalances = Effect.fn("Monerium.getBalances")(function* (options: {
+  const getBalances = Effect.fnUntraced(function* (options: {
     readonly chain: string
     readonly address: string
     readonly currency?: string | ReadonlyArray<string> | undefined
@@ -191,41 +191,41 @@ export const makeOperations = <ET>(api: ApiClient.ApiClient<never, ET>): Operati
     const urlParams = currencies.map((currency) => ["currency", currency] as const)
     const path = yield* get`/balances/${options.chain}/${options.address}`
     return yield* json(Balances)(HttpClientRequest.get(path, { urlParams }))
-  })
+  }, Effect.withSpan("Monerium.getBalances"))
 
-  const listIbans = Effect.fn("Monerium.listIbans")(function* (params?: ListIbansParams) {
+  const listIbans = Effect.fnUntraced(function* (params?: ListIbansParams) {
     return (yield* json(IbanList)(HttpClientRequest.get("/ibans", { urlParams: defined(params) }))).ibans
-  })
+  }, Effect.withSpan("Monerium.listIbans"))
 
-  const getIban = Effect.fn("Monerium.getIban")(function* (iban: string) {
+  const getIban = Effect.fnUntraced(function* (iban: string) {
     return yield* json(IbanSchema)(HttpClientRequest.get(yield* get`/ibans/${iban}`))
-  })
+  }, Effect.withSpan("Monerium.getIban"))
 
-  const requestIban = Effect.fn("Monerium.requestIban")(function* (request: RequestIban) {
+  const requestIban = Effect.fnUntraced(function* (request: RequestIban) {
     const response = yield* post(yield* withBody(RequestIban, request)(HttpClientRequest.post("/ibans")))
     return (response.status === 304 ? { _tag: "AlreadyExists" } : { _tag: "Requested" }) satisfies RequestIbanResult
-  })
+  }, Effect.withSpan("Monerium.requestIban"))
 
-  const moveIban = Effect.fn("Monerium.moveIban")(function* (iban: string, to: MoveIban) {
+  const moveIban = Effect.fnUntraced(function* (iban: string, to: MoveIban) {
     const path = yield* PathSegment.path(provider, "PATCH")`/ibans/${iban}`
     yield* post(yield* withBody(MoveIban, to)(HttpClientRequest.patch(path)))
-  })
+  }, Effect.withSpan("Monerium.moveIban"))
 
-  const listOrders = Effect.fn("Monerium.listOrders")(function* (params?: ListOrdersParams) {
+  const listOrders = Effect.fnUntraced(function* (params?: ListOrdersParams) {
     return (yield* json(OrderList)(HttpClientRequest.get("/orders", { urlParams: defined(params) }))).orders
-  })
+  }, Effect.withSpan("Monerium.listOrders"))
 
-  const getOrder = Effect.fn("Monerium.getOrder")(function* (orderId: string) {
+  const getOrder = Effect.fnUntraced(function* (orderId: string) {
     return yield* json(Order)(HttpClientRequest.get(yield* get`/orders/${orderId}`))
-  })
+  }, Effect.withSpan("Monerium.getOrder"))
 
-  const placeOrder = Effect.fn("Monerium.placeOrder")(function* (order: NewOrder) {
+  const placeOrder = Effect.fnUntraced(function* (order: NewOrder) {
     const response = yield* post(yield* withBody(NewOrder, order)(HttpClientRequest.post("/orders")))
     if (response.status === 202) return { _tag: "Accepted" } satisfies PlaceOrderResult
     return { _tag: "Placed", order: yield* api.decode(Order)(response) } satisfies PlaceOrderResult
-  })
+  }, Effect.withSpan("Monerium.placeOrder"))
 
-  const uploadFile = Effect.fn("Monerium.uploadFile")(function* (file: UploadFile) {
+  const uploadFile = Effect.fnUntraced(function* (file: UploadFile) {
     const refuse = (detail: string) =>
       new NordkitError.InvalidRequestError({ provider, method: "POST", path: "/files", detail })
     const size = file.data instanceof Uint8Array ? file.data.byteLength : file.data.size
@@ -239,20 +239,20 @@ export const makeOperations = <ET>(api: ApiClient.ApiClient<never, ET>): Operati
         : file.data
     form.append("file", blob, file.name)
     return yield* json(FileInfo)(HttpClientRequest.bodyFormData(HttpClientRequest.post("/files"), form))
-  })
+  }, Effect.withSpan("Monerium.uploadFile"))
 
   const getTokens = Effect.withSpan(json(TokenList)(HttpClientRequest.get("/tokens")), "Monerium.getTokens")
 
-  const getSignatures = Effect.fn("Monerium.getSignatures")(function* (params?: ListSignaturesParams) {
+  const getSignatures = Effect.fnUntraced(function* (params?: ListSignaturesParams) {
     return yield* json(PendingSignatures)(HttpClientRequest.get("/signatures", { urlParams: defined(params) }))
-  })
+  }, Effect.withSpan("Monerium.getSignatures"))
 
   const listWebhooks = Effect.withSpan(
     Effect.map(json(WebhookSubscriptionList)(HttpClientRequest.get("/webhooks")), (list) => list.subscriptions),
     "Monerium.listWebhooks"
   )
 
-  const createWebhook = Effect.fn("Monerium.createWebhook")(function* (subscription: {
+  const createWebhook = Effect.fnUntraced(function* (subscription: {
     readonly url: string
     readonly secret: Redacted.Redacted<string>
     readonly types?: ReadonlyArray<WebhookEventType> | undefined
@@ -273,17 +273,14 @@ export const makeOperations = <ET>(api: ApiClient.ApiClient<never, ET>): Operati
     return yield* json(WebhookSubscription)(
       yield* withBody(NewWebhookSubscription, body)(HttpClientRequest.post("/webhooks"))
     )
-  })
+  }, Effect.withSpan("Monerium.createWebhook"))
 
-  const updateWebhook = Effect.fn("Monerium.updateWebhook")(function* (
-    subscriptionId: string,
-    update: UpdateWebhookSubscription
-  ) {
+  const updateWebhook = Effect.fnUntraced(function* (subscriptionId: string, update: UpdateWebhookSubscription) {
     const path = yield* PathSegment.path(provider, "PATCH")`/webhooks/${subscriptionId}`
     return yield* json(WebhookSubscription)(
       yield* withBody(UpdateWebhookSubscription, update)(HttpClientRequest.patch(path))
     )
-  })
+  }, Effect.withSpan("Monerium.updateWebhook"))
 
   return {
     authContext,

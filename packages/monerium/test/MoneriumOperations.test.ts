@@ -10,6 +10,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { MoneriumBrowser, MoneriumClient, MoneriumMessage, MoneriumSchema, MoneriumServer } from "../src/index.ts"
 import { MoneriumTestServer } from "../src/testing.ts"
 
@@ -203,6 +204,32 @@ describe("Monerium operations against the spec's answers", () => {
         byHash.map((o) => o.id),
         [seed.issueOrderId]
       )
+    })
+  )
+
+  it.effect("each operation runs in a span named after it, with the HTTP attempt inside", () =>
+    Effect.gen(function* () {
+      const { partner } = yield* setup
+      const spans: Array<Tracer.NativeSpan> = []
+      const tracer = Tracer.make({
+        span(options) {
+          const span = new Tracer.NativeSpan(options)
+          spans.push(span)
+          return span
+        }
+      })
+      yield* Effect.withTracer(partner.getAddress(seed.gnosisAddress), tracer)
+      yield* Effect.withTracer(partner.listAddresses({ chain: "polygon" }), tracer)
+      const names = spans.map((span) => span.name)
+      assert.deepStrictEqual(
+        names.filter((name) => name.startsWith("Monerium.")),
+        ["Monerium.getAddress", "Monerium.listAddresses"]
+      )
+      const operation = spans.find((span) => span.name === "Monerium.getAddress")
+      const child = spans.find(
+        (span) => span !== operation && span.parent._tag === "Some" && span.parent.value === operation
+      )
+      assert.isDefined(child, "the HTTP request's span is a child of the operation's span")
     })
   )
 
