@@ -9,7 +9,8 @@
  * each with esbuild and with rolldown (both pinned in the root package.json). The esbuild metafile shows which
  * packages the bytes come from (`--metafile` below writes it for a closer look).
  *
- * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write the esbuild metafiles to the temp dir)
+ * Run: ./nk pnpm run bench:bundle        (add `-- --metafile` to write the esbuild metafiles to the temp dir and
+ * list the input files that the main-entry bundle holds beyond the floor, largest first)
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -104,13 +105,24 @@ const shares = (metafile: Metafile) => {
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 const sizes = (code: Uint8Array) => ({ min: code.length, gzip: gzipSync(code, { level: 9 }).length })
 
+/** Minified bytes of each input file in the bundle, keyed by its path under node_modules or the repository. */
+const inputs = (metafile: Metafile) =>
+  new Map(
+    Object.entries(Object.values(metafile.outputs)[0].inputs).map(([input, info]) => [
+      input.replace(/.*node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?/, ""),
+      info.bytesInOutput
+    ])
+  )
+
 const results: Array<{ entry: Entry; esbuild: ReturnType<typeof sizes>; rolldown: ReturnType<typeof sizes> }> = []
 const breakdown: Array<[string, Array<[string, number]>]> = []
+const metafiles: Array<Metafile> = []
 for (const entry of entries) {
   const e = await esbuildBundle(entry)
   const r = await rolldownBundle(entry)
   results.push({ entry, esbuild: sizes(e.code), rolldown: sizes(r.code) })
   breakdown.push([entry.name, shares(e.metafile)])
+  metafiles.push(e.metafile)
   if (writeMetafile) {
     const file = join(
       tmpdir(),
@@ -144,4 +156,13 @@ console.log(
 for (const [name, groups] of breakdown) {
   console.log(`\n${name}, esbuild minified bytes by package:`)
   for (const [group, bytes] of groups.slice(0, 6)) console.log(`  ${group.padEnd(22)} ${kib(bytes)}`)
+}
+if (writeMetafile) {
+  const floorInputs = inputs(metafiles[2])
+  const beyond = [...inputs(metafiles[0])]
+    .map(([input, bytes]): [string, number] => [input, bytes - (floorInputs.get(input) ?? 0)])
+    .filter(([, bytes]) => bytes > 0)
+    .sort((a, b) => b[1] - a[1])
+  console.log(`\n${entries[0].name} beyond the floor, esbuild minified bytes by input file:`)
+  for (const [input, bytes] of beyond.slice(0, 30)) console.log(`  ${String(bytes).padStart(6)}  ${input}`)
 }
