@@ -1,7 +1,7 @@
 /**
  * `Retry-After` (RFC 9110 §10.2.3): a number of whole seconds, or an HTTP date in any of the three formats a
- * recipient must accept. The same reading as effect's `Headers.parseRetryAfter`, without its `DateTime`
- * dependency (about 4 KiB of a browser bundle, for one date).
+ * recipient must accept. The same forms as effect's `Headers.parseRetryAfter` (only the day name is not checked),
+ * without its `DateTime` dependency (about 4 KiB of a browser bundle, for one date).
  */
 
 const months = "janfebmaraprmayjunjulaugsepoctnovdec"
