@@ -143,6 +143,17 @@ const truncate = (text: string, max = 300) => (text.length > max ? `${text.slice
 
 const parseJson = Json.parse
 
+/** One decoder per schema, built on first use (operations call `json(schema)` on every request). */
+const decoders = new WeakMap<object, (body: unknown) => Effect.Effect<unknown, Schema.SchemaError>>()
+const decoderOf = (schema: Schema.Constraint): ((body: unknown) => Effect.Effect<unknown, Schema.SchemaError>) => {
+  let decoder = decoders.get(schema)
+  if (decoder === undefined) {
+    decoder = Schema.decodeUnknownEffect(schema as Schema.Codec<unknown, unknown>)
+    decoders.set(schema, decoder)
+  }
+  return decoder
+}
+
 /**
  * Encodes `body` with `schema` as the request's JSON body. Input the schema refuses fails with
  * `InvalidRequestError` (naming the field, never a defect) and nothing is sent.
@@ -313,14 +324,18 @@ export const bearer =
     HttpClient.makeWith<never, never, E | ET, R>(
       (requestEffect) =>
         Effect.flatMap(requestEffect, (request) =>
-          Effect.gen(function* () {
-            const token = yield* tokens.get
-            const response = yield* client.execute(HttpClientRequest.bearerToken(request, token.value))
-            if (response.status !== 401) return response
-            yield* tokens.invalidate(token)
-            const fresh = yield* tokens.get
-            return yield* client.execute(HttpClientRequest.bearerToken(request, fresh.value))
-          })
+          Effect.flatMap(tokens.get, (token) =>
+            Effect.flatMap(client.execute(HttpClientRequest.bearerToken(request, token.value)), (response) =>
+              response.status !== 401
+                ? Effect.succeed(response)
+                : Effect.andThen(
+                    tokens.invalidate(token),
+                    Effect.flatMap(tokens.get, (fresh) =>
+                      client.execute(HttpClientRequest.bearerToken(request, fresh.value))
+                    )
+                  )
+            )
+          )
         ),
       Effect.succeed
     )
@@ -352,11 +367,7 @@ export const make = <EX = never, ET = never>(
   const guarded = Guard.guard({ provider, limits: options.limits, captured: capturedLimits })(
     client
   ) as HttpClient.HttpClient
-  const transport =
-    options.propagateTraceHeaders === true
-      ? guarded
-      : HttpClient.transformResponse(guarded, Effect.provideService(HttpClient.TracerPropagationEnabled, false))
-  const base = HttpClient.mapRequest(transport, (request) => {
+  const base = HttpClient.mapRequest(guarded, (request) => {
     let next = HttpClientRequest.prependUrl(request, options.baseUrl)
     if (options.headers !== undefined) {
       for (const [key, value] of Object.entries(options.headers)) {
@@ -369,8 +380,10 @@ export const make = <EX = never, ET = never>(
   const attempt = options.transformClient === undefined ? base : options.transformClient(base)
   const signed = (options.perAttempt === undefined ? attempt : options.perAttempt(attempt)) as RawClient
   const retried = RetryPolicy.retry({ ...options.retry, provider, captured: capturedPolicy })(signed) as RawClient
-  const http = Guard.countAttempts(
-    (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
+  // One context update per call: its attempt counter, and (unless asked for) no trace headers to the provider.
+  const http = Guard.perCall(
+    (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>,
+    options.propagateTraceHeaders !== true
   )
   const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
 
@@ -409,9 +422,9 @@ export const make = <EX = never, ET = never>(
         })
     )
 
-  const decode =
-    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
-    (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
+  const decode = <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) => {
+    const decodeBody = decoderOf(schema) as (body: unknown) => Effect.Effect<S["Type"], Schema.SchemaError>
+    return (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
       Effect.flatMap(
         Effect.catch(response.text, (e) => Effect.flip(decodeFailure(response, e.reason._tag))),
         (text) => {
@@ -419,17 +432,16 @@ export const make = <EX = never, ET = never>(
           if (body === undefined) {
             return Effect.flip(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
           }
-          return Effect.catch(
-            Schema.decodeUnknownEffect(schema)(body) as Effect.Effect<S["Type"], Schema.SchemaError>,
-            (error) => Effect.flip(decodeFailure(response, error.message))
-          )
+          return Effect.catch(decodeBody(body), (error) => Effect.flip(decodeFailure(response, error.message)))
         }
       )
+  }
 
-  const json =
-    <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) =>
-    (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX | ET> =>
-      Effect.flatMap(ok(request), decode(schema))
+  const json = <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) => {
+    const decodeResponse = decode(schema)
+    return (request: HttpClientRequest.HttpClientRequest): Effect.Effect<S["Type"], RequestError | EX | ET> =>
+      Effect.flatMap(ok(request), decodeResponse)
+  }
 
   const bytes = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.flatMap(asDownload(ok(request)), (response) =>

@@ -15,6 +15,7 @@
  * Each request's span (the platform HttpClient span) carries `nordkit.attempt`, the attempt number (1-based).
  * Read them with `Metric.snapshot` or export them with your OpenTelemetry layer.
  */
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 
@@ -34,7 +35,7 @@ export const bodiesOverCap = counter("nordkit_bodies_over_cap_total", "Response 
 const tagged = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
 
 /** Adds one to `counter` for `provider`. */
-export const increment = (counter: Metric.Metric<number, unknown>, provider: string): Effect.Effect<void> => {
+const forProvider = (counter: Metric.Metric<number, unknown>, provider: string): Metric.Metric<number, unknown> => {
   let byProvider = tagged.get(counter)
   if (byProvider === undefined) {
     byProvider = new Map()
@@ -45,5 +46,12 @@ export const increment = (counter: Metric.Metric<number, unknown>, provider: str
     metric = Metric.withAttributes(counter, { provider })
     byProvider.set(provider, metric)
   }
-  return Metric.update(metric, 1)
+  return metric
 }
+
+export const increment = (counter: Metric.Metric<number, unknown>, provider: string): Effect.Effect<void> =>
+  Metric.update(forProvider(counter, provider), 1)
+
+/** `increment`, from code that already holds the fiber's context (the per-attempt guard): no effect to run. */
+export const add = (counter: Metric.Metric<number, unknown>, provider: string, context: Context.Context<never>): void =>
+  forProvider(counter, provider).updateUnsafe(1, context)

@@ -21,8 +21,12 @@ const separators = /[/\\?#]/
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** Why `id` cannot be a path segment, or undefined when it can. */
+/** Printable ASCII without space, `%`, `/`, `\\`, `?`, `#`: NFKC leaves it as it is, so only dot segments remain. */
+const plainAscii = /^[!-"$&-.0->@-[\]-~]+$/
+
 export const problem = (id: string): string | undefined => {
   if (typeof id !== "string") return "is not a string"
+  if (plainAscii.test(id)) return id === "." || id === ".." ? "is a dot segment or blank" : undefined
   if (id.length === 0) return "is empty"
   if (loneSurrogate.test(id)) return "is not well-formed Unicode"
   if (controlCharacters.test(id)) return "contains a control character"

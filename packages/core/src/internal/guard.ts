@@ -13,11 +13,13 @@
  * policy treats it like any failure after sending (idempotent requests retried, POSTs not replayed); the
  * error mapping turns it into `TimeoutError`.
  */
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as Exit from "effect/Exit"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import type * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
 import type * as HttpClientRequest from "effect/http/HttpClientRequest"
@@ -26,7 +28,9 @@ import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
 import * as UrlParams from "effect/http/UrlParams"
 import * as Inspectable from "effect/Inspectable"
 import { pipeArguments } from "effect/Pipeable"
+import * as References from "effect/References"
 import type * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as BoundedBody from "../BoundedBody.ts"
 import * as Metrics from "../Metrics.ts"
@@ -49,9 +53,20 @@ export const Attempts = Context.Reference<{ n: number } | undefined>("@nordkit/c
   defaultValue: () => undefined
 })
 
-/** Gives each call through `client` its own attempt counter. */
-export const countAttempts = <E, R>(client: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-  HttpClient.transform(client, (effect) => Effect.suspend(() => Effect.provideService(effect, Attempts, { n: 0 })))
+/**
+ * Sets up each call through `client` in one context update: its own attempt counter, and, with `quiet`, no trace
+ * headers sent (`HttpClient.TracerPropagationEnabled`; spans are still recorded).
+ */
+export const perCall = <E, R>(
+  client: HttpClient.HttpClient.With<E, R>,
+  quiet: boolean
+): HttpClient.HttpClient.With<E, R> =>
+  HttpClient.transform(client, (effect) =>
+    Effect.updateContext(effect, (context: Context.Context<never>) => {
+      const counted = Context.add(context, Attempts, { n: 0 })
+      return (quiet ? Context.add(counted, HttpClient.TracerPropagationEnabled, false) : counted) as Context.Context<R>
+    })
+  )
 
 /** The cause carried by a transport failure whose deadline ran out. */
 export class DeadlineExceeded {
@@ -169,8 +184,8 @@ const readAnnounced = (
  * decodes it, so 20 KB of gzip can become 20 MiB), and not when a header may be hidden (a browser shows no
  * `Content-Encoding` of a cross-origin response). Otherwise the body is read incrementally under the cap.
  */
-const lengthBoundsBody = (response: HttpClientResponse.HttpClientResponse): boolean => {
-  const encoding = response.headers["content-encoding"]
+const lengthBoundsBody = (response: HttpClientResponse.HttpClientResponse, headers: Headers.Headers): boolean => {
+  const encoding = headers["content-encoding"]
   if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") return false
   const origin = (globalThis as { readonly location?: { readonly origin?: unknown } }).location?.origin
   return typeof origin !== "string" || response.request.url.startsWith(`${origin}/`)
@@ -210,12 +225,15 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
   readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: typeof HttpClientResponse.TypeId = HttpClientResponse.TypeId
   readonly original: HttpClientResponse.HttpClientResponse
+  /** Read once: some platform responses build their headers object anew on every access. */
+  readonly headers: Headers.Headers
   readonly bytes: Uint8Array
   private decoded: string | undefined
 
-  constructor(original: HttpClientResponse.HttpClientResponse, bytes: Uint8Array) {
+  constructor(original: HttpClientResponse.HttpClientResponse, headers: Headers.Headers, bytes: Uint8Array) {
     super()
     this.original = original
+    this.headers = headers
     this.bytes = bytes
   }
 
@@ -227,9 +245,6 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
   }
   get status() {
     return this.original.status
-  }
-  get headers() {
-    return this.original.headers
   }
   get cookies() {
     return this.original.cookies
@@ -290,44 +305,15 @@ const isRealClock = (clock: Clock.Clock): boolean => {
 }
 
 /**
- * `effect` under a deadline of `millis`, with `onTimeout` when it runs out. On effect's own Clock: one forked fiber
- * and a timer (`Effect.timeoutOrElse` races two forked fibers, which cost about 30 µs CPU per attempt more over
- * loopback in `bench/peer`); on any other Clock (a TestClock), `Effect.timeoutOrElse`, so tests that move time
- * see the same deadline.
+ * `effect` under a deadline of `millis` driven by `clock` (a TestClock in tests): the attempt runs in a child fiber
+ * that is interrupted when the deadline runs out. The production path (effect's own Clock) does not fork: see
+ * `guard`.
  */
-const withDeadline = <A, E, R>(
+const withDeadlineFiber = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   millis: number,
   onTimeout: () => Effect.Effect<A, E>
-): Effect.Effect<A, E, R> =>
-  Effect.withFiber((fiber) => {
-    if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
-      return Effect.timeoutOrElse(effect, { duration: millis, orElse: onTimeout })
-    }
-    return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (child) =>
-      Effect.callback<A, E>((resume) => {
-        let settled = false
-        let timer: ReturnType<typeof setTimeout> | undefined
-        child.addObserver((exit) => {
-          if (settled) return
-          settled = true
-          if (timer !== undefined) clearTimeout(timer)
-          resume(exit)
-        })
-        if (settled) return
-        timer = setTimeout(() => {
-          if (settled) return
-          settled = true
-          resume(Effect.andThen(Fiber.interrupt(child), onTimeout()))
-        }, millis)
-        return Effect.suspend(() => {
-          settled = true
-          clearTimeout(timer)
-          return Fiber.interrupt(child)
-        })
-      })
-    )
-  })
+): Effect.Effect<A, E, R> => Effect.timeoutOrElse(effect, { duration: millis, orElse: onTimeout })
 
 export interface Options {
   readonly provider: string
@@ -336,8 +322,30 @@ export interface Options {
   readonly captured?: RequestLimits.LayeredLimits | undefined
 }
 
-const redirectInit = (init: globalThis.RequestInit | undefined): globalThis.RequestInit =>
-  init === undefined ? { redirect: "manual" } : { ...init, redirect: "manual" }
+/** Closes an attempt's Scope from plain code (a timer, an exit hook): its finalizer aborts the request. */
+const closeScope = (scope: Scope.Closeable): void => {
+  const finalizing = Scope.closeUnsafe(scope, Exit.void)
+  if (finalizing !== undefined) Effect.runFork(finalizing)
+}
+
+/** The span annotations of an attempt: the caller's, plus `nordkit.attempt`. */
+const spanAnnotations = (context: Context.Context<never>, attempt: number): Readonly<Record<string, unknown>> => {
+  const current = Context.get(context, References.TracerSpanAnnotations)
+  return { ...current, "nordkit.attempt": attempt }
+}
+
+const manualRedirects: globalThis.RequestInit = { redirect: "manual" }
+const redirectInits = new WeakMap<globalThis.RequestInit, globalThis.RequestInit>()
+/** The app's `RequestInit` with `redirect: "manual"` (one object per app value, not one per attempt). */
+const redirectInit = (init: globalThis.RequestInit | undefined): globalThis.RequestInit => {
+  if (init === undefined) return manualRedirects
+  let manual = redirectInits.get(init)
+  if (manual === undefined) {
+    manual = { ...init, redirect: "manual" }
+    redirectInits.set(init, manual)
+  }
+  return manual
+}
 
 /** The guard (see the module comment). */
 export const guard =
@@ -365,109 +373,160 @@ export const guard =
       }
       return lastResolved
     }
-    return HttpClient.transform(client, (effect, request) =>
-      Effect.withFiber<
-        HttpClientResponse.HttpClientResponse,
-        E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
-        R
-      >((fiber) => {
-        const provider = options.provider
-        const path = pathOf(request)
-        const headers = request.headers
-        for (const name in headers) {
-          const problem = headerProblem(name, headers[name] as string)
-          if (problem !== undefined) {
-            return Effect.fail(new InvalidRequestError({ provider, method: request.method, path, detail: problem }))
-          }
-        }
-        if (dotSegment.test(path)) {
-          return Effect.fail(
-            new InvalidRequestError({
-              provider,
-              method: request.method,
-              path,
-              detail: "the path has a dot segment; it would not address the intended resource"
-            })
-          )
-        }
-        const limits = resolve(fiber.getRef(RequestLimits.Layered), fiber.getRef(RequestLimits.PerCall))
-        const cap = fiber.getRef(Download) ? limits.maxDownloadBytes : limits.maxBodyBytes
-        const counter = fiber.getRef(Attempts)
-        const attempt = counter === undefined ? 1 : ++counter.n
-        const where = { provider, method: request.method, path }
-        let phase: TimeoutPhase = "headers"
-
-        const run = Effect.gen(function* () {
-          yield* Metrics.increment(Metrics.attempts, provider)
-          if (attempt > 1) yield* Metrics.increment(Metrics.retries, provider)
-          const response = yield* Effect.catchDefect(effect, (defect) =>
-            Effect.fail(transportFailure(request, defect, "the HTTP client failed"))
-          )
-          phase = "body"
-          const status = response.status
-          // 304 Not Modified is an answer, not a redirect (e.g. Monerium's `POST /ibans` when an IBAN exists).
-          if (status === 0 || (status >= 300 && status < 400 && status !== 304)) {
-            yield* discard(response)
-            yield* Metrics.increment(Metrics.redirectsRefused, provider)
-            const location = response.headers.location
-            const target =
-              location !== undefined && URL.canParse(location, request.url)
-                ? new URL(location, request.url).origin
-                : undefined
-            return yield* new ApiError({
-              ...where,
-              status,
-              code: "redirect_refused",
-              detail: `redirect${target === undefined ? "" : ` to ${target}`} not followed: nordkit never follows redirects`
-            })
-          }
-          const announced = Number(response.headers["content-length"])
-          const contentLength = Number.isFinite(announced) && announced >= 0 ? announced : undefined
-          const tooLarge = () =>
-            Effect.andThen(
-              Metrics.increment(Metrics.bodiesOverCap, provider),
-              Effect.fail(new ResponseTooLargeError({ ...where, status, limitBytes: cap, contentLength }))
-            )
-          // A HEAD answer announces the length of a body it does not send.
-          if (contentLength !== undefined && contentLength > cap && request.method !== "HEAD") {
-            yield* discard(response)
-            return yield* tooLarge()
-          }
-          const bytes =
-            contentLength !== undefined && lengthBoundsBody(response)
-              ? yield* readAnnounced(response)
-              : yield* Effect.catchIf(
-                  readCapped(response, cap),
-                  (error): error is Oversized => error instanceof Oversized,
-                  tooLarge
-                )
-          return new BufferedResponse(response, bytes) as HttpClientResponse.HttpClientResponse
-        })
-
-        return run.pipe(
-          (attemptRun) =>
-            withDeadline(attemptRun, limits.timeoutMillis, () =>
-              Effect.andThen(
-                Metrics.increment(Metrics.timeouts, provider),
-                Effect.fail(
-                  transportFailure(
-                    request,
-                    new DeadlineExceeded(phase, limits.timeoutMillis),
-                    `deadline of ${limits.timeoutMillis} ms`
-                  )
-                )
+    // The production path hands the platform client a request lifetime of its own (`HttpClient.withScope`, one
+    // Scope per attempt), so the deadline can abort the request without forking a fiber (see `attemptUnder`).
+    const scoped = HttpClient.withScope(client)
+    type Out = E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError
+    return HttpClient.makeWith<E, R, Out, R>(
+      (requestEffect) =>
+        Effect.flatMap(requestEffect, (request) =>
+          Effect.withFiber<
+            HttpClientResponse.HttpClientResponse,
+            E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
+            R
+          >((fiber) => {
+            const provider = options.provider
+            const path = pathOf(request)
+            const headers = request.headers
+            for (const name in headers) {
+              const problem = headerProblem(name, headers[name] as string)
+              if (problem !== undefined) {
+                return Effect.fail(new InvalidRequestError({ provider, method: request.method, path, detail: problem }))
+              }
+            }
+            if (dotSegment.test(path)) {
+              return Effect.fail(
+                new InvalidRequestError({
+                  provider,
+                  method: request.method,
+                  path,
+                  detail: "the path has a dot segment; it would not address the intended resource"
+                })
               )
-            ),
-          Effect.annotateSpans("nordkit.attempt", attempt),
-          Effect.provideService(
-            FetchHttpClient.RequestInit,
-            redirectInit(Context.getOrUndefined(fiber.context, FetchHttpClient.RequestInit))
-          )
-        ) as Effect.Effect<
-          HttpClientResponse.HttpClientResponse,
-          E | HttpClientError.HttpClientError | ApiError | ResponseTooLargeError,
-          R
-        >
-      })
+            }
+            const limits = resolve(fiber.getRef(RequestLimits.Layered), fiber.getRef(RequestLimits.PerCall))
+            const cap = fiber.getRef(Download) ? limits.maxDownloadBytes : limits.maxBodyBytes
+            const counter = fiber.getRef(Attempts)
+            const attempt = counter === undefined ? 1 : ++counter.n
+            const where = { provider, method: request.method, path }
+            const context = fiber.context
+            Metrics.add(Metrics.attempts, provider, context)
+            if (attempt > 1) Metrics.add(Metrics.retries, provider, context)
+            const millis = limits.timeoutMillis
+            const state: { phase: TimeoutPhase } = { phase: "headers" }
+
+            const read = (
+              response: HttpClientResponse.HttpClientResponse
+            ): Effect.Effect<HttpClientResponse.HttpClientResponse, Out> => {
+              state.phase = "body"
+              const status = response.status
+              const responseHeaders = response.headers
+              // 304 Not Modified is an answer, not a redirect (e.g. Monerium's `POST /ibans` when an IBAN exists).
+              if (status === 0 || (status >= 300 && status < 400 && status !== 304)) {
+                return Effect.andThen(
+                  discard(response),
+                  Effect.suspend(() => {
+                    Metrics.add(Metrics.redirectsRefused, provider, context)
+                    const location = responseHeaders.location
+                    const target =
+                      location !== undefined && URL.canParse(location, request.url)
+                        ? new URL(location, request.url).origin
+                        : undefined
+                    return Effect.fail(
+                      new ApiError({
+                        ...where,
+                        status,
+                        code: "redirect_refused",
+                        detail: `redirect${target === undefined ? "" : ` to ${target}`} not followed: nordkit never follows redirects`
+                      })
+                    )
+                  })
+                )
+              }
+              const announced = Number(responseHeaders["content-length"])
+              const contentLength = Number.isFinite(announced) && announced >= 0 ? announced : undefined
+              const tooLarge = () =>
+                Effect.suspend(() => {
+                  Metrics.add(Metrics.bodiesOverCap, provider, context)
+                  return Effect.fail(new ResponseTooLargeError({ ...where, status, limitBytes: cap, contentLength }))
+                })
+              // A HEAD answer announces the length of a body it does not send.
+              if (contentLength !== undefined && contentLength > cap && request.method !== "HEAD") {
+                return Effect.andThen(discard(response), tooLarge())
+              }
+              const bytes =
+                contentLength !== undefined && lengthBoundsBody(response, responseHeaders)
+                  ? readAnnounced(response)
+                  : Effect.catchIf(
+                      readCapped(response, cap),
+                      (error): error is Oversized => error instanceof Oversized,
+                      tooLarge
+                    )
+              return Effect.map(
+                bytes,
+                (body) => new BufferedResponse(response, responseHeaders, body) as HttpClientResponse.HttpClientResponse
+              )
+            }
+            // biome-ignore lint/suspicious/noExplicitAny: the platform client's requirements, provided below
+            const attempt$ = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, any>) =>
+              Effect.flatMap(
+                Effect.catchDefect(effect, (defect) =>
+                  Effect.fail(transportFailure(request, defect, "the HTTP client failed"))
+                ),
+                read
+              )
+            const timedOut = () => {
+              Metrics.add(Metrics.timeouts, provider, context)
+              return Effect.fail(
+                transportFailure(request, new DeadlineExceeded(state.phase, millis), `deadline of ${millis} ms`)
+              )
+            }
+            const init = redirectInit(Context.getOrUndefined(context, FetchHttpClient.RequestInit))
+            const annotations = spanAnnotations(context, attempt)
+
+            if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
+              return Effect.updateContext(
+                withDeadlineFiber(attempt$(client.postprocess(Effect.succeed(request))), millis, timedOut),
+                (current: Context.Context<never>): Context.Context<R> =>
+                  Context.add(
+                    Context.add(current, FetchHttpClient.RequestInit, init),
+                    References.TracerSpanAnnotations,
+                    annotations
+                  ) as Context.Context<R>
+              ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
+            }
+
+            // Effect's own Clock: a timer aborts the attempt's request through its Scope (the platform client fails the
+            // request and any body read with an abort), and the failure that follows becomes the deadline's. The
+            // attempt runs on the caller's fiber: no fork, no second fiber to resume from.
+            const scope = Scope.makeUnsafe()
+            let expired = false
+            const timer = setTimeout(() => {
+              expired = true
+              closeScope(scope)
+            }, millis)
+            return Effect.updateContext(
+              Effect.onExit<HttpClientResponse.HttpClientResponse, Out, R, never, never>(
+                Effect.catchCause(attempt$(scoped.postprocess(Effect.succeed(request))), (cause) =>
+                  expired && !Cause.hasInterruptsOnly(cause) ? timedOut() : Effect.failCause(cause)
+                ),
+                (exit) => {
+                  clearTimeout(timer)
+                  // After a complete body nothing is left to release; otherwise (a failure, an interruption, a refused
+                  // redirect) the request is aborted, which also frees its connection.
+                  if (exit._tag === "Failure") closeScope(scope)
+                  return Effect.void
+                }
+              ),
+              (current: Context.Context<never>): Context.Context<R> =>
+                Context.add(
+                  Context.add(Context.add(current, Scope.Scope, scope), FetchHttpClient.RequestInit, init),
+                  References.TracerSpanAnnotations,
+                  annotations
+                ) as Context.Context<R>
+            ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
+          })
+        ),
+      client.preprocess
     )
   }
