@@ -277,7 +277,21 @@ export const retry =
         return Effect.fail(error)
       })
     )
-    const retried = HttpClient.retry(failing, governed(rules, chosen))
+    // `HttpClient.retry`'s machinery (`Effect.retry` with the schedule), entered at the first failure: the failure
+    // is handed to the schedule as its first input, then the schedule drives the attempts that follow. A request
+    // that succeeds at once (nearly all of them) pays for one `catch`, not for starting a schedule.
+    const retried = HttpClient.transformResponse(failing, (effect) =>
+      Effect.catchIf(effect, HttpClientError.isHttpClientError, (first) => {
+        let pending: HttpClientError.HttpClientError | undefined = first
+        const again = Effect.suspend(() => {
+          if (pending === undefined) return effect
+          const failure = pending
+          pending = undefined
+          return Effect.fail(failure)
+        })
+        return Effect.retry(again, governed(rules, chosen))
+      })
+    )
     return HttpClient.transformResponse(retried, (effect) =>
       Effect.catchIf(
         effect,

@@ -467,7 +467,6 @@ export const guard =
                 (body) => new BufferedResponse(response, responseHeaders, body) as HttpClientResponse.HttpClientResponse
               )
             }
-            // biome-ignore lint/suspicious/noExplicitAny: the platform client's requirements, provided below
             const attempt$ = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, E, any>) =>
               Effect.flatMap(
                 Effect.catchDefect(effect, (defect) =>
