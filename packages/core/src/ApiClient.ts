@@ -389,23 +389,25 @@ export const make = <EX = never, ET = never>(
 
   const withSecrets = Redaction.withSecrets(options.secrets ?? [])
   const ok = (request: HttpClientRequest.HttpClientRequest) =>
-    http.execute(request).pipe(
-      Effect.catchIf(HttpClientError.isHttpClientError, (error) =>
-        Effect.flatMap(Redaction.collect(error.request), (secrets) =>
-          Effect.fail(transportError(provider, error, secrets))
-        )
-      ),
-      Effect.flatMap((response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET> => {
-        if (isSuccess(response.status)) return Effect.succeed(response)
-        return Effect.flatMap(
-          readFailure(provider, response, options.errorFields, options.requestIdHeader),
-          (failure) => {
-            const special = options.classify?.(failure)
-            return Effect.fail(special ?? classifyStatus(failure))
-          }
-        )
-      }),
-      withSecrets
+    withSecrets(
+      Effect.matchEffect(http.execute(request), {
+        onFailure: (error): Effect.Effect<never, RequestError | EX | ET> =>
+          HttpClientError.isHttpClientError(error)
+            ? Effect.flatMap(Redaction.collect(error.request), (secrets) =>
+                Effect.fail(transportError(provider, error, secrets))
+              )
+            : Effect.fail(error),
+        onSuccess: (response): Effect.Effect<HttpClientResponse.HttpClientResponse, RequestError | EX | ET> => {
+          if (isSuccess(response.status)) return Effect.succeed(response)
+          return Effect.flatMap(
+            readFailure(provider, response, options.errorFields, options.requestIdHeader),
+            (failure) => {
+              const special = options.classify?.(failure)
+              return Effect.fail(special ?? classifyStatus(failure))
+            }
+          )
+        }
+      })
     )
 
   const decodeFailure = (response: HttpClientResponse.HttpClientResponse, detail: string) =>
@@ -424,17 +426,22 @@ export const make = <EX = never, ET = never>(
 
   const decode = <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) => {
     const decodeBody = decoderOf(schema) as (body: unknown) => Effect.Effect<S["Type"], Schema.SchemaError>
-    return (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> =>
-      Effect.flatMap(
+    const fromText = (response: HttpClientResponse.HttpClientResponse, text: string) => {
+      const body = parseJson(text)
+      if (body === undefined) {
+        return Effect.flip(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
+      }
+      return Effect.catch(decodeBody(body), (error) => Effect.flip(decodeFailure(response, error.message)))
+    }
+    return (response: HttpClientResponse.HttpClientResponse): Effect.Effect<S["Type"], DecodeError> => {
+      // Responses from `ok` are already in memory (the guard read them): their text needs no effect.
+      const buffered = Guard.bufferedText(response)
+      if (buffered !== undefined) return fromText(response, buffered)
+      return Effect.flatMap(
         Effect.catch(response.text, (e) => Effect.flip(decodeFailure(response, e.reason._tag))),
-        (text) => {
-          const body = parseJson(text)
-          if (body === undefined) {
-            return Effect.flip(decodeFailure(response, text.length === 0 ? "empty body" : "body is not JSON"))
-          }
-          return Effect.catch(decodeBody(body), (error) => Effect.flip(decodeFailure(response, error.message)))
-        }
+        (text) => fromText(response, text)
       )
+    }
   }
 
   const json = <S extends Schema.Constraint & { readonly DecodingServices: never }>(schema: S) => {

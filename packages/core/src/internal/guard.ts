@@ -220,6 +220,10 @@ const decodeFailure = (response: HttpClientResponse.HttpClientResponse, cause: u
 
 const textDecoder = new TextDecoder()
 
+/** The body of a response the guard read into memory, as text; undefined for any other response. */
+export const bufferedText = (response: HttpClientResponse.HttpClientResponse): string | undefined =>
+  response instanceof BufferedResponse ? response.readText() : undefined
+
 /** `response` with its body already in memory: every read is served from `bytes`. */
 class BufferedResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
@@ -258,7 +262,7 @@ class BufferedResponse extends Inspectable.Class implements HttpClientResponse.H
   get upgrade() {
     return this.original.upgrade
   }
-  private readText(): string {
+  readText(): string {
     this.decoded ??= textDecoder.decode(this.bytes)
     return this.decoded
   }
@@ -321,6 +325,51 @@ export interface Options {
   /** Limits layers provided where the client was built; on top of the caller's (`RequestLimits.merge`). */
   readonly captured?: RequestLimits.LayeredLimits | undefined
 }
+
+/**
+ * The deadlines of the attempts in flight, on one timer armed for the earliest of them (instead of a timer per
+ * attempt). The timer is unref'd where the platform allows, so it never keeps a process alive by itself; a
+ * finished attempt just leaves the set.
+ */
+const Deadlines = /* @__PURE__ */ (() => {
+  interface Entry {
+    readonly at: number
+    readonly expire: () => void
+  }
+  const pending = new Set<Entry>()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let armedAt = Number.POSITIVE_INFINITY
+  const arm = (at: number) => {
+    if (timer !== undefined) clearTimeout(timer)
+    armedAt = at
+    timer = setTimeout(sweep, Math.max(0, at - Date.now()))
+    ;(timer as { unref?: () => void }).unref?.()
+  }
+  const sweep = () => {
+    timer = undefined
+    armedAt = Number.POSITIVE_INFINITY
+    const now = Date.now()
+    let next = Number.POSITIVE_INFINITY
+    for (const entry of pending) {
+      if (entry.at <= now) {
+        pending.delete(entry)
+        entry.expire()
+      } else if (entry.at < next) next = entry.at
+    }
+    if (next !== Number.POSITIVE_INFINITY) arm(next)
+  }
+  return {
+    add: (millis: number, expire: () => void): Entry => {
+      const entry = { at: Date.now() + millis, expire }
+      pending.add(entry)
+      if (entry.at < armedAt) arm(entry.at)
+      return entry
+    },
+    remove: (entry: Entry): void => {
+      pending.delete(entry)
+    }
+  }
+})()
 
 /** Closes an attempt's Scope from plain code (a timer, an exit hook): its finalizer aborts the request. */
 const closeScope = (scope: Scope.Closeable): void => {
@@ -500,17 +549,17 @@ export const guard =
             // attempt runs on the caller's fiber: no fork, no second fiber to resume from.
             const scope = Scope.makeUnsafe()
             let expired = false
-            const timer = setTimeout(() => {
+            const deadline = Deadlines.add(millis, () => {
               expired = true
               closeScope(scope)
-            }, millis)
+            })
             return Effect.updateContext(
               Effect.onExit<HttpClientResponse.HttpClientResponse, Out, R, never, never>(
                 Effect.catchCause(attempt$(scoped.postprocess(Effect.succeed(request))), (cause) =>
                   expired && !Cause.hasInterruptsOnly(cause) ? timedOut() : Effect.failCause(cause)
                 ),
                 (exit) => {
-                  clearTimeout(timer)
+                  Deadlines.remove(deadline)
                   // After a complete body nothing is left to release; otherwise (a failure, an interruption, a refused
                   // redirect) the request is aborted, which also frees its connection.
                   if (exit._tag === "Failure") closeScope(scope)
