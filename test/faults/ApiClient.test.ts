@@ -5,14 +5,16 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ApiClient, Metrics, NordkitError, OAuth2, RequestLimits } from "@nordkit/core"
+import { ApiClient, Metrics, NordkitError, OAuth2, RequestLimits, RetryPolicy } from "@nordkit/core"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as HostileServer from "./HostileServer.ts"
 import * as Spans from "./Spans.ts"
@@ -68,6 +70,36 @@ for (const [name, platform] of platforms) {
         assert.strictEqual(server.count("/things"), 2, "idempotent: retried once (2 attempts)")
         assert.isBelow(millis, 2 * TIMEOUT + 20 + MARGIN)
       }).pipe(Effect.scoped, Effect.provide(platform))
+    )
+
+    it.live(
+      "deadlines of attempts in flight together: each runs out on time, a long one never delays a short one",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* HostileServer.make(() => ({ _tag: "Hang" }))
+          const api = yield* clientFor(server.url)
+          const call = (timeout: number) =>
+            timed(
+              api
+                .json(Thing)(HttpClientRequest.get("/things/1"))
+                .pipe(RequestLimits.provide({ timeout }), Effect.provide(RetryPolicy.layer(Schedule.recurs(0))))
+            )
+          // A long deadline armed first, then a short one: the short one still runs out at its own time.
+          const long = yield* Effect.forkChild(call(5_000))
+          yield* Effect.sleep(20)
+          const short = yield* call(200)
+          assert.strictEqual(failureOf(short.result)._tag, "TimeoutError")
+          assert.isAtLeast(short.millis, 200)
+          assert.isBelow(short.millis, 200 + MARGIN)
+          assert.isUndefined(long.pollUnsafe(), "the long call is still waiting")
+          yield* Fiber.interrupt(long)
+          // A short deadline and a longer one together: the longer one is not cut at the short one's time.
+          const [first, second] = yield* Effect.all([call(150), call(600)], { concurrency: 2 })
+          assert.strictEqual(failureOf(first.result)._tag, "TimeoutError")
+          assert.strictEqual(failureOf(second.result)._tag, "TimeoutError")
+          assert.isAtLeast(second.millis, 600)
+          assert.isBelow(second.millis, 600 + MARGIN)
+        }).pipe(Effect.scoped, Effect.provide(platform))
     )
 
     it.live("a server that never answers: a POST times out once and is not replayed", () =>
