@@ -31,7 +31,7 @@ const where = (e: RequestFields) =>
  * The provider rejected our credentials or token: a token endpoint's RFC 6749 §5.2 error (`invalid_client`,
  * `invalid_grant`, ...), or a 401 that persisted after one refresh and replay.
  */
-export class AuthenticationError extends Data.TaggedError("AuthenticationError")<
+export class AuthenticationError extends /* @__PURE__ */ Data.TaggedError("AuthenticationError")<
   RequestFields & {
     /** RFC 6749 `error` code, or the provider's own error code. */
     readonly error?: string | undefined
@@ -49,7 +49,7 @@ export class AuthenticationError extends Data.TaggedError("AuthenticationError")
 }
 
 /** 403: authenticated, but not allowed to do this (missing scope, plan, MFA, ...). */
-export class ForbiddenError extends Data.TaggedError("ForbiddenError")<
+export class ForbiddenError extends /* @__PURE__ */ Data.TaggedError("ForbiddenError")<
   RequestFields & {
     readonly code?: string | undefined
     readonly detail?: string | undefined
@@ -61,7 +61,7 @@ export class ForbiddenError extends Data.TaggedError("ForbiddenError")<
 }
 
 /** 429 (or an equivalent): the provider asked us to slow down. `retryAfterMillis` is its requested delay. */
-export class RateLimitedError extends Data.TaggedError("RateLimitedError")<
+export class RateLimitedError extends /* @__PURE__ */ Data.TaggedError("RateLimitedError")<
   RequestFields & {
     readonly retryAfterMillis?: number | undefined
     readonly detail?: string | undefined
@@ -75,7 +75,7 @@ export class RateLimitedError extends Data.TaggedError("RateLimitedError")<
 }
 
 /** Any other non-success answer, with the provider's own error body decoded. */
-export class ApiError extends Data.TaggedError("ApiError")<
+export class ApiError extends /* @__PURE__ */ Data.TaggedError("ApiError")<
   RequestFields & {
     /** The provider's error code (stringified), e.g. "NOT FOUND" or "42". */
     readonly code?: string | undefined
@@ -94,7 +94,7 @@ export class ApiError extends Data.TaggedError("ApiError")<
 export type TransportKind = "refused" | "reset" | "dns" | "tls" | "timeout" | "aborted" | "invalid-request" | "unknown"
 
 /** The request never produced a usable response: connection refused, reset, DNS, TLS, ... */
-export class TransportError extends Data.TaggedError("TransportError")<
+export class TransportError extends /* @__PURE__ */ Data.TaggedError("TransportError")<
   RequestFields & {
     readonly detail: string
     /** The kind of failure, read from the platform error's code. */
@@ -122,7 +122,7 @@ export type TimeoutPhase = "connect" | "headers" | "body" | "token"
  * body) or the token acquisition deadline. `mayHaveReachedServer` says whether the provider may have acted on
  * the request (only `connect` timeouts are known not to have).
  */
-export class TimeoutError extends Data.TaggedError("TimeoutError")<
+export class TimeoutError extends /* @__PURE__ */ Data.TaggedError("TimeoutError")<
   RequestFields & {
     readonly phase: TimeoutPhase
     /** The deadline that ran out, in milliseconds. */
@@ -140,7 +140,7 @@ export class TimeoutError extends Data.TaggedError("TimeoutError")<
 }
 
 /** A response body exceeded the byte cap for its kind (JSON and error bodies, or downloads); reading stopped there. */
-export class ResponseTooLargeError extends Data.TaggedError("ResponseTooLargeError")<
+export class ResponseTooLargeError extends /* @__PURE__ */ Data.TaggedError("ResponseTooLargeError")<
   RequestFields & {
     /** The cap that was exceeded, in bytes. */
     readonly limitBytes: number
@@ -156,7 +156,7 @@ export class ResponseTooLargeError extends Data.TaggedError("ResponseTooLargeErr
 }
 
 /** A response arrived but did not match the expected schema. */
-export class DecodeError extends Data.TaggedError("DecodeError")<
+export class DecodeError extends /* @__PURE__ */ Data.TaggedError("DecodeError")<
   RequestFields & {
     readonly detail: string
   }
@@ -170,7 +170,7 @@ export class DecodeError extends Data.TaggedError("DecodeError")<
  * The caller's input was refused by the request schema before anything was sent (an amount that is not an
  * integer in minor units, a malformed field, ...). Nothing reached the provider; the input is untouched.
  */
-export class InvalidRequestError extends Data.TaggedError("InvalidRequestError")<{
+export class InvalidRequestError extends /* @__PURE__ */ Data.TaggedError("InvalidRequestError")<{
   readonly provider: string
   readonly method: string
   readonly path: string
@@ -182,7 +182,7 @@ export class InvalidRequestError extends Data.TaggedError("InvalidRequestError")
 }
 
 /** The client was configured with something unusable (bad account id, http URL, missing variable, ...). */
-export class ConfigurationError extends Data.TaggedError("ConfigurationError")<{
+export class ConfigurationError extends /* @__PURE__ */ Data.TaggedError("ConfigurationError")<{
   readonly provider: string
   readonly detail: string
 }> {

@@ -110,7 +110,7 @@ export const isHttpUrl = (uri: string): boolean => {
 export type StateProblem = "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
 
 /** The store of used states could not answer. Carries no state value. */
-export class UsedStatesError extends Data.TaggedError("UsedStatesError")<{
+export class UsedStatesError extends /* @__PURE__ */ Data.TaggedError("UsedStatesError")<{
   readonly detail: string
 }> {
   override get message(): string {
@@ -191,7 +191,7 @@ export const makeStateGuard = (options?: {
 }
 
 /** A pending record could not be sealed or opened (wrong key, tampered, not a sealed record). No content. */
-export class SealError extends Data.TaggedError("SealError")<{
+export class SealError extends /* @__PURE__ */ Data.TaggedError("SealError")<{
   readonly detail: string
 }> {
   override get message(): string {

@@ -31,7 +31,7 @@ import { sameValue } from "./AccessToken.ts"
 import * as Pkce from "./Pkce.ts"
 
 /** The coordinator (Redis, Web Locks, ...) could not be used. Names the operation and credential key only. */
-export class CoordinationError extends Data.TaggedError("CoordinationError")<{
+export class CoordinationError extends /* @__PURE__ */ Data.TaggedError("CoordinationError")<{
   readonly operation: string
   readonly key: string
   readonly detail: string

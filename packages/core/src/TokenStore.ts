@@ -23,7 +23,7 @@ import * as Schema from "effect/Schema"
 import type * as AccessToken from "./AccessToken.ts"
 
 /** The store could not be read or written. Names the operation and key, never a value. */
-export class TokenStoreError extends Data.TaggedError("TokenStoreError")<{
+export class TokenStoreError extends /* @__PURE__ */ Data.TaggedError("TokenStoreError")<{
   readonly operation: string
   readonly key: string
   readonly detail: string

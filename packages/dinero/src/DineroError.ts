@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DineroSchema.ts"
 
 /** 480: Dinero is browning out an endpoint that is about to be removed. */
-export class BrownoutError extends Data.TaggedError("BrownoutError")<{
+export class BrownoutError extends /* @__PURE__ */ Data.TaggedError("BrownoutError")<{
   readonly provider: string
   readonly method: string
   readonly path: string
@@ -36,7 +36,7 @@ export class BrownoutError extends Data.TaggedError("BrownoutError")<{
 }
 
 /** A file above Dinero's 6 MB limit: refused before anything is sent. */
-export class FileTooLargeError extends Data.TaggedError("FileTooLargeError")<{
+export class FileTooLargeError extends /* @__PURE__ */ Data.TaggedError("FileTooLargeError")<{
   readonly provider: string
   readonly size: number
   readonly limit: number
@@ -47,7 +47,7 @@ export class FileTooLargeError extends Data.TaggedError("FileTooLargeError")<{
 }
 
 /** Ledger items that were not all `Booked` when the status poll's schedule ended. */
-export class LedgerItemsNotBookedError extends Data.TaggedError("LedgerItemsNotBookedError")<{
+export class LedgerItemsNotBookedError extends /* @__PURE__ */ Data.TaggedError("LedgerItemsNotBookedError")<{
   readonly provider: string
   readonly statuses: ReadonlyArray<{ readonly id: string; readonly status?: string | undefined }>
 }> {
@@ -60,7 +60,7 @@ export class LedgerItemsNotBookedError extends Data.TaggedError("LedgerItemsNotB
 }
 
 /** Visma Connect: the returned `state` was refused (missing, wrong, reused, expired, ...). */
-export class StateMismatchError extends Data.TaggedError("StateMismatchError")<{
+export class StateMismatchError extends /* @__PURE__ */ Data.TaggedError("StateMismatchError")<{
   readonly provider: string
   readonly problem: "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
 }> {
@@ -70,7 +70,7 @@ export class StateMismatchError extends Data.TaggedError("StateMismatchError")<{
 }
 
 /** Visma Connect: the user (or Visma Connect) refused the authorization (`error=access_denied`, ...). */
-export class AuthorizationDeniedError extends Data.TaggedError("AuthorizationDeniedError")<{
+export class AuthorizationDeniedError extends /* @__PURE__ */ Data.TaggedError("AuthorizationDeniedError")<{
   readonly provider: string
   readonly error: string
   readonly errorDescription?: string | undefined
@@ -81,7 +81,7 @@ export class AuthorizationDeniedError extends Data.TaggedError("AuthorizationDen
 }
 
 /** Visma Connect: a callback URL or pending record that cannot be used. */
-export class InvalidCallbackError extends Data.TaggedError("InvalidCallbackError")<{
+export class InvalidCallbackError extends /* @__PURE__ */ Data.TaggedError("InvalidCallbackError")<{
   readonly provider: string
   readonly detail: string
 }> {
@@ -91,7 +91,7 @@ export class InvalidCallbackError extends Data.TaggedError("InvalidCallbackError
 }
 
 /** Visma Connect: no usable grant for the session; send the user through `authorize` again. */
-export class ReauthorizationRequiredError extends Data.TaggedError("ReauthorizationRequiredError")<{
+export class ReauthorizationRequiredError extends /* @__PURE__ */ Data.TaggedError("ReauthorizationRequiredError")<{
   readonly provider: string
   readonly reason: "not_connected" | "invalid_grant" | "no_refresh_token"
   readonly detail?: string | undefined

@@ -39,7 +39,7 @@ import * as Redacted from "effect/Redacted"
 const provider = "dintero"
 
 /** Why a callback was refused. Carries no secret, signature or body. */
-export class CallbackVerificationError extends Data.TaggedError("CallbackVerificationError")<{
+export class CallbackVerificationError extends /* @__PURE__ */ Data.TaggedError("CallbackVerificationError")<{
   readonly provider: string
   readonly reason:
     | "missing_signature"

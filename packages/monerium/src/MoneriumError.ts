@@ -18,7 +18,7 @@ import * as Data from "effect/Data"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./MoneriumSchema.ts"
 
-export class StateMismatchError extends Data.TaggedError("StateMismatchError")<{
+export class StateMismatchError extends /* @__PURE__ */ Data.TaggedError("StateMismatchError")<{
   readonly provider: string
   readonly problem: "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
 }> {
@@ -27,7 +27,7 @@ export class StateMismatchError extends Data.TaggedError("StateMismatchError")<{
   }
 }
 
-export class AuthorizationDeniedError extends Data.TaggedError("AuthorizationDeniedError")<{
+export class AuthorizationDeniedError extends /* @__PURE__ */ Data.TaggedError("AuthorizationDeniedError")<{
   readonly provider: string
   /** The OAuth2 `error` of the callback, e.g. "access_denied". */
   readonly error: string
@@ -38,7 +38,7 @@ export class AuthorizationDeniedError extends Data.TaggedError("AuthorizationDen
   }
 }
 
-export class InvalidCallbackError extends Data.TaggedError("InvalidCallbackError")<{
+export class InvalidCallbackError extends /* @__PURE__ */ Data.TaggedError("InvalidCallbackError")<{
   readonly provider: string
   readonly detail: string
 }> {
@@ -47,7 +47,7 @@ export class InvalidCallbackError extends Data.TaggedError("InvalidCallbackError
   }
 }
 
-export class ReauthorizationRequiredError extends Data.TaggedError("ReauthorizationRequiredError")<{
+export class ReauthorizationRequiredError extends /* @__PURE__ */ Data.TaggedError("ReauthorizationRequiredError")<{
   readonly provider: string
   readonly reason: "not_connected" | "invalid_grant" | "no_refresh_token"
   /** The token endpoint's `error_description`, when it said why. */

@@ -37,7 +37,7 @@ import { Iban, Order, Profile } from "./MoneriumSchema.ts"
 const provider = "monerium"
 
 /** Why a delivery was refused. Carries the event id at most — never the secret, a signature or the body. */
-export class WebhookVerificationError extends Data.TaggedError("WebhookVerificationError")<{
+export class WebhookVerificationError extends /* @__PURE__ */ Data.TaggedError("WebhookVerificationError")<{
   readonly provider: string
   readonly reason:
     | "missing_headers"

@@ -86,7 +86,7 @@ const reference = (e: { requestId?: string | undefined }) =>
   e.requestId === undefined ? "" : ` (netgiro_referenceId ${e.requestId})`
 
 /** The envelope said `Success: false`. */
-export class NetgiroResultError extends Data.TaggedError("NetgiroResultError")<
+export class NetgiroResultError extends /* @__PURE__ */ Data.TaggedError("NetgiroResultError")<
   RequestFields & {
     /** The raw `ResultCode`, kept even when it is not a documented one. */
     readonly resultCode: number
@@ -106,7 +106,7 @@ export class NetgiroResultError extends Data.TaggedError("NetgiroResultError")<
  * replay window (`nonceReused`), or it names another transaction (`transactionMismatch`). Also a merchant
  * callback delivered again (`nonceReused`). Its body was not acted on.
  */
-export class NetgiroReplayError extends Data.TaggedError("NetgiroReplayError")<
+export class NetgiroReplayError extends /* @__PURE__ */ Data.TaggedError("NetgiroReplayError")<
   RequestFields & {
     readonly reason: "nonceReused" | "transactionMismatch"
     /** The transaction id the request asked about. */
@@ -125,7 +125,7 @@ export class NetgiroReplayError extends Data.TaggedError("NetgiroReplayError")<
 }
 
 /** A refund the API refused. `ExceedsRemaining`: the amount is above what is left to refund. */
-export class NetgiroRefundError extends Data.TaggedError("NetgiroRefundError")<
+export class NetgiroRefundError extends /* @__PURE__ */ Data.TaggedError("NetgiroRefundError")<
   RequestFields & {
     readonly reason: "ExceedsRemaining" | "NotRefundable" | "Rejected"
     readonly transactionId: string
@@ -142,7 +142,7 @@ export class NetgiroRefundError extends Data.TaggedError("NetgiroRefundError")<
 }
 
 /** A response or callback whose signature did not verify. Its body was discarded. */
-export class NetgiroSignatureError extends Data.TaggedError("NetgiroSignatureError")<
+export class NetgiroSignatureError extends /* @__PURE__ */ Data.TaggedError("NetgiroSignatureError")<
   RequestFields & {
     /** `missing`: no nonce or signature header; `mismatch`: the signature does not cover what arrived. */
     readonly reason: "missing" | "mismatch"
@@ -156,7 +156,7 @@ export class NetgiroSignatureError extends Data.TaggedError("NetgiroSignatureErr
 }
 
 /** `waitForPayment` did not see a final state within its timeout. */
-export class PaymentTimeoutError extends Data.TaggedError("PaymentTimeoutError")<{
+export class PaymentTimeoutError extends /* @__PURE__ */ Data.TaggedError("PaymentTimeoutError")<{
   readonly provider: string
   readonly transactionId: string
   readonly waitedMillis: number
