@@ -21,6 +21,7 @@ import * as Aead from "effect/crypto/Aead"
 import * as Digest from "effect/crypto/Digest"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as WebCrypto from "effect/crypto/WebCrypto"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Base64Url from "effect/encoding/Base64Url"
 import * as Layer from "effect/Layer"
@@ -109,9 +110,9 @@ export const isHttpUrl = (uri: string): boolean => {
 export type StateProblem = "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
 
 /** The store of used states could not answer. Carries no state value. */
-export class UsedStatesError extends Schema.TaggedError<UsedStatesError>()("UsedStatesError", {
-  detail: Schema.String
-}) {
+export class UsedStatesError extends /* @__PURE__ */ Data.TaggedError("UsedStatesError")<{
+  readonly detail: string
+}> {
   override get message(): string {
     return `used-state store failed: ${this.detail}`
   }
@@ -190,9 +191,9 @@ export const makeStateGuard = (options?: {
 }
 
 /** A pending record could not be sealed or opened (wrong key, tampered, not a sealed record). No content. */
-export class SealError extends Schema.TaggedError<SealError>()("SealError", {
-  detail: Schema.String
-}) {
+export class SealError extends /* @__PURE__ */ Data.TaggedError("SealError")<{
+  readonly detail: string
+}> {
   override get message(): string {
     return `sealed record refused: ${this.detail}`
   }

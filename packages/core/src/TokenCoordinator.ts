@@ -21,21 +21,21 @@
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
 import { sameValue } from "./AccessToken.ts"
 import * as Pkce from "./Pkce.ts"
 
 /** The coordinator (Redis, Web Locks, ...) could not be used. Names the operation and credential key only. */
-export class CoordinationError extends Schema.TaggedError<CoordinationError>()("CoordinationError", {
-  operation: Schema.String,
-  key: Schema.String,
-  detail: Schema.String
-}) {
+export class CoordinationError extends /* @__PURE__ */ Data.TaggedError("CoordinationError")<{
+  readonly operation: string
+  readonly key: string
+  readonly detail: string
+}> {
   override get message(): string {
     return `token coordination ${this.operation} for ${this.key} failed: ${this.detail}`
   }

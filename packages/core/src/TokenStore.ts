@@ -13,6 +13,7 @@
  * directory or storage like a password file. Errors never carry token values.
  */
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -22,11 +23,11 @@ import * as Schema from "effect/Schema"
 import type * as AccessToken from "./AccessToken.ts"
 
 /** The store could not be read or written. Names the operation and key, never a value. */
-export class TokenStoreError extends Schema.TaggedError<TokenStoreError>()("TokenStoreError", {
-  operation: Schema.String,
-  key: Schema.String,
-  detail: Schema.String
-}) {
+export class TokenStoreError extends /* @__PURE__ */ Data.TaggedError("TokenStoreError")<{
+  readonly operation: string
+  readonly key: string
+  readonly detail: string
+}> {
   override get message(): string {
     return `token store ${this.operation} ${this.key} failed: ${this.detail}`
   }

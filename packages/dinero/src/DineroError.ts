@@ -15,18 +15,19 @@ import type * as NE from "@nordkit/core/NordkitError"
 import * as NordkitError from "@nordkit/core/NordkitError"
 import * as RetryPolicy from "@nordkit/core/RetryPolicy"
 import type * as TokenStore from "@nordkit/core/TokenStore"
+import * as Data from "effect/Data"
 import type * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./DineroSchema.ts"
 
 /** 480: Dinero is browning out an endpoint that is about to be removed. */
-export class BrownoutError extends Schema.TaggedError<BrownoutError>()("BrownoutError", {
-  provider: Schema.String,
-  method: Schema.String,
-  path: Schema.String,
-  status: Schema.Number,
-  detail: Schema.optional(Schema.String)
-}) {
+export class BrownoutError extends /* @__PURE__ */ Data.TaggedError("BrownoutError")<{
+  readonly provider: string
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly detail?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider} ${this.method} ${this.path} -> ${this.status}: brownout (endpoint scheduled for removal)${
       this.detail ? `: ${this.detail}` : ""
@@ -35,24 +36,21 @@ export class BrownoutError extends Schema.TaggedError<BrownoutError>()("Brownout
 }
 
 /** A file above Dinero's 6 MB limit: refused before anything is sent. */
-export class FileTooLargeError extends Schema.TaggedError<FileTooLargeError>()("FileTooLargeError", {
-  provider: Schema.String,
-  size: Schema.Number,
-  limit: Schema.Number
-}) {
+export class FileTooLargeError extends /* @__PURE__ */ Data.TaggedError("FileTooLargeError")<{
+  readonly provider: string
+  readonly size: number
+  readonly limit: number
+}> {
   override get message(): string {
     return `${this.provider}: the file is ${this.size} bytes; the limit is ${this.limit} bytes (nothing was sent)`
   }
 }
 
 /** Ledger items that were not all `Booked` when the status poll's schedule ended. */
-export class LedgerItemsNotBookedError extends Schema.TaggedError<LedgerItemsNotBookedError>()(
-  "LedgerItemsNotBookedError",
-  {
-    provider: Schema.String,
-    statuses: Schema.Array(Schema.Struct({ id: Schema.String, status: Schema.optional(Schema.String) }))
-  }
-) {
+export class LedgerItemsNotBookedError extends /* @__PURE__ */ Data.TaggedError("LedgerItemsNotBookedError")<{
+  readonly provider: string
+  readonly statuses: ReadonlyArray<{ readonly id: string; readonly status?: string | undefined }>
+}> {
   override get message(): string {
     return `${this.provider}: ledger items not booked yet: ${this.statuses
       .filter((s) => s.status !== "Booked")
@@ -62,44 +60,42 @@ export class LedgerItemsNotBookedError extends Schema.TaggedError<LedgerItemsNot
 }
 
 /** Visma Connect: the returned `state` was refused (missing, wrong, reused, expired, ...). */
-export class StateMismatchError extends Schema.TaggedError<StateMismatchError>()("StateMismatchError", {
-  provider: Schema.String,
-  problem: Schema.Literals(["missing", "mismatch", "reused", "expired", "future", "unavailable"])
-}) {
+export class StateMismatchError extends /* @__PURE__ */ Data.TaggedError("StateMismatchError")<{
+  readonly provider: string
+  readonly problem: "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
+}> {
   override get message(): string {
     return `${this.provider}: authorization callback refused: state ${this.problem}`
   }
 }
 
 /** Visma Connect: the user (or Visma Connect) refused the authorization (`error=access_denied`, ...). */
-export class AuthorizationDeniedError extends Schema.TaggedError<AuthorizationDeniedError>()(
-  "AuthorizationDeniedError",
-  { provider: Schema.String, error: Schema.String, errorDescription: Schema.optional(Schema.String) }
-) {
+export class AuthorizationDeniedError extends /* @__PURE__ */ Data.TaggedError("AuthorizationDeniedError")<{
+  readonly provider: string
+  readonly error: string
+  readonly errorDescription?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: authorization denied (${this.error})${this.errorDescription ? `: ${this.errorDescription}` : ""}`
   }
 }
 
 /** Visma Connect: a callback URL or pending record that cannot be used. */
-export class InvalidCallbackError extends Schema.TaggedError<InvalidCallbackError>()("InvalidCallbackError", {
-  provider: Schema.String,
-  detail: Schema.String
-}) {
+export class InvalidCallbackError extends /* @__PURE__ */ Data.TaggedError("InvalidCallbackError")<{
+  readonly provider: string
+  readonly detail: string
+}> {
   override get message(): string {
     return `${this.provider}: invalid authorization callback: ${this.detail}`
   }
 }
 
 /** Visma Connect: no usable grant for the session; send the user through `authorize` again. */
-export class ReauthorizationRequiredError extends Schema.TaggedError<ReauthorizationRequiredError>()(
-  "ReauthorizationRequiredError",
-  {
-    provider: Schema.String,
-    reason: Schema.Literals(["not_connected", "invalid_grant", "no_refresh_token"]),
-    detail: Schema.optional(Schema.String)
-  }
-) {
+export class ReauthorizationRequiredError extends /* @__PURE__ */ Data.TaggedError("ReauthorizationRequiredError")<{
+  readonly provider: string
+  readonly reason: "not_connected" | "invalid_grant" | "no_refresh_token"
+  readonly detail?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: re-authorization required (${this.reason})${this.detail ? `: ${this.detail}` : ""}`
   }

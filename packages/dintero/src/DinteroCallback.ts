@@ -30,35 +30,31 @@ import * as SeenKeys from "@nordkit/core/SeenKeys"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
 
 const provider = "dintero"
 
 /** Why a callback was refused. Carries no secret, signature or body. */
-export class CallbackVerificationError extends Schema.TaggedError<CallbackVerificationError>()(
-  "CallbackVerificationError",
-  {
-    provider: Schema.String,
-    reason: Schema.Literals([
-      "missing_signature",
-      "malformed_signature",
-      "stale",
-      "future",
-      "invalid_signature",
-      "replayed",
-      "replay_store_unavailable",
-      "invalid_callback",
-      "body_mismatch",
-      "body_too_large",
-      "transaction_mismatch"
-    ]),
-    transactionId: Schema.optional(Schema.String)
-  }
-) {
+export class CallbackVerificationError extends /* @__PURE__ */ Data.TaggedError("CallbackVerificationError")<{
+  readonly provider: string
+  readonly reason:
+    | "missing_signature"
+    | "malformed_signature"
+    | "stale"
+    | "future"
+    | "invalid_signature"
+    | "replayed"
+    | "replay_store_unavailable"
+    | "invalid_callback"
+    | "body_mismatch"
+    | "body_too_large"
+    | "transaction_mismatch"
+  readonly transactionId?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: callback refused (${this.reason})${this.transactionId ? ` transaction ${this.transactionId}` : ""}`
   }

@@ -14,52 +14,45 @@ import type * as ApiClient from "@nordkit/core/ApiClient"
 import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as OAuth2 from "@nordkit/core/OAuth2"
 import type * as TokenStore from "@nordkit/core/TokenStore"
+import * as Data from "effect/Data"
 import * as Schema from "effect/Schema"
 import { ErrorBody } from "./MoneriumSchema.ts"
 
-const provider = Schema.String
-
-export class StateMismatchError extends Schema.TaggedError<StateMismatchError>()("StateMismatchError", {
-  provider,
-  problem: Schema.Literals(["missing", "mismatch", "reused", "expired", "future", "unavailable"])
-}) {
+export class StateMismatchError extends /* @__PURE__ */ Data.TaggedError("StateMismatchError")<{
+  readonly provider: string
+  readonly problem: "missing" | "mismatch" | "reused" | "expired" | "future" | "unavailable"
+}> {
   override get message(): string {
     return `${this.provider}: authorization callback refused: state ${this.problem}`
   }
 }
 
-export class AuthorizationDeniedError extends Schema.TaggedError<AuthorizationDeniedError>()(
-  "AuthorizationDeniedError",
-  {
-    provider,
-    /** The OAuth2 `error` of the callback, e.g. "access_denied". */
-    error: Schema.String,
-    errorDescription: Schema.optional(Schema.String)
-  }
-) {
+export class AuthorizationDeniedError extends /* @__PURE__ */ Data.TaggedError("AuthorizationDeniedError")<{
+  readonly provider: string
+  /** The OAuth2 `error` of the callback, e.g. "access_denied". */
+  readonly error: string
+  readonly errorDescription?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: authorization denied (${this.error})${this.errorDescription ? `: ${this.errorDescription}` : ""}`
   }
 }
 
-export class InvalidCallbackError extends Schema.TaggedError<InvalidCallbackError>()("InvalidCallbackError", {
-  provider,
-  detail: Schema.String
-}) {
+export class InvalidCallbackError extends /* @__PURE__ */ Data.TaggedError("InvalidCallbackError")<{
+  readonly provider: string
+  readonly detail: string
+}> {
   override get message(): string {
     return `${this.provider}: invalid authorization callback: ${this.detail}`
   }
 }
 
-export class ReauthorizationRequiredError extends Schema.TaggedError<ReauthorizationRequiredError>()(
-  "ReauthorizationRequiredError",
-  {
-    provider,
-    reason: Schema.Literals(["not_connected", "invalid_grant", "no_refresh_token"]),
-    /** The token endpoint's `error_description`, when it said why. */
-    detail: Schema.optional(Schema.String)
-  }
-) {
+export class ReauthorizationRequiredError extends /* @__PURE__ */ Data.TaggedError("ReauthorizationRequiredError")<{
+  readonly provider: string
+  readonly reason: "not_connected" | "invalid_grant" | "no_refresh_token"
+  /** The token endpoint's `error_description`, when it said why. */
+  readonly detail?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: re-authorization required (${this.reason})${this.detail ? `: ${this.detail}` : ""}`
   }

@@ -25,6 +25,7 @@ import * as SeenKeys from "@nordkit/core/SeenKeys"
 import * as Clock from "effect/Clock"
 import * as Mac from "effect/crypto/Mac"
 import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Base64 from "effect/encoding/Base64"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
@@ -36,24 +37,20 @@ import { Iban, Order, Profile } from "./MoneriumSchema.ts"
 const provider = "monerium"
 
 /** Why a delivery was refused. Carries the event id at most — never the secret, a signature or the body. */
-export class WebhookVerificationError extends Schema.TaggedError<WebhookVerificationError>()(
-  "WebhookVerificationError",
-  {
-    provider: Schema.String,
-    reason: Schema.Literals([
-      "missing_headers",
-      "invalid_timestamp",
-      "stale",
-      "future",
-      "invalid_signature",
-      "replayed",
-      "replay_store_unavailable",
-      "body_too_large",
-      "invalid_payload"
-    ]),
-    webhookId: Schema.optional(Schema.String)
-  }
-) {
+export class WebhookVerificationError extends /* @__PURE__ */ Data.TaggedError("WebhookVerificationError")<{
+  readonly provider: string
+  readonly reason:
+    | "missing_headers"
+    | "invalid_timestamp"
+    | "stale"
+    | "future"
+    | "invalid_signature"
+    | "replayed"
+    | "replay_store_unavailable"
+    | "body_too_large"
+    | "invalid_payload"
+  readonly webhookId?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: webhook refused (${this.reason})${this.webhookId ? ` id ${this.webhookId}` : ""}`
   }

@@ -17,6 +17,7 @@
  * Netgíró support asks for — the same field name as every other nordkit error.
  */
 import type * as ApiClient from "@nordkit/core/ApiClient"
+import * as Data from "effect/Data"
 import * as Schema from "effect/Schema"
 import { Envelope } from "./NetgiroSchema.ts"
 
@@ -68,31 +69,33 @@ export type ResultCase = typeof ResultCase.Type
 export const resultCaseOf = (code: number): ResultCase =>
   Object.hasOwn(resultCodes, code) ? resultCodes[code as keyof typeof resultCodes] : "Unknown"
 
-const requestFields = {
-  provider: Schema.String,
-  method: Schema.String,
-  path: Schema.String,
-  status: Schema.optional(Schema.Number),
+/** The fields every Netgíró error raised from a request carries. */
+export interface RequestFields {
+  readonly provider: string
+  readonly method: string
+  readonly path: string
+  readonly status?: number | undefined
   /** `netgiro_referenceId` of the response: give it to Netgíró support. */
-  requestId: Schema.optional(Schema.String)
+  readonly requestId?: string | undefined
 }
 
-const where = (e: { provider: string; method: string; path: string; status?: number | undefined }) =>
+const where = (e: RequestFields) =>
   `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}`
 
 const reference = (e: { requestId?: string | undefined }) =>
   e.requestId === undefined ? "" : ` (netgiro_referenceId ${e.requestId})`
 
 /** The envelope said `Success: false`. */
-export class NetgiroResultError extends Schema.TaggedError<NetgiroResultError>()("NetgiroResultError", {
-  ...requestFields,
-  /** The raw `ResultCode`, kept even when it is not a documented one. */
-  resultCode: Schema.Int,
-  /** The named case of `resultCode`. */
-  reason: ResultCase,
-  /** Netgíró's `Message`. */
-  resultMessage: Schema.optional(Schema.String)
-}) {
+export class NetgiroResultError extends /* @__PURE__ */ Data.TaggedError("NetgiroResultError")<
+  RequestFields & {
+    /** The raw `ResultCode`, kept even when it is not a documented one. */
+    readonly resultCode: number
+    /** The named case of `resultCode`. */
+    readonly reason: ResultCase
+    /** Netgíró's `Message`. */
+    readonly resultMessage?: string | undefined
+  }
+> {
   override get message(): string {
     return `${where(this)}: ${this.reason} (${this.resultCode})${this.resultMessage ? `: ${this.resultMessage}` : ""}${reference(this)}`
   }
@@ -103,14 +106,15 @@ export class NetgiroResultError extends Schema.TaggedError<NetgiroResultError>()
  * replay window (`nonceReused`), or it names another transaction (`transactionMismatch`). Also a merchant
  * callback delivered again (`nonceReused`). Its body was not acted on.
  */
-export class NetgiroReplayError extends Schema.TaggedError<NetgiroReplayError>()("NetgiroReplayError", {
-  ...requestFields,
-  reason: Schema.Literals(["nonceReused", "transactionMismatch"]),
-  /** The transaction id the request asked about. */
-  expected: Schema.optional(Schema.String),
-  /** The transaction id the answer named. */
-  received: Schema.optional(Schema.String)
-}) {
+export class NetgiroReplayError extends /* @__PURE__ */ Data.TaggedError("NetgiroReplayError")<
+  RequestFields & {
+    readonly reason: "nonceReused" | "transactionMismatch"
+    /** The transaction id the request asked about. */
+    readonly expected?: string | undefined
+    /** The transaction id the answer named. */
+    readonly received?: string | undefined
+  }
+> {
   override get message(): string {
     return `${where(this)}: ${
       this.reason === "nonceReused"
@@ -121,14 +125,15 @@ export class NetgiroReplayError extends Schema.TaggedError<NetgiroReplayError>()
 }
 
 /** A refund the API refused. `ExceedsRemaining`: the amount is above what is left to refund. */
-export class NetgiroRefundError extends Schema.TaggedError<NetgiroRefundError>()("NetgiroRefundError", {
-  ...requestFields,
-  reason: Schema.Literals(["ExceedsRemaining", "NotRefundable", "Rejected"]),
-  transactionId: Schema.String,
-  amount: Schema.Number,
-  /** The provider's message. */
-  detail: Schema.optional(Schema.String)
-}) {
+export class NetgiroRefundError extends /* @__PURE__ */ Data.TaggedError("NetgiroRefundError")<
+  RequestFields & {
+    readonly reason: "ExceedsRemaining" | "NotRefundable" | "Rejected"
+    readonly transactionId: string
+    readonly amount: number
+    /** The provider's message. */
+    readonly detail?: string | undefined
+  }
+> {
   override get message(): string {
     return `${where(this)}: refund of ${this.amount} on ${this.transactionId} refused: ${this.reason}${
       this.detail ? `: ${this.detail}` : ""
@@ -137,11 +142,12 @@ export class NetgiroRefundError extends Schema.TaggedError<NetgiroRefundError>()
 }
 
 /** A response or callback whose signature did not verify. Its body was discarded. */
-export class NetgiroSignatureError extends Schema.TaggedError<NetgiroSignatureError>()("NetgiroSignatureError", {
-  ...requestFields,
-  /** `missing`: no nonce or signature header; `mismatch`: the signature does not cover what arrived. */
-  reason: Schema.Literals(["missing", "mismatch"])
-}) {
+export class NetgiroSignatureError extends /* @__PURE__ */ Data.TaggedError("NetgiroSignatureError")<
+  RequestFields & {
+    /** `missing`: no nonce or signature header; `mismatch`: the signature does not cover what arrived. */
+    readonly reason: "missing" | "mismatch"
+  }
+> {
   override get message(): string {
     return `${where(this)}: ${
       this.reason === "missing" ? "response signature headers missing" : "response signature does not match"
@@ -150,14 +156,14 @@ export class NetgiroSignatureError extends Schema.TaggedError<NetgiroSignatureEr
 }
 
 /** `waitForPayment` did not see a final state within its timeout. */
-export class PaymentTimeoutError extends Schema.TaggedError<PaymentTimeoutError>()("PaymentTimeoutError", {
-  provider: Schema.String,
-  transactionId: Schema.String,
-  waitedMillis: Schema.Number,
+export class PaymentTimeoutError extends /* @__PURE__ */ Data.TaggedError("PaymentTimeoutError")<{
+  readonly provider: string
+  readonly transactionId: string
+  readonly waitedMillis: number
   /** The last result code CheckCart answered, if any. */
-  lastResultCode: Schema.optional(Schema.Int),
-  requestId: Schema.optional(Schema.String)
-}) {
+  readonly lastResultCode?: number | undefined
+  readonly requestId?: string | undefined
+}> {
   override get message(): string {
     return `${this.provider}: payment ${this.transactionId} not settled after ${Math.round(this.waitedMillis / 1000)} s${
       this.lastResultCode === undefined ? "" : ` (last result ${resultCaseOf(this.lastResultCode)})`
