@@ -364,9 +364,12 @@ export const make = <EX = never, ET = never>(
   const capturedPolicy = built === undefined ? undefined : Context.getOrUndefined(built, RetryPolicy.RetryPolicy)
   const capturedLimits = built === undefined ? undefined : Context.getOrUndefined(built, RequestLimits.Layered)
   // Deadline, body cap, redirects refused, header values checked: on every attempt (see internal/guard.ts).
-  const guarded = Guard.guard({ provider, limits: options.limits, captured: capturedLimits })(
-    client
-  ) as HttpClient.HttpClient
+  const guarded = Guard.guard({
+    provider,
+    limits: options.limits,
+    captured: capturedLimits,
+    propagateTraceHeaders: options.propagateTraceHeaders
+  })(client) as HttpClient.HttpClient
   const base = HttpClient.mapRequest(guarded, (request) => {
     let next = HttpClientRequest.prependUrl(request, options.baseUrl)
     if (options.headers !== undefined) {
@@ -380,11 +383,7 @@ export const make = <EX = never, ET = never>(
   const attempt = options.transformClient === undefined ? base : options.transformClient(base)
   const signed = (options.perAttempt === undefined ? attempt : options.perAttempt(attempt)) as RawClient
   const retried = RetryPolicy.retry({ ...options.retry, provider, captured: capturedPolicy })(signed) as RawClient
-  // One context update per call: its attempt counter, and (unless asked for) no trace headers to the provider.
-  const http = Guard.perCall(
-    (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>,
-    options.propagateTraceHeaders !== true
-  )
+  const http = (options.tokens === undefined ? retried : bearer(options.tokens)(retried)) as RawClient<ET>
   const isSuccess = options.isSuccess ?? ((status: number) => status >= 200 && status < 300)
 
   const withSecrets = Redaction.withSecrets(options.secrets ?? [])

@@ -289,7 +289,9 @@ export const retry =
           pending = undefined
           return Effect.fail(failure)
         })
-        return Effect.retry(again, governed(rules, chosen))
+        // The attempts that follow are counted from here (the guard numbers each one: `nordkit.attempt`, metrics);
+        // a call that succeeds at once never needs a counter.
+        return Effect.provideService(Effect.retry(again, governed(rules, chosen)), Guard.Attempts, { n: 1 })
       })
     )
     return HttpClient.transformResponse(retried, (effect) =>

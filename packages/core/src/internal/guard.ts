@@ -48,25 +48,10 @@ export const Download = Context.Reference<boolean>("@nordkit/core/internal/guard
   defaultValue: () => false
 })
 
-/** The attempt counter of one call (set around each call by ApiClient). */
+/** The attempt counter of one call: absent on a first attempt, set by the retry policy when it retries. */
 export const Attempts = Context.Reference<{ n: number } | undefined>("@nordkit/core/internal/guard/Attempts", {
   defaultValue: () => undefined
 })
-
-/**
- * Sets up each call through `client` in one context update: its own attempt counter, and, with `quiet`, no trace
- * headers sent (`HttpClient.TracerPropagationEnabled`; spans are still recorded).
- */
-export const perCall = <E, R>(
-  client: HttpClient.HttpClient.With<E, R>,
-  quiet: boolean
-): HttpClient.HttpClient.With<E, R> =>
-  HttpClient.transform(client, (effect) =>
-    Effect.updateContext(effect, (context: Context.Context<never>) => {
-      const counted = Context.add(context, Attempts, { n: 0 })
-      return (quiet ? Context.add(counted, HttpClient.TracerPropagationEnabled, false) : counted) as Context.Context<R>
-    })
-  )
 
 /** The cause carried by a transport failure whose deadline ran out. */
 export class DeadlineExceeded {
@@ -324,6 +309,8 @@ export interface Options {
   readonly limits?: RequestLimits.Limits | undefined
   /** Limits layers provided where the client was built; on top of the caller's (`RequestLimits.merge`). */
   readonly captured?: RequestLimits.LayeredLimits | undefined
+  /** Send tracing headers (`traceparent`, `b3`) to the provider. Default false (spans are recorded either way). */
+  readonly propagateTraceHeaders?: boolean | undefined
 }
 
 /**
@@ -425,6 +412,11 @@ export const guard =
     // The production path hands the platform client a request lifetime of its own (`HttpClient.withScope`, one
     // Scope per attempt), so the deadline can abort the request without forking a fiber (see `attemptUnder`).
     const scoped = HttpClient.withScope(client)
+    // No trace headers to a third party unless asked for (spans are still recorded).
+    const quiet =
+      options.propagateTraceHeaders === true
+        ? (context: Context.Context<never>) => context
+        : (context: Context.Context<never>) => Context.add(context, HttpClient.TracerPropagationEnabled, false)
     type Out = E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError
     return HttpClient.makeWith<E, R, Out, R>(
       (requestEffect) =>
@@ -537,7 +529,7 @@ export const guard =
                 withDeadlineFiber(attempt$(client.postprocess(Effect.succeed(request))), millis, timedOut),
                 (current: Context.Context<never>): Context.Context<R> =>
                   Context.add(
-                    Context.add(current, FetchHttpClient.RequestInit, init),
+                    Context.add(quiet(current), FetchHttpClient.RequestInit, init),
                     References.TracerSpanAnnotations,
                     annotations
                   ) as Context.Context<R>
@@ -568,7 +560,7 @@ export const guard =
               ),
               (current: Context.Context<never>): Context.Context<R> =>
                 Context.add(
-                  Context.add(Context.add(current, Scope.Scope, scope), FetchHttpClient.RequestInit, init),
+                  Context.add(Context.add(quiet(current), Scope.Scope, scope), FetchHttpClient.RequestInit, init),
                   References.TracerSpanAnnotations,
                   annotations
                 ) as Context.Context<R>
