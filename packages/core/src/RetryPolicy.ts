@@ -1,6 +1,7 @@
 /**
- * The one retry policy of nordkit: an effect `Schedule` applied with `HttpClient.retry`, chosen per request from
- * the `RetryPolicy` reference, so an app replaces it with a Layer — for every provider or for one.
+ * The one retry policy of nordkit: an effect `Schedule` applied with `Effect.retry` (as `HttpClient.retry` does,
+ * entered at the first failure), chosen per request from the `RetryPolicy` reference, so an app replaces it with a
+ * Layer — for every provider or for one.
  *
  * Two parts, on purpose:
  *
@@ -179,7 +180,7 @@ interface Rules {
   readonly fallback: Options["retryAfterFallback"]
 }
 
-/** Transient responses travel through `HttpClient.retry` as these errors; the ones left are unwrapped again. */
+/** Transient responses travel through the retry as these errors; the ones left are unwrapped again. */
 const transientFailures = new WeakSet<HttpClientError.HttpClientError>()
 
 const STOP = -1

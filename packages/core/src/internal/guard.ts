@@ -5,7 +5,9 @@
  * - header values are checked before sending (CR, LF, NUL, non-Latin-1 -> `InvalidRequestError`, nothing sent);
  * - redirects are never followed: `fetch` is told `redirect: "manual"`, and any 3xx (or a browser's opaque
  *   redirect) is refused with an `ApiError` (code `redirect_refused`);
- * - one deadline covers the attempt, from sending until the whole body is read;
+ * - one deadline covers the attempt, from sending until the whole body is read: when it runs out, the attempt's
+ *   own request scope is closed, which aborts the request's `AbortSignal` (no fiber is forked per attempt; every
+ *   effect platform client honours the signal, and a custom one must); under a TestClock, `Effect.timeoutOrElse`;
  * - the body is read incrementally into memory under a byte cap, then handed on as a buffered response;
  * - a defect thrown by the platform client (e.g. `http.request` refusing a header) becomes a transport failure.
  *
