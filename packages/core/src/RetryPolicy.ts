@@ -268,39 +268,52 @@ export const retry =
       const forProvider = provider === undefined ? undefined : policy.providers[provider]
       return forProvider ?? own ?? policy.schedule
     })
-    const failing = HttpClient.transform(client, (effect, request) =>
-      Effect.flatMap(effect, (response) => {
-        if (!rules.transient.has(response.status)) return Effect.succeed(response)
-        const error = new HttpClientError.HttpClientError({
-          reason: new HttpClientError.StatusCodeError({ request, response, description: "transient status" })
-        })
-        transientFailures.add(error)
-        return Effect.fail(error)
+    const transientError = (
+      request: HttpClientRequest.HttpClientRequest,
+      response: HttpClientResponse.HttpClientResponse
+    ) => {
+      const error = new HttpClientError.HttpClientError({
+        reason: new HttpClientError.StatusCodeError({ request, response, description: "transient status" })
       })
-    )
-    // `HttpClient.retry`'s machinery (`Effect.retry` with the schedule), entered at the first failure: the failure
+      transientFailures.add(error)
+      return error
+    }
+    // The transient responses left when the schedule ends are handed back as responses, for the status mapping.
+    const unwrap = (error: unknown) =>
+      HttpClientError.isHttpClientError(error) && transientFailures.has(error)
+        ? Effect.succeed((error.reason as HttpClientError.StatusCodeError).response)
+        : Effect.fail(error as HttpClientError.HttpClientError)
+    // `HttpClient.retry`'s machinery (`Effect.retry` with the schedule), entered at the first failure: that failure
     // is handed to the schedule as its first input, then the schedule drives the attempts that follow. A request
-    // that succeeds at once (nearly all of them) pays for one `catch`, not for starting a schedule.
-    const retried = HttpClient.transformResponse(failing, (effect) =>
-      Effect.catchIf(effect, HttpClientError.isHttpClientError, (first) => {
+    // that succeeds at once (nearly all of them) pays for one `matchEffect`, not for starting a schedule.
+    return HttpClient.transform(client, (effect, request) => {
+      const attempt = Effect.flatMap(effect, (response) =>
+        rules.transient.has(response.status) ? Effect.fail(transientError(request, response)) : Effect.succeed(response)
+      )
+      const retryFrom = (first: HttpClientError.HttpClientError) => {
         let pending: HttpClientError.HttpClientError | undefined = first
         const again = Effect.suspend(() => {
-          if (pending === undefined) return effect
+          if (pending === undefined) return attempt
           const failure = pending
           pending = undefined
           return Effect.fail(failure)
         })
         // The attempts that follow are counted from here (the guard numbers each one: `nordkit.attempt`, metrics);
         // a call that succeeds at once never needs a counter.
-        return Effect.provideService(Effect.retry(again, governed(rules, chosen)), Guard.Attempts, { n: 1 })
+        return Effect.catch(
+          Effect.provideService(Effect.retry(again, governed(rules, chosen)), Guard.Attempts, { n: 1 }),
+          unwrap
+        )
+      }
+      return Effect.matchEffect(effect, {
+        onFailure: (
+          error
+        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R> =>
+          HttpClientError.isHttpClientError(error) ? retryFrom(error) : Effect.fail(error),
+        onSuccess: (
+          response
+        ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | HttpClientError.HttpClientError, R> =>
+          rules.transient.has(response.status) ? retryFrom(transientError(request, response)) : Effect.succeed(response)
       })
-    )
-    return HttpClient.transformResponse(retried, (effect) =>
-      Effect.catchIf(
-        effect,
-        (error): error is HttpClientError.HttpClientError =>
-          HttpClientError.isHttpClientError(error) && transientFailures.has(error),
-        (error) => Effect.succeed((error.reason as HttpClientError.StatusCodeError).response)
-      )
-    ) as HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R>
+    }) as HttpClient.HttpClient.With<E | HttpClientError.HttpClientError, R>
   }
