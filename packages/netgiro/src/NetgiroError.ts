@@ -17,6 +17,7 @@
  * Netgíró support asks for — the same field name as every other nordkit error.
  */
 import type * as ApiClient from "@nordkit/core/ApiClient"
+import type * as NordkitError from "@nordkit/core/NordkitError"
 import * as Data from "effect/Data"
 import * as Schema from "effect/Schema"
 import { Envelope } from "./NetgiroSchema.ts"
@@ -69,15 +70,8 @@ export type ResultCase = typeof ResultCase.Type
 export const resultCaseOf = (code: number): ResultCase =>
   Object.hasOwn(resultCodes, code) ? resultCodes[code as keyof typeof resultCodes] : "Unknown"
 
-/** The fields every Netgíró error raised from a request carries. */
-export interface RequestFields {
-  readonly provider: string
-  readonly method: string
-  readonly path: string
-  readonly status?: number | undefined
-  /** `netgiro_referenceId` of the response: give it to Netgíró support. */
-  readonly requestId?: string | undefined
-}
+/** The fields every Netgíró error raised from a request carries (core's; `requestId` is `netgiro_referenceId`). */
+export type RequestFields = NordkitError.RequestFields
 
 const where = (e: RequestFields) =>
   `${e.provider} ${e.method} ${e.path}${e.status === undefined ? "" : ` -> ${e.status}`}`
