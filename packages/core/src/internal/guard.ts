@@ -317,22 +317,22 @@ export interface Options {
 
 /**
  * The deadlines of the attempts in flight, on one timer armed for the earliest of them (instead of a timer per
- * attempt). The timer is unref'd where the platform allows, so it never keeps a process alive by itself; a
- * finished attempt just leaves the set.
+ * attempt). Like a timer per attempt, it keeps a Node process alive while an attempt waits for its deadline, and
+ * not once none does (`ref` / `unref` where the platform has them); a finished attempt just leaves the set.
  */
 const Deadlines = /* @__PURE__ */ (() => {
   interface Entry {
     readonly at: number
     readonly expire: () => void
   }
+  type Handle = ReturnType<typeof setTimeout> & { ref?: () => unknown; unref?: () => unknown }
   const pending = new Set<Entry>()
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: Handle | undefined
   let armedAt = Number.POSITIVE_INFINITY
   const arm = (at: number) => {
     if (timer !== undefined) clearTimeout(timer)
     armedAt = at
-    timer = setTimeout(sweep, Math.max(0, at - Date.now()))
-    ;(timer as { unref?: () => void }).unref?.()
+    timer = setTimeout(sweep, Math.max(0, at - Date.now())) as Handle
   }
   const sweep = () => {
     timer = undefined
@@ -352,10 +352,11 @@ const Deadlines = /* @__PURE__ */ (() => {
       const entry = { at: Date.now() + millis, expire }
       pending.add(entry)
       if (entry.at < armedAt) arm(entry.at)
+      else if (pending.size === 1) timer?.ref?.()
       return entry
     },
     remove: (entry: Entry): void => {
-      pending.delete(entry)
+      if (pending.delete(entry) && pending.size === 0) timer?.unref?.()
     }
   }
 })()
