@@ -34,7 +34,7 @@ export const bodiesOverCap = counter("nordkit_bodies_over_cap_total", "Response 
 
 const tagged = new WeakMap<Metric.Metric<number, unknown>, Map<string, Metric.Metric<number, unknown>>>()
 
-/** Adds one to `counter` for `provider`. */
+/** `counter`'s series for `provider` (the same series as `Metric.withAttributes(counter, { provider })`). */
 const forProvider = (counter: Metric.Metric<number, unknown>, provider: string): Metric.Metric<number, unknown> => {
   let byProvider = tagged.get(counter)
   if (byProvider === undefined) {
@@ -43,7 +43,7 @@ const forProvider = (counter: Metric.Metric<number, unknown>, provider: string):
   }
   let metric = byProvider.get(provider)
   if (metric === undefined) {
-    // The same series as `Metric.withAttributes(counter, { provider })`, without a context copy on every update.
+    // A counter that carries the attribute itself: no context copy on every update, as `withAttributes` makes.
     metric = Metric.counter(counter.id, {
       description: counter.description,
       incremental: true,
@@ -54,6 +54,7 @@ const forProvider = (counter: Metric.Metric<number, unknown>, provider: string):
   return metric
 }
 
+/** Adds one to `counter` for `provider`. */
 export const increment = (counter: Metric.Metric<number, unknown>, provider: string): Effect.Effect<void> =>
   Metric.update(forProvider(counter, provider), 1)
 

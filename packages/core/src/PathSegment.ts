@@ -20,10 +20,10 @@ const encodedSeparator = /%(2e|2f|5c|3f|23|25)/i
 const separators = /[/\\?#]/
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
-/** Why `id` cannot be a path segment, or undefined when it can. */
 /** Printable ASCII without space, `%`, `/`, `\\`, `?`, `#`: NFKC leaves it as it is, so only dot segments remain. */
 const plainAscii = /^[!-"$&-.0->@-[\]-~]+$/
 
+/** Why `id` cannot be a path segment, or undefined when it can. */
 export const problem = (id: string): string | undefined => {
   if (typeof id !== "string") return "is not a string"
   if (plainAscii.test(id)) return id === "." || id === ".." ? "is a dot segment or blank" : undefined

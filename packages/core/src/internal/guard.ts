@@ -192,8 +192,10 @@ const readCapped = (
     }
   )
 
-/** Releases a body we will not read (one chunk at most is pulled, then the stream is closed). */
-// `Effect.catch`, not `Effect.ignore`: `ignore` can log, which keeps effect's loggers in every browser bundle.
+/**
+ * Releases a body we will not read (one chunk at most is pulled, then the stream is closed). `Effect.catch`, not
+ * `Effect.ignore`: `ignore` can log, which keeps effect's loggers in every browser bundle.
+ */
 const discard = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
   Effect.catch(
     Stream.runForEach(response.stream, () => Effect.fail(new Oversized())),
@@ -294,17 +296,6 @@ const isRealClock = (clock: Clock.Clock): boolean => {
   if (realClock === undefined) realClock = Effect.runSync(Effect.clockWith(Effect.succeed))
   return clock === realClock
 }
-
-/**
- * `effect` under a deadline of `millis` driven by `clock` (a TestClock in tests): the attempt runs in a child fiber
- * that is interrupted when the deadline runs out. The production path (effect's own Clock) does not fork: see
- * `guard`.
- */
-const withDeadlineFiber = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  millis: number,
-  onTimeout: () => Effect.Effect<A, E>
-): Effect.Effect<A, E, R> => Effect.timeoutOrElse(effect, { duration: millis, orElse: onTimeout })
 
 export interface Options {
   readonly provider: string
@@ -424,11 +415,7 @@ export const guard =
     return HttpClient.makeWith<E, R, Out, R>(
       (requestEffect) =>
         Effect.flatMap(requestEffect, (request) =>
-          Effect.withFiber<
-            HttpClientResponse.HttpClientResponse,
-            E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError,
-            R
-          >((fiber) => {
+          Effect.withFiber<HttpClientResponse.HttpClientResponse, Out, R>((fiber) => {
             const provider = options.provider
             const path = pathOf(request)
             const headers = request.headers
@@ -527,15 +514,28 @@ export const guard =
             const init = redirectInit(Context.getOrUndefined(context, FetchHttpClient.RequestInit))
             const annotations = spanAnnotations(context, attempt)
 
+            // One context update per attempt: `redirect: "manual"` for fetch, `nordkit.attempt` on the platform's
+            // span, trace headers off unless asked for, and (below) the attempt's request scope.
+            const attemptContext =
+              (scope: Scope.Scope | undefined) =>
+              (current: Context.Context<never>): Context.Context<R> => {
+                const base = scope === undefined ? quiet(current) : Context.add(quiet(current), Scope.Scope, scope)
+                return Context.add(
+                  Context.add(base, FetchHttpClient.RequestInit, init),
+                  References.TracerSpanAnnotations,
+                  annotations
+                ) as Context.Context<R>
+              }
+
             if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
+              // Another Clock (a TestClock): the attempt runs in a child fiber, interrupted when the deadline runs
+              // out on that clock, so tests that move time see the same deadline.
               return Effect.updateContext(
-                withDeadlineFiber(attempt$(client.postprocess(Effect.succeed(request))), millis, timedOut),
-                (current: Context.Context<never>): Context.Context<R> =>
-                  Context.add(
-                    Context.add(quiet(current), FetchHttpClient.RequestInit, init),
-                    References.TracerSpanAnnotations,
-                    annotations
-                  ) as Context.Context<R>
+                Effect.timeoutOrElse(attempt$(client.postprocess(Effect.succeed(request))), {
+                  duration: millis,
+                  orElse: timedOut
+                }) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>,
+                attemptContext(undefined)
               ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
             }
 
@@ -561,12 +561,7 @@ export const guard =
                   return Effect.void
                 }
               ),
-              (current: Context.Context<never>): Context.Context<R> =>
-                Context.add(
-                  Context.add(Context.add(quiet(current), Scope.Scope, scope), FetchHttpClient.RequestInit, init),
-                  References.TracerSpanAnnotations,
-                  annotations
-                ) as Context.Context<R>
+              attemptContext(scope)
             ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
           })
         ),
