@@ -10,7 +10,7 @@ import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Tracer from "effect/Tracer"
+import * as Spans from "../../../test/faults/Spans.ts"
 import { MoneriumBrowser, MoneriumClient, MoneriumMessage, MoneriumSchema, MoneriumServer } from "../src/index.ts"
 import { MoneriumTestServer } from "../src/testing.ts"
 
@@ -210,16 +210,10 @@ describe("Monerium operations against the spec's answers", () => {
   it.effect("each operation runs in a span named after it, with the HTTP attempt inside", () =>
     Effect.gen(function* () {
       const { partner } = yield* setup
-      const spans: Array<Tracer.NativeSpan> = []
-      const tracer = Tracer.make({
-        span(options) {
-          const span = new Tracer.NativeSpan(options)
-          spans.push(span)
-          return span
-        }
-      })
-      yield* Effect.withTracer(partner.getAddress(seed.gnosisAddress), tracer)
-      yield* Effect.withTracer(partner.listAddresses({ chain: "polygon" }), tracer)
+      const recording = Spans.make()
+      const spans = recording.spans
+      yield* recording.provide(partner.getAddress(seed.gnosisAddress))
+      yield* recording.provide(partner.listAddresses({ chain: "polygon" }))
       const names = spans.map((span) => span.name)
       assert.deepStrictEqual(
         names.filter((name) => name.startsWith("Monerium.")),
