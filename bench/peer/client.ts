@@ -3,12 +3,14 @@
  *
  *   node --conditions=@nordkit/source bench/peer/client.ts <kind> <mode> <baseUrl> [requests]
  *
- * kinds: `nordkit-undici` (MoneriumClient on NodeHttpClient.layerUndici), `nordkit-fetch` (on FetchHttpClient),
+ * kinds: `nordkit-undici` (MoneriumClient on NodeHttpClient.layerUndici), `nordkit-lean` (on nordkit's own undici
+ * transport, UndiciClient.layer), `nordkit-fetch` (on FetchHttpClient),
  * `sdk` (@monerium/sdk 3.5.0; its `fetch` is intercepted to send the API host's requests to loopback), `naive`
  * (fetch, caches its token in a variable, JSON.parse, no validation), `bare` (effect HttpClient on undici +
  * Schema decode of the same body, a token fetched once by hand: the floor nordkit is built on).
  * modes: `throughput` (one round: c=1 then c=64, latencies, peak RSS), `cold` (1,000 concurrent first calls on a fresh client),
- * `overhead` (bare vs nordkit-undici in this process, alternating samples at c=1, CPU µs per request).
+ * `overhead` (bare vs nordkit in this process, on each undici transport and in memory, alternating samples at c=1,
+ * CPU µs per request).
  */
 import type * as Effect from "effect/Effect"
 import type * as HttpClient from "effect/http/HttpClient"
@@ -168,6 +170,8 @@ const makeClient = async (name: string): Promise<Client> => {
   switch (name) {
     case "nordkit-undici":
       return nordkit((await import("@effect/platform-node/NodeHttpClient")).layerUndici)
+    case "nordkit-lean":
+      return nordkit((await import("@nordkit/core/UndiciClient")).layer)
     case "nordkit-fetch":
       return nordkit((await import("effect/http/FetchHttpClient")).layer)
     case "bare":
@@ -289,9 +293,11 @@ if (mode === "throughput") {
     Math.max(500, Math.floor(REQUESTS / 10)),
     9
   )
+  const lean = (await import("@nordkit/core/UndiciClient")).layer
+  const loopbackLean = await compare(await bare(lean), await nordkit(lean), Math.max(500, Math.floor(REQUESTS / 10)), 9)
   const memory = await memoryTransport()
   const inMemory = await compare(await bare(memory, "memory-token"), await nordkit(memory), 5_000, 9)
-  output({ kind: "overhead", loopback, inMemory })
+  output({ kind: "overhead", loopback, loopbackLean, inMemory })
 } else {
   throw new Error(`unknown mode ${mode}`)
 }

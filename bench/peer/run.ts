@@ -21,8 +21,14 @@ import { fileURLToPath } from "node:url"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const requests = Number(process.argv[2] ?? 20_000)
-const kinds = ["nordkit-undici", "nordkit-fetch", "sdk", "naive"] as const
+const allKinds = ["nordkit-lean", "nordkit-undici", "nordkit-fetch", "sdk", "naive"]
+// NORDKIT_PEER_KINDS=nordkit-lean,naive runs some clients only (naive always, as the reference);
+// NORDKIT_PEER_ROUNDS=4 interleaves more rounds (default 2); NORDKIT_PEER_OVERHEAD=0 skips part 3.
+const kinds = allKinds.filter(
+  (kind) => kind === "naive" || (process.env.NORDKIT_PEER_KINDS ?? allKinds.join(",")).split(",").includes(kind)
+)
 const labels: Record<string, string> = {
+  "nordkit-lean": "nordkit, `UndiciClient.layer` (nordkit's undici transport)",
   "nordkit-undici": "nordkit, `NodeHttpClient.layerUndici`",
   "nordkit-fetch": "nordkit, `FetchHttpClient`",
   sdk: "`@monerium/sdk` 3.5.0",
@@ -84,7 +90,7 @@ const started = performance.now()
 // Throughput runs in ROUNDS rounds; each round runs every client once (a fresh process: warm-up, then
 // requests/ROUNDS calls at c=1 and at c=64), in a rotated order, so load from elsewhere on a shared machine
 // falls on all clients alike. req/s = all requests / all time; percentiles over all latencies.
-const ROUNDS = 2
+const ROUNDS = Number(process.env.NORDKIT_PEER_ROUNDS ?? 2)
 const perRound = Math.ceil(requests / ROUNDS)
 const merged: Record<string, { c1: Merged; c64: Merged; maxRssMiB: number }> = {}
 for (const kind of kinds) merged[kind] = { c1: empty(), c64: empty(), maxRssMiB: 0 }
@@ -110,8 +116,9 @@ try {
     process.stderr.write(`cold start: ${kind}\n`)
     cold[kind] = runClient(kind, "cold")
   }
-  process.stderr.write("nordkit's own cost\n")
-  const overhead = runClient("nordkit-undici", "overhead")
+  const withOverhead = process.env.NORDKIT_PEER_OVERHEAD !== "0"
+  if (withOverhead) process.stderr.write("nordkit's own cost\n")
+  const overhead = withOverhead ? runClient("nordkit-undici", "overhead") : undefined
 
   const model = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpus()[0]?.model
   console.log(`machine: ${cpus().length} cores (nproc), ${model}, Node ${process.version}`)
@@ -132,13 +139,16 @@ try {
   }
   const line = (where: string, o: { sample: number; samples: number; bareCpuUs: number; nordkitCpuUs: number }) =>
     `| ${where} | ${o.bareCpuUs.toFixed(1)} µs | ${o.nordkitCpuUs.toFixed(1)} µs | **${(o.nordkitCpuUs - o.bareCpuUs).toFixed(1)} µs** | ${o.samples} × ${o.sample} |`
-  console.log(
-    "\nnordkit's own CPU per request (c=1, CPU time of the client process, medians of alternating samples):\n"
-  )
-  console.log("| transport | bare HttpClient + Schema decode | nordkit `getBalances` | nordkit adds | samples |")
-  console.log("|---|---:|---:|---:|---:|")
-  console.log(line("undici, loopback server", overhead.loopback))
-  console.log(line("in memory (no sockets)", overhead.inMemory))
+  if (overhead !== undefined) {
+    console.log(
+      "\nnordkit's own CPU per request (c=1, CPU time of the client process, medians of alternating samples):\n"
+    )
+    console.log("| transport | bare HttpClient + Schema decode | nordkit `getBalances` | nordkit adds | samples |")
+    console.log("|---|---:|---:|---:|---:|")
+    console.log(line("`UndiciClient.layer`, loopback server", overhead.loopbackLean))
+    console.log(line("`NodeHttpClient.layerUndici`, loopback server", overhead.loopback))
+    console.log(line("in memory (no sockets)", overhead.inMemory))
+  }
   console.log(`\n(whole run ${((performance.now() - started) / 1000).toFixed(0)} s)`)
 } finally {
   server.stdin?.end()

@@ -6,6 +6,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ApiClient, Metrics, NordkitError, OAuth2, RequestLimits, RetryPolicy } from "@nordkit/core"
+import * as UndiciClient from "@nordkit/core/UndiciClient"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
@@ -21,6 +22,7 @@ import * as Spans from "./Spans.ts"
 
 const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["layerUndici", NodeHttpClient.layerUndici],
+  ["UndiciClient", UndiciClient.layer],
   ["FetchHttpClient", FetchHttpClient.layer],
   ["layerNodeHttp", NodeHttpClient.layerNodeHttp]
 ]

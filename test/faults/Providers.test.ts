@@ -7,6 +7,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { RequestLimits, TokenStore } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
+import * as UndiciClient from "@nordkit/core/UndiciClient"
 import { DineroClient } from "@nordkit/dinero"
 import { DinteroClient } from "@nordkit/dintero"
 import { MoneriumClient } from "@nordkit/monerium"
@@ -154,6 +155,7 @@ const providers: ReadonlyArray<Provider> = [
 
 const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["layerUndici", NodeHttpClient.layerUndici],
+  ["UndiciClient", UndiciClient.layer],
   ["FetchHttpClient", FetchHttpClient.layer]
 ]
 

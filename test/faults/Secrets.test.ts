@@ -7,6 +7,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ApiClient, OAuth2 } from "@nordkit/core"
 import { Canary } from "@nordkit/core/testing"
+import * as UndiciClient from "@nordkit/core/UndiciClient"
 import * as Effect from "effect/Effect"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as HttpClient from "effect/http/HttpClient"
@@ -44,6 +45,7 @@ const allSecrets = [
 
 const platforms: ReadonlyArray<readonly [string, Layer.Layer<HttpClient.HttpClient>]> = [
   ["layerUndici", NodeHttpClient.layerUndici],
+  ["UndiciClient", UndiciClient.layer],
   ["FetchHttpClient", FetchHttpClient.layer]
 ]
 

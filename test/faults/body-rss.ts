@@ -3,7 +3,8 @@
  *
  *   ./nk node --conditions=@nordkit/source test/faults/body-rss.ts [nordkit|raw] [chunked|announced]
  *
- * `NORDKIT_RSS_CAP_MIB=32` sets the body cap (default: `RequestLimits.defaults.maxBodyBytes`, 8 MiB).
+ * `NORDKIT_RSS_CAP_MIB=32` sets the body cap (default: `RequestLimits.defaults.maxBodyBytes`, 8 MiB);
+ * `NORDKIT_RSS_TRANSPORT=UndiciClient` reads through nordkit's undici transport (default: `NodeHttpClient.layerUndici`).
  *
  * The parent serves 200 MB (chunked, or with content-length) on 127.0.0.1 and starts a child that warms up
  * with a small request, records its RSS, then reads the 200 MB answer — through `ApiClient.json` with the
@@ -58,8 +59,14 @@ const child = async (url: string, mode: string) => {
       outcome
     }
   })
-  const result = await Effect.runPromise(Effect.provide(program, NodeHttpClient.layerUndici))
-  process.stdout.write(`${JSON.stringify(result)}\n`)
+  const transport =
+    process.env.NORDKIT_RSS_TRANSPORT === "UndiciClient"
+      ? (await import("@nordkit/core/UndiciClient")).layer
+      : NodeHttpClient.layerUndici
+  const result = await Effect.runPromise(Effect.provide(program, transport))
+  process.stdout.write(
+    `${JSON.stringify({ transport: process.env.NORDKIT_RSS_TRANSPORT ?? "layerUndici", ...result })}\n`
+  )
 }
 
 const parent = async (mode: string, framing: string) => {
