@@ -20,20 +20,25 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
-import type * as Headers from "effect/http/Headers"
+import * as Headers from "effect/http/Headers"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientError from "effect/http/HttpClientError"
-import type * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
+import * as HttpTraceContext from "effect/http/HttpTraceContext"
+import * as Url from "effect/http/Url"
 import * as UrlParams from "effect/http/UrlParams"
 import * as Inspectable from "effect/Inspectable"
+import * as Option from "effect/Option"
 import { pipeArguments } from "effect/Pipeable"
 import * as References from "effect/References"
 import type * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as BoundedBody from "../BoundedBody.ts"
 import * as Metrics from "../Metrics.ts"
 import {
@@ -358,10 +363,109 @@ const closeScope = (scope: Scope.Closeable): void => {
   if (finalizing !== undefined) Effect.runFork(finalizing)
 }
 
-/** The span annotations of an attempt: the caller's, plus `nordkit.attempt`. */
-const spanAnnotations = (context: Context.Context<never>, attempt: number): Readonly<Record<string, unknown>> => {
-  const current = Context.get(context, References.TracerSpanAnnotations)
-  return { ...current, "nordkit.attempt": attempt }
+const defaultPorts: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 }
+const constTrue = () => true
+
+/**
+ * The attempt's client span, as effect's platform clients record one (same name, kind, attributes and status), plus
+ * `nordkit.attempt`. The guard records it itself and switches the platform client's off (`TracerDisabledWhen`):
+ * effect's enters the span as the current one (a context change per request) and wraps the request in an
+ * uninterruptible region, which over loopback cost about a sixth of a request's CPU; nothing below the guard needs
+ * the span as a parent. Undefined when the app turned client spans off for this request.
+ */
+interface AttemptSpan {
+  readonly name: string
+  readonly attributes: Record<string, unknown>
+  readonly headerFilter: (name: string, phase: "request" | "response") => boolean
+  readonly redactedHeaders: ReadonlyArray<string | RegExp>
+}
+const attemptSpan = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  request: HttpClientRequest.HttpClientRequest,
+  attempt: number
+): AttemptSpan | undefined => {
+  if (fiber.getRef(Tracer.DisablePropagation) || fiber.getRef(HttpClient.TracerDisabledWhen)(request)) return undefined
+  const attributes: Record<string, unknown> = { "http.request.method": request.method, "nordkit.attempt": attempt }
+  const url = Url.make(request.url, request.urlParams, Option.getOrUndefined(request.hash))
+  if (url._tag === "Success") {
+    const u = url.success
+    const params = request.urlParams.params
+    let redacted = fiber.getRef(UrlParams.CurrentRedactedNames)
+    // Parameters given as Redacted values are redacted by name, as effect's clients do.
+    for (const [key, value] of params) if (typeof value !== "string") redacted = [...redacted, key]
+    const query = UrlParams.redactUrl(u.search, redacted).slice(1)
+    attributes["url.full"] = UrlParams.redactUrl(u.href, redacted)
+    attributes["url.path"] = u.pathname
+    if (query !== "") attributes["url.query"] = query
+    attributes["url.scheme"] = u.protocol.slice(0, -1)
+    if (u.hostname !== "") {
+      attributes["server.address"] = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname
+      const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
+      if (port !== undefined) attributes["server.port"] = port
+    }
+  }
+  const headerFilter = fiber.getRef(HttpClient.TracerHeaderFilter)
+  const redactedHeaders = fiber.getRef(Headers.CurrentRedactedNames)
+  for (const [key, value] of headerAttributes("request", request.headers, headerFilter, redactedHeaders))
+    attributes[key] = value
+  return { name: fiber.getRef(HttpClient.SpanNameGenerator)(request), attributes, headerFilter, redactedHeaders }
+}
+
+/** The header attributes effect's clients record: only headers the app's `TracerHeaderFilter` admits (none by default). */
+const headerAttributes = (
+  phase: "request" | "response",
+  headers: Headers.Headers,
+  filter: (name: string, phase: "request" | "response") => boolean,
+  redacted: ReadonlyArray<string | RegExp>
+): Array<readonly [string, unknown]> => {
+  const out: Array<readonly [string, unknown]> = []
+  for (const name in headers) {
+    if (!filter(name, phase)) continue
+    out.push([`http.${phase}.header.${name}`, Headers.isRedactedName(name, redacted) ? "<redacted>" : headers[name]])
+  }
+  return out
+}
+
+/**
+ * Records the answer on the attempt's span; a 4xx or 5xx ends it as failed (OpenTelemetry's rule for client spans),
+ * though the attempt itself succeeds with the response.
+ */
+const recordAnswer = (
+  fiber: Fiber.Fiber<unknown, unknown>,
+  span: Tracer.Span,
+  options: AttemptSpan,
+  response: HttpClientResponse.HttpClientResponse
+): void => {
+  const status = response.status
+  span.attribute("http.response.status_code", status)
+  for (const [key, value] of headerAttributes(
+    "response",
+    response.headers,
+    options.headerFilter,
+    options.redactedHeaders
+  ))
+    span.attribute(key, value)
+  if (status >= 400 && status < 600) {
+    span.attribute("error.type", String(status))
+    // The error only describes the span's status: no stack trace is captured for it.
+    const errors = Error as { stackTraceLimit?: number | undefined }
+    const limit = errors.stackTraceLimit
+    errors.stackTraceLimit = 0
+    let exit: Exit.Exit<never, HttpClientError.HttpClientError>
+    try {
+      exit = Exit.fail(
+        new HttpClientError.HttpClientError({
+          reason: new HttpClientError.StatusCodeError({ request: response.request, response })
+        })
+      )
+    } finally {
+      errors.stackTraceLimit = limit
+    }
+    span.end(
+      fiber.getRef(References.TracerTimingEnabled) ? fiber.getRef(Clock.Clock).currentTimeNanosUnsafe() : 0n,
+      exit
+    )
+  }
 }
 
 const manualRedirects: globalThis.RequestInit = { redirect: "manual" }
@@ -407,10 +511,7 @@ export const guard =
     // Scope per attempt), so the deadline can abort the request without forking a fiber (see `attemptUnder`).
     const scoped = HttpClient.withScope(client)
     // No trace headers to a third party unless asked for (spans are still recorded).
-    const quiet =
-      options.propagateTraceHeaders === true
-        ? (context: Context.Context<never>) => context
-        : (context: Context.Context<never>) => Context.add(context, HttpClient.TracerPropagationEnabled, false)
+    const propagate = options.propagateTraceHeaders === true
     type Out = E | HttpClientError.HttpClientError | InvalidRequestError | ApiError | ResponseTooLargeError
     return HttpClient.makeWith<E, R, Out, R>(
       (requestEffect) =>
@@ -445,6 +546,7 @@ export const guard =
             if (attempt > 1) Metrics.add(Metrics.retries, provider, context)
             const millis = limits.timeoutMillis
             const state: { phase: TimeoutPhase } = { phase: "headers" }
+            let span: { readonly span: Tracer.Span; readonly options: AttemptSpan } | undefined
 
             const read = (
               response: HttpClientResponse.HttpClientResponse
@@ -452,6 +554,7 @@ export const guard =
               state.phase = "body"
               const status = response.status
               const responseHeaders = response.headers
+              if (span !== undefined) recordAnswer(fiber, span.span, span.options, response)
               // 304 Not Modified is an answer, not a redirect (e.g. Monerium's `POST /ibans` when an IBAN exists).
               if (status === 0 || (status >= 300 && status < 400 && status !== 304)) {
                 return Effect.andThen(
@@ -512,57 +615,69 @@ export const guard =
               )
             }
             const init = redirectInit(Context.getOrUndefined(context, FetchHttpClient.RequestInit))
-            const annotations = spanAnnotations(context, attempt)
 
-            // One context update per attempt: `redirect: "manual"` for fetch, `nordkit.attempt` on the platform's
-            // span, trace headers off unless asked for, and (below) the attempt's request scope.
+            // One context update per attempt: `redirect: "manual"` for fetch, the platform client's span off (the
+            // guard records the attempt's span, see `attemptSpan`), and (below) the attempt's request scope.
             const attemptContext =
               (scope: Scope.Scope | undefined) =>
               (current: Context.Context<never>): Context.Context<R> => {
-                const base = scope === undefined ? quiet(current) : Context.add(quiet(current), Scope.Scope, scope)
-                return Context.add(
-                  Context.add(base, FetchHttpClient.RequestInit, init),
-                  References.TracerSpanAnnotations,
-                  annotations
-                ) as Context.Context<R>
+                const base = Context.add(
+                  Context.add(current, HttpClient.TracerDisabledWhen, constTrue),
+                  FetchHttpClient.RequestInit,
+                  init
+                )
+                return (scope === undefined ? base : Context.add(base, Scope.Scope, scope)) as Context.Context<R>
               }
 
-            if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
-              // Another Clock (a TestClock): the attempt runs in a child fiber, interrupted when the deadline runs
-              // out on that clock, so tests that move time see the same deadline.
+            const run = (sent: HttpClientRequest.HttpClientRequest) => {
+              if (!(millis > 0 && millis <= 2_147_483_647) || !isRealClock(fiber.getRef(Clock.Clock))) {
+                // Another Clock (a TestClock): the attempt runs in a child fiber, interrupted when the deadline runs
+                // out on that clock, so tests that move time see the same deadline.
+                return Effect.updateContext(
+                  Effect.timeoutOrElse(attempt$(client.postprocess(Effect.succeed(sent))), {
+                    duration: millis,
+                    orElse: timedOut
+                  }) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>,
+                  attemptContext(undefined)
+                ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
+              }
+
+              // Effect's own Clock: a timer aborts the attempt's request through its Scope (the platform client fails
+              // the request and any body read with an abort), and the failure that follows becomes the deadline's. The
+              // attempt runs on the caller's fiber: no fork, no second fiber to resume from.
+              const scope = Scope.makeUnsafe()
+              let expired = false
+              const deadline = Deadlines.add(millis, () => {
+                expired = true
+                closeScope(scope)
+              })
               return Effect.updateContext(
-                Effect.timeoutOrElse(attempt$(client.postprocess(Effect.succeed(request))), {
-                  duration: millis,
-                  orElse: timedOut
-                }) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>,
-                attemptContext(undefined)
+                Effect.onExit<HttpClientResponse.HttpClientResponse, Out, R, never, never>(
+                  Effect.catchCause(attempt$(scoped.postprocess(Effect.succeed(sent))), (cause) =>
+                    expired && !Cause.hasInterruptsOnly(cause) ? timedOut() : Effect.failCause(cause)
+                  ),
+                  (exit) => {
+                    Deadlines.remove(deadline)
+                    // After a complete body nothing is left to release; otherwise (a failure, an interruption, a
+                    // refused redirect) the request is aborted, which also frees its connection.
+                    if (exit._tag === "Failure") closeScope(scope)
+                    return Effect.void
+                  }
+                ),
+                attemptContext(scope)
               ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
             }
 
-            // Effect's own Clock: a timer aborts the attempt's request through its Scope (the platform client fails the
-            // request and any body read with an abort), and the failure that follows becomes the deadline's. The
-            // attempt runs on the caller's fiber: no fork, no second fiber to resume from.
-            const scope = Scope.makeUnsafe()
-            let expired = false
-            const deadline = Deadlines.add(millis, () => {
-              expired = true
-              closeScope(scope)
+            const spanned = attemptSpan(fiber, request, attempt)
+            if (spanned === undefined) return run(request)
+            return Effect.useSpan(spanned.name, { kind: "client", attributes: spanned.attributes }, (attemptSpan) => {
+              span = { span: attemptSpan, options: spanned }
+              return run(
+                propagate && fiber.getRef(HttpClient.TracerPropagationEnabled)
+                  ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(attemptSpan))
+                  : request
+              )
             })
-            return Effect.updateContext(
-              Effect.onExit<HttpClientResponse.HttpClientResponse, Out, R, never, never>(
-                Effect.catchCause(attempt$(scoped.postprocess(Effect.succeed(request))), (cause) =>
-                  expired && !Cause.hasInterruptsOnly(cause) ? timedOut() : Effect.failCause(cause)
-                ),
-                (exit) => {
-                  Deadlines.remove(deadline)
-                  // After a complete body nothing is left to release; otherwise (a failure, an interruption, a refused
-                  // redirect) the request is aborted, which also frees its connection.
-                  if (exit._tag === "Failure") closeScope(scope)
-                  return Effect.void
-                }
-              ),
-              attemptContext(scope)
-            ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
           })
         ),
       client.preprocess
