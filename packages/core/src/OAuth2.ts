@@ -276,7 +276,7 @@ export const makeTokenProvider = (
     const shared =
       typeof request === "function"
         ? undefined
-        : {
+        : TokenCoordinator.share<RequestError>({
             key: yield* TokenCoordinator.keyOf(request.provider, [
               request.endpoint,
               request.grantType,
@@ -286,7 +286,7 @@ export const makeTokenProvider = (
                 .sort(([a], [b]) => (a < b ? -1 : 1))
                 .flatMap(([name, value]) => [name, value])
             ])
-          }
+          })
     return yield* TokenProvider.make<RequestError, never>({
       ...(typeof request === "function" ? {} : { provider: request.provider, endpoint: request.endpoint }),
       shared,

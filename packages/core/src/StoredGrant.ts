@@ -125,10 +125,10 @@ export const make = <R>(options: Options<R>): Effect.Effect<StoredGrant<R>, neve
     const tokens = yield* TokenProvider.make<E, never>({
       acquire,
       expirySkew: skew,
-      shared: {
+      shared: TokenCoordinator.share<E>({
         key: yield* TokenCoordinator.keyOf(options.provider, options.sharedKeyParts),
         unavailable: (error) => new TokenStore.TokenStoreError({ operation: "lock", key, detail: error.detail })
-      }
+      })
     })
 
     const disconnect = Effect.gen(function* () {

@@ -162,7 +162,31 @@ export const coordinated = <E, R>(options: CoordinatedOptions<E, R>): Effect.Eff
   })
 
 /**
- * A credential set's key for `TokenProvider`'s `shared.key`: the provider's name and a SHA-256 of everything that
+ * What `TokenProvider.make`'s `shared` option takes: acquisitions for the credential set `key` go through the
+ * `TokenCoordinator` in context (none by default: then nothing changes). `unavailable`, for credentials that rotate:
+ * the error to fail with when the coordinator cannot be reached; without it the acquisition runs unsynchronized
+ * here. (A value built here, so a token provider that shares nothing does not bundle the coordination code.)
+ */
+export interface Sharing<E> {
+  readonly key: string
+  readonly run: <R>(options: {
+    readonly skewMillis: number
+    readonly latest: Option.Option<AccessToken.AccessToken>
+    readonly acquire: (latest: Option.Option<AccessToken.AccessToken>) => Effect.Effect<AccessToken.AccessToken, E, R>
+  }) => Effect.Effect<AccessToken.AccessToken, E, R>
+}
+
+/** Shares the acquisitions of the credential set `key` (see {@link Sharing}). */
+export const share = <E>(options: {
+  readonly key: string
+  readonly unavailable?: ((error: CoordinationError) => E) | undefined
+}): Sharing<E> => ({
+  key: options.key,
+  run: (run) => coordinated({ key: options.key, unavailable: options.unavailable, ...run })
+})
+
+/**
+ * A credential set's key for {@link share}: the provider's name and a SHA-256 of everything that
  * identifies the credential (endpoint, grant, client id, parameters — secrets included, only hashed), so the
  * same credential gives the same key in every process and no secret appears in it.
  */

@@ -35,7 +35,7 @@ import * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
 import { sameValue } from "./AccessToken.ts"
 import { TimeoutError } from "./NordkitError.ts"
-import * as TokenCoordinator from "./TokenCoordinator.ts"
+import type * as TokenCoordinator from "./TokenCoordinator.ts"
 
 export interface TokenProvider<E> {
   /** A usable token: from memory when fresh, else from the shared acquisition. */
@@ -70,16 +70,10 @@ export interface Options<E, R> {
   /** A token to start with (e.g. restored from a store). */
   readonly initial?: AccessToken.AccessToken | undefined
   /**
-   * Shares acquisitions with every process that uses the same key, through the `TokenCoordinator` in context
-   * (none by default: this option then changes nothing). `unavailable`: for credentials that rotate, the error to
-   * fail with when the coordinator cannot be reached; without it the acquisition runs unsynchronized here.
+   * Shares acquisitions with every process that uses the same credential set, through the `TokenCoordinator` in
+   * context: `TokenCoordinator.share({ key, unavailable })` (without a coordinator this changes nothing).
    */
-  readonly shared?:
-    | {
-        readonly key: string
-        readonly unavailable?: ((error: TokenCoordinator.CoordinationError) => E) | undefined
-      }
-    | undefined
+  readonly shared?: TokenCoordinator.Sharing<E> | undefined
 }
 
 const defaultWindow = (token: AccessToken.AccessToken): number =>
@@ -163,13 +157,7 @@ export const make = <E, R>(
         const latest = Option.fromUndefinedOr(Ref.getUnsafe(state).latest)
         return options.shared === undefined
           ? options.acquire(latest)
-          : TokenCoordinator.coordinated({
-              key: options.shared.key,
-              skewMillis: skew,
-              latest,
-              acquire: options.acquire,
-              unavailable: options.shared.unavailable
-            })
+          : options.shared.run({ skewMillis: skew, latest, acquire: options.acquire })
       }).pipe(
         Effect.provideContext(context),
         // The timed-out acquisition is interrupted, so two calls to `acquire` never overlap.

@@ -36,7 +36,7 @@ describe.skipIf(!available)("TokenCoordinator", () => {
           return AccessToken.make({ value: `token-${n}`, issuedAt: Date.now(), expiresInSeconds: 3600 })
         })
       const providers = yield* Effect.forEach([1, 2, 3], () =>
-        TokenProvider.make({ acquire, shared: { key: "credential" } }).pipe(
+        TokenProvider.make({ acquire, shared: TokenCoordinator.share({ key: "credential" }) }).pipe(
           Effect.provideService(TokenCoordinator.TokenCoordinator, coordinator)
         )
       )
@@ -84,13 +84,14 @@ describe.skipIf(!available)("TokenCoordinator", () => {
         })
       const rotating = yield* TokenProvider.make({
         acquire,
-        shared: { key: "rotating", unavailable: (error) => `refused: ${error.operation}` }
+        shared: TokenCoordinator.share({ key: "rotating", unavailable: (error) => `refused: ${error.operation}` })
       }).pipe(Effect.provideService(TokenCoordinator.TokenCoordinator, broken))
       assert.strictEqual(yield* Effect.flip(rotating.get), "refused: lock")
       assert.strictEqual(acquisitions, 0)
-      const repeatable = yield* TokenProvider.make({ acquire, shared: { key: "repeatable" } }).pipe(
-        Effect.provideService(TokenCoordinator.TokenCoordinator, broken)
-      )
+      const repeatable = yield* TokenProvider.make({
+        acquire,
+        shared: TokenCoordinator.share({ key: "repeatable" })
+      }).pipe(Effect.provideService(TokenCoordinator.TokenCoordinator, broken))
       assert.strictEqual(Redacted.value((yield* repeatable.get).value), "token-1")
       assert.isTrue(Option.isSome(yield* repeatable.current))
     }).pipe(Effect.scoped)

@@ -447,20 +447,11 @@ const recordAnswer = (
     span.attribute(key, value)
   if (status >= 400 && status < 600) {
     span.attribute("error.type", String(status))
-    // The error only describes the span's status: no stack trace is captured for it.
-    const errors = Error as { stackTraceLimit?: number | undefined }
-    const limit = errors.stackTraceLimit
-    errors.stackTraceLimit = 0
-    let exit: Exit.Exit<never, HttpClientError.HttpClientError>
-    try {
-      exit = Exit.fail(
-        new HttpClientError.HttpClientError({
-          reason: new HttpClientError.StatusCodeError({ request: response.request, response })
-        })
-      )
-    } finally {
-      errors.stackTraceLimit = limit
-    }
+    const exit = Exit.fail(
+      new HttpClientError.HttpClientError({
+        reason: new HttpClientError.StatusCodeError({ request: response.request, response })
+      })
+    )
     span.end(
       fiber.getRef(References.TracerTimingEnabled) ? fiber.getRef(Clock.Clock).currentTimeNanosUnsafe() : 0n,
       exit
