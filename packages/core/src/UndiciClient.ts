@@ -39,6 +39,7 @@ import { pipeArguments } from "effect/Pipeable"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Socket from "effect/socket/Socket"
+import * as BodyBytes from "./internal/bodyBytes.ts"
 
 /** Bytes a `response.stream` reader may fall behind before the connection is paused (reading it whole never pauses). */
 export const highWaterMark = 64 * 1024
@@ -174,6 +175,10 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
         ? (bytes.buffer as ArrayBuffer)
         : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer)
     )
+  }
+  /** The body as it arrived, for the guard (no `ArrayBuffer` copy). */
+  get [BodyBytes.TypeId](): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> {
+    return this.whole
   }
   private get whole(): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> {
     if (this.bytes !== undefined) return Effect.succeed(this.bytes)

@@ -49,6 +49,7 @@ import {
   type TransportKind
 } from "../NordkitError.ts"
 import * as RequestLimits from "../RequestLimits.ts"
+import * as BodyBytes from "./bodyBytes.ts"
 
 /** Set by `ApiClient.bytes`: the attempt reads a download, under the download cap. */
 export const Download = Context.Reference<boolean>("@nordkit/core/internal/guard/Download", {
@@ -165,11 +166,15 @@ const cutShort = (response: HttpClientResponse.HttpClientResponse, error: HttpCl
  */
 const readAnnounced = (
   response: HttpClientResponse.HttpClientResponse
-): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> =>
-  Effect.mapBoth(response.arrayBuffer, {
-    onFailure: (error) => cutShort(response, error),
-    onSuccess: (buffer) => new Uint8Array(buffer)
-  })
+): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> => {
+  const bytes = BodyBytes.of(response)
+  return bytes !== undefined
+    ? Effect.mapError(bytes, (error) => cutShort(response, error))
+    : Effect.mapBoth(response.arrayBuffer, {
+        onFailure: (error) => cutShort(response, error),
+        onSuccess: (buffer) => new Uint8Array(buffer)
+      })
+}
 
 /**
  * Whether `Content-Length` bounds what reading the body puts in memory: not when the body is compressed (`fetch`
