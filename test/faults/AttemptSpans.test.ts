@@ -84,6 +84,14 @@ for (const [name, platform] of platforms) {
         assert.strictEqual(first?.attributes.get("error.type"), "503")
         assert.strictEqual(missing?.attributes.get("error.type"), "404")
         assert.isUndefined(second?.attributes.get("error.type"))
+        // A URL without query or anything to re-encode: the same attributes, written as the URL parser writes them.
+        const parsed = new URL(`${server.url}/missing`)
+        assert.deepStrictEqual(
+          ["url.full", "url.path", "url.scheme", "server.address", "server.port", "url.query"].map((key) =>
+            missing?.attributes.get(key)
+          ),
+          [parsed.href, parsed.pathname, "http", parsed.hostname, Number(parsed.port), undefined]
+        )
       }).pipe(Effect.scoped, Effect.provide(platform))
     )
 

@@ -370,65 +370,113 @@ const closeScope = (scope: Scope.Closeable): void => {
 
 const defaultPorts: Readonly<Record<string, number>> = { "http:": 80, "https:": 443 }
 const constTrue = () => true
+const clientSpan: Tracer.SpanOptionsNoTrace = { kind: "client" }
+
+/** Scheme, host and port of the base URLs in use, parsed once each (a request's URL is not parsed again). */
+interface Origin {
+  /** `scheme://host[:port]` as the URL parser writes it. */
+  readonly prefix: string
+  readonly scheme: string
+  readonly address: string | undefined
+  readonly port: number | undefined
+}
+const origins = new Map<string, Origin | null>()
+const originOf = (head: string): Origin | undefined => {
+  let origin = origins.get(head)
+  if (origin === undefined) {
+    if (origins.size >= 64) origins.clear()
+    origin = null
+    if (URL.canParse(head)) {
+      const u = new URL(head)
+      const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
+      origin = {
+        prefix: u.origin,
+        scheme: u.protocol.slice(0, -1),
+        address: u.hostname === "" ? undefined : u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname,
+        port: u.hostname === "" ? undefined : port
+      }
+    }
+    origins.set(head, origin)
+  }
+  return origin ?? undefined
+}
+/** A path the URL parser keeps exactly as written (nothing to percent-encode, no query, fragment or backslash). */
+const plainPath = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/
 
 /**
- * The attempt's client span, as effect's platform clients record one (same name, kind, attributes and status), plus
- * `nordkit.attempt`. The guard records it itself and switches the platform client's off (`TracerDisabledWhen`):
- * effect's enters the span as the current one (a context change per request) and wraps the request in an
- * uninterruptible region, which over loopback cost about a sixth of a request's CPU; nothing below the guard needs
- * the span as a parent. Undefined when the app turned client spans off for this request.
+ * Records on the attempt's client span what effect's platform clients record on theirs (method, `url.*`,
+ * `server.*`, the request headers the app's `TracerHeaderFilter` admits), plus `nordkit.attempt`. The guard records
+ * this span itself and switches the platform client's off (`TracerDisabledWhen`): effect's enters the span as the
+ * current one (a context change per request) and wraps the request in an uninterruptible region, which over loopback
+ * cost about a sixth of a request's CPU; nothing below the guard needs the span as a parent.
  */
-interface AttemptSpan {
-  readonly name: string
-  readonly attributes: Record<string, unknown>
-  readonly headerFilter: (name: string, phase: "request" | "response") => boolean
-  readonly redactedHeaders: ReadonlyArray<string | RegExp>
-}
-const attemptSpan = (
+const recordRequest = (
+  span: Tracer.Span,
   fiber: Fiber.Fiber<unknown, unknown>,
   request: HttpClientRequest.HttpClientRequest,
   attempt: number
-): AttemptSpan | undefined => {
-  if (fiber.getRef(Tracer.DisablePropagation) || fiber.getRef(HttpClient.TracerDisabledWhen)(request)) return undefined
-  const attributes: Record<string, unknown> = { "http.request.method": request.method, "nordkit.attempt": attempt }
-  const url = Url.make(request.url, request.urlParams, Option.getOrUndefined(request.hash))
-  if (url._tag === "Success") {
-    const u = url.success
-    const params = request.urlParams.params
-    let redacted = fiber.getRef(UrlParams.CurrentRedactedNames)
-    // Parameters given as Redacted values are redacted by name, as effect's clients do.
-    for (const [key, value] of params) if (typeof value !== "string") redacted = [...redacted, key]
-    const query = UrlParams.redactUrl(u.search, redacted).slice(1)
-    attributes["url.full"] = UrlParams.redactUrl(u.href, redacted)
-    attributes["url.path"] = u.pathname
-    if (query !== "") attributes["url.query"] = query
-    attributes["url.scheme"] = u.protocol.slice(0, -1)
-    if (u.hostname !== "") {
-      attributes["server.address"] = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname
-      const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
-      if (port !== undefined) attributes["server.port"] = port
+): void => {
+  span.attribute("http.request.method", request.method)
+  span.attribute("nordkit.attempt", attempt)
+  const url = request.url
+  const scheme = url.startsWith("https://") ? 8 : url.startsWith("http://") ? 7 : -1
+  const slash = scheme < 0 ? -1 : url.indexOf("/", scheme)
+  const head = slash < 0 ? "" : url.slice(0, slash)
+  const origin =
+    slash > 0 &&
+    request.urlParams.params.length === 0 &&
+    request.hash._tag === "None" &&
+    !head.includes("@") &&
+    plainPath.test(url.slice(slash))
+      ? originOf(head)
+      : undefined
+  if (origin !== undefined) {
+    // The common case: the URL as the parser would write it, with nothing in it to redact.
+    const path = url.slice(slash)
+    span.attribute("url.full", origin.prefix + path)
+    span.attribute("url.path", path)
+    span.attribute("url.scheme", origin.scheme)
+    if (origin.address !== undefined) span.attribute("server.address", origin.address)
+    if (origin.port !== undefined) span.attribute("server.port", origin.port)
+  } else {
+    const parsed = Url.make(url, request.urlParams, Option.getOrUndefined(request.hash))
+    if (parsed._tag === "Success") {
+      const u = parsed.success
+      let redacted = fiber.getRef(UrlParams.CurrentRedactedNames)
+      // Parameters given as Redacted values are redacted by name, as effect's clients do.
+      for (const [key, value] of request.urlParams.params) if (typeof value !== "string") redacted = [...redacted, key]
+      const query = UrlParams.redactUrl(u.search, redacted).slice(1)
+      span.attribute("url.full", UrlParams.redactUrl(u.href, redacted))
+      span.attribute("url.path", u.pathname)
+      if (query !== "") span.attribute("url.query", query)
+      span.attribute("url.scheme", u.protocol.slice(0, -1))
+      if (u.hostname !== "") {
+        span.attribute("server.address", u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname)
+        const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
+        if (port !== undefined) span.attribute("server.port", port)
+      }
     }
   }
-  const headerFilter = fiber.getRef(HttpClient.TracerHeaderFilter)
-  const redactedHeaders = fiber.getRef(Headers.CurrentRedactedNames)
-  for (const [key, value] of headerAttributes("request", request.headers, headerFilter, redactedHeaders))
-    attributes[key] = value
-  return { name: fiber.getRef(HttpClient.SpanNameGenerator)(request), attributes, headerFilter, redactedHeaders }
+  addHeaderAttributes(span, fiber, "request", request.headers)
 }
 
 /** The header attributes effect's clients record: only headers the app's `TracerHeaderFilter` admits (none by default). */
-const headerAttributes = (
+const addHeaderAttributes = (
+  span: Tracer.Span,
+  fiber: Fiber.Fiber<unknown, unknown>,
   phase: "request" | "response",
-  headers: Headers.Headers,
-  filter: (name: string, phase: "request" | "response") => boolean,
-  redacted: ReadonlyArray<string | RegExp>
-): Array<readonly [string, unknown]> => {
-  const out: Array<readonly [string, unknown]> = []
+  headers: Headers.Headers
+): void => {
+  const filter = fiber.getRef(HttpClient.TracerHeaderFilter)
+  let redacted: ReadonlyArray<string | RegExp> | undefined
   for (const name in headers) {
     if (!filter(name, phase)) continue
-    out.push([`http.${phase}.header.${name}`, Headers.isRedactedName(name, redacted) ? "<redacted>" : headers[name]])
+    redacted ??= fiber.getRef(Headers.CurrentRedactedNames)
+    span.attribute(
+      `http.${phase}.header.${name}`,
+      Headers.isRedactedName(name, redacted) ? "<redacted>" : headers[name]
+    )
   }
-  return out
 }
 
 /**
@@ -438,18 +486,11 @@ const headerAttributes = (
 const recordAnswer = (
   fiber: Fiber.Fiber<unknown, unknown>,
   span: Tracer.Span,
-  options: AttemptSpan,
   response: HttpClientResponse.HttpClientResponse
 ): void => {
   const status = response.status
   span.attribute("http.response.status_code", status)
-  for (const [key, value] of headerAttributes(
-    "response",
-    response.headers,
-    options.headerFilter,
-    options.redactedHeaders
-  ))
-    span.attribute(key, value)
+  addHeaderAttributes(span, fiber, "response", response.headers)
   if (status >= 400 && status < 600) {
     span.attribute("error.type", String(status))
     const exit = Exit.fail(
@@ -542,7 +583,7 @@ export const guard =
             if (attempt > 1) Metrics.add(Metrics.retries, provider, context)
             const millis = limits.timeoutMillis
             const state: { phase: TimeoutPhase } = { phase: "headers" }
-            let span: { readonly span: Tracer.Span; readonly options: AttemptSpan } | undefined
+            let span: Tracer.Span | undefined
 
             const read = (
               response: HttpClientResponse.HttpClientResponse
@@ -550,7 +591,7 @@ export const guard =
               state.phase = "body"
               const status = response.status
               const responseHeaders = response.headers
-              if (span !== undefined) recordAnswer(fiber, span.span, span.options, response)
+              if (span !== undefined) recordAnswer(fiber, span, response)
               // 304 Not Modified is an answer, not a redirect (e.g. Monerium's `POST /ibans` when an IBAN exists).
               if (status === 0 || (status >= 300 && status < 400 && status !== 304)) {
                 return Effect.andThen(
@@ -664,10 +705,13 @@ export const guard =
               ) as Effect.Effect<HttpClientResponse.HttpClientResponse, Out, R>
             }
 
-            const spanned = attemptSpan(fiber, request, attempt)
-            if (spanned === undefined) return run(request)
-            return Effect.useSpan(spanned.name, { kind: "client", attributes: spanned.attributes }, (attemptSpan) => {
-              span = { span: attemptSpan, options: spanned }
+            // The attempt's client span (see `recordRequest`), unless the app turned client spans off for it.
+            if (fiber.getRef(Tracer.DisablePropagation) || fiber.getRef(HttpClient.TracerDisabledWhen)(request)) {
+              return run(request)
+            }
+            return Effect.useSpan(fiber.getRef(HttpClient.SpanNameGenerator)(request), clientSpan, (attemptSpan) => {
+              span = attemptSpan
+              recordRequest(attemptSpan, fiber, request, attempt)
               return run(
                 propagate && fiber.getRef(HttpClient.TracerPropagationEnabled)
                   ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(attemptSpan))
