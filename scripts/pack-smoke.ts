@@ -39,10 +39,11 @@ if (tools.length === 0) throw new Error(name + "/testing exports no test server"
 console.log(name + ": main entry (" + Object.keys(main).length + " modules, no test tools); " + name + "/testing: " + tools.join(", "))
 `
 
-const runner = `import { NodeHttpClient } from "@effect/platform-node"
+// The flow runs on core's undici transport, resolved from core's tarball like everything else.
+const runner = `import * as UndiciClient from "@nordkit/core/UndiciClient"
 import * as Effect from "effect/Effect"
 const { flow } = await import("./flow.ts")
-await Effect.runPromise(flow.pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
+await Effect.runPromise(flow.pipe(Effect.scoped, Effect.provide(UndiciClient.layer)))
 `
 
 try {
@@ -106,7 +107,7 @@ try {
     const lines = output.trim().split("\n")
     if (lines.some((line) => /FAILED/.test(line))) throw new Error(`${provider} flow failed:\n${output}`)
     process.stdout.write(
-      `smoke: @nordkit/${provider} installed alone from its tarball (+ core, effect, platform-node); its demo flow ran: ${lines
+      `smoke: @nordkit/${provider} installed alone from its tarball (+ core, effect, platform-node); its demo flow ran on core's UndiciClient: ${lines
         .at(-1)
         ?.trim()}\n`
     )

@@ -95,6 +95,8 @@ const perRound = Math.ceil(requests / ROUNDS)
 const merged: Record<string, { c1: Merged; c64: Merged; maxRssMiB: number }> = {}
 for (const kind of kinds) merged[kind] = { c1: empty(), c64: empty(), maxRssMiB: 0 }
 const cold: Record<string, { tokenRequests: number; wallMs: number }> = {}
+/** req/s of each client in each round, for the spread of the ratios between rounds. */
+const rounds: Array<Record<string, { c1: number; c64: number }>> = []
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const order = kinds.map((_, i) => kinds[(i + round) % kinds.length])
@@ -103,6 +105,11 @@ try {
       const result = runClient(kind, "throughput", perRound)
       merge(merged[kind].c1, result.c1)
       merge(merged[kind].c64, result.c64)
+      rounds[round] ??= {}
+      ;(rounds[round] as Record<string, { c1: number; c64: number }>)[kind] = {
+        c1: result.c1.requests / (result.c1.wallMs / 1000),
+        c64: result.c64.requests / (result.c64.wallMs / 1000)
+      }
       merged[kind].maxRssMiB = Math.max(merged[kind].maxRssMiB, result.maxRssMiB)
     }
   }
@@ -136,6 +143,15 @@ try {
     console.log(
       `| ${labels[kind]} | ${fmt(t.c1.rps)} | ${t.c1.p50.toFixed(2)} / ${t.c1.p99.toFixed(2)} | ${fmt(t.c64.rps)} | ${t.c64.p50.toFixed(1)} / ${t.c64.p99.toFixed(1)} | ${(t.c1.rps / naive.c1.rps).toFixed(2)}× / ${(t.c64.rps / naive.c64.rps).toFixed(2)}× | ${fmt(t.c1.cpuUs)} / ${fmt(t.c64.cpuUs)} µs | ${fmt(t.maxRssMiB)} MiB | ${cold[kind].tokenRequests} |`
     )
+  }
+  if (ROUNDS > 1) {
+    const spread = (kind: string, level: "c1" | "c64") => {
+      const ratios = rounds.map((r) => (r[kind]?.[level] ?? Number.NaN) / (r.naive?.[level] ?? Number.NaN))
+      return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`
+    }
+    console.log("\nvs naive, round by round (lowest–highest of the rounds), c=1 / c=64:")
+    for (const kind of kinds)
+      if (kind !== "naive") console.log(`  ${labels[kind]}: ${spread(kind, "c1")} / ${spread(kind, "c64")}`)
   }
   const line = (where: string, o: { sample: number; samples: number; bareCpuUs: number; nordkitCpuUs: number }) =>
     `| ${where} | ${o.bareCpuUs.toFixed(1)} µs | ${o.nordkitCpuUs.toFixed(1)} µs | **${(o.nordkitCpuUs - o.bareCpuUs).toFixed(1)} µs** | ${o.samples} × ${o.sample} |`
