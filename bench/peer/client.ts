@@ -271,6 +271,8 @@ if (mode === "throughput") {
   output({ kind, callers: COLD_CALLERS, tokenRequests, wallMs: wall })
 } else if (mode === "overhead") {
   // Alternating samples of the floor and nordkit, CPU µs per request (user + system), medians.
+  // Each sample is a pair (floor, nordkit) taken back to back, the order alternating from pair to pair; nordkit's
+  // cost is the median of the pairs' differences, which drift on a shared machine moves less than two medians.
   const compare = async (floor: Client, full: Client, sample: number, samples: number) => {
     for (let i = 0; i < 3; i++) {
       await drive(floor, sample, 1)
@@ -278,25 +280,44 @@ if (mode === "throughput") {
     }
     const floorTimes: Array<number> = []
     const fullTimes: Array<number> = []
+    const differences: Array<number> = []
     for (let i = 0; i < samples; i++) {
-      floorTimes.push(await cpuPerRequest(floor, sample))
-      fullTimes.push(await cpuPerRequest(full, sample))
+      let floorTime: number
+      let fullTime: number
+      if (i % 2 === 0) {
+        floorTime = await cpuPerRequest(floor, sample)
+        fullTime = await cpuPerRequest(full, sample)
+      } else {
+        fullTime = await cpuPerRequest(full, sample)
+        floorTime = await cpuPerRequest(floor, sample)
+      }
+      floorTimes.push(floorTime)
+      fullTimes.push(fullTime)
+      differences.push(fullTime - floorTime)
     }
     await floor.close()
     await full.close()
-    return { sample, samples, bareCpuUs: median(floorTimes), nordkitCpuUs: median(fullTimes) }
+    const sorted = [...differences].sort((a, b) => a - b)
+    return {
+      sample,
+      samples,
+      bareCpuUs: median(floorTimes),
+      nordkitCpuUs: median(fullTimes),
+      addsUs: median(differences),
+      addsQuartilesUs: [sorted[Math.floor(samples / 4)], sorted[Math.floor((3 * samples) / 4)]]
+    }
   }
   await reset()
   const loopback = await compare(
     await makeClient("bare"),
     await makeClient("nordkit-undici"),
-    Math.max(500, Math.floor(REQUESTS / 10)),
-    9
+    Math.max(500, Math.floor(REQUESTS / 20)),
+    21
   )
   const lean = (await import("@nordkit/core/UndiciClient")).layer
   const loopbackLean = await compare(await bare(lean), await nordkit(lean), Math.max(500, Math.floor(REQUESTS / 10)), 9)
   const memory = await memoryTransport()
-  const inMemory = await compare(await bare(memory, "memory-token"), await nordkit(memory), 5_000, 9)
+  const inMemory = await compare(await bare(memory, "memory-token"), await nordkit(memory), 5_000, 15)
   output({ kind: "overhead", loopback, loopbackLean, inMemory })
 } else {
   throw new Error(`unknown mode ${mode}`)

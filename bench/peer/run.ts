@@ -153,13 +153,25 @@ try {
     for (const kind of kinds)
       if (kind !== "naive") console.log(`  ${labels[kind]}: ${spread(kind, "c1")} / ${spread(kind, "c64")}`)
   }
-  const line = (where: string, o: { sample: number; samples: number; bareCpuUs: number; nordkitCpuUs: number }) =>
-    `| ${where} | ${o.bareCpuUs.toFixed(1)} µs | ${o.nordkitCpuUs.toFixed(1)} µs | **${(o.nordkitCpuUs - o.bareCpuUs).toFixed(1)} µs** | ${o.samples} × ${o.sample} |`
+  const line = (
+    where: string,
+    o: {
+      sample: number
+      samples: number
+      bareCpuUs: number
+      nordkitCpuUs: number
+      addsUs: number
+      addsQuartilesUs: [number, number]
+    }
+  ) =>
+    `| ${where} | ${o.bareCpuUs.toFixed(1)} µs | ${o.nordkitCpuUs.toFixed(1)} µs | **${o.addsUs.toFixed(1)} µs** (${o.addsQuartilesUs[0].toFixed(1)} to ${o.addsQuartilesUs[1].toFixed(1)}) | ${o.samples} × ${o.sample} |`
   if (overhead !== undefined) {
     console.log(
-      "\nnordkit's own CPU per request (c=1, CPU time of the client process, medians of alternating samples):\n"
+      "\nnordkit's own CPU per request (c=1, CPU time of the client process; medians; nordkit adds = median of the paired differences, quartiles in brackets):\n"
     )
-    console.log("| transport | bare HttpClient + Schema decode | nordkit `getBalances` | nordkit adds | samples |")
+    console.log(
+      "| transport | bare HttpClient + Schema decode | nordkit `getBalances` | nordkit adds (quartiles) | samples |"
+    )
     console.log("|---|---:|---:|---:|---:|")
     console.log(line("`UndiciClient.layer`, loopback server", overhead.loopbackLean))
     console.log(line("`NodeHttpClient.layerUndici`, loopback server", overhead.loopback))
