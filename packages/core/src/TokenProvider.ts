@@ -34,6 +34,7 @@ import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import type * as AccessToken from "./AccessToken.ts"
 import { sameValue } from "./AccessToken.ts"
+import { pathOfUrl } from "./internal/guard.ts"
 import { TimeoutError } from "./NordkitError.ts"
 import type * as TokenCoordinator from "./TokenCoordinator.ts"
 
@@ -79,13 +80,6 @@ export interface Options<E, R> {
 const defaultWindow = (token: AccessToken.AccessToken): number =>
   Math.min(5 * 60_000, Math.floor((token.expiresAt - token.issuedAt) / 2))
 
-/** Path of a URL (or the path itself), without query or fragment: safe to put in an error. */
-const pathOf = (endpoint: string): string => {
-  const path = URL.canParse(endpoint) ? new URL(endpoint).pathname : endpoint
-  const end = path.search(/[?#]/)
-  return end < 0 ? path : path.slice(0, end)
-}
-
 /** Everything the engine remembers, replaced as a whole on each change. */
 interface State<E> {
   /** The token in service, if any. */
@@ -130,7 +124,7 @@ export const make = <E, R>(
       new TimeoutError({
         provider: options.provider ?? "unknown",
         method: "POST",
-        path: options.endpoint === undefined ? "(token)" : pathOf(options.endpoint),
+        path: options.endpoint === undefined ? "(token)" : pathOfUrl(options.endpoint),
         phase: "token",
         timeoutMillis: acquireTimeout,
         mayHaveReachedServer: true

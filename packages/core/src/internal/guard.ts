@@ -75,8 +75,10 @@ export class DeadlineExceeded {
   }
 }
 
-export const pathOf = (request: HttpClientRequest.HttpClientRequest): string => {
-  const url = request.url
+export const pathOf = (request: HttpClientRequest.HttpClientRequest): string => pathOfUrl(request.url)
+
+/** The path of a URL (or of a bare path), without query or fragment: safe to put in an error. */
+export const pathOfUrl = (url: string): string => {
   const scheme = url.indexOf("://")
   const start = scheme >= 0 ? url.indexOf("/", scheme + 3) : 0
   const path = start < 0 ? "/" : url.slice(start)
@@ -99,6 +101,17 @@ export const headerProblem = (name: string, value: string): string | undefined =
 const dotSegment = /(^|\/)(\.|%2e){1,2}(\/|$)/i
 
 /** The kind of a platform transport failure and whether the request may have reached the server. */
+/** Platform error codes by kind, and whether the request may have reached the server; the first match wins. */
+const transportCodes: ReadonlyArray<readonly [RegExp, TransportKind, boolean]> = [
+  [/^ECONNREFUSED$/, "refused", false],
+  [/^(ENOTFOUND|EAI_AGAIN|EAI_NONAME)$/, "dns", false],
+  [/^UND_ERR_CONNECT_TIMEOUT$/, "timeout", false],
+  [/^(ETIMEDOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT)$/, "timeout", true],
+  [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|UND_ERR_CLOSED|ECONNABORTED|HPE_.*)$/, "reset", true],
+  [/^(ERR_TLS|ERR_SSL)|CERT|^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|EPROTO)$/, "tls", false],
+  [/^ERR_INVALID_(CHAR|HTTP_TOKEN|URL)$/, "invalid-request", false]
+]
+
 export const classifyTransport = (
   cause: unknown
 ): { readonly kind: TransportKind; readonly mayHaveReachedServer: boolean; readonly code?: string | undefined } => {
@@ -108,33 +121,8 @@ export const classifyTransport = (
     const code = typeof current === "object" ? (current as { code?: unknown }).code : undefined
     const name = typeof current === "object" ? (current as { name?: unknown }).name : undefined
     if (typeof code === "string") {
-      if (code === "ECONNREFUSED") return { kind: "refused", mayHaveReachedServer: false, code }
-      if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME")
-        return { kind: "dns", mayHaveReachedServer: false, code }
-      if (code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", mayHaveReachedServer: false, code }
-      if (code === "ETIMEDOUT" || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT")
-        return { kind: "timeout", mayHaveReachedServer: true, code }
-      if (
-        code === "ECONNRESET" ||
-        code === "EPIPE" ||
-        code === "UND_ERR_SOCKET" ||
-        code === "UND_ERR_CLOSED" ||
-        code === "ECONNABORTED" ||
-        code === "HPE_INVALID_CONSTANT" ||
-        code.startsWith("HPE_")
-      )
-        return { kind: "reset", mayHaveReachedServer: true, code }
-      if (
-        code.startsWith("ERR_TLS") ||
-        code.startsWith("ERR_SSL") ||
-        code.startsWith("CERT_") ||
-        code.includes("CERT") ||
-        code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" ||
-        code === "EPROTO"
-      )
-        return { kind: "tls", mayHaveReachedServer: false, code }
-      if (code === "ERR_INVALID_CHAR" || code === "ERR_INVALID_HTTP_TOKEN" || code === "ERR_INVALID_URL")
-        return { kind: "invalid-request", mayHaveReachedServer: false, code }
+      for (const [pattern, kind, mayHaveReachedServer] of transportCodes)
+        if (pattern.test(code)) return { kind, mayHaveReachedServer, code }
     }
     if (name === "AbortError") return { kind: "aborted", mayHaveReachedServer: true }
     current = typeof current === "object" ? (current as { cause?: unknown }).cause : undefined
@@ -329,7 +317,7 @@ const Deadlines = /* @__PURE__ */ (() => {
   type Handle = ReturnType<typeof setTimeout> & { ref?: () => unknown; unref?: () => unknown }
   const pending = new Set<Entry>()
   let timer: Handle | undefined
-  let armedAt = Number.POSITIVE_INFINITY
+  let armedAt = Infinity
   const arm = (at: number) => {
     if (timer !== undefined) clearTimeout(timer)
     armedAt = at
@@ -337,16 +325,16 @@ const Deadlines = /* @__PURE__ */ (() => {
   }
   const sweep = () => {
     timer = undefined
-    armedAt = Number.POSITIVE_INFINITY
+    armedAt = Infinity
     const now = Date.now()
-    let next = Number.POSITIVE_INFINITY
+    let next = Infinity
     for (const entry of pending) {
       if (entry.at <= now) {
         pending.delete(entry)
         entry.expire()
       } else if (entry.at < next) next = entry.at
     }
-    if (next !== Number.POSITIVE_INFINITY) arm(next)
+    if (next !== Infinity) arm(next)
   }
   return {
     add: (millis: number, expire: () => void): Entry => {
@@ -372,37 +360,6 @@ const defaultPorts: Readonly<Record<string, number>> = { "http:": 80, "https:": 
 const constTrue = () => true
 const clientSpan: Tracer.SpanOptionsNoTrace = { kind: "client" }
 
-/** Scheme, host and port of the base URLs in use, parsed once each (a request's URL is not parsed again). */
-interface Origin {
-  /** `scheme://host[:port]` as the URL parser writes it. */
-  readonly prefix: string
-  readonly scheme: string
-  readonly address: string | undefined
-  readonly port: number | undefined
-}
-const origins = new Map<string, Origin | null>()
-const originOf = (head: string): Origin | undefined => {
-  let origin = origins.get(head)
-  if (origin === undefined) {
-    if (origins.size >= 64) origins.clear()
-    origin = null
-    if (URL.canParse(head)) {
-      const u = new URL(head)
-      const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
-      origin = {
-        prefix: u.origin,
-        scheme: u.protocol.slice(0, -1),
-        address: u.hostname === "" ? undefined : u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname,
-        port: u.hostname === "" ? undefined : port
-      }
-    }
-    origins.set(head, origin)
-  }
-  return origin ?? undefined
-}
-/** A path the URL parser keeps exactly as written (nothing to percent-encode, no query, fragment or backslash). */
-const plainPath = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/
-
 /**
  * Records on the attempt's client span what effect's platform clients record on theirs (method, `url.*`,
  * `server.*`, the request headers the app's `TracerHeaderFilter` admits), plus `nordkit.attempt`. The guard records
@@ -418,43 +375,22 @@ const recordRequest = (
 ): void => {
   span.attribute("http.request.method", request.method)
   span.attribute("nordkit.attempt", attempt)
-  const url = request.url
-  const scheme = url.startsWith("https://") ? 8 : url.startsWith("http://") ? 7 : -1
-  const slash = scheme < 0 ? -1 : url.indexOf("/", scheme)
-  const head = slash < 0 ? "" : url.slice(0, slash)
-  const origin =
-    slash > 0 &&
-    request.urlParams.params.length === 0 &&
-    request.hash._tag === "None" &&
-    !head.includes("@") &&
-    plainPath.test(url.slice(slash))
-      ? originOf(head)
-      : undefined
-  if (origin !== undefined) {
-    // The common case: the URL as the parser would write it, with nothing in it to redact.
-    const path = url.slice(slash)
-    span.attribute("url.full", origin.prefix + path)
-    span.attribute("url.path", path)
-    span.attribute("url.scheme", origin.scheme)
-    if (origin.address !== undefined) span.attribute("server.address", origin.address)
-    if (origin.port !== undefined) span.attribute("server.port", origin.port)
-  } else {
-    const parsed = Url.make(url, request.urlParams, Option.getOrUndefined(request.hash))
-    if (parsed._tag === "Success") {
-      const u = parsed.success
-      let redacted = fiber.getRef(UrlParams.CurrentRedactedNames)
-      // Parameters given as Redacted values are redacted by name, as effect's clients do.
-      for (const [key, value] of request.urlParams.params) if (typeof value !== "string") redacted = [...redacted, key]
-      const query = UrlParams.redactUrl(u.search, redacted).slice(1)
-      span.attribute("url.full", UrlParams.redactUrl(u.href, redacted))
-      span.attribute("url.path", u.pathname)
-      if (query !== "") span.attribute("url.query", query)
-      span.attribute("url.scheme", u.protocol.slice(0, -1))
-      if (u.hostname !== "") {
-        span.attribute("server.address", u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname)
-        const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
-        if (port !== undefined) span.attribute("server.port", port)
-      }
+  const parsed = Url.make(request.url, request.urlParams, Option.getOrUndefined(request.hash))
+  if (parsed._tag === "Success") {
+    const u = parsed.success
+    let redacted = fiber.getRef(UrlParams.CurrentRedactedNames)
+    // Parameters given as Redacted values are redacted by name, as effect's clients do.
+    for (const [key, value] of request.urlParams.params) if (typeof value !== "string") redacted = [...redacted, key]
+    const query = UrlParams.redactUrl(u.search, redacted).slice(1)
+    if (query !== "") span.attribute("url.query", query)
+    span.attribute("url.full", UrlParams.redactUrl(u.href, redacted))
+    span.attribute("url.path", u.pathname)
+    span.attribute("url.scheme", u.protocol.slice(0, -1))
+    const host = u.hostname
+    if (host !== "") {
+      span.attribute("server.address", host.startsWith("[") ? host.slice(1, -1) : host)
+      const port = u.port === "" ? defaultPorts[u.protocol] : Number(u.port)
+      if (port !== undefined) span.attribute("server.port", port)
     }
   }
   addHeaderAttributes(span, fiber, "request", request.headers)
