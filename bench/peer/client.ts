@@ -315,7 +315,12 @@ if (mode === "throughput") {
     21
   )
   const lean = (await import("@nordkit/core/UndiciClient")).layer
-  const loopbackLean = await compare(await bare(lean), await nordkit(lean), Math.max(500, Math.floor(REQUESTS / 20)), 9)
+  const loopbackLean = await compare(
+    await bare(lean),
+    await nordkit(lean),
+    Math.max(500, Math.floor(REQUESTS / 20)),
+    21
+  )
   const memory = await memoryTransport()
   const inMemory = await compare(await bare(memory, "memory-token"), await nordkit(memory), 5_000, 15)
   output({ kind: "overhead", loopback, loopbackLean, inMemory })
