@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -228,6 +229,25 @@ describe("UndiciClient", () => {
           Effect.flatMap(http.execute(HttpClientRequest.get(`${cut.url}/b`)), (r) => Stream.runDrain(r.stream))
         )
         assert.strictEqual(streamed.reason._tag, "DecodeError")
+      })
+    )
+  )
+
+  it.live("NodeHttpClient.UndiciOptions in the caller's context reach undici (reset: the connection is closed)", () =>
+    provided(
+      Effect.gen(function* () {
+        const server = yield* serve((_, response) => {
+          response.writeHead(200, { "content-type": "text/plain" })
+          response.end("ok")
+        })
+        const http = yield* HttpClient.HttpClient
+        const get = Effect.flatMap(http.execute(HttpClientRequest.get(`${server.url}/x`)), (r) => r.text)
+        yield* get
+        yield* get.pipe(Effect.provideService(NodeHttpClient.UndiciOptions, { reset: true }))
+        assert.deepStrictEqual(
+          server.received.map((r) => r.headers.connection),
+          ["keep-alive", "close"]
+        )
       })
     )
   )
