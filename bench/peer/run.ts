@@ -5,12 +5,19 @@
  * processes of its own (`client.ts`), one at a time, against that server:
  *
  * 1. throughput: `requests` balance calls at concurrency 1 and `requests` at concurrency 64 per client, in 2
- *    interleaved rounds (each a fresh process with a warm-up): req/s, p50/p99 latency, the peak RSS of a process;
+ *    interleaved rounds (each a fresh process with a warm-up): req/s, p50/p99 latency, the peak RSS of a process,
+ *    and the lowest and highest ratio to the naive client among the rounds;
  * 2. cold start: a fresh client, 1,000 concurrent first calls; how many token requests the server saw;
- * 3. nordkit's own cost: in one process, alternating samples of bare effect `HttpClient` (undici) + Schema decode
- *    and nordkit's `MoneriumClient.getBalances` (undici) at concurrency 1; CPU µs per request (user + system).
+ * 3. nordkit's own cost: in one process, pairs of samples (order alternating) of bare effect `HttpClient` + Schema
+ *    decode and nordkit's `MoneriumClient.getBalances`, on core's `UndiciClient`, on effect's `layerUndici` and in
+ *    memory, at concurrency 1; CPU µs per request (user + system), the median of the pairs' differences.
  *
- * Prints the machine and a markdown table.
+ * Clients: nordkit on `UndiciClient.layer`, on `NodeHttpClient.layerUndici` and on `FetchHttpClient`,
+ * `@monerium/sdk` 3.5.0, and a naive fetch client (see `client.ts`). Environment: `NORDKIT_PEER_KINDS` (a
+ * comma-separated subset; the naive client always runs), `NORDKIT_PEER_ROUNDS` (default 2),
+ * `NORDKIT_PEER_OVERHEAD=0` (skip part 3).
+ *
+ * Prints the machine and markdown tables.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
