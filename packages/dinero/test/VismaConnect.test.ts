@@ -7,7 +7,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { DineroClient, DineroVismaConnect } from "../src/index.ts"
 import { DineroTestServer } from "../src/testing.ts"
-import { invoiceFor } from "./fixtures.ts"
+import { codeFlowOptions, invoiceFor } from "./fixtures.ts"
 
 const connect = DineroTestServer.defaultVismaConnectClient
 const [org1, org2] = DineroTestServer.defaultOrganizations
@@ -30,13 +30,9 @@ const setup = Effect.gen(function* () {
   const server = yield* DineroTestServer.make()
   const url = yield* DineroTestServer.listen(server)
   const store = TokenStore.makeMemory()
-  const flow = yield* DineroVismaConnect.makeCodeFlow({
-    authority: url,
-    clientId: connect.clientId,
-    clientSecret: Redacted.make(connect.clientSecret),
-    redirectUri: connect.redirectUris[0]!,
-    sessionKey: "user-1"
-  }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+  const flow = yield* DineroVismaConnect.makeCodeFlow(codeFlowOptions(url)).pipe(
+    Effect.provideService(TokenStore.TokenStore, store)
+  )
   return { server, url, store, flow }
 })
 

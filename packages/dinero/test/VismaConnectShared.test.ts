@@ -15,11 +15,10 @@ import { MemoryStorage } from "@nordkit/core/testing"
 import * as WebLocks from "@nordkit/core/WebLocks"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Redacted from "effect/Redacted"
 import { DineroVismaConnect } from "../src/index.ts"
 import { DineroTestServer } from "../src/testing.ts"
+import { codeFlowOptions } from "./fixtures.ts"
 
-const connect = DineroTestServer.defaultVismaConnectClient
 const [org1] = DineroTestServer.defaultOrganizations
 
 const overLoopback = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -41,13 +40,9 @@ const race = (coordinated: boolean, rounds: number) =>
       const storage = MemoryStorage.make()
       const prefix = `visma-${Math.random().toString(36).slice(2)}:`
       const instance = Effect.gen(function* () {
-        const flow = DineroVismaConnect.makeCodeFlow({
-          authority: url,
-          clientId: connect.clientId,
-          clientSecret: Redacted.make(connect.clientSecret),
-          redirectUri: connect.redirectUris[0]!,
-          sessionKey: "user-1"
-        }).pipe(Effect.provideService(TokenStore.TokenStore, store))
+        const flow = DineroVismaConnect.makeCodeFlow(codeFlowOptions(url)).pipe(
+          Effect.provideService(TokenStore.TokenStore, store)
+        )
         return yield* coordinated
           ? flow.pipe(
               Effect.provideService(

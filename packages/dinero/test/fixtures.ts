@@ -45,3 +45,15 @@ export const invoiceFor = (contactGuid: string) => ({
     { Description: "Licens", Quantity: 1, AccountNumber: 1000, Unit: "parts", BaseAmountValue: "149.5" }
   ]
 })
+
+/** The Visma Connect code-flow options for the test server's default client, at `url`, for session "user-1". */
+export const codeFlowOptions = (url: string) => {
+  const connect = DineroTestServer.defaultVismaConnectClient
+  return {
+    authority: url,
+    clientId: connect.clientId,
+    clientSecret: Redacted.make(connect.clientSecret),
+    redirectUri: connect.redirectUris[0]!,
+    sessionKey: "user-1"
+  }
+}
