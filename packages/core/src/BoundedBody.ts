@@ -15,6 +15,21 @@ export class Oversized {
 
 const empty = new Uint8Array(0)
 
+/** `chunks` as one buffer: the only chunk itself, or a copy of them all in order (empty for none). */
+export const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  if (chunks.length === 0) return empty
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  let total = 0
+  for (const chunk of chunks) total += chunk.byteLength
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
 /** Reads `stream` into one buffer, failing with {@link Oversized} as soon as more than `max` bytes arrived. */
 export const collect = <E, R>(
   stream: Stream.Stream<Uint8Array, E, R>,
@@ -33,14 +48,7 @@ export const collect = <E, R>(
       return Effect.void
     }).pipe(
       Effect.map(() => {
-        if (chunks.length === 0) return empty
-        if (chunks.length === 1) return chunks[0] as Uint8Array
-        const out = new Uint8Array(total)
-        let offset = 0
-        for (const chunk of chunks) {
-          out.set(chunk, offset)
-          offset += chunk.byteLength
-        }
+        const out = concat(chunks)
         chunks.length = 0
         return out
       })

@@ -39,6 +39,7 @@ import { pipeArguments } from "effect/Pipeable"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Socket from "effect/socket/Socket"
+import * as BoundedBody from "./BoundedBody.ts"
 import * as BodyBytes from "./internal/bodyBytes.ts"
 
 /** Bytes a `response.stream` reader may fall behind before the connection is paused (reading it whole never pauses). */
@@ -100,21 +101,6 @@ class Body {
     })
   }
 }
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  let total = 0
-  for (const chunk of chunks) total += chunk.byteLength
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
-}
-
-const emptyBytes = new Uint8Array(0)
 
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: typeof HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
@@ -186,7 +172,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     const finish = (): Effect.Effect<Uint8Array, HttpClientError.HttpClientError> => {
       if (body.failure !== undefined) return Effect.fail(this.decodeError(body.failure))
       const chunks = body.take()
-      this.bytes = chunks.length === 0 ? emptyBytes : concat(chunks)
+      this.bytes = BoundedBody.concat(chunks)
       return Effect.succeed(this.bytes)
     }
     if (body.ended) return finish()
