@@ -9,7 +9,9 @@
  *   own request scope is closed, which aborts the request's `AbortSignal` (no fiber is forked per attempt; every
  *   effect platform client honours the signal, and a custom one must); under a TestClock, `Effect.timeoutOrElse`;
  * - the body is read incrementally into memory under a byte cap, then handed on as a buffered response;
- * - a defect thrown by the platform client (e.g. `http.request` refusing a header) becomes a transport failure.
+ * - a defect thrown by the platform client (e.g. `http.request` refusing a header) becomes a transport failure;
+ * - the attempt's client span is recorded here (effect's attributes plus `nordkit.attempt`), the platform client's
+ *   own switched off (see `recordRequest`).
  *
  * A deadline that runs out fails the attempt as a transport failure carrying `DeadlineExceeded`, so the retry
  * policy treats it like any failure after sending (idempotent requests retried, POSTs not replayed); the
@@ -590,7 +592,7 @@ export const guard =
             const init = redirectInit(Context.getOrUndefined(context, FetchHttpClient.RequestInit))
 
             // One context update per attempt: `redirect: "manual"` for fetch, the platform client's span off (the
-            // guard records the attempt's span, see `attemptSpan`), and (below) the attempt's request scope.
+            // guard records the attempt's span, see `recordRequest`), and (below) the attempt's request scope.
             const attemptContext =
               (scope: Scope.Scope | undefined) =>
               (current: Context.Context<never>): Context.Context<R> => {
